@@ -1,0 +1,166 @@
+#include "connection.hpp"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "error.hpp"
+#include "net.hpp"
+#include "protocol.hpp"
+#include "signals.hpp"
+
+namespace tcplab {
+
+namespace {
+
+namespace proto = protocol;
+
+// The kind of failure an errno from read or write means.
+Failure classify(int err) {
+  switch (err) {
+    case EAGAIN: return Failure::timeout;  // SO_RCVTIMEO / SO_SNDTIMEO ran out
+    case ECONNRESET:
+    case EPIPE: return Failure::reset;
+    default: return Failure::io_error;
+  }
+}
+
+void count_failure(WorkerSlot& slot, Failure f, int err = 0) {
+  slot.fail(f);
+  std::string what(failure_name(f));
+  log_once("conn-" + what, err ? fmt::format("connection failed: {}: {}", what, std::strerror(err))
+                               : fmt::format("connection failed: {}", what));
+}
+
+// Writes every byte of `iov` (MSG_NOSIGNAL: a reset client is EPIPE, not SIGPIPE). A stop
+// request does not cut a response short, so EINTR is retried here. Returns 0 or errno.
+int send_all(int fd, iovec* iov, int iovcnt) {
+  while (iovcnt > 0) {
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<std::size_t>(iovcnt);
+    ssize_t n = retry_eintr([&] { return ::sendmsg(fd, &msg, MSG_NOSIGNAL); });
+    if (n < 0) return errno;
+    auto done = static_cast<std::size_t>(n);
+    while (iovcnt > 0 && done >= iov->iov_len) {
+      done -= iov->iov_len;
+      ++iov;
+      --iovcnt;
+    }
+    if (iovcnt > 0) {
+      iov->iov_base = static_cast<char*>(iov->iov_base) + done;
+      iov->iov_len -= done;
+    }
+  }
+  return 0;
+}
+
+// The head (HTTP only) and `bytes` of body, in chunks of the shared pattern buffer.
+int send_response(int fd, const proto::Request& r, std::uint64_t& sent) {
+  std::string head = proto::response_head(r);
+  std::uint64_t left = r.head ? 0 : r.bytes;
+  iovec iov[2];
+  int n = 0;
+  if (!head.empty()) iov[n++] = {head.data(), head.size()};
+  do {
+    std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(left, proto::kBodyChunk));
+    if (chunk > 0) iov[n++] = {const_cast<char*>(proto::body_chunk()), chunk};
+    if (n == 0) break;
+    if (int err = send_all(fd, iov, n)) return err;
+    sent += head.size() + chunk;
+    head.clear();
+    left -= chunk;
+    n = 0;
+  } while (left > 0);
+  return 0;
+}
+
+// After refusing a request: stop sending, then read and discard what the client still sends,
+// for a bounded time. Closing with unread input would make the kernel send RST, and the RST can
+// destroy the error answer before the client reads it (the "lingering close" of nginx and httpd).
+void linger_close(int fd) {
+  ::shutdown(fd, SHUT_WR);
+  set_io_timeouts(fd, 500);
+  char sink[4096];
+  timespec start{}, now{};
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (int reads = 0; reads < 64; ++reads) {
+    if (::read(fd, sink, sizeof sink) <= 0) return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec - start.tv_sec >= 2) return;
+  }
+}
+
+// Counts the connection as active for as long as it is served (the fd-passing manager and the
+// accounting read these).
+struct ActiveGuard {
+  WorkerSlot& slot;
+  explicit ActiveGuard(WorkerSlot& s) : slot(s) { slot.active.fetch_add(1, std::memory_order_relaxed); }
+  ~ActiveGuard() {
+    slot.active.fetch_sub(1, std::memory_order_relaxed);
+    slot.add(slot.connections);
+  }
+};
+
+}  // namespace
+
+void serve_connection(Fd conn, WorkerSlot& slot, const ServeConfig& config) {
+  ActiveGuard active(slot);
+  const int fd = conn.get();
+  set_io_timeouts(fd, config.io_timeout_ms);
+
+  char buf[proto::kMaxHttpHeader];
+  std::size_t have = 0;
+  for (;;) {
+    proto::Parsed p = proto::parse({buf, have}, config.max_bytes);
+
+    if (p.status == proto::Status::need_more) {
+      if (have == 0 && signals::stop_requested()) return;  // between requests: stop here
+      ssize_t n = ::read(fd, buf + have, sizeof buf - have);
+      if (n > 0) {
+        have += static_cast<std::size_t>(n);
+      } else if (n == 0) {
+        if (have > 0) count_failure(slot, Failure::closed_mid_request);
+        return;
+      } else if (errno != EINTR) {  // EINTR: look at the stop flag, then read on
+        count_failure(slot, classify(errno), errno);
+        return;
+      }
+      continue;
+    }
+
+    if (p.status == proto::Status::error) {
+      std::string answer = proto::error_response(p.kind, p.error, config.max_bytes);
+      iovec iov{answer.data(), answer.size()};
+      send_all(fd, &iov, 1);
+      slot.fail(Failure::bad_request);
+      log_once("bad-" + proto::error_reason(p.error, 0),
+               "refused a request: " + proto::error_reason(p.error, config.max_bytes));
+      linger_close(fd);
+      return;
+    }
+
+    proto::Request& r = p.request;
+    if (signals::stop_requested() && r.kind == proto::Kind::http) r.keep_alive = false;
+    std::uint64_t sent = 0;
+    int err = send_response(fd, r, sent);
+    slot.add(slot.bytes_sent, sent);
+    if (err) {
+      count_failure(slot, classify(err), err);
+      return;
+    }
+    slot.add(slot.requests);
+    std::memmove(buf, buf + p.consumed, have - p.consumed);
+    have -= p.consumed;
+    if (!r.keep_alive) {
+      if (have > 0) linger_close(fd);  // pipelined requests after "Connection: close"
+      return;
+    }
+  }
+}
+
+}  // namespace tcplab

@@ -1,0 +1,20 @@
+#pragma once
+// serve_connection(): the work every design does per connection (UNP's web_child). Reads
+// requests, answers them, and returns when the client closes, misbehaves, or the server stops.
+// Runs in whichever process or thread the design gives the connection to; it owns `conn` and
+// closes it on return. Nothing a client sends makes it allocate: one fixed buffer on the stack.
+#include <cstdint>
+
+#include "fd.hpp"
+#include "scoreboard.hpp"
+
+namespace tcplab {
+
+struct ServeConfig {
+  std::uint64_t max_bytes = 1 << 20;  // --max-bytes
+  int io_timeout_ms = 10000;          // --io-timeout-ms
+};
+
+void serve_connection(Fd conn, WorkerSlot& slot, const ServeConfig& config);
+
+}  // namespace tcplab

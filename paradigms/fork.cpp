@@ -1,0 +1,65 @@
+// fork: a new process for every connection (UNP 30.5, serv01 — the classic Unix server).
+//
+// The parent accepts, forks, closes its copy of the connection and accepts again; the child
+// closes its copy of the listener, serves, and exits. The cost is a fork() and an exit() per
+// connection: the largest row of Fig 30.1.
+//
+// The parent waits in ppoll() with SIGCHLD unblocked only there, so every child is reaped as
+// soon as it exits (never a zombie) and no SIGCHLD can arrive between a check and the wait.
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <unordered_set>
+
+#include "backoff.hpp"
+#include "designs.hpp"
+#include "error.hpp"
+#include "net.hpp"
+#include "process_pool.hpp"
+#include "signals.hpp"
+
+namespace tcplab {
+
+int run_fork(Server& server) {
+  signals::block_for_manager();
+  set_nonblocking(server.listen_fd, true);  // woken by ppoll; a vanished connection must not block
+  std::unordered_set<pid_t> children;
+  Backoff fork_backoff(10, 1000);
+  pollfd listener{server.listen_fd, POLLIN, 0};
+
+  while (!signals::stop_requested()) {
+    signals::wait_for_events(&listener, 1, -1);
+    if (signals::take_child_exited()) {
+      pid_t pid;
+      while ((pid = ::waitpid(-1, nullptr, WNOHANG)) > 0) children.erase(pid);
+    }
+    if (!(listener.revents & POLLIN)) continue;
+
+    Accepted a = accept_connection(server.listen_fd);
+    if (a.status == AcceptStatus::closed) break;
+    if (a.status != AcceptStatus::ok) continue;
+
+    pid_t pid = ::fork();
+    if (pid == 0) {  // the child: owns the connection from here
+      signals::become_worker();
+      ::close(server.listen_fd);
+      serve_connection(std::move(a.conn), server.board.slot(0), server.config.serve);
+      ::_exit(0);
+    }
+    if (pid < 0) {  // the connection closes with a.conn; the client sees EOF
+      server.board.count(Event::fork_failed);
+      log_once("fork", fmt::format("fork: {}: closing the connection", std::strerror(errno)));
+      fork_backoff.failed();
+      continue;
+    }
+    fork_backoff.succeeded();
+    children.insert(pid);
+    ++server.processes_created;
+  }  // a.conn, the parent's copy, is closed at the end of each turn
+
+  stop_processes({children.begin(), children.end()}, server.config.grace_ms);
+  return 0;
+}
+
+}  // namespace tcplab

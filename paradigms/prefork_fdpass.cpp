@@ -1,0 +1,206 @@
+// prefork-fdpass: the parent accepts every connection and passes the descriptor to a child over
+// a UNIX-domain socketpair (UNP 30.9, serv05).
+//
+// The parent (the manager) is the only process that calls accept(). For each connection it
+// chooses a child (--dispatch: least-loaded, round-robin or first-free), sends the descriptor
+// with a small record (common/fdpass.cpp: sendmsg + SCM_RIGHTS), and closes its own copy. The
+// child serves the connection and writes a "done" record back on the same socketpair, which is
+// how the parent knows each child's load.
+//
+// It costs more than children calling accept() themselves: a sendmsg, a recvmsg and a report
+// per connection, and the parent's poll loop. What it buys: the parent decides which child
+// serves which connection, and a child that crashes loses only the connections it held — the
+// parent notices (SIGCHLD, or EOF on the channel) and forks a replacement with a new channel.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "designs.hpp"
+#include "error.hpp"
+#include "fdpass.hpp"
+#include "net.hpp"
+#include "process_pool.hpp"
+#include "signals.hpp"
+
+namespace tcplab {
+
+namespace {
+
+// The record that travels with each descriptor, and the one that comes back when it is served.
+struct Handoff {
+  std::uint64_t id;
+};
+struct Done {
+  std::uint64_t id;
+};
+
+// At most this many connections wait in one child's channel, so a stuck child cannot swallow
+// the load (least-loaded avoids it anyway; round-robin needs the cap).
+constexpr std::uint32_t kMaxInHand = 64;
+// Connections accepted per wake-up of the parent, at most.
+constexpr int kAcceptBatch = 8;
+
+// The child: receive a descriptor, serve it, report, again — until the parent closes the
+// channel (EOF), which it does when the server stops.
+int child_main(int channel, WorkerSlot& slot, const ServeConfig& config) {
+  for (;;) {
+    Fd conn;
+    Handoff handoff{};
+    std::string why;
+    switch (recv_fd(channel, conn, handoff, &why)) {
+      case RecvStatus::ok: {
+        serve_connection(std::move(conn), slot, config);
+        Done done{handoff.id};
+        retry_eintr([&] { return ::send(channel, &done, sizeof done, MSG_NOSIGNAL); });
+        break;
+      }
+      case RecvStatus::eof:
+        return 0;
+      case RecvStatus::malformed:  // recv_fd closed whatever arrived; wait for the next one
+        log("ignoring a malformed hand-off: {}", why);
+        break;
+      case RecvStatus::error:
+        if (errno == EINTR) break;  // SIGTERM: the parent will close the channel
+        log("recvmsg from the parent: {}", std::strerror(errno));
+        return 1;
+    }
+  }
+}
+
+// The parent's view of its children: one channel and one load each.
+class Manager {
+ public:
+  explicit Manager(Server& server)
+      : server_(server),
+        policy_(server.config.dispatch),
+        n_(server.config.workers),
+        parent_end_(n_),
+        child_end_(n_),
+        load_(n_),
+        full_(n_, false),
+        pool_(n_, server.board, [this](std::size_t slot) { return in_child(slot); }, hooks()) {}
+
+  int run() {
+    signals::block_for_manager();
+    set_nonblocking(server_.listen_fd, true);
+    pool_.start();
+    std::vector<pollfd> fds(n_ + 1);
+    int next_respawn_ms = -1;
+    while (!signals::stop_requested()) {
+      fds[0] = {server_.listen_fd, static_cast<short>(can_take() ? POLLIN : 0), 0};
+      for (std::size_t i = 0; i < n_; ++i) fds[i + 1] = {parent_end_[i].get(), POLLIN, 0};
+      signals::wait_for_events(fds.data(), fds.size(), next_respawn_ms);
+      if (signals::stop_requested()) break;
+      if (signals::take_child_exited() || next_respawn_ms >= 0) next_respawn_ms = pool_.supervise();
+      for (std::size_t i = 0; i < n_; ++i)
+        if (fds[i + 1].revents) read_reports(i);
+      if (fds[0].revents & POLLIN) accept_and_pass();
+    }
+    // Closing the channels tells each child to finish what it holds and exit (EOF).
+    for (Fd& end : parent_end_) end.reset();
+    pool_.stop(server_.config.grace_ms);
+    server_.processes_created = pool_.processes_created();
+    return 0;
+  }
+
+ private:
+  ProcessPool::Hooks hooks() {
+    return {
+        .before_fork = [this](std::size_t i) { open_channel(i); },
+        .after_fork = [this](std::size_t i) { child_end_[i].reset(); },  // the child's end now
+        .after_exit = [this](std::size_t i) { close_channel(i); },
+    };
+  }
+
+  // Runs in the new child: keep its own end of its own channel, close every other descriptor
+  // of the parent's (the listener, the parent's ends), or a sibling would never see EOF.
+  int in_child(std::size_t slot) {
+    ::close(server_.listen_fd);
+    for (Fd& end : parent_end_) end.reset();
+    return child_main(child_end_[slot].get(), server_.board.slot(slot), server_.config.serve);
+  }
+
+  void open_channel(std::size_t i) {
+    int sv[2];
+    // SOCK_SEQPACKET keeps record boundaries: one sendmsg is one recvmsg, never half of one.
+    check(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), "socketpair");
+    parent_end_[i].reset(sv[0]);
+    child_end_[i].reset(sv[1]);
+    load_[i] = {};
+    full_[i] = false;
+    refresh(i);
+  }
+
+  void close_channel(std::size_t i) {
+    parent_end_[i].reset();
+    child_end_[i].reset();
+    load_[i] = {};
+  }
+
+  void refresh(std::size_t i) {
+    load_[i].available = parent_end_[i].valid() && !full_[i] && load_[i].in_hand < kMaxInHand;
+  }
+
+  bool can_take() const {
+    std::size_t cursor = cursor_;
+    return choose_worker(policy_, load_, cursor).has_value();
+  }
+
+  // "Done" records from child i, or EOF: the child is gone (SIGCHLD will bring the reaping).
+  void read_reports(std::size_t i) {
+    Done done;
+    for (;;) {
+      ssize_t n = ::recv(parent_end_[i].get(), &done, sizeof done, MSG_DONTWAIT);
+      if (n == sizeof done) {
+        if (load_[i].in_hand > 0) --load_[i].in_hand;
+        full_[i] = false;
+        refresh(i);
+        continue;
+      }
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) close_channel(i);
+      return;
+    }
+  }
+
+  void accept_and_pass() {
+    for (int k = 0; k < kAcceptBatch && can_take(); ++k) {
+      Accepted a = accept_connection(server_.listen_fd);
+      if (a.status != AcceptStatus::ok) return;  // EAGAIN: nothing more waiting
+      pass(a.conn.get());
+    }  // a.conn closes here: the parent's copy, after the child has its own
+  }
+
+  void pass(int conn) {
+    while (auto i = choose_worker(policy_, load_, cursor_)) {
+      int err = send_fd(parent_end_[*i].get(), conn, Handoff{++next_id_}, MSG_DONTWAIT);
+      if (err == 0) {
+        ++load_[*i].in_hand;
+      } else if (err == EAGAIN) {
+        full_[*i] = true;  // its channel is full: until it reports, pass to another
+      } else {
+        close_channel(*i);  // EPIPE, ECONNRESET: it died; SIGCHLD will bring the reaping
+      }
+      refresh(*i);
+      if (err == 0) return;
+    }
+    server_.board.count(Event::dropped);
+    log_once("dropped", "no child could take a connection; closing it");
+  }
+
+  Server& server_;
+  DispatchPolicy policy_;
+  std::size_t n_;
+  std::vector<Fd> parent_end_, child_end_;
+  std::vector<WorkerLoad> load_;
+  std::vector<bool> full_;
+  std::size_t cursor_ = 0;
+  std::uint64_t next_id_ = 0;
+  ProcessPool pool_;
+};
+
+}  // namespace
+
+int run_prefork_fdpass(Server& server) { return Manager(server).run(); }
+
+}  // namespace tcplab

@@ -1,0 +1,115 @@
+// tcplab-server DESIGN [options]: runs one of the designs of UNP vol. 1 ch. 30 on one port.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+
+#include "designs.hpp"
+#include "error.hpp"
+#include "net.hpp"
+#include "protocol.hpp"
+#include "signals.hpp"
+
+namespace {
+
+using namespace tcplab;
+
+std::string design_list() {
+  std::string out;
+  for (const Design& d : designs()) out += fmt::format("  {:<19} {}\n", d.name, d.summary);
+  return out;
+}
+
+int serve(Config& config) {
+  const Design* design = find_design(config.design);
+  Fd listener = listen_tcp(config.host, config.port, config.backlog);
+  signals::install_stop_handlers(listener.get());
+  Scoreboard board(design->pooled ? config.workers : 1);
+  Server server{config, listener.get(), board};
+
+  // The one line scripts and tests wait for; flushed before any fork so no child repeats it.
+  fmt::print("listening on {}\n", local_address(listener.get()));
+  std::fflush(stdout);
+
+  auto start = std::chrono::steady_clock::now();
+  int status = design->run(server);
+  Summary summary = summarize(server, design->pooled, std::chrono::steady_clock::now() - start);
+
+  fmt::print("{}", format_summary(summary, board));
+  if (!config.stats_json.empty()) {
+    std::ofstream out(config.stats_json);
+    out << summary_json(summary, board, config);
+    if (!out) throw std::runtime_error("cannot write --stats-json file " + config.stats_json);
+  }
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  set_program_name("tcplab-server");
+  Config config;
+  bool list = false;
+  std::string dispatch = "least-loaded";
+
+  CLI::App app{"tcplab-server: the TCP server designs of UNIX Network Programming vol. 1 ch. 30.\n"
+               "Every design serves the same protocol on one port: a line \"N\\n\" is answered\n"
+               "with N bytes; \"GET /N HTTP/1.1\" with a 200 response of N bytes.\n\n"
+               "Designs:\n" + design_list()};
+  app.add_flag("--list", list, "List the designs, one per line, and exit");
+  app.add_option("design", config.design, "The design to run (see --list)")
+      ->check(CLI::IsMember([] {
+        std::vector<std::string> names;
+        for (const Design& d : designs()) names.emplace_back(d.name);
+        return names;
+      }()));
+  app.add_option("--host", config.host, "Numeric address to listen on")->capture_default_str();
+  app.add_option("--port", config.port, "Port to listen on; 0 picks a free one")->capture_default_str();
+  app.add_option("--workers", config.workers, "Pool size of the pooled designs")
+      ->check(CLI::Range(1, 4096))->capture_default_str();
+  app.add_option("--dispatch", dispatch, "prefork-fdpass: how the parent picks a child")
+      ->check(CLI::IsMember({"least-loaded", "round-robin", "first-free"}))->capture_default_str();
+  app.add_option("--queue-size", config.queue_size,
+                 "prethread-dispatch: queue capacity (default: twice --workers)")->check(CLI::Range(0, 1 << 20));
+  app.add_option("--max-bytes", config.serve.max_bytes, "Largest N a request may ask for")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40))->capture_default_str();
+  app.add_option("--io-timeout-ms", config.serve.io_timeout_ms,
+                 "Drop a client that sends or reads nothing for this long")
+      ->check(CLI::Range(1, 3'600'000))->capture_default_str();
+  app.add_option("--grace-ms", config.grace_ms,
+                 "On SIGINT/SIGTERM, how long in-flight connections may take to finish")
+      ->check(CLI::Range(0, 600'000))->capture_default_str();
+  app.add_option("--backlog", config.backlog, "listen() backlog")->check(CLI::Range(1, 65535))->capture_default_str();
+  app.add_option("--stats-json", config.stats_json, "On exit, also write the summary as JSON to this file");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);  // --help: 0; a bad argument: a message and 2 (CLI11's ArgumentMismatch etc.)
+  }
+  if (list) {
+    fmt::print("{}", design_list());
+    return 0;
+  }
+  if (config.design.empty()) {
+    fmt::print(stderr, "tcplab-server: name a design (one of the list below), or --help\n{}", design_list());
+    return 2;
+  }
+  config.dispatch = *parse_dispatch(dispatch);
+
+  int status = 1;
+  try {
+    status = serve(config);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "tcplab-server: {}\n", e.what());
+    status = 1;
+  }
+  // _exit, not exit: a thread still serving after the grace period must not see the server's
+  // objects destroyed under it. Everything worth keeping has been written and flushed.
+  std::fflush(nullptr);
+  ::_exit(status);
+}
