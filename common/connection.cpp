@@ -115,11 +115,12 @@ void serve_connection(Fd conn, WorkerSlot& slot, const ServeConfig& config) {
 
   char buf[proto::kMaxHttpHeader];
   std::size_t have = 0;
+  bool answered = false;  // a connection accepted before the stop still gets its first answer
   for (;;) {
     proto::Parsed p = proto::parse({buf, have}, config.max_bytes);
 
     if (p.status == proto::Status::need_more) {
-      if (have == 0 && signals::stop_requested()) return;  // between requests: stop here
+      if (have == 0 && answered && signals::stop_requested()) return;  // between requests
       ssize_t n = ::read(fd, buf + have, sizeof buf - have);
       if (n > 0) {
         have += static_cast<std::size_t>(n);
@@ -154,6 +155,7 @@ void serve_connection(Fd conn, WorkerSlot& slot, const ServeConfig& config) {
       return;
     }
     slot.add(slot.requests);
+    answered = true;
     std::memmove(buf, buf + p.consumed, have - p.consumed);
     have -= p.consumed;
     if (!r.keep_alive) {

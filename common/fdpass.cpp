@@ -40,6 +40,8 @@ RecvStatus malformed(msghdr& msg, std::string* why, const std::string& reason) {
 }  // namespace
 
 int send_fd(int channel, int fd, const void* record, std::size_t len, int flags) {
+  // An empty record would read as EOF on the other side of a SOCK_SEQPACKET channel.
+  if (len == 0) return EINVAL;
   iovec iov{const_cast<void*>(record), len};
   ControlBuffer control{};
   msghdr msg{};

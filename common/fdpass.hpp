@@ -12,7 +12,8 @@
 
 namespace tcplab {
 
-// Sends `fd` and `len` bytes of `record` (len > 0: a message must carry data). The caller keeps
+// Sends `fd` and `len` bytes of `record` (len == 0 is refused with EINVAL: on a SOCK_SEQPACKET
+// channel an empty message could not be told from EOF). The caller keeps
 // its copy of `fd` and closes it when it likes. Returns 0 or errno (EAGAIN with MSG_DONTWAIT,
 // EPIPE when the peer is gone). EINTR is retried.
 int send_fd(int channel, int fd, const void* record, std::size_t len, int flags = 0);

@@ -23,7 +23,6 @@ int run_prefork_pool(Server& server, AcceptLock& lock) {
     next_ms = pool.supervise();
   }
   pool.stop(config.grace_ms);
-  server.processes_created = pool.processes_created();
   return 0;
 }
 

@@ -58,7 +58,7 @@ bool ProcessPool::spawn(std::size_t slot) {
     }
     ::_exit(status);
   }
-  ++created_;
+  board_.count(Event::process_created);
   workers_[slot].pid = pid;
   workers_[slot].started = Clock::now();
   if (hooks_.after_fork) hooks_.after_fork(slot);

@@ -50,7 +50,6 @@ class ProcessPool {
 
   std::size_t size() const { return workers_.size(); }
   pid_t pid(std::size_t slot) const { return workers_[slot].pid; }
-  std::size_t processes_created() const { return created_; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -68,7 +67,6 @@ class ProcessPool {
   WorkerMain main_;
   Hooks hooks_;
   std::vector<Worker> workers_;
-  std::size_t created_ = 0;
 };
 
 }  // namespace tcplab

@@ -119,6 +119,7 @@ Parsed parse_http(std::string_view input, std::size_t header_end, const RequestL
   std::string_view rest = input.substr(0, header_end);
   rest.remove_prefix(rest.find('\n') + 1);
   bool have_host = false;
+  bool saw_close = false;  // close wins over keep-alive, in any order and in any header
   for (;;) {
     auto nl = rest.find('\n');
     std::string_view line = chomp_cr(rest.substr(0, nl));
@@ -132,11 +133,11 @@ Parsed parse_http(std::string_view input, std::size_t header_end, const RequestL
     if (iequals(name, "host")) {
       have_host = true;
     } else if (iequals(name, "connection")) {
-      // A comma-separated list of options; close wins over keep-alive.
+      // A comma-separated list of options.
       while (!value.empty()) {
         auto comma = value.find(',');
         std::string_view option = trim(value.substr(0, comma));
-        if (iequals(option, "close")) r.keep_alive = false;
+        if (iequals(option, "close")) saw_close = true;
         else if (iequals(option, "keep-alive") && r.http10) r.keep_alive = true;
         value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
       }
@@ -147,6 +148,7 @@ Parsed parse_http(std::string_view input, std::size_t header_end, const RequestL
     }
   }
   if (!r.http10 && !have_host) return fail(kHttp, Error::bad_request, header_end);
+  if (saw_close) r.keep_alive = false;
 
   if (rl.method == "HEAD") r.head = true;
   else if (rl.method != "GET") return fail(kHttp, Error::bad_method, header_end);

@@ -20,8 +20,9 @@ std::string_view failure_name(Failure f) {
 }
 
 std::string_view event_name(Event e) {
-  constexpr std::string_view names[] = {"accept_retry", "fork_failed",      "thread_failed",
-                                        "worker_died",  "worker_respawned", "dropped"};
+  constexpr std::string_view names[] = {"fork_failed", "thread_failed",   "worker_died",
+                                        "worker_respawned", "dropped", "process_created",
+                                        "thread_created"};
   return names[static_cast<std::size_t>(e)];
 }
 

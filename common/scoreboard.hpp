@@ -28,12 +28,13 @@ std::string_view failure_name(Failure f);
 
 // What happened to the server as a whole; written by the manager (or the accepting thread).
 enum class Event : unsigned {
-  accept_retry,     // accept() failed with an expected errno
   fork_failed,
   thread_failed,
   worker_died,      // a worker process ended without being asked to
   worker_respawned,
   dropped,          // a connection accepted but given to no worker (all gone)
+  process_created,  // fork() succeeded
+  thread_created,   // pthread_create() succeeded
   count_
 };
 inline constexpr std::size_t kEventKinds = static_cast<std::size_t>(Event::count_);

@@ -3,7 +3,8 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
-#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "connection.hpp"
 #include "dispatch.hpp"
@@ -22,34 +23,21 @@ struct Config {
   int grace_ms = 3000;  // on SIGTERM: how long in-flight connections may take to finish
   ServeConfig serve;
   std::string stats_json;
+  std::string control_path;
 };
 
 // A running server as a design sees it. main() owns the listener and the scoreboard; the design
-// runs until signals::stop_requested() and the listener is shut, stops its workers, and records
-// how many processes and threads it made.
+// runs until the listener is shut (SIGINT/SIGTERM), then stops and reaps its workers.
 struct Server {
   const Config& config;
   int listen_fd;
   Scoreboard& board;
-  std::size_t processes_created = 0;
-  std::size_t threads_created = 0;
 };
 
-// The summary printed on stop: counts from the scoreboard, CPU from getrusage() of the server
-// and of all its reaped children (so every worker process and thread is in it).
-struct Summary {
-  std::string design;
-  double wall_s = 0;
-  double cpu_user_s = 0;
-  double cpu_sys_s = 0;
-  std::uint64_t connections = 0, requests = 0, bytes_sent = 0;
-  std::size_t processes_created = 0, threads_created = 0;
-  bool pooled = false;
-  std::vector<std::uint64_t> workers;  // connections per worker (pooled designs and iterative)
-};
-
-Summary summarize(const Server& server, bool pooled, std::chrono::steady_clock::duration wall);
-std::string format_summary(const Summary& s, const Scoreboard& board);
-std::string summary_json(const Summary& s, const Scoreboard& board, const Config& config);
+// The summary printed on stop: the accounting snapshot (accounting.hpp) taken after every
+// worker has been reaped, so it covers the server's whole life, plus the wall time and the
+// configuration. `workers` lists connections per worker for pooled designs only.
+nlohmann::json final_summary(const Server& server, bool pooled, std::chrono::steady_clock::duration wall);
+std::string format_summary(const nlohmann::json& summary);
 
 }  // namespace tcplab

@@ -39,6 +39,7 @@ class ThreadGroup {
       return false;
     }
     ++created_;
+    board_.count(Event::thread_created);
     return true;
   }
 

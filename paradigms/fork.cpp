@@ -55,7 +55,7 @@ int run_fork(Server& server) {
     }
     fork_backoff.succeeded();
     children.insert(pid);
-    ++server.processes_created;
+    server.board.count(Event::process_created);
   }  // a.conn, the parent's copy, is closed at the end of each turn
 
   stop_processes({children.begin(), children.end()}, server.config.grace_ms);

@@ -100,7 +100,6 @@ class Manager {
     // Closing the channels tells each child to finish what it holds and exit (EOF).
     for (Fd& end : parent_end_) end.reset();
     pool_.stop(server_.config.grace_ms);
-    server_.processes_created = pool_.processes_created();
     return 0;
   }
 

@@ -35,7 +35,6 @@ int run_prethread_dispatch(Server& server) {
   }
   queue->close();  // workers serve what was queued, then end
   threads.wait(config.grace_ms);
-  server.threads_created = threads.created();
   return 0;
 }
 

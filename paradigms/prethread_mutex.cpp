@@ -26,7 +26,6 @@ int run_prethread_mutex(Server& server) {
 
   while (!signals::stop_requested()) signals::wait_for_events(nullptr, 0, -1);
   threads.wait(server.config.grace_ms);
-  server.threads_created = threads.created();
   return 0;
 }
 

@@ -7,7 +7,10 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 
+#include "accounting.hpp"
+#include "control.hpp"
 #include "designs.hpp"
 #include "error.hpp"
 #include "net.hpp"
@@ -30,6 +33,9 @@ int serve(Config& config) {
   signals::install_stop_handlers(listener.get());
   Scoreboard board(design->pooled ? config.workers : 1);
   Server server{config, listener.get(), board};
+  std::optional<ControlSocket> control;
+  if (!config.control_path.empty())
+    control.emplace(config.control_path, [&server] { return snapshot(server).dump(); });
 
   // The one line scripts and tests wait for; flushed before any fork so no child repeats it.
   fmt::print("listening on {}\n", local_address(listener.get()));
@@ -37,12 +43,13 @@ int serve(Config& config) {
 
   auto start = std::chrono::steady_clock::now();
   int status = design->run(server);
-  Summary summary = summarize(server, design->pooled, std::chrono::steady_clock::now() - start);
+  control.reset();
+  auto summary = final_summary(server, design->pooled, std::chrono::steady_clock::now() - start);
 
-  fmt::print("{}", format_summary(summary, board));
+  fmt::print("{}", format_summary(summary));
   if (!config.stats_json.empty()) {
     std::ofstream out(config.stats_json);
-    out << summary_json(summary, board, config);
+    out << summary.dump(2) << "\n";
     if (!out) throw std::runtime_error("cannot write --stats-json file " + config.stats_json);
   }
   return status;
@@ -85,11 +92,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 600'000))->capture_default_str();
   app.add_option("--backlog", config.backlog, "listen() backlog")->check(CLI::Range(1, 65535))->capture_default_str();
   app.add_option("--stats-json", config.stats_json, "On exit, also write the summary as JSON to this file");
+  app.add_option("--control", config.control_path,
+                 "Answer 'snapshot' on this UNIX-domain socket with the accounting so far, as JSON");
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);  // --help: 0; a bad argument: a message and 2 (CLI11's ArgumentMismatch etc.)
+    return app.exit(e) == 0 ? 0 : 2;  // --help: 0; a bad argument: CLI11's message, and 2 (not its 105, 109…)
   }
   if (list) {
     fmt::print("{}", design_list());

@@ -25,7 +25,6 @@ int run_thread(Server& server) {
     else create_backoff.failed();
   }
   threads.wait(server.config.grace_ms);
-  server.threads_created = threads.created();
   return 0;
 }
 

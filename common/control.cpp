@@ -1,0 +1,59 @@
+#include "control.hpp"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "error.hpp"
+#include "net.hpp"
+
+namespace tcplab {
+
+ControlSocket::ControlSocket(std::string path, std::function<std::string()> answer)
+    : path_(std::move(path)), answer_(std::move(answer)) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path_.size() >= sizeof addr.sun_path) throw std::invalid_argument("--control path too long: " + path_);
+  std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
+  listener_.reset(static_cast<int>(check(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket AF_UNIX")));
+  ::unlink(path_.c_str());
+  check(::bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), "bind " + path_);
+  check(::listen(listener_.get(), 16), "listen " + path_);
+
+  // The thread starts with every signal blocked; the mask is inherited from this thread.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  thread_ = std::thread([this] { serve(); });
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
+ControlSocket::~ControlSocket() {
+  shutdown_listener(listener_.get());  // wakes the thread's accept() with EINVAL
+  thread_.join();
+  ::unlink(path_.c_str());
+}
+
+void ControlSocket::serve() {
+  for (;;) {
+    int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      return;  // EINVAL: shut down by the destructor
+    }
+    Fd conn(fd);
+    set_io_timeouts(fd, 2000);
+    char request[64];
+    ssize_t n = ::read(fd, request, sizeof request - 1);
+    if (n <= 0) continue;
+    std::string_view line(request, static_cast<std::size_t>(n));
+    std::string reply = line.starts_with("snapshot") ? answer_() + "\n"
+                                                     : "{\"error\": \"unknown command; send: snapshot\"}\n";
+    ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
+  }
+}
+
+}  // namespace tcplab

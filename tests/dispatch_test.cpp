@@ -1,0 +1,182 @@
+// choose_worker(): the three policies of prefork-fdpass's manager, one pool state at a time and
+// over simulated runs that show how each spreads the work.
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <vector>
+
+#include "dispatch.hpp"
+
+namespace tcplab {
+namespace {
+
+using Pool = std::vector<WorkerLoad>;
+
+Pool idle_pool(std::size_t n) {
+  return Pool(n, WorkerLoad{true, 0});
+}
+
+// Choices made one after another with the pool left as it is (every connection ends at once).
+std::vector<std::optional<std::size_t>> picks(DispatchPolicy policy, const Pool& pool, int n,
+                                              std::size_t cursor = 0) {
+  std::vector<std::optional<std::size_t>> out;
+  for (int i = 0; i < n; ++i)
+    out.push_back(choose_worker(policy, pool, cursor));
+  return out;
+}
+
+std::vector<std::optional<std::size_t>> seq(std::initializer_list<std::optional<std::size_t>> l) {
+  return l;
+}
+
+TEST(Dispatch, NamesRoundTrip) {
+  for (DispatchPolicy p :
+       {DispatchPolicy::least_loaded, DispatchPolicy::round_robin, DispatchPolicy::first_free})
+    EXPECT_EQ(parse_dispatch(dispatch_name(p)), p);
+  EXPECT_EQ(dispatch_name(DispatchPolicy::least_loaded), "least-loaded");
+  EXPECT_EQ(parse_dispatch("first-free"), DispatchPolicy::first_free);
+  EXPECT_EQ(parse_dispatch("round_robin"), std::nullopt);
+  EXPECT_EQ(parse_dispatch(""), std::nullopt);
+}
+
+TEST(Dispatch, EmptyOrUnavailablePoolHasNoChoice) {
+  for (DispatchPolicy p :
+       {DispatchPolicy::least_loaded, DispatchPolicy::round_robin, DispatchPolicy::first_free}) {
+    std::size_t cursor = 0;
+    EXPECT_EQ(choose_worker(p, {}, cursor), std::nullopt);
+    Pool gone(4, WorkerLoad{false, 0});
+    cursor = 2;
+    EXPECT_EQ(choose_worker(p, gone, cursor), std::nullopt) << dispatch_name(p);
+    EXPECT_EQ(cursor, 2u) << "cursor moved without a choice";
+  }
+}
+
+// --- least-loaded -----------------------------------------------------------------------------
+
+TEST(LeastLoaded, PicksTheMinimum) {
+  Pool pool{{true, 3}, {true, 1}, {true, 2}, {true, 5}};
+  std::size_t cursor = 0;
+  EXPECT_EQ(choose_worker(DispatchPolicy::least_loaded, pool, cursor), 1u);
+  EXPECT_EQ(cursor, 2u);
+  cursor = 3;  // wherever the round begins
+  EXPECT_EQ(choose_worker(DispatchPolicy::least_loaded, pool, cursor), 1u);
+}
+
+TEST(LeastLoaded, IgnoresUnavailableWorkersHoweverIdle) {
+  Pool pool{{false, 0}, {true, 4}, {false, 0}, {true, 2}};
+  std::size_t cursor = 0;
+  EXPECT_EQ(choose_worker(DispatchPolicy::least_loaded, pool, cursor), 3u);
+  EXPECT_EQ(cursor, 0u);  // past the last worker: back to the start
+}
+
+TEST(LeastLoaded, SpreadsTiesRoundThePool) {
+  EXPECT_EQ(picks(DispatchPolicy::least_loaded, idle_pool(3), 7), seq({0, 1, 2, 0, 1, 2, 0}));
+  // Equal and busy: still round the pool, not the first of them every time.
+  Pool busy(4, WorkerLoad{true, 2});
+  EXPECT_EQ(picks(DispatchPolicy::least_loaded, busy, 5, 1), seq({1, 2, 3, 0, 1}));
+  // Ties among the least loaded only.
+  Pool mixed{{true, 1}, {true, 0}, {true, 1}, {true, 0}};
+  EXPECT_EQ(picks(DispatchPolicy::least_loaded, mixed, 4), seq({1, 3, 1, 3}));
+}
+
+TEST(LeastLoaded, FillsAPoolEvenlyWhenConnectionsStay) {
+  Pool pool = idle_pool(5);
+  pool[2].available = false;
+  std::size_t cursor = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto w = choose_worker(DispatchPolicy::least_loaded, pool, cursor);
+    ASSERT_TRUE(w);
+    ++pool[*w].in_hand;
+  }
+  EXPECT_EQ(pool[2].in_hand, 0u);
+  for (std::size_t i : {0u, 1u, 3u, 4u})
+    EXPECT_EQ(pool[i].in_hand, 10u) << "worker " << i;
+}
+
+// --- round-robin ------------------------------------------------------------------------------
+
+TEST(RoundRobin, CyclesSkippingUnavailableWhateverTheLoad) {
+  Pool pool{{true, 9}, {false, 0}, {true, 0}, {true, 100}};
+  EXPECT_EQ(picks(DispatchPolicy::round_robin, pool, 7), seq({0, 2, 3, 0, 2, 3, 0}));
+  EXPECT_EQ(picks(DispatchPolicy::round_robin, pool, 3, 1), seq({2, 3, 0}));
+}
+
+TEST(RoundRobin, CursorBeyondThePoolWrapsAround) {
+  std::size_t cursor = 7;  // the pool shrank
+  EXPECT_EQ(choose_worker(DispatchPolicy::round_robin, idle_pool(3), cursor), 1u);
+  EXPECT_EQ(cursor, 2u);
+}
+
+// --- first-free (UNP's serv05) ----------------------------------------------------------------
+
+TEST(FirstFree, AlwaysTheLowestIdleWorker) {
+  Pool pool{{true, 1}, {false, 0}, {true, 0}, {true, 0}};
+  std::size_t cursor = 3;
+  EXPECT_EQ(choose_worker(DispatchPolicy::first_free, pool, cursor), 2u);
+  EXPECT_EQ(choose_worker(DispatchPolicy::first_free, pool, cursor), 2u);
+  EXPECT_EQ(cursor, 3u) << "first-free has no round to advance";
+}
+
+TEST(FirstFree, NoneIdleIsNoChoiceEvenWithRoomElsewhere) {
+  Pool pool{{true, 1}, {true, 3}, {false, 0}};
+  std::size_t cursor = 0;
+  EXPECT_EQ(choose_worker(DispatchPolicy::first_free, pool, cursor), std::nullopt);
+  // The other policies would still place it.
+  EXPECT_EQ(choose_worker(DispatchPolicy::least_loaded, pool, cursor), 0u);
+}
+
+TEST(FirstFree, TakesWorkersInOrderThenRunsOut) {
+  Pool pool = idle_pool(3);
+  std::size_t cursor = 0;
+  std::vector<std::optional<std::size_t>> got;
+  for (int i = 0; i < 4; ++i) {
+    auto w = choose_worker(DispatchPolicy::first_free, pool, cursor);
+    got.push_back(w);
+    if (w) ++pool[*w].in_hand;
+  }
+  EXPECT_EQ(got, seq({0, 1, 2, std::nullopt}));
+}
+
+// The skew of UNP figure 30.24: when each connection ends before the next arrives, first-free
+// gives every one of them to worker 0, while the other two policies share them out evenly.
+std::vector<int> share_of_short_connections(DispatchPolicy policy, std::size_t workers,
+                                            int connections) {
+  Pool pool = idle_pool(workers);
+  std::vector<int> served(workers, 0);
+  std::size_t cursor = 0;
+  for (int i = 0; i < connections; ++i) {
+    auto w = choose_worker(policy, pool, cursor);
+    if (!w) continue;
+    ++served[*w];  // in_hand goes up and back down before the next connection
+  }
+  return served;
+}
+
+TEST(FirstFree, ShowsServ05Skew) {
+  EXPECT_EQ(share_of_short_connections(DispatchPolicy::first_free, 5, 1000),
+            (std::vector<int>{1000, 0, 0, 0, 0}));
+  EXPECT_EQ(share_of_short_connections(DispatchPolicy::least_loaded, 5, 1000),
+            (std::vector<int>{200, 200, 200, 200, 200}));
+  EXPECT_EQ(share_of_short_connections(DispatchPolicy::round_robin, 5, 1000),
+            (std::vector<int>{200, 200, 200, 200, 200}));
+}
+
+TEST(FirstFree, UnderOverlapTheLowWorkersStillServeMost) {
+  // Two connections in flight at a time: worker 0 and 1 take everything, the rest idle.
+  Pool pool = idle_pool(4);
+  std::vector<int> served(4, 0);
+  std::size_t cursor = 0;
+  std::optional<std::size_t> previous;
+  for (int i = 0; i < 100; ++i) {
+    auto w = choose_worker(DispatchPolicy::first_free, pool, cursor);
+    ASSERT_TRUE(w);
+    ++served[*w];
+    ++pool[*w].in_hand;
+    if (previous) --pool[*previous].in_hand;  // the one before ends once this one started
+    previous = w;
+  }
+  EXPECT_EQ(served, (std::vector<int>{50, 50, 0, 0}));
+}
+
+}  // namespace
+}  // namespace tcplab

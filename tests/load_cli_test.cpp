@@ -1,0 +1,181 @@
+// tcplab-load as a user meets it: the binary, its exit codes, its messages, its JSON.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "load_test_server.hpp"
+
+extern char** environ;
+
+namespace tcplab::load {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Outcome {
+  int exit_code = -1;  // -1: killed after the time limit
+  std::string out, err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+// Runs build/bin/tcplab-load with args; kills it if it outlives the limit.
+Outcome run_tool(std::vector<std::string> args, std::chrono::seconds limit = 20s) {
+  const std::string dir = ::testing::TempDir();
+  // ctest -j runs several of these processes at once: the files are per process.
+  const std::string stem = dir + "/load_cli_" + std::to_string(::getpid());
+  const std::string out = stem + ".out", err = stem + ".err";
+  args.insert(args.begin(), std::string(TCPLAB_BIN_DIR) + "/tcplab-load");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return {};
+  Outcome outcome;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  int status = 0;
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      status = -1;
+      break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  if (status != -1 && WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
+  outcome.out = slurp(out);
+  outcome.err = slurp(err);
+  return outcome;
+}
+
+TEST(LoadCli, HelpListsEveryOptionWithUnits) {
+  const Outcome o = run_tool({"--help"});
+  EXPECT_EQ(o.exit_code, 0);
+  for (const char* word : {"--port", "--host", "--clients", "--connections", "--duration",
+                           "--warmup", "--requests-per-conn", "--bytes", "--rate", "--http",
+                           "--timeout-ms", "--threads", "--cpu", "--json", "--allow-errors",
+                           "--allow-remote", "milliseconds", "per second", "bytes"})
+    EXPECT_NE(o.out.find(word), std::string::npos) << word;
+}
+
+struct BadArgs {
+  const char* name;
+  std::vector<std::string> args;
+  const char* message;
+};
+
+void PrintTo(const BadArgs& bad, std::ostream* os) { *os << bad.name; }
+
+class LoadCliBadArgs : public ::testing::TestWithParam<BadArgs> {};
+
+TEST_P(LoadCliBadArgs, ExitTwoWithAMessage) {
+  const Outcome o = run_tool(GetParam().args);
+  EXPECT_EQ(o.exit_code, 2) << o.err;
+  EXPECT_NE(o.err.find(GetParam().message), std::string::npos) << o.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Load, LoadCliBadArgs,
+    ::testing::Values(BadArgs{"no_port", {"--clients", "5"}, "--port is required"},
+                      BadArgs{"port_range", {"--port", "70000"}, "--port"},
+                      BadArgs{"bad_duration", {"--port", "9000", "--duration", "5x"}, "not a duration"},
+                      BadArgs{"remote_host", {"--port", "9000", "--host", "8.8.8.8"}, "not loopback"},
+                      BadArgs{"host_name", {"--port", "9000", "--host", "example.org"}, "numeric"},
+                      BadArgs{"rate_no_duration", {"--port", "9000", "--rate", "100"}, "--rate needs --duration"},
+                      BadArgs{"bad_cpu", {"--port", "9000", "--cpu", "x"}, "not a CPU list"},
+                      BadArgs{"zero_clients", {"--port", "9000", "--clients", "0"}, "--clients"},
+                      BadArgs{"unknown_flag", {"--port", "9000", "--bogus"}, "--bogus"}),
+    [](const auto& test_info) { return std::string(test_info.param.name); });
+
+TEST(LoadCli, MissingServerIsAClearErrorNotAHang) {
+  // A port that is bound but not listening refuses every connect.
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string port = std::to_string(ntohs(addr.sin_port));
+  const auto start = std::chrono::steady_clock::now();
+  const Outcome o = run_tool({"--port", port, "--duration", "30s"}, 10s);
+  ::close(fd);
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  EXPECT_NE(o.err.find("connection refused to 127.0.0.1:" + port), std::string::npos) << o.err;
+}
+
+TEST(LoadCli, RunWritesTableAndJson) {
+  test::TestServer server(test::serve_well);
+  const std::string json_path =
+      ::testing::TempDir() + "/load_cli_" + std::to_string(::getpid()) + ".json";
+  const Outcome o = run_tool({"--port", std::to_string(server.port()), "--clients", "3",
+                              "--connections", "200", "--requests-per-conn", "2", "--bytes",
+                              "500", "--json", json_path});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_NE(o.out.find("400 requests"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("p99.9"), std::string::npos);
+  EXPECT_EQ(o.err, "");  // stderr is not a terminal: no progress lines
+  const auto j = nlohmann::json::parse(slurp(json_path));
+  EXPECT_EQ(j["schema"], 1);
+  EXPECT_EQ(j["config"]["mode"], "closed");
+  EXPECT_EQ(j["counts"]["requests"], 400);
+  EXPECT_EQ(j["counts"]["connections"], 200);
+  EXPECT_EQ(j["counts"]["bytes_in"], 400 * 500);
+  EXPECT_EQ(j["counts"]["failed"], 0);
+  EXPECT_EQ(j["counts"]["failures"].size(), 7u);
+  EXPECT_GT(j["rates"]["requests_per_s"].get<double>(), 0);
+  std::uint64_t in_buckets = 0;
+  for (const auto& b : j["latency"]["total"]["buckets_ns"]) in_buckets += b[2].get<std::uint64_t>();
+  EXPECT_EQ(in_buckets, 400u);
+  EXPECT_EQ(j["latency"]["total"]["count"], 400);
+  EXPECT_FALSE(j["latency"].contains("total_raw"));  // open loop only
+}
+
+TEST(LoadCli, FailedRequestsExitOneUnlessAllowed) {
+  // The connection after the probe is closed unanswered; the rest are served.
+  std::atomic<int> seen{0};
+  test::TestServer server([&](int fd, test::TestServer& s) {
+    if (seen++ == 1) {
+      bool http, close_after;
+      test::read_request(fd, s, http, close_after);  // read it, so the close is a FIN
+      return;
+    }
+    test::serve_well(fd, s);
+  });
+  const std::vector<std::string> args{"--port", std::to_string(server.port()), "--connections",
+                                      "50", "--bytes", "10"};
+  const Outcome strict = run_tool(args);
+  EXPECT_EQ(strict.exit_code, 1);
+  EXPECT_NE(strict.err.find("requests failed"), std::string::npos) << strict.err;
+  auto lenient_args = args;
+  lenient_args.push_back("--allow-errors");
+  seen = 0;
+  const Outcome lenient = run_tool(lenient_args);
+  EXPECT_EQ(lenient.exit_code, 0) << lenient.err;
+  EXPECT_NE(lenient.out.find("short_read 1"), std::string::npos) << lenient.out;
+}
+
+}  // namespace
+}  // namespace tcplab::load

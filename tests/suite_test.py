@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""End-to-end test of bench/suite.py: a --quick run of two designs into a temp folder, then
+the documented results.json keys, every chart as PNG and SVG, and each design in summary.md.
+
+    tests/suite_test.py BIN_DIR          (ctest passes CMAKE_RUNTIME_OUTPUT_DIRECTORY)
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN_DIR = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(ROOT, "build", "bin")
+DESIGNS = ("iterative", "prefork-fdpass")
+VARIANTS = ("iterative", "prefork-fdpass/least-loaded", "prefork-fdpass/round-robin",
+            "prefork-fdpass/first-free")
+CHARTS = ("1-cpu-per-connection", "2-process-control", "3-latency",
+          "4-connections-per-worker", "6-concurrency", "7-context-switches")
+FIGURES = ("conn_per_s", "req_per_s", "cpu_user_us_per_conn", "cpu_sys_us_per_conn",
+           "cpu_us_per_conn", "cpu_us_per_req", "ctxt_per_conn", "vol_ctxt_per_conn",
+           "invol_ctxt_per_conn", "p50_us", "p99_us", "p99_9_us", "load_errors",
+           "server_failures", "load_cpu_us_per_req")
+
+
+class SuiteQuick(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="suite_test-")
+        cls.out = os.path.join(cls.tmp.name, "results")
+        cls.proc = subprocess.run(
+            ["/usr/bin/python3", os.path.join(ROOT, "bench", "suite.py"), "--quick",
+             "--only", ",".join(DESIGNS), "--out", cls.out, "--bin", BIN_DIR],
+            capture_output=True, text=True, timeout=180)
+        cls.results = None
+        path = os.path.join(cls.out, "results.json")
+        if os.path.exists(path):
+            with open(path) as f:
+                cls.results = json.load(f)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_exits_zero_and_reports_progress(self):
+        self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
+        self.assertRegex(self.proc.stdout, r"\[\s*1/\d+\] iterative\s+unp\s+rep 1/1 \.\.\. [\d,]+ conn/s")
+
+    def test_results_have_the_documented_keys(self):
+        r = self.results
+        self.assertIsNotNone(r, "no results.json")
+        for key in ("schema", "started", "finished", "duration_s", "interrupted", "command",
+                    "command_line", "machine", "pinning", "config", "designs", "workloads",
+                    "micro", "errors", "charts"):
+            self.assertIn(key, r)
+        self.assertEqual(r["schema"], "tcplab-suite/1")
+        self.assertFalse(r["interrupted"])
+        self.assertEqual(r["errors"], [])
+        for key in ("cpu_model", "kernel", "cpus"):
+            self.assertIn(key, r["machine"])
+        self.assertEqual([d["name"] for d in r["designs"]], list(DESIGNS))
+        self.assertTrue(all(d["description"] for d in r["designs"]))
+
+        unp = r["workloads"]["unp"]
+        self.assertEqual(unp["kind"], "table")
+        self.assertEqual([e["variant"] for e in unp["entries"]], list(VARIANTS))
+        for e in unp["entries"]:
+            for key in ("variant", "design", "dispatch", "workers", "clients", "runs", "summary",
+                        "process_control_us_per_conn", "workers_per_slot", "latency_cdf"):
+                self.assertIn(key, e)
+            for fig in FIGURES:
+                self.assertEqual(set(e["summary"][fig]), {"median", "min", "max"})
+            run = e["runs"][0]
+            self.assertNotIn("error", run)
+            self.assertGreater(run["figures"]["cpu_us_per_conn"], 0)
+            self.assertTrue(os.path.exists(os.path.join(self.out, run["load_file"])))
+            # The measurement window holds the measured connections (plus the load
+            # generator's one probe connection) and none of the warm-up.
+            measured = unp["params"]["connections"]
+            self.assertGreaterEqual(run["server"]["connections"], measured)
+            self.assertLessEqual(run["server"]["connections"], measured + 1)
+            self.assertEqual(run["server"]["requests"], measured)
+        base = unp["entries"][0]
+        self.assertEqual(base["process_control_us_per_conn"]["median"], 0)
+        for e in unp["entries"][1:]:
+            self.assertEqual(len(e["workers_per_slot"]), e["workers"])
+            self.assertEqual(sum(e["workers_per_slot"]), e["runs"][0]["server"]["connections"])
+        self.assertIn("keepalive", r["workloads"])
+        self.assertIn("concurrency", r["workloads"])
+
+    def test_charts_exist_as_png_and_svg(self):
+        self.assertIsNotNone(self.results, "no results.json")
+        for name in CHARTS:
+            self.assertIn(name, self.results["charts"])
+            for ext in ("png", "svg"):
+                path = os.path.join(self.out, f"{name}.{ext}")
+                self.assertTrue(os.path.getsize(path) > 1000, path)
+        with open(os.path.join(self.out, "1-cpu-per-connection.png"), "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+
+    def test_summary_mentions_each_design(self):
+        with open(os.path.join(self.out, "summary.md")) as f:
+            summary = f.read()
+        for name in VARIANTS:
+            self.assertIn(f"| {name} |", summary)
+        for d in self.results["designs"]:
+            self.assertIn(d["description"], summary)
+        self.assertIn("## Workload `unp`", summary)
+        self.assertIn("## Connections per worker", summary)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
