@@ -34,6 +34,11 @@ SCHEMA = "tcplab-suite/1"
 DISPATCH_POLICIES = ("least-loaded", "round-robin", "first-free")
 HERD_DESIGNS = ("prefork", "prefork-fcntl", "prefork-mutex", "prethread-mutex")
 WORKLOADS = ("unp", "keepalive", "herd", "concurrency")
+# Run only when named in --workloads (bench/faults.py): faults ~5 min (--quick < 1 min); soak long.
+EXTRA_WORKLOADS = ("faults", "soak")
+# Also only when named (bench/beyond.py): the event-loop designs beside nginx, --work-us,
+# 10,000 idle connections, one stalled worker.
+BEYOND_WORKLOADS = ("beyond", "work", "idle", "stall")
 
 # Every count and duration of a run lives here, for the default and the --quick suite.
 # The default is sized to finish in about three minutes on a two-core machine.
@@ -676,6 +681,10 @@ def write_summary(results, path):
             else:
                 lines.append(f"| {b['name']} | {b['real_us']:.3f} | {b['cpu_us']:.3f} |")
 
+    from bench import faults
+    lines += faults.summary_lines(results)
+    from bench import beyond
+    lines += beyond.summary_lines(results)
     lines += ["", "## Errors", ""]
     if results["errors"]:
         lines += [f"- `{e['step']}`: {e['message']}" for e in results["errors"]]
@@ -703,7 +712,10 @@ def parse_args(argv):
     p.add_argument("--only", metavar="DESIGNS",
                    help="comma list of designs to run (default: all of `tcplab-server --list`)")
     p.add_argument("--workloads", metavar="LIST", default=",".join(WORKLOADS),
-                   help="comma list of %s (default: all)" % ", ".join(WORKLOADS))
+                   help="comma list of %s (default: all of these), or also %s "
+                        "(bench/faults.py) or %s (bench/beyond.py), only when named"
+                        % (", ".join(WORKLOADS), ", ".join(EXTRA_WORKLOADS),
+                           ", ".join(BEYOND_WORKLOADS)))
     p.add_argument("--repeat", type=int, metavar="N",
                    help="repetitions of unp and keepalive (default 3, --quick 1)")
     p.add_argument("--out", metavar="DIR",
@@ -719,8 +731,9 @@ def parse_args(argv):
         p.error("--repeat must be at least 1")
     args.workloads = [w for w in args.workloads.split(",") if w]
     for w in args.workloads:
-        if w not in WORKLOADS:
-            p.error(f"unknown workload {w!r}; choose from {', '.join(WORKLOADS)}")
+        if w not in WORKLOADS + EXTRA_WORKLOADS + BEYOND_WORKLOADS:
+            p.error(f"unknown workload {w!r}; choose from "
+                    f"{', '.join(WORKLOADS + EXTRA_WORKLOADS + BEYOND_WORKLOADS)}")
     return args
 
 
@@ -768,6 +781,10 @@ def main(argv=None):
             total += len(variants) * len(c["levels"]) * c["repeat"]
     if os.access(ctx.micro_bin, os.X_OK):
         total += 1
+    from bench import faults
+    total += faults.steps(names, args.quick, args.workloads)
+    from bench import beyond
+    total += beyond.steps(names, args.quick, args.workloads)
     ctx.total_steps = total
 
     results = {
@@ -803,6 +820,10 @@ def main(argv=None):
                          "entries": []}
                 results["workloads"][w] = entry
                 run_concurrency(ctx, plan["concurrency"], variants, entry["entries"])
+            elif w in EXTRA_WORKLOADS:
+                faults.run(ctx, names, args.quick, [w], results)
+            elif w in BEYOND_WORKLOADS:
+                beyond.run(ctx, names, args.quick, [w], results)
         results["micro"] = run_micro(ctx, args.quick)
     except KeyboardInterrupt:
         # The Server context managers have already stopped and reaped the current server.

@@ -101,9 +101,12 @@ nlohmann::json snapshot(const Server& server) {
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);
   Usage u = measure_usage(b);
-  nlohmann::json workers = nlohmann::json::array(), failures = nlohmann::json::object(),
+  nlohmann::json workers = nlohmann::json::array(), worker_pids = nlohmann::json::array(), failures = nlohmann::json::object(),
                  events = nlohmann::json::object();
-  for (std::size_t i = 0; i < b.size(); ++i) workers.push_back(b.slot(i).connections.load());
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    workers.push_back(b.slot(i).connections.load());
+    worker_pids.push_back(b.slot(i).pid.load());
+  }
   for (std::size_t f = 0; f < kFailureKinds; ++f)
     failures[std::string(failure_name(static_cast<Failure>(f)))] = b.total_failures(static_cast<Failure>(f));
   for (std::size_t e = 0; e < kEventKinds; ++e)
@@ -124,6 +127,7 @@ nlohmann::json snapshot(const Server& server) {
       {"requests", b.total_requests()},
       {"bytes_sent", b.total_bytes()},
       {"workers", workers},
+      {"worker_pids", worker_pids},
       {"failures", failures},
       {"events", events},
   };

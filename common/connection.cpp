@@ -1,13 +1,17 @@
 #include "connection.hpp"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 
+#include "connection_parts.hpp"
 #include "error.hpp"
 #include "net.hpp"
 #include "protocol.hpp"
@@ -18,23 +22,6 @@ namespace tcplab {
 namespace {
 
 namespace proto = protocol;
-
-// The kind of failure an errno from read or write means.
-Failure classify(int err) {
-  switch (err) {
-    case EAGAIN: return Failure::timeout;  // SO_RCVTIMEO / SO_SNDTIMEO ran out
-    case ECONNRESET:
-    case EPIPE: return Failure::reset;
-    default: return Failure::io_error;
-  }
-}
-
-void count_failure(WorkerSlot& slot, Failure f, int err = 0) {
-  slot.fail(f);
-  std::string what(failure_name(f));
-  log_once("conn-" + what, err ? fmt::format("connection failed: {}: {}", what, std::strerror(err))
-                               : fmt::format("connection failed: {}", what));
-}
 
 // Writes every byte of `iov` (MSG_NOSIGNAL: a reset client is EPIPE, not SIGPIPE). A stop
 // request does not cut a response short, so EINTR is retried here. Returns 0 or errno.
@@ -95,6 +82,19 @@ void linger_close(int fd) {
   }
 }
 
+// --fault-inject: a handler that crashes, as a bug in request code would. abort() ends the
+// whole process: one worker process, or every connection of a threaded server. No core file:
+// a fault test crashes many handlers on purpose.
+bool is_crash_request(std::string_view input) {
+  return input.starts_with("crash\n") || input.starts_with("crash\r\n");
+}
+[[noreturn]] void crash_on_request() {
+  rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  log("--fault-inject: \"crash\" request: aborting this process");
+  std::abort();
+}
+
 // Counts the connection as active for as long as it is served (the fd-passing manager and the
 // accounting read these).
 struct ActiveGuard {
@@ -135,18 +135,18 @@ void serve_connection(Fd conn, WorkerSlot& slot, const ServeConfig& config) {
     }
 
     if (p.status == proto::Status::error) {
+      if (config.fault_inject && is_crash_request({buf, have})) crash_on_request();
       std::string answer = proto::error_response(p.kind, p.error, config.max_bytes);
       iovec iov{answer.data(), answer.size()};
       send_all(fd, &iov, 1);
-      slot.fail(Failure::bad_request);
-      log_once("bad-" + proto::error_reason(p.error, 0),
-               "refused a request: " + proto::error_reason(p.error, config.max_bytes));
+      count_refused(slot, p.error, config.max_bytes);
       linger_close(fd);
       return;
     }
 
     proto::Request& r = p.request;
     if (signals::stop_requested() && r.kind == proto::Kind::http) r.keep_alive = false;
+    busy_work(config.work_us);
     std::uint64_t sent = 0;
     int err = send_response(fd, r, sent);
     slot.add(slot.bytes_sent, sent);

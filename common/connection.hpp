@@ -13,6 +13,11 @@ namespace tcplab {
 struct ServeConfig {
   std::uint64_t max_bytes = 1 << 20;  // --max-bytes
   int io_timeout_ms = 10000;          // --io-timeout-ms
+  int work_us = 0;                    // --work-us: CPU spent on each request before answering
+  // --fault-inject: the line request "crash" aborts the process that serves it, so the fault
+  // tests can show what one crashing handler costs each design. Off by default, and then
+  // "crash" is refused like any other bad line ("ERR not a number").
+  bool fault_inject = false;
 };
 
 void serve_connection(Fd conn, WorkerSlot& slot, const ServeConfig& config);

@@ -1,5 +1,6 @@
 #include "control.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -7,6 +8,7 @@
 
 #include <cstring>
 
+#include "backoff.hpp"
 #include "error.hpp"
 #include "net.hpp"
 
@@ -22,6 +24,7 @@ ControlSocket::ControlSocket(std::string path, std::function<std::string()> answ
   ::unlink(path_.c_str());
   check(::bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), "bind " + path_);
   check(::listen(listener_.get(), 16), "listen " + path_);
+  spare_.reset(static_cast<int>(check(::open("/dev/null", O_RDONLY | O_CLOEXEC), "open /dev/null")));
 
   // The thread starts with every signal blocked; the mask is inherited from this thread.
   sigset_t all, old;
@@ -38,12 +41,26 @@ ControlSocket::~ControlSocket() {
 }
 
 void ControlSocket::serve() {
+  Backoff backoff(1, 100);
   for (;;) {
+    if (!spare_) spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));  // -1 while none is free
     int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0 && errno == EMFILE && spare_) {
+      // Out of descriptors: give back the spare for this one accept. Another thread may take
+      // the slot first; then the next turn backs off and tries again.
+      spare_.reset();
+      fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    }
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        log_once("control-accept", fmt::format("control accept: {}: backing off", std::strerror(errno)));
+        backoff.failed();
+        continue;
+      }
       return;  // EINVAL: shut down by the destructor
     }
+    backoff.succeeded();
     Fd conn(fd);
     set_io_timeouts(fd, 2000);
     char request[64];
@@ -53,6 +70,9 @@ void ControlSocket::serve() {
     std::string reply = line.starts_with("snapshot") ? answer_() + "\n"
                                                      : "{\"error\": \"unknown command; send: snapshot\"}\n";
     ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
+    // A worker forked by the manager while this connection was open holds a copy of it: the
+    // client would never see EOF from close() alone. shutdown() ends it in every process.
+    ::shutdown(fd, SHUT_RDWR);
   }
 }
 

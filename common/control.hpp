@@ -5,6 +5,8 @@
 //   echo snapshot | nc -U /tmp/tcplab.ctl
 // It runs its own thread in the server's main process, with every signal blocked, so that
 // SIGINT, SIGTERM and SIGCHLD still reach the design's own threads as they would without it.
+// It keeps one spare descriptor so that it can still answer when the server has run out of
+// descriptors (EMFILE): that is when a snapshot is most wanted.
 #include <functional>
 #include <string>
 #include <thread>
@@ -27,6 +29,7 @@ class ControlSocket {
   std::string path_;
   std::function<std::string()> answer_;
   Fd listener_;
+  Fd spare_;  // /dev/null, closed for a moment to make room for one accept() under EMFILE
   std::thread thread_;
 };
 

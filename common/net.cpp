@@ -40,7 +40,7 @@ SockAddr resolve(const std::string& host, std::uint16_t port, socklen_t& len) {
 
 }  // namespace
 
-Fd listen_tcp(const std::string& host, std::uint16_t port, int backlog) {
+Fd listen_tcp(const std::string& host, std::uint16_t port, int backlog, bool reuseport) {
   socklen_t len = 0;
   SockAddr addr = resolve(host, port, len);
   Fd fd(static_cast<int>(
@@ -48,6 +48,8 @@ Fd listen_tcp(const std::string& host, std::uint16_t port, int backlog) {
   int on = 1;
   // A restarted server must be able to bind while old connections sit in TIME_WAIT.
   check(::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on), "setsockopt SO_REUSEADDR");
+  if (reuseport)
+    check(::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on), "setsockopt SO_REUSEPORT");
   check(::bind(fd.get(), &addr.any, len), "bind " + host + ":" + std::to_string(port));
   check(::listen(fd.get(), backlog), "listen");
   return fd;
@@ -73,14 +75,9 @@ std::string local_address(int fd) {
   return std::string(text) + ":" + std::to_string(ntohs(a.v4.sin_port));
 }
 
-Accepted accept_connection(int listen_fd) {
-  // Back-off for resource exhaustion, per thread: 1 ms doubling to 100 ms, reset by a success.
-  thread_local Backoff backoff(1, 100);
-  int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-  if (fd >= 0) {
-    backoff.succeeded();
-    return {AcceptStatus::ok, Fd(fd)};
-  }
+Accepted try_accept(int listen_fd, bool nonblocking) {
+  int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0));
+  if (fd >= 0) return {AcceptStatus::ok, Fd(fd)};
   int err = errno;
   switch (err) {
     case EINTR:        // a signal: the caller checks whether to stop
@@ -93,13 +90,24 @@ Accepted accept_connection(int listen_fd) {
     case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM:
       log_once(std::string("accept-") + strerrorname_np(err),
                fmt::format("accept: {}: backing off", std::strerror(err)));
-      backoff.failed();
-      return {AcceptStatus::retry, Fd()};
+      return {AcceptStatus::exhausted, Fd()};
     case EINVAL:       // shutdown_listener(): the server is stopping
       return {AcceptStatus::closed, Fd()};
     default:
       throw sys_error(err, "accept");
   }
+}
+
+Accepted accept_connection(int listen_fd) {
+  // Back-off for resource exhaustion, per thread: 1 ms doubling to 100 ms, reset by a success.
+  thread_local Backoff backoff(1, 100);
+  Accepted a = try_accept(listen_fd);
+  if (a.status == AcceptStatus::ok) backoff.succeeded();
+  if (a.status == AcceptStatus::exhausted) {
+    backoff.failed();
+    a.status = AcceptStatus::retry;
+  }
+  return a;
 }
 
 void set_io_timeouts(int fd, int ms) {

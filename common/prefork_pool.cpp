@@ -7,10 +7,16 @@
 namespace tcplab {
 
 int run_prefork_pool(Server& server, AcceptLock& lock) {
+  return run_process_pool(server, [&](std::size_t slot) {
+    accept_loop(server.listen_fd, lock, server.board.slot(slot), server.config.serve);
+  });
+}
+
+int run_process_pool(Server& server, const std::function<void(std::size_t slot)>& worker) {
   const Config& config = server.config;
   signals::block_for_manager();
   ProcessPool pool(config.workers, server.board, [&](std::size_t slot) {
-    accept_loop(server.listen_fd, lock, server.board.slot(slot), config.serve);
+    worker(slot);
     return 0;
   });
   pool.start();

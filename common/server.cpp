@@ -12,10 +12,12 @@ nlohmann::json final_summary(const Server& server, bool pooled, std::chrono::ste
   s["wall_s"] = std::chrono::duration<double>(wall).count();
   s["pooled"] = pooled;
   if (!pooled && c.design != "iterative") s["workers"] = nlohmann::json::array();
+  if (!pooled) s["worker_pids"] = nlohmann::json::array();
   s["config"] = {{"workers", c.workers},
                  {"dispatch", dispatch_name(c.dispatch)},
                  {"max_bytes", c.serve.max_bytes},
-                 {"io_timeout_ms", c.serve.io_timeout_ms}};
+                 {"io_timeout_ms", c.serve.io_timeout_ms},
+                 {"fault_inject", c.serve.fault_inject}};
   return s;
 }
 

@@ -21,6 +21,8 @@ struct Config {
   std::size_t queue_size = 0;  // prethread-dispatch; 0: twice the workers
   int backlog = 1024;
   int grace_ms = 3000;  // on SIGTERM: how long in-flight connections may take to finish
+  int stall_worker = -1;  // --stall-worker: event-loop worker that serves nothing (tests, suite)
+  int route_port_base = -1;  // --route-ports: prefork-fdpass child i also on this port + i
   ServeConfig serve;
   std::string stats_json;
   std::string control_path;

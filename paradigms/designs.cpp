@@ -26,6 +26,18 @@ constexpr std::array kDesigns = {
     Design{"prethread-dispatch", "30.12", true, false,
            "the main thread accepts and hands descriptors to N threads through a bounded queue",
            run_prethread_dispatch},
+    // Beyond chapter 30: event loops, the designs of today's servers.
+    Design{"epoll", "beyond", false, false,
+           "one thread, non-blocking sockets, one epoll loop (Redis's shape)", run_epoll},
+    Design{"prefork-reuseport", "beyond", true, true,
+           "N children, each with its own SO_REUSEPORT listener and an epoll loop",
+           run_prefork_reuseport, /*reuseport=*/true},
+    Design{"prefork-epoll-exclusive", "beyond", true, true,
+           "N children share the listener, each in its own epoll with EPOLLEXCLUSIVE (nginx)",
+           run_prefork_epoll_exclusive},
+    Design{"loop-per-thread", "beyond", true, false,
+           "the main thread accepts and hands connections round-robin to N event-loop threads (muduo)",
+           run_loop_per_thread},
 };
 }  // namespace
 

@@ -11,6 +11,9 @@
 // per connection, and the parent's poll loop. What it buys: the parent decides which child
 // serves which connection, and a child that crashes loses only the connections it held — the
 // parent notices (SIGCHLD, or EOF on the channel) and forks a replacement with a new channel.
+// With --route-ports it can also route: child i gets a port of its own, and what arrives there
+// goes to child i only (a session, a tenant, a cache shard kept on one process).
+#include <fmt/core.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -84,18 +87,23 @@ class Manager {
   int run() {
     signals::block_for_manager();
     set_nonblocking(server_.listen_fd, true);
+    if (server_.config.route_port_base >= 0) open_routes();
     pool_.start();
-    std::vector<pollfd> fds(n_ + 1);
+    std::vector<pollfd> fds(n_ + 1 + route_.size());
     int next_respawn_ms = -1;
     while (!signals::stop_requested()) {
       fds[0] = {server_.listen_fd, static_cast<short>(can_take() ? POLLIN : 0), 0};
       for (std::size_t i = 0; i < n_; ++i) fds[i + 1] = {parent_end_[i].get(), POLLIN, 0};
+      for (std::size_t i = 0; i < route_.size(); ++i)
+        fds[n_ + 1 + i] = {route_[i].get(), static_cast<short>(load_[i].available ? POLLIN : 0), 0};
       signals::wait_for_events(fds.data(), fds.size(), next_respawn_ms);
       if (signals::stop_requested()) break;
       if (signals::take_child_exited() || next_respawn_ms >= 0) next_respawn_ms = pool_.supervise();
       for (std::size_t i = 0; i < n_; ++i)
         if (fds[i + 1].revents) read_reports(i);
       if (fds[0].revents & POLLIN) accept_and_pass();
+      for (std::size_t i = 0; i < route_.size(); ++i)
+        if (fds[n_ + 1 + i].revents & POLLIN) accept_routed(i);
     }
     // Closing the channels tells each child to finish what it holds and exit (EOF).
     for (Fd& end : parent_end_) end.reset();
@@ -117,6 +125,7 @@ class Manager {
   int in_child(std::size_t slot) {
     ::close(server_.listen_fd);
     for (Fd& end : parent_end_) end.reset();
+    for (Fd& route : route_) route.reset();
     return child_main(child_end_[slot].get(), server_.board.slot(slot), server_.config.serve);
   }
 
@@ -171,20 +180,53 @@ class Manager {
   }
 
   void pass(int conn) {
-    while (auto i = choose_worker(policy_, load_, cursor_)) {
-      int err = send_fd(parent_end_[*i].get(), conn, Handoff{++next_id_}, MSG_DONTWAIT);
-      if (err == 0) {
-        ++load_[*i].in_hand;
-      } else if (err == EAGAIN) {
-        full_[*i] = true;  // its channel is full: until it reports, pass to another
-      } else {
-        close_channel(*i);  // EPIPE, ECONNRESET: it died; SIGCHLD will bring the reaping
-      }
-      refresh(*i);
-      if (err == 0) return;
+    while (auto i = choose_worker(policy_, load_, cursor_))
+      if (give(*i, conn)) return;
+    drop();
+  }
+
+  // Sends the descriptor to child i; false if it cannot take it now.
+  bool give(std::size_t i, int conn) {
+    int err = send_fd(parent_end_[i].get(), conn, Handoff{++next_id_}, MSG_DONTWAIT);
+    if (err == 0) {
+      ++load_[i].in_hand;
+    } else if (err == EAGAIN || err == ETOOMANYREFS) {
+      // Its channel is full, or (unprivileged) more descriptors are in flight than our
+      // RLIMIT_NOFILE allows: until it reports, pass to another. The child is not dead.
+      full_[i] = true;
+    } else {
+      close_channel(i);  // EPIPE, ECONNRESET: it died; SIGCHLD will bring the reaping
     }
+    refresh(i);
+    return err == 0;
+  }
+
+  void drop() {
     server_.board.count(Event::dropped);
     log_once("dropped", "no child could take a connection; closing it");
+  }
+
+  // --route-ports BASE: child i has a port of its own besides the shared one, BASE + i (BASE 0:
+  // any free port), and what arrives there is passed to child i and no other — the routing
+  // that children competing in accept() cannot do. Opened before the first fork.
+  void open_routes() {
+    const Config& c = server_.config;
+    for (std::size_t i = 0; i < n_; ++i) {
+      auto port = static_cast<std::uint16_t>(c.route_port_base ? c.route_port_base + i : 0);
+      route_.push_back(listen_tcp(c.host, port, c.backlog));
+      set_nonblocking(route_.back().get(), true);
+      fmt::print("worker {} also on {}\n", i, local_address(route_.back().get()));
+    }
+    std::fflush(stdout);
+  }
+
+  // Polled only while child i can take one: otherwise they wait in this port's backlog.
+  void accept_routed(std::size_t i) {
+    for (int k = 0; k < kAcceptBatch && load_[i].available; ++k) {
+      Accepted a = accept_connection(route_[i].get());
+      if (a.status != AcceptStatus::ok) return;
+      if (!give(i, a.conn.get())) drop();
+    }
   }
 
   Server& server_;
@@ -195,6 +237,7 @@ class Manager {
   std::vector<bool> full_;
   std::size_t cursor_ = 0;
   std::uint64_t next_id_ = 0;
+  std::vector<Fd> route_;  // --route-ports: child i's own listener
   ProcessPool pool_;
 };
 

@@ -1,4 +1,5 @@
 // tcplab-server DESIGN [options]: runs one of the designs of UNP vol. 1 ch. 30 on one port.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -23,13 +24,25 @@ using namespace tcplab;
 
 std::string design_list() {
   std::string out;
-  for (const Design& d : designs()) out += fmt::format("  {:<19} {}\n", d.name, d.summary);
+  for (const Design& d : designs()) out += fmt::format("  {:<24} {}\n", d.name, d.summary);
   return out;
 }
 
+// Each open connection holds a descriptor; an event-loop design may hold thousands. Take all
+// the hard limit allows (a launcher such as prlimit sets a lower one deliberately: then the
+// soft limit already equals the hard one).
+void raise_descriptor_limit() {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
 int serve(Config& config) {
+  raise_descriptor_limit();
   const Design* design = find_design(config.design);
-  Fd listener = listen_tcp(config.host, config.port, config.backlog);
+  Fd listener = listen_tcp(config.host, config.port, config.backlog, design->reuseport);
   signals::install_stop_handlers(listener.get());
   Scoreboard board(design->pooled ? config.workers : 1);
   Server server{config, listener.get(), board};
@@ -91,6 +104,20 @@ int main(int argc, char** argv) {
                  "On SIGINT/SIGTERM, how long in-flight connections may take to finish")
       ->check(CLI::Range(0, 600'000))->capture_default_str();
   app.add_option("--backlog", config.backlog, "listen() backlog")->check(CLI::Range(1, 65535))->capture_default_str();
+  app.add_option("--work-us", config.serve.work_us,
+                 "CPU-bound work per request: spin this many microseconds of CPU before answering")
+      ->check(CLI::Range(0, 10'000'000))->capture_default_str();
+  app.add_option("--stall-worker", config.stall_worker,
+                 "Testing only: event-loop worker N (prefork-reuseport, prefork-epoll-exclusive, "
+                 "loop-per-thread) serves nothing until the server stops")
+      ->check(CLI::Range(0, 4095));
+  app.add_option("--route-ports", config.route_port_base,
+                 "prefork-fdpass: child i also listens on port BASE+i (0: any free ports, printed "
+                 "at start) and is passed only the connections that arrive there")
+      ->check(CLI::Range(0, 65535));
+  app.add_flag("--fault-inject", config.serve.fault_inject,
+               "Testing only: the line request \"crash\" aborts the process serving it "
+               "(without this flag it is refused as a bad request)");
   app.add_option("--stats-json", config.stats_json, "On exit, also write the summary as JSON to this file");
   app.add_option("--control", config.control_path,
                  "Answer 'snapshot' on this UNIX-domain socket with the accounting so far, as JSON");

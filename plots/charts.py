@@ -292,8 +292,247 @@ def microbenchmarks(results, out_dir):
     return _save(fig, out_dir, "8-microbenchmarks")
 
 
+def _faults(results, scenario):
+    f = results.get("workloads", {}).get("faults") or {}
+    return (f.get("scenarios") or {}).get(scenario) or []
+
+
+def faults_bad_input(results, out_dir):
+    """Faults 1. The request corpus: exact answers, and descriptors before and after."""
+    rs = _faults(results, "bad_input")
+    if not rs:
+        return None
+    fig, (ax, fx) = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    y = range(len(rs))
+    exact = [100 * r["exact"] / r["cases"] for r in rs]
+    good = [100 * r["good_after"] / r["cases"] for r in rs]
+    ax.barh([i - 0.2 for i in y], exact, height=0.4, color="#55a868", label="exact answer")
+    ax.barh([i + 0.2 for i in y], good, height=0.4, color=USER_COLOR,
+            label="good request served after")
+    ax.set_yticks(list(y), [r["design"] for r in rs])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 105)
+    ax.set_xlabel(f"% of the {rs[0]['cases']} corpus cases")
+    ax.legend(fontsize=8, loc="lower left")
+    fx.barh([i - 0.2 for i in y], [r["fds_before"] for r in rs], height=0.4, color="#999",
+            label="before the corpus")
+    fx.barh([i + 0.2 for i in y], [r["fds_after"] for r in rs], height=0.4, color=SYS_COLOR,
+            label="after")
+    fx.set_xlabel("open descriptors, server + children")
+    fx.legend(fontsize=8, loc="lower right")
+    fig.suptitle("Bad input: every corpus case over a real socket (tests/corpus/bad_requests.txt)",
+                 fontsize=11)
+    return _save(fig, out_dir, "faults-1-bad-input")
+
+
+def faults_slow_clients(results, out_dir):
+    """Faults 2. Slow clients: how long a normal client waits for its first answer."""
+    rs = _faults(results, "slow")
+    if not rs:
+        return None
+    p = results["workloads"]["faults"]["params"]["slow"]
+    designs = list(dict.fromkeys(r["design"] for r in rs))
+    kinds = list(dict.fromkeys(r["kind"] for r in rs))
+    fig, ax = plt.subplots(figsize=(11, 5.5))
+    h = 0.8 / len(kinds)
+    for k, kind in enumerate(kinds):
+        for i, d in enumerate(designs):
+            r = next((x for x in rs if x["design"] == d and x["kind"] == kind), None)
+            if r is None:
+                continue
+            blocked = r.get("first_ok_s") is None
+            v = p["window_s"] if blocked else r["first_ok_s"] * 1e3 / 1e3
+            ax.barh(i - 0.4 + (k + 0.5) * h, v, height=h, color=_line_style(k)["color"],
+                    hatch="//" if blocked else None, alpha=0.6 if blocked else 1,
+                    label=kind if i == 0 else None)
+            ax.text(v, i - 0.4 + (k + 0.5) * h,
+                    " blocked for the whole window" if blocked
+                    else f" {r['first_ok_s'] * 1e3:,.1f} ms", va="center", fontsize=7)
+    ax.set_yticks(range(len(designs)), designs)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"s until a normal client's first answer (window {p['window_s']} s)")
+    ax.set_title(f"Slow clients: {p['clients']} that send nothing (silent), one byte a second "
+                 f"(trickle), or never read (nonreader)\n--io-timeout-ms {p['io_timeout_ms']}; "
+                 "hatched: no answer within the window", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.margins(x=0.25)
+    return _save(fig, out_dir, "faults-2-slow-clients")
+
+
+def faults_resets(results, out_dir):
+    """Faults 3. Resets mid-response: sent by the clients, counted by the server."""
+    rs = _faults(results, "resets")
+    if not rs:
+        return None
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    y = range(len(rs))
+    ax.barh([i - 0.2 for i in y], [r["resets_sent"] for r in rs], height=0.4, color="#999",
+            label="resets sent (SO_LINGER 0)")
+    ax.barh([i + 0.2 for i in y], [r["counted_reset"] for r in rs], height=0.4,
+            color="#c44e52", label="failures.reset counted by the server")
+    for i, r in enumerate(rs):
+        ax.text(r["counted_reset"], i + 0.2, "" if r["alive"] else "  server died", va="center",
+                fontsize=8)
+    ax.set_yticks(list(y), [r["design"] for r in rs])
+    ax.invert_yaxis()
+    ax.set_xlabel("connections")
+    ax.set_title("Resets in the middle of a large response", fontsize=11)
+    ax.legend(fontsize=8, loc="lower right")
+    return _save(fig, out_dir, "faults-3-resets")
+
+
+def faults_crashes(results, out_dir):
+    """Faults 4. kill -9 under load (success rate, respawn time), and one crashing handler."""
+    rs = _faults(results, "crashes")
+    kills = [r for r in rs if r.get("mode") == "kill"]
+    crash = [r for r in rs if r.get("mode") == "crash-request"]
+    if not rs:
+        return None
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.8))
+    a, b, c = axes
+    if kills:
+        y = range(len(kills))
+        a.barh(list(y), [100 * (1 - (r["success_rate"] or 0)) for r in kills], color="#c44e52")
+        for i, r in enumerate(kills):
+            a.text(100 * (1 - (r["success_rate"] or 0)), i,
+                   f" {r['requests_failed']} of {r['requests_ok'] + r['requests_failed']:,}"
+                   f" ({r['kills']} kills)", va="center", fontsize=7)
+        a.set_yticks(list(y), [r["design"] for r in kills])
+        a.invert_yaxis()
+        a.set_xlabel("% of requests failed")
+        a.set_title("kill -9 every %g ms under load" % (1e3 * kills[0]["interval_s"]), fontsize=10)
+        a.margins(x=0.6)
+        pooled = [r for r in kills if r.get("respawn_ms")]
+        if pooled:
+            b.boxplot([r["respawn_ms"] for r in pooled], vert=False,
+                      labels=[r["design"] for r in pooled])
+            b.invert_yaxis()
+            b.set_xscale("log")
+            b.set_xlabel("respawn time, ms (kill to a new pid in the scoreboard)")
+            b.set_title("Respawn time", fontsize=10)
+    y = range(len(crash))
+    alive = [1 if r["server_alive"] else 0 for r in crash]
+    c.barh(list(y), [1] * len(crash), color=["#55a868" if v else "#c44e52" for v in alive])
+    for i, r in enumerate(crash):
+        c.text(0.5, i, ("survives; bystander served" if r["bystander_ok"] else "survives")
+               if r["server_alive"] else f"dies ({r['exit_text']})", ha="center", va="center",
+               fontsize=8, color="white")
+    c.set_yticks(list(y), [r["design"] for r in crash])
+    c.invert_yaxis()
+    c.set_xticks([])
+    c.set_title("One crashing handler (--fault-inject)", fontsize=10)
+    fig.suptitle("Crashes: what one dead worker or handler costs", fontsize=11)
+    return _save(fig, out_dir, "faults-4-crashes")
+
+
+def faults_emfile(results, out_dir):
+    """Faults 5. RLIMIT_NOFILE 64 and 500 clients: CPU while saturated, clients served."""
+    rs = _faults(results, "emfile")
+    if not rs:
+        return None
+    p = results["workloads"]["faults"]["params"]["emfile"]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    y = range(len(rs))
+    a.barh(list(y), [r["saturated_cpu_s_per_s"] for r in rs], color=SYS_COLOR)
+    for i, r in enumerate(rs):
+        a.text(r["saturated_cpu_s_per_s"], i, f" {r['saturated_cpu_s_per_s']:.3f}"
+               + (" (backed off)" if r["backed_off"] else ""), va="center", fontsize=8)
+    a.set_yticks(list(y), [r["design"] for r in rs])
+    a.invert_yaxis()
+    a.set_xlim(0, max(0.05, max(r["saturated_cpu_s_per_s"] for r in rs) * 2))
+    a.set_xlabel("server CPU s per wall s while saturated (1.0 = one core spinning)")
+    b.barh(list(y), [100 * r["served"] / r["clients"] for r in rs], color="#55a868")
+    for i, r in enumerate(rs):
+        b.text(1, i, f"{r['served']}/{r['clients']}, then {r['served_after']}/{p['after']}",
+               va="center", fontsize=8, color="white")
+    b.set_xlim(0, 100)
+    b.set_xlabel("% of the held clients served once the load dropped")
+    fig.suptitle(f"Descriptor exhaustion: RLIMIT_NOFILE {p['nofile']}, {p['clients']} clients",
+                 fontsize=11)
+    return _save(fig, out_dir, "faults-5-emfile")
+
+
+def soak(results, out_dir):
+    """Soak: descriptors and RSS against connections served."""
+    part = results.get("workloads", {}).get("soak") or {}
+    rs = part.get("designs") or []
+    if not rs:
+        return None
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for i, r in enumerate(rs):
+        xs = [smp["connections"] for smp in r["samples"]]
+        a.plot(xs, [smp["fds"] for smp in r["samples"]], marker="o", label=r["design"],
+               **_line_style(i))
+        b.plot(xs, [smp["rss_kb"] / 1024 for smp in r["samples"]], marker="o",
+               label=r["design"], **_line_style(i))
+    a.set_xlabel("connections served")
+    a.set_ylabel("open descriptors, server + children")
+    a.set_ylim(bottom=0)
+    b.set_xlabel("connections served")
+    b.set_ylabel("RSS, MiB (server + children)")
+    b.set_ylim(bottom=0)
+    a.legend(fontsize=8)
+    fig.suptitle("Soak: descriptors and memory stay flat", fontsize=11)
+    return _save(fig, out_dir, "faults-6-soak")
+
+
+def beyond(results, out_dir):
+    """beyond-1. Event-loop designs beside the classic ones and nginx, all driven over HTTP:
+    req/s and server CPU per request, for unp and keepalive (bench/beyond.py)."""
+    w = results.get("workloads", {}).get("beyond")
+    rows = [e for e in (w or {}).get("servers", []) if e.get("figures")]
+    if not rows:
+        return None
+    fig, axes = plt.subplots(2, 2, figsize=(13, 8))
+    for col, sub in enumerate(("unp", "keepalive")):
+        es = [e for e in rows if e["table"] == sub]
+        names = [e["variant"] for e in es]
+        colors = ["#c44e52" if n == "nginx" else "#55a868" if n in (
+            "epoll", "prefork-reuseport", "prefork-epoll-exclusive", "loop-per-thread")
+            else "#4878a8" for n in names]
+        for row, (key, label) in enumerate((("req_per_s", "requests per second"),
+                                             ("cpu_us_per_req", "server CPU µs per request"))):
+            ax = axes[row][col]
+            ax.barh(range(len(es)), [e["figures"][key] for e in es], color=colors)
+            ax.set_yticks(range(len(es)), names, fontsize=8)
+            ax.invert_yaxis()
+            ax.set_xlabel(label)
+            ax.grid(axis="x", alpha=0.3)
+            if row == 0:
+                p = w["params"]
+                ax.set_title(f"{sub}: {p[sub]['requests_per_conn']} req/conn, {p['clients']} clients,"
+                             f" {p['workers']} workers, HTTP", fontsize=10)
+    fig.suptitle("Beyond chapter 30: classic (blue), event loops (green), nginx (red)")
+    return _save(fig, out_dir, "beyond-1-throughput-cpu")
+
+
+def beyond_idle_and_stall(results, out_dir):
+    """beyond-2. KiB per idle connection; failed fraction with one stalled worker."""
+    ws = results.get("workloads", {})
+    idle = [e for e in (ws.get("idle") or {}).get("servers", []) if e.get("figures")]
+    stall = [e for e in (ws.get("stall") or {}).get("servers", []) if e.get("figures")]
+    if not idle and not stall:
+        return None
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
+    if idle:
+        a.barh(range(len(idle)), [e["figures"]["rss_kb_per_conn"] for e in idle], color="#4878a8")
+        a.set_yticks(range(len(idle)), [e["variant"] for e in idle], fontsize=8)
+        a.invert_yaxis()
+        a.set_xlabel("server RSS per idle connection, KiB")
+        a.set_title(f"{ws['idle']['params']['connections']:,} idle connections", fontsize=10)
+    if stall:
+        b.barh(range(len(stall)), [100 * e["figures"]["failed_fraction"] for e in stall],
+               color="#c44e52")
+        b.set_yticks(range(len(stall)), [e["variant"] for e in stall], fontsize=8)
+        b.invert_yaxis()
+        b.set_xlabel("connections not served in time, %")
+        b.set_title("worker 0 stalled (--stall-worker 0)", fontsize=10)
+    return _save(fig, out_dir, "beyond-2-idle-and-stall")
+
+
 CHARTS = (cpu_per_connection, process_control, latency, worker_distribution, herd, concurrency,
-          context_switches, microbenchmarks)
+          context_switches, microbenchmarks, faults_bad_input, faults_slow_clients,
+          faults_resets, faults_crashes, faults_emfile, soak, beyond, beyond_idle_and_stall)
 
 
 def draw_all(results_path, out_dir):

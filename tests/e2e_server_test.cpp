@@ -31,25 +31,36 @@ namespace {
 using nlohmann::json;
 
 const std::vector<std::string> kDesigns = {
-    "iterative",     "fork",           "prefork", "prefork-fcntl",   "prefork-mutex",
-    "prefork-fdpass", "thread",        "prethread-mutex", "prethread-dispatch"};
-const std::vector<std::string> kPreforkDesigns = {"prefork", "prefork-fcntl", "prefork-mutex",
-                                                  "prefork-fdpass"};
+    "iterative", "fork", "prefork", "prefork-fcntl", "prefork-mutex", "prefork-fdpass", "thread",
+    "prethread-mutex", "prethread-dispatch",
+    // beyond chapter 30: the event-loop designs
+    "epoll", "prefork-reuseport", "prefork-epoll-exclusive", "loop-per-thread"};
+const std::vector<std::string> kPreforkDesigns = {"prefork",           "prefork-fcntl",
+                                                  "prefork-mutex",     "prefork-fdpass",
+                                                  "prefork-reuseport", "prefork-epoll-exclusive"};
 constexpr std::size_t kWorkers = 4;
 
-bool pooled(const std::string& design) {
-  return design.starts_with("prefork") || design.starts_with("prethread");
+bool thread_pool(const std::string& design) {
+  return design.starts_with("prethread") || design == "loop-per-thread";
 }
-bool process_pool(const std::string& design) { return design.starts_with("prefork"); }
+bool pooled(const std::string& design) {
+  return design.starts_with("prefork") || thread_pool(design);
+}
+bool process_pool(const std::string& design) {
+  return design.starts_with("prefork");
+}
 // How many children an idle server has: its pool, or none.
-std::size_t idle_children(const std::string& design) { return process_pool(design) ? kWorkers : 0; }
+std::size_t idle_children(const std::string& design) {
+  return process_pool(design) ? kWorkers : 0;
+}
 
 std::string param_name(std::string s) {
   std::replace(s.begin(), s.end(), '-', '_');
   return s;
 }
 
-std::vector<std::string> server_args(const std::string& design, std::vector<std::string> more = {}) {
+std::vector<std::string> server_args(const std::string& design,
+                                     std::vector<std::string> more = {}) {
   std::vector<std::string> args = {design, "--port", "0", "--workers", std::to_string(kWorkers)};
   args.insert(args.end(), more.begin(), more.end());
   return args;
@@ -61,7 +72,8 @@ class StatsFile {
   StatsFile() {
     static std::atomic<int> next{0};
     path_ = (std::filesystem::path(::testing::TempDir()) /
-             fmt::format("tcplab_e2e_{}_{}.json", ::getpid(), next++)).string();
+             fmt::format("tcplab_e2e_{}_{}.json", ::getpid(), next++))
+                .string();
   }
   ~StatsFile() { std::filesystem::remove(path_); }
   StatsFile(const StatsFile&) = delete;
@@ -91,17 +103,22 @@ std::uint64_t number(const json& stats, const std::string& key) {
 std::string show(const std::string& bytes, std::size_t max = 120) {
   std::string out;
   for (unsigned char c : bytes.substr(0, max)) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c < 0x20 || c >= 0x7f) out += fmt::format("\\x{:02x}", c);
-    else out += static_cast<char>(c);
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c < 0x20 || c >= 0x7f)
+      out += fmt::format("\\x{:02x}", c);
+    else
+      out += static_cast<char>(c);
   }
   return bytes.size() > max ? out + fmt::format("... ({} bytes)", bytes.size()) : out;
 }
 
 std::string first_difference(const std::string& got, const std::string& want) {
   auto at = std::mismatch(got.begin(), got.end(), want.begin(), want.end()).first - got.begin();
-  return fmt::format("{} bytes, expected {}; first difference at byte {}", got.size(), want.size(), at);
+  return fmt::format("{} bytes, expected {}; first difference at byte {}", got.size(), want.size(),
+                     at);
 }
 
 ::testing::AssertionResult same_bytes(const std::string& got, const std::string& want) {
@@ -111,7 +128,8 @@ std::string first_difference(const std::string& got, const std::string& want) {
 
 // One connection asking for n bytes over the line protocol: exactly n bytes of the pattern
 // come back, and then, once the client has closed its side, EOF and nothing more.
-::testing::AssertionResult fetch(std::uint16_t port, std::size_t n, const std::string* body = nullptr) {
+::testing::AssertionResult fetch(std::uint16_t port, std::size_t n,
+                                 const std::string* body = nullptr) {
   std::string made;
   if (body == nullptr) body = &(made = expected_body(n));
   Client c(port);
@@ -122,7 +140,9 @@ std::string first_difference(const std::string& got, const std::string& want) {
   if (r.status != IoStatus::ok)
     return ::testing::AssertionFailure() << "asked " << n << ", read " << r.data.size() << " then "
                                          << r.status << " (" << c.last_error_text() << ")";
-  if (r.data != *body) return ::testing::AssertionFailure() << "asked " << n << ": " << first_difference(r.data, *body);
+  if (r.data != *body)
+    return ::testing::AssertionFailure()
+           << "asked " << n << ": " << first_difference(r.data, *body);
   c.shutdown_write();
   Received rest = c.read_to_eof(5s);
   if (rest.status != IoStatus::ok || !rest.data.empty())
@@ -139,7 +159,8 @@ struct HttpResponse {
   std::string body;
 
   std::size_t count(std::string_view name) const {
-    return std::count_if(headers.begin(), headers.end(), [&](const auto& h) { return iequals(h.first, name); });
+    return std::count_if(headers.begin(), headers.end(),
+                         [&](const auto& h) { return iequals(h.first, name); });
   }
   // The value of header `name` (case-insensitive), "" if absent.
   std::string header(std::string_view name) const {
@@ -148,8 +169,9 @@ struct HttpResponse {
     return "";
   }
   static bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower(x) == std::tolower(y); });
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(x) == std::tolower(y);
+           });
   }
 };
 
@@ -162,12 +184,14 @@ struct HttpResponse {
   static const std::regex kDigits(R"(0|[1-9][0-9]*)");
   Received head = c.read_until("\r\n\r\n", 5s, 16384);
   if (head.status != IoStatus::ok)
-    return ::testing::AssertionFailure() << "response head: " << head.status << " after " << show(head.data);
+    return ::testing::AssertionFailure()
+           << "response head: " << head.status << " after " << show(head.data);
   r = {};
   std::string_view text(head.data);
   text.remove_suffix(2);  // every line, the last included, now ends in exactly one CRLF
   std::vector<std::string> lines;
-  for (std::size_t at; (at = text.find("\r\n")) != std::string_view::npos; text.remove_prefix(at + 2))
+  for (std::size_t at; (at = text.find("\r\n")) != std::string_view::npos;
+       text.remove_prefix(at + 2))
     lines.emplace_back(text.substr(0, at));
   for (const auto& line : lines)
     if (line.find_first_of("\r\n") != std::string::npos)
@@ -182,7 +206,8 @@ struct HttpResponse {
     r.headers.emplace_back(m[1], m[2]);
   }
   if (r.count("Content-Length") != 1 || !std::regex_match(r.header("Content-Length"), kDigits))
-    return ::testing::AssertionFailure() << "need exactly one numeric Content-Length: " << show(head.data);
+    return ::testing::AssertionFailure()
+           << "need exactly one numeric Content-Length: " << show(head.data);
   if (r.count("Transfer-Encoding") != 0)
     return ::testing::AssertionFailure() << "unexpected Transfer-Encoding: " << show(head.data);
   if (head_request) return ::testing::AssertionSuccess();
@@ -196,14 +221,19 @@ struct HttpResponse {
 }
 
 // Sends `request` and reads a 200 answer carrying n bytes (a head only for HEAD).
-::testing::AssertionResult http_ok(Client& c, const std::string& request, std::size_t n, HttpResponse& r) {
-  if (IoStatus s = c.send(request); s != IoStatus::ok) return ::testing::AssertionFailure() << "send: " << s;
+::testing::AssertionResult http_ok(Client& c, const std::string& request, std::size_t n,
+                                   HttpResponse& r) {
+  if (IoStatus s = c.send(request); s != IoStatus::ok)
+    return ::testing::AssertionFailure() << "send: " << s;
   const bool head = request.starts_with("HEAD ");
   if (auto ok = read_response(c, r, head); !ok) return ok;
-  if (r.status != 200) return ::testing::AssertionFailure() << "status " << r.status << ", body " << show(r.body);
+  if (r.status != 200)
+    return ::testing::AssertionFailure() << "status " << r.status << ", body " << show(r.body);
   if (r.header("Content-Length") != std::to_string(n))
-    return ::testing::AssertionFailure() << "Content-Length " << r.header("Content-Length") << ", expected " << n;
-  if (!head && r.body != expected_body(n)) return ::testing::AssertionFailure() << first_difference(r.body, expected_body(n));
+    return ::testing::AssertionFailure()
+           << "Content-Length " << r.header("Content-Length") << ", expected " << n;
+  if (!head && r.body != expected_body(n))
+    return ::testing::AssertionFailure() << first_difference(r.body, expected_body(n));
   return ::testing::AssertionSuccess();
 }
 
@@ -211,7 +241,8 @@ struct HttpResponse {
 ::testing::AssertionResult closed_by_server(Client& c) {
   Received rest = c.read_to_eof(3s);
   if (rest.status == IoStatus::ok && rest.data.empty()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "expected EOF, got " << rest.status << " after " << show(rest.data);
+  return ::testing::AssertionFailure()
+         << "expected EOF, got " << rest.status << " after " << show(rest.data);
 }
 
 // The server stopped cleanly: status 0 in time, its one "listening on" line, a summary.
@@ -219,7 +250,8 @@ void expect_clean_exit(const Exit& e, const std::string& design) {
   EXPECT_EQ(e.code(), 0) << e.describe();
   EXPECT_FALSE(e.killed_by_test) << e.describe();
   std::size_t listening = 0;
-  for (std::size_t at = 0; (at = e.out.find("listening on ", at)) != std::string::npos; ++at) ++listening;
+  for (std::size_t at = 0; (at = e.out.find("listening on ", at)) != std::string::npos; ++at)
+    ++listening;
   EXPECT_EQ(listening, 1u) << "the line must be printed once, by the server only\n" << e.out;
   EXPECT_NE(e.out.find(design), std::string::npos) << e.out;
   EXPECT_NE(e.out.find("connections"), std::string::npos) << e.out;
@@ -239,8 +271,10 @@ void PrintTo(const Variant& v, std::ostream* os) {
 
 std::vector<Variant> concurrency_variants() {
   std::vector<Variant> v;
-  for (const auto& d : kDesigns) v.push_back({d, ""});
-  for (const char* policy : {"least-loaded", "round-robin", "first-free"}) v.push_back({"prefork-fdpass", policy});
+  for (const auto& d : kDesigns)
+    v.push_back({d, ""});
+  for (const char* policy : {"least-loaded", "round-robin", "first-free"})
+    v.push_back({"prefork-fdpass", policy});
   return v;
 }
 
@@ -252,10 +286,12 @@ TEST_P(Concurrency, SixteenClientsTimesFiftyConnectionsGetExactBytes) {
   constexpr std::size_t kCap = 65536;
   const std::array<std::size_t, 4> sizes = {0, 1, 4000, kCap};
   std::array<std::string, 4> bodies;
-  for (std::size_t i = 0; i < sizes.size(); ++i) bodies[i] = expected_body(sizes[i]);
+  for (std::size_t i = 0; i < sizes.size(); ++i)
+    bodies[i] = expected_body(sizes[i]);
 
   StatsFile stats;
-  auto args = server_args(v.design, {"--max-bytes", std::to_string(kCap), "--stats-json", stats.path()});
+  auto args =
+      server_args(v.design, {"--max-bytes", std::to_string(kCap), "--stats-json", stats.path()});
   if (!v.dispatch.empty()) args.insert(args.end(), {"--dispatch", v.dispatch});
   ServerProcess server(args);
 
@@ -276,9 +312,11 @@ TEST_P(Concurrency, SixteenClientsTimesFiftyConnectionsGetExactBytes) {
         }
       }
     });
-  for (auto& c : clients) c.join();
+  for (auto& c : clients)
+    c.join();
   EXPECT_EQ(served.load(), kTotal);
-  for (std::size_t i = 0; i < std::min<std::size_t>(failures.size(), 5); ++i) ADD_FAILURE() << failures[i];
+  for (std::size_t i = 0; i < std::min<std::size_t>(failures.size(), 5); ++i)
+    ADD_FAILURE() << failures[i];
 
   Exit e = server.stop();
   expect_clean_exit(e, v.design);
@@ -288,27 +326,34 @@ TEST_P(Concurrency, SixteenClientsTimesFiftyConnectionsGetExactBytes) {
   EXPECT_EQ(number(s, "connections"), std::uint64_t{kTotal}) << s.dump(2);
   EXPECT_EQ(number(s, "requests"), std::uint64_t{kTotal});
   EXPECT_EQ(number(s, "bytes_sent"), std::uint64_t{kTotal / 4} * (0 + 1 + 4000 + kCap));
-  for (const char* key : {"cpu_user_s", "cpu_sys_s"}) EXPECT_TRUE(s.contains(key) && s[key].is_number()) << key;
-  for (auto& [kind, n] : s["failures"].items()) EXPECT_EQ(n, 0) << "failures." << kind;
+  for (const char* key : {"cpu_user_s", "cpu_sys_s"})
+    EXPECT_TRUE(s.contains(key) && s[key].is_number()) << key;
+  for (auto& [kind, n] : s["failures"].items())
+    EXPECT_EQ(n, 0) << "failures." << kind;
   EXPECT_EQ(number(s, "events.worker_died"), 0u);
   EXPECT_EQ(number(s, "events.dropped"), 0u);
   if (pooled(v.design)) {
     ASSERT_TRUE(s["workers"].is_array());
     auto workers = s["workers"].get<std::vector<std::uint64_t>>();
     EXPECT_EQ(workers.size(), kWorkers);
-    EXPECT_EQ(std::accumulate(workers.begin(), workers.end(), std::uint64_t{0}), number(s, "connections"));
+    EXPECT_EQ(std::accumulate(workers.begin(), workers.end(), std::uint64_t{0}),
+              number(s, "connections"));
   }
   // What each design had to create to serve 800 connections.
-  const std::uint64_t processes = v.design == "fork" ? kTotal : process_pool(v.design) ? kWorkers : 0;
-  const std::uint64_t threads = v.design == "thread" ? kTotal : v.design.starts_with("prethread") ? kWorkers : 0;
+  const std::uint64_t processes = v.design == "fork"       ? kTotal
+                                  : process_pool(v.design) ? kWorkers
+                                                           : 0;
+  const std::uint64_t threads = v.design == "thread"    ? kTotal
+                                : thread_pool(v.design) ? kWorkers
+                                                        : 0;
   EXPECT_EQ(number(s, "processes_created"), processes);
   EXPECT_EQ(number(s, "threads_created"), threads);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllDesigns, Concurrency, ::testing::ValuesIn(concurrency_variants()),
-                         [](const auto& p) {
-                           return param_name(p.param.design + (p.param.dispatch.empty() ? "" : "_" + p.param.dispatch));
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    E2e, Concurrency, ::testing::ValuesIn(concurrency_variants()), [](const auto& p) {
+      return param_name(p.param.design + (p.param.dispatch.empty() ? "" : "_" + p.param.dispatch));
+    });
 
 // ============================================================================================
 // 2-4, 6: one server per test, for each design.
@@ -334,7 +379,7 @@ TEST_P(Design, ManyRequestsOnOneConnection) {
   ++requests;
   // Three requests in one write: three answers back to back.
   ASSERT_EQ(c.send("1\n2\n3\n"), IoStatus::ok);
-  EXPECT_EQ(c.read_exactly(6).data, "0" "01" "012");
+  EXPECT_EQ(c.read_exactly(6).data, "0" + std::string("01") + "012");
   requests += 3;
   // A request split over two writes, then two more with either line ending.
   ASSERT_EQ(c.send("12"), IoStatus::ok);
@@ -367,7 +412,8 @@ TEST_P(Design, HttpKeepAliveCloseHeadAndHttp10) {
     ASSERT_TRUE(c);
     ASSERT_TRUE(http_ok(c, "GET /10 HTTP/1.1\r\nHost: e2e\r\n\r\n", 10, r));
     EXPECT_EQ(r.count("Connection"), 0u) << "1.1 keeps the connection without saying so";
-    ASSERT_TRUE(http_ok(c, "GET /4000?x=1 HTTP/1.1\r\nHost: e2e\r\nUser-Agent: e2e\r\n\r\n", 4000, r));
+    ASSERT_TRUE(
+        http_ok(c, "GET /4000?x=1 HTTP/1.1\r\nHost: e2e\r\nUser-Agent: e2e\r\n\r\n", 4000, r));
     ASSERT_TRUE(http_ok(c, "HEAD /7 HTTP/1.1\r\nHost: e2e\r\n\r\n", 7, r));
     // Two pipelined: the first answer must start right after HEAD's head (no body was sent),
     // the second asks to close.
@@ -406,7 +452,9 @@ TEST_P(Design, HttpKeepAliveCloseHeadAndHttp10) {
 
 // 4. Every bad input gets its own answer, and the server goes on serving.
 
-constexpr std::uint64_t kBigCap = std::uint64_t{1} << 26;  // 64 MiB: far more than socket buffers hold
+// --max-bytes here: 64 MiB, far more than the socket buffers hold, so a reset client really
+// interrupts a response.
+constexpr std::uint64_t kBigCap = std::uint64_t{1} << 26;
 
 struct BadInput {
   std::string name;
@@ -427,19 +475,23 @@ std::vector<BadInput> bad_inputs() {
       {"negative", "-5\n", "ERR negative byte count\n"},
       {"25 digits", std::string(25, '9') + "\n", "ERR byte count overflows 64 bits\n"},
       {"2^64", "18446744073709551616\n", "ERR byte count overflows 64 bits\n"},
-      {"above the cap", std::to_string(kBigCap + 1) + "\n", "ERR byte count above limit " + cap + "\n"},
+      {"above the cap", std::to_string(kBigCap + 1) + "\n",
+       "ERR byte count above limit " + cap + "\n"},
       {"100 bytes, no newline", std::string(100, '1'), "ERR line longer than 32 bytes\n"},
       {"empty line", "\n", "ERR empty request\n"},
       {"empty CRLF line", "\r\n", "ERR empty request\n"},
       {"binary", std::string("\x01\x02\xff\xfe\x80\n", 6), "ERR not a number\n"},
       {"NULs", std::string("1\0\0002\n", 5), "ERR not a number\n"},
       {"NUL first", std::string("\0\n", 2), "ERR not a number\n"},
-      {"HTTP bad method", "POST /5 HTTP/1.1\r\n" + host + "\r\n", "method not allowed", 405, "Allow: GET, HEAD"},
+      {"HTTP bad method", "POST /5 HTTP/1.1\r\n" + host + "\r\n", "method not allowed", 405,
+       "Allow: GET, HEAD"},
       {"HTTP bad path", "GET /abc HTTP/1.1\r\n" + host + "\r\n", "path is not /N", 404},
       {"HTTP no slash", "GET 5 HTTP/1.1\r\n" + host + "\r\n", "path is not /N", 404},
       {"HTTP/2.0", "GET /5 HTTP/2.0\r\n" + host + "\r\n", "HTTP version not supported", 505},
-      {"HTTP garbage version", "GET /5 HTTP/x.y\r\n" + host + "\r\n", "malformed HTTP request", 400},
-      {"HTTP above the cap", "GET /" + std::to_string(kBigCap + 1) + " HTTP/1.1\r\n" + host + "\r\n",
+      {"HTTP garbage version", "GET /5 HTTP/x.y\r\n" + host + "\r\n", "malformed HTTP request",
+       400},
+      {"HTTP above the cap",
+       "GET /" + std::to_string(kBigCap + 1) + " HTTP/1.1\r\n" + host + "\r\n",
        "byte count above limit " + cap, 413},
       {"HTTP 25 digits", "GET /" + std::string(25, '9') + " HTTP/1.1\r\n" + host + "\r\n",
        "byte count overflows 64 bits", 413},
@@ -448,7 +500,8 @@ std::vector<BadInput> bad_inputs() {
        "headers longer than 8192 bytes", 431},
       {"HTTP body", "GET /5 HTTP/1.1\r\n" + host + "Content-Length: 5\r\n\r\nhello",
        "request body not supported", 400},
-      {"HTTP chunked body", "GET /5 HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      {"HTTP chunked body",
+       "GET /5 HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
        "request body not supported", 400},
       {"HTTP/1.1 without Host", "GET /5 HTTP/1.1\r\n\r\n", "malformed HTTP request", 400},
       {"HTTP bad header line", "GET /5 HTTP/1.1\r\n" + host + "no colon here\r\n\r\n",
@@ -459,7 +512,8 @@ std::vector<BadInput> bad_inputs() {
 TEST_P(Design, BadInputGetsItsAnswerThenServiceGoesOn) {
   const std::string design = GetParam();
   StatsFile stats;
-  ServerProcess server(server_args(design, {"--max-bytes", std::to_string(kBigCap), "--stats-json", stats.path()}));
+  ServerProcess server(
+      server_args(design, {"--max-bytes", std::to_string(kBigCap), "--stats-json", stats.path()}));
   std::uint64_t connections = 0;
   const auto cases = bad_inputs();
   for (const BadInput& bad : cases) {
@@ -481,7 +535,8 @@ TEST_P(Design, BadInputGetsItsAnswerThenServiceGoesOn) {
         EXPECT_EQ(r.header("Connection"), "close");
         if (!bad.extra_header.empty()) {
           auto colon = bad.extra_header.find(": ");
-          EXPECT_EQ(r.header(bad.extra_header.substr(0, colon)), bad.extra_header.substr(colon + 2));
+          EXPECT_EQ(r.header(bad.extra_header.substr(0, colon)),
+                    bad.extra_header.substr(colon + 2));
         }
         EXPECT_TRUE(closed_by_server(c));
       }
@@ -518,10 +573,13 @@ TEST_P(Design, BadInputGetsItsAnswerThenServiceGoesOn) {
   EXPECT_EQ(number(s, "failures.reset"), 1u);
 }
 
-// 4. A client that sends nothing, or stops mid-line, is dropped after --io-timeout-ms.
+// 4. A client that sends nothing, stops mid-line, or stops reading is dropped after
+// --io-timeout-ms.
 TEST_P(Design, SilentClientIsDroppedAfterIoTimeout) {
   StatsFile stats;
-  ServerProcess server(server_args(GetParam(), {"--io-timeout-ms", "300", "--stats-json", stats.path()}));
+  ServerProcess server(
+      server_args(GetParam(), {"--io-timeout-ms", "300", "--max-bytes", std::to_string(kBigCap),
+                               "--stats-json", stats.path()}));
   for (const char* sent : {"", "12"}) {
     SCOPED_TRACE(fmt::format("sent \"{}\"", sent));
     Client c(server.port());
@@ -535,9 +593,21 @@ TEST_P(Design, SilentClientIsDroppedAfterIoTimeout) {
     EXPECT_GE(took, 250ms) << "dropped before its time";
     EXPECT_TRUE(fetch(server.port(), 10));
   }
+  {  // Asks for more than the socket buffers hold and reads nothing: the server, blocked
+     // sending, gives up and closes its side (which then waits in FIN_WAIT1 for us to read).
+    Client c(server.port());
+    ASSERT_TRUE(c);
+    const auto start = Clock::now();
+    ASSERT_EQ(c.send(std::to_string(kBigCap) + "\n"), IoStatus::ok);
+    EXPECT_TRUE(wait_until([&] { return tcp_state(server.port(), c.local_port()) != 1; }, 3s))
+        << "the server still holds a client that reads nothing";
+    EXPECT_GE(Clock::now() - start, 250ms) << "dropped before its time";
+    c.reset();
+    EXPECT_TRUE(fetch(server.port(), 10));
+  }
   Exit e = server.stop();
   expect_clean_exit(e, GetParam());
-  EXPECT_EQ(number(stats.read(), "failures.timeout"), 2u);
+  EXPECT_EQ(number(stats.read(), "failures.timeout"), 3u);
 }
 
 // 6. An idle keep-alive client is not in flight: it holds the stop no longer than the grace
@@ -551,9 +621,12 @@ TEST_P(Design, IdleClientDoesNotHoldTheStopPastGrace) {
   ASSERT_EQ(idle.read_exactly(3).data, "012");
   Exit e = server.stop(SIGTERM);
   expect_clean_exit(e, GetParam());
-  EXPECT_LT(e.took, milliseconds(kGraceMs + 1000));
+  EXPECT_LT(e.took, milliseconds(kGraceMs + 2000));
   EXPECT_TRUE(closed_by_server(idle));
 }
+
+INSTANTIATE_TEST_SUITE_P(E2e, Design, ::testing::ValuesIn(kDesigns),
+                         [](const auto& p) { return param_name(p.param); });
 
 // 6. SIGTERM and SIGINT: the request in flight is finished, every worker is reaped, exit 0.
 
@@ -573,7 +646,9 @@ class AdoptOrphans {
   }
   AdoptOrphans(const AdoptOrphans&) = delete;
   AdoptOrphans& operator=(const AdoptOrphans&) = delete;
-  void watch(const std::vector<pid_t>& pids) { watched_.insert(watched_.end(), pids.begin(), pids.end()); }
+  void watch(const std::vector<pid_t>& pids) {
+    watched_.insert(watched_.end(), pids.begin(), pids.end());
+  }
 
  private:
   std::vector<pid_t> watched_;
@@ -588,15 +663,21 @@ TEST_P(Stop, FinishesTheRequestInFlightReapsEveryWorkerAndExitsZero) {
   constexpr std::size_t kBig = 16 << 20, kFirst = 65536;
   AdoptOrphans adopt;
   StatsFile stats;
-  ServerProcess server(server_args(design, {"--max-bytes", std::to_string(kBig), "--grace-ms",
-                                            std::to_string(kGraceMs), "--stats-json", stats.path()}));
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(fetch(server.port(), 1000));
+  ServerProcess server(
+      server_args(design, {"--max-bytes", std::to_string(kBig), "--grace-ms",
+                           std::to_string(kGraceMs), "--stats-json", stats.path()}));
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(fetch(server.port(), 1000));
   // Served connections leave no zombie behind (fork reaps each child as it ends).
-  EXPECT_TRUE(wait_until([&] {
-    auto kids = child_pids(server.pid());
-    return kids.size() == idle_children(design) &&
-           std::none_of(kids.begin(), kids.end(), [](pid_t k) { return process_state(k) == 'Z'; });
-  }, 3s)) << "children of an idle server: " << ::testing::PrintToString(child_pids(server.pid()));
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto kids = child_pids(server.pid());
+        return kids.size() == idle_children(design) &&
+               std::none_of(kids.begin(), kids.end(),
+                            [](pid_t k) { return process_state(k) == 'Z'; });
+      },
+      3s))
+      << "children of an idle server: " << ::testing::PrintToString(child_pids(server.pid()));
 
   // A response in flight: the server is blocked sending when the signal comes.
   Client slow(server.port());
@@ -604,14 +685,15 @@ TEST_P(Stop, FinishesTheRequestInFlightReapsEveryWorkerAndExitsZero) {
   Received first = slow.read_exactly(kFirst);
   ASSERT_EQ(first.status, IoStatus::ok);
   std::vector<pid_t> kids;
-  ASSERT_TRUE(wait_until([&] { return (kids = child_pids(server.pid())).size() >= idle_children(design); }, 2s));
+  ASSERT_TRUE(wait_until(
+      [&] { return (kids = child_pids(server.pid())).size() >= idle_children(design); }, 2s));
   adopt.watch(kids);
   std::this_thread::sleep_for(50ms);
 
   server.signal(sig);
   Received rest = slow.read_exactly(kBig - kFirst, 10s);
-  EXPECT_EQ(rest.status, IoStatus::ok) << "the response in flight was cut after "
-                                       << kFirst + rest.data.size() << " bytes";
+  EXPECT_EQ(rest.status, IoStatus::ok)
+      << "the response in flight was cut after " << kFirst + rest.data.size() << " bytes";
   EXPECT_TRUE(same_bytes(first.data + rest.data, expected_body(kBig)));
   EXPECT_TRUE(closed_by_server(slow)) << "the server closes between requests once stopping";
 
@@ -619,9 +701,11 @@ TEST_P(Stop, FinishesTheRequestInFlightReapsEveryWorkerAndExitsZero) {
   expect_clean_exit(e, design);
   EXPECT_LT(e.took, milliseconds(kGraceMs + 1000)) << "stopping took longer than the grace period";
   for (pid_t kid : kids)
-    EXPECT_FALSE(process_exists(kid)) << "worker " << kid << " outlived its server, or was not reaped by it"
-                                      << " (state " << process_state(kid) << ")";
-  EXPECT_TRUE(::kill(-server.pid(), 0) == -1 && errno == ESRCH) << "a process is left in the server's group";
+    EXPECT_FALSE(process_exists(kid))
+        << "worker " << kid << " outlived its server, or was not reaped by it"
+        << " (state " << process_state(kid) << ")";
+  EXPECT_TRUE(::kill(-server.pid(), 0) == -1 && errno == ESRCH)
+      << "a process is left in the server's group";
 
   json s = stats.read();
   ASSERT_TRUE(s.is_object()) << e.describe();
@@ -633,27 +717,31 @@ TEST_P(Stop, FinishesTheRequestInFlightReapsEveryWorkerAndExitsZero) {
   EXPECT_EQ(number(s, "requests"), 4u);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllDesigns, Stop,
-                         ::testing::Combine(::testing::ValuesIn(kDesigns), ::testing::Values(SIGTERM, SIGINT)),
+INSTANTIATE_TEST_SUITE_P(E2e, Stop,
+                         ::testing::Combine(::testing::ValuesIn(kDesigns),
+                                            ::testing::Values(SIGTERM, SIGINT)),
                          [](const auto& p) {
                            return param_name(std::get<0>(p.param)) +
                                   (std::get<1>(p.param) == SIGTERM ? "_SIGTERM" : "_SIGINT");
                          });
 
 // ============================================================================================
-// 5. Descriptor hygiene: 200 connections, good and bad, leave the server's descriptors as they were.
+// 5. Descriptor hygiene: 200 connections, good and bad, leave the server's descriptors as they
+// were.
 
 using FdCounts = std::map<pid_t, int>;  // the server and each of its children
 
 FdCounts fd_counts(pid_t server) {
   FdCounts counts{{server, open_fd_count(server)}};
-  for (pid_t kid : child_pids(server)) counts[kid] = open_fd_count(kid);
+  for (pid_t kid : child_pids(server))
+    counts[kid] = open_fd_count(kid);
   return counts;
 }
 
 std::string show(const FdCounts& counts) {
   std::string out;
-  for (auto [pid, n] : counts) out += fmt::format("{}:{} ", pid, n);
+  for (auto [pid, n] : counts)
+    out += fmt::format("{}:{} ", pid, n);
   return out;
 }
 
@@ -694,7 +782,8 @@ std::string show(const FdCounts& counts) {
       c.send("1\n2\n3\n");
       c.shutdown_write();
       Received r = c.read_to_eof(3s);
-      return r.data == "001012" ? ::testing::AssertionSuccess() : ::testing::AssertionFailure() << show(r.data);
+      return r.data == "001012" ? ::testing::AssertionSuccess()
+                                : ::testing::AssertionFailure() << show(r.data);
     }
     default:  // connects and closes at once
       return ::testing::AssertionSuccess();
@@ -712,21 +801,20 @@ TEST_P(Descriptors, TwoHundredConnectionsLeaveNoDescriptorBehind) {
     counts = fd_counts(server.pid());
     return counts == before && counts.size() == 1 + idle_children(design);
   };
-  for (int i = 0; i < 8; ++i) ASSERT_TRUE(one_of_each(server.port(), i)) << "warm-up " << i;
+  for (int i = 0; i < 8; ++i)
+    ASSERT_TRUE(one_of_each(server.port(), i)) << "warm-up " << i;
   FdCounts baseline;
   ASSERT_TRUE(wait_until([&] { return settled(baseline); }, 5s, 1ms)) << show(baseline);
 
-  for (int i = 0; i < 200; ++i) ASSERT_TRUE(one_of_each(server.port(), i)) << "connection " << i;
+  for (int i = 0; i < 200; ++i)
+    ASSERT_TRUE(one_of_each(server.port(), i)) << "connection " << i;
   FdCounts after;
   EXPECT_TRUE(wait_until([&] { return settled(after) && after == baseline; }, 5s, 1ms))
       << "descriptors before: " << show(baseline) << "\nafter: " << show(after);
   expect_clean_exit(server.stop(), design);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllDesigns, Descriptors, ::testing::ValuesIn(kDesigns),
-                         [](const auto& p) { return param_name(p.param); });
-
-INSTANTIATE_TEST_SUITE_P(AllDesigns, Design, ::testing::ValuesIn(kDesigns),
+INSTANTIATE_TEST_SUITE_P(E2e, Descriptors, ::testing::ValuesIn(kDesigns),
                          [](const auto& p) { return param_name(p.param); });
 
 // ============================================================================================
@@ -736,23 +824,28 @@ class Prefork : public ::testing::TestWithParam<std::string> {};
 
 // Waits until the pool has kWorkers children again, none of them in `dead`, and every one of
 // `dead` reaped by the server.
-::testing::AssertionResult pool_replaced(const ServerProcess& server, const std::vector<pid_t>& dead) {
+::testing::AssertionResult pool_replaced(const ServerProcess& server,
+                                         const std::vector<pid_t>& dead) {
   std::vector<pid_t> kids;
-  if (wait_until([&] {
-        kids = child_pids(server.pid());
-        return kids.size() == kWorkers &&
-               std::none_of(dead.begin(), dead.end(), [&](pid_t d) {
-                 return process_exists(d) || std::find(kids.begin(), kids.end(), d) != kids.end();
-               });
-      }, 5s))
+  if (wait_until(
+          [&] {
+            kids = child_pids(server.pid());
+            return kids.size() == kWorkers && std::none_of(dead.begin(), dead.end(), [&](pid_t d) {
+                     return process_exists(d) ||
+                            std::find(kids.begin(), kids.end(), d) != kids.end();
+                   });
+          },
+          5s))
     return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "after 5 s the children are " << ::testing::PrintToString(kids)
-                                       << ", killed " << ::testing::PrintToString(dead);
+  return ::testing::AssertionFailure()
+         << "after 5 s the children are " << ::testing::PrintToString(kids) << ", killed "
+         << ::testing::PrintToString(dead);
 }
 
 ::testing::AssertionResult serve_fifty(std::uint16_t port) {
   for (int i = 0; i < 50; ++i) {
-    if (auto ok = fetch(port, std::size_t(i) * 97 % 5000); !ok) return ok << " (connection " << i << ")";
+    if (auto ok = fetch(port, std::size_t(i) * 97 % 5000); !ok)
+      return ok << " (connection " << i << ")";
   }
   return ::testing::AssertionSuccess();
 }
@@ -762,7 +855,8 @@ TEST_P(Prefork, KilledChildIsReplacedAndServiceGoesOn) {
   ServerProcess server(server_args(GetParam(), {"--stats-json", stats.path()}));
   std::vector<pid_t> kids;
   ASSERT_TRUE(wait_until([&] { return (kids = child_pids(server.pid())).size() == kWorkers; }, 5s));
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(fetch(server.port(), 100));
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(fetch(server.port(), 100));
 
   ASSERT_EQ(::kill(kids[1], SIGKILL), 0);
   ASSERT_TRUE(pool_replaced(server, {kids[1]})) << server.err();
@@ -784,14 +878,17 @@ TEST_P(Prefork, KillingEveryChildAtOnceLeavesNoLockHeld) {
   ServerProcess server(server_args(GetParam(), {"--stats-json", stats.path()}));
   std::vector<pid_t> kids;
   ASSERT_TRUE(wait_until([&] { return (kids = child_pids(server.pid())).size() == kWorkers; }, 5s));
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(fetch(server.port(), 100));
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(fetch(server.port(), 100));
 
-  for (pid_t kid : kids) ASSERT_EQ(::kill(kid, SIGKILL), 0);
+  for (pid_t kid : kids)
+    ASSERT_EQ(::kill(kid, SIGKILL), 0);
   ASSERT_TRUE(pool_replaced(server, kids)) << server.err();
   EXPECT_TRUE(serve_fifty(server.port())) << server.err();
   if (GetParam() == "prefork-mutex") {
     EXPECT_NE(server.err().find("previous owner died holding it"), std::string::npos)
-        << "the robust mutex's recovery did not run:\n" << server.err();
+        << "the robust mutex's recovery did not run:\n"
+        << server.err();
   }
 
   Exit e = server.stop();
@@ -816,12 +913,16 @@ TEST_P(Prefork, ChildThatKeepsDyingIsReplacedAfterGrowingDelays) {
     const auto before = child_pids(server.pid());
     const auto killed = Clock::now();
     ASSERT_EQ(::kill(victim, SIGKILL), 0);
-    ASSERT_TRUE(wait_until([&] {
-      auto now = child_pids(server.pid());
-      for (pid_t kid : now)
-        if (std::find(before.begin(), before.end(), kid) == before.end()) victim = kid;
-      return now.size() == kWorkers && std::find(before.begin(), before.end(), victim) == before.end();
-    }, 5s, 1ms)) << "round " << round << ": no replacement";
+    ASSERT_TRUE(wait_until(
+        [&] {
+          auto now = child_pids(server.pid());
+          for (pid_t kid : now)
+            if (std::find(before.begin(), before.end(), kid) == before.end()) victim = kid;
+          return now.size() == kWorkers &&
+                 std::find(before.begin(), before.end(), victim) == before.end();
+        },
+        5s, 1ms))
+        << "round " << round << ": no replacement";
     took.push_back(std::chrono::duration_cast<milliseconds>(Clock::now() - killed));
   }
   // The first child may have lived long enough to be replaced at once; its young successors not.
@@ -833,13 +934,13 @@ TEST_P(Prefork, ChildThatKeepsDyingIsReplacedAfterGrowingDelays) {
   EXPECT_EQ(number(stats.read(), "events.worker_respawned"), 3u);
 }
 
-INSTANTIATE_TEST_SUITE_P(PreforkDesigns, Prefork, ::testing::ValuesIn(kPreforkDesigns),
+INSTANTIATE_TEST_SUITE_P(E2e, Prefork, ::testing::ValuesIn(kPreforkDesigns),
                          [](const auto& p) { return param_name(p.param); });
 
 // ============================================================================================
 // 8. The command line.
 
-TEST(ServerCli, ListPrintsTheNineDesignsOnePerLine) {
+TEST(E2eCli, ListPrintsTheNineDesignsOnePerLine) {
   Exit e = run_program({server_path(), "--list"});
   ASSERT_EQ(e.code(), 0) << e.describe();
   std::istringstream lines(e.out);
@@ -850,12 +951,15 @@ TEST(ServerCli, ListPrintsTheNineDesignsOnePerLine) {
     words >> name;
     std::getline(words, summary);
     EXPECT_FALSE(summary.empty()) << "no description: " << line;
+    EXPECT_EQ(std::count(names.begin(), names.end(), name), 0) << "listed twice: " << name;
     names.push_back(name);
   }
-  EXPECT_EQ(names, kDesigns);
+  // The nine of chapter 30 first, in the book's order; designs beyond it may follow.
+  ASSERT_GE(names.size(), kDesigns.size()) << e.out;
+  EXPECT_EQ(std::vector<std::string>(names.begin(), names.begin() + kDesigns.size()), kDesigns);
 }
 
-TEST(ServerCli, HelpExitsZero) {
+TEST(E2eCli, HelpExitsZero) {
   Exit e = run_program({server_path(), "--help"});
   EXPECT_EQ(e.code(), 0) << e.describe();
   for (const char* option : {"--port", "--workers", "--dispatch", "--max-bytes", "--io-timeout-ms",
@@ -863,20 +967,20 @@ TEST(ServerCli, HelpExitsZero) {
     EXPECT_NE(e.out.find(option), std::string::npos) << option;
 }
 
-TEST(ServerCli, UnknownDesignExitsTwoWithAMessage) {
+TEST(E2eCli, UnknownDesignExitsTwoWithAMessage) {
   Exit e = run_program({server_path(), "no-such-design", "--port", "0"});
   EXPECT_EQ(e.code(), 2) << e.describe();
   EXPECT_NE(e.err.find("no-such-design"), std::string::npos) << e.describe();
   EXPECT_EQ(e.out.find("listening on"), std::string::npos);
 }
 
-TEST(ServerCli, MissingDesignExitsTwoWithAMessage) {
+TEST(E2eCli, MissingDesignExitsTwoWithAMessage) {
   Exit e = run_program({server_path(), "--port", "0"});
   EXPECT_EQ(e.code(), 2) << e.describe();
   EXPECT_NE(e.err.find("design"), std::string::npos) << e.describe();
 }
 
-TEST(ServerCli, BadOptionValueExitsTwo) {
+TEST(E2eCli, BadOptionValueExitsTwo) {
   for (std::vector<std::string> bad : {std::vector<std::string>{"--workers", "0"},
                                        {"--dispatch", "nobody"},
                                        {"--io-timeout-ms", "-1"},

@@ -43,6 +43,7 @@ TEST(LoadEngine, CountsExactlyWhatTheServerServed) {
   EXPECT_EQ(r.stats.connect.count(), 300u);
   EXPECT_GT(r.seconds, 0);
   // The server's side, after its threads have seen each close.
+  ASSERT_TRUE(server.wait_idle(5s));
   EXPECT_EQ(server.requests, 900u);
   EXPECT_EQ(server.bytes, 900u * 1234);
   EXPECT_EQ(server.connections, 300u);
@@ -59,6 +60,7 @@ TEST(LoadEngine, HttpClosesOnTheLastRequestOfEachConnection) {
   const Report r = run(o);
   EXPECT_EQ(r.stats.failed(), 0u);
   EXPECT_EQ(r.stats.requests, 240u);
+  ASSERT_TRUE(server.wait_idle(5s));
   EXPECT_EQ(server.requests, 240u);
   EXPECT_EQ(server.closes_asked, 60u);  // "Connection: close" once per connection
   EXPECT_EQ(r.stats.bytes_in, server.bytes);

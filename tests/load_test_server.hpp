@@ -53,6 +53,20 @@ class TestServer {
   std::uint16_t port() const { return port_; }
 
   std::atomic<std::uint64_t> connections{0}, requests{0}, bytes{0}, closes_asked{0};
+
+  // Waits until every handler has returned: a handler counts a request after its last write,
+  // so the client may finish before the server has counted. True if idle within `limit`.
+  bool wait_idle(std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+      {
+        std::lock_guard lock(mutex_);
+        if (open_.empty()) return true;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
   std::mutex gate;  // handlers may serialise on it (the stall test holds it while sleeping)
 
  private:

@@ -42,7 +42,8 @@ struct Received {
 // The body of an answer of n bytes: byte k is '0' + k % 10.
 inline std::string expected_body(std::size_t n) {
   std::string body(n, '0');
-  for (std::size_t k = 0; k < n; ++k) body[k] = static_cast<char>('0' + k % 10);
+  for (std::size_t k = 0; k < n; ++k)
+    body[k] = static_cast<char>('0' + k % 10);
   return body;
 }
 
@@ -79,6 +80,13 @@ class Client {
   bool connected() const { return fd_.valid(); }
   explicit operator bool() const { return connected(); }
   int fd() const { return fd_.get(); }
+  // The port this end of the connection is bound to; 0 if not connected.
+  std::uint16_t local_port() const {
+    sockaddr_in addr{};
+    socklen_t len = sizeof addr;
+    if (::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) return 0;
+    return ntohs(addr.sin_port);
+  }
   // errno of the last failure (connect, send, read), 0 if none.
   int last_error() const { return error_; }
   std::string last_error_text() const { return error_ ? std::strerror(error_) : "no error"; }

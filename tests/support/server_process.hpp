@@ -2,7 +2,8 @@
 // Test support: programs of the suite run as real processes.
 //
 //  - Process: runs a program with its stdout and stderr captured, in a process group of its
-//    own; waits for it with a time limit; its destructor SIGKILLs the group and reaps.
+//    own; waits for it with a time limit; its destructor SIGKILLs the group and reaps. When
+//    the program ends, whatever it left in its group is SIGKILLed before it is reaped.
 //  - ServerProcess: tcplab-server on 127.0.0.1 and a port the kernel picks; ready once it has
 //    printed "listening on HOST:PORT". stop() signals it and returns its exit and its output.
 //  - run_program(): a program that ends by itself (--help, --list, bad arguments).
@@ -24,6 +25,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -49,7 +51,8 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 // Polls `done` every `every` until it is true or `limit` passed; true if it became true.
-inline bool wait_until(const std::function<bool()>& done, milliseconds limit, milliseconds every = 10ms) {
+inline bool wait_until(const std::function<bool()>& done, milliseconds limit,
+                       milliseconds every = 10ms) {
   const auto deadline = Clock::now() + limit;
   for (;;) {
     if (done()) return true;
@@ -82,11 +85,10 @@ class Process {
   // argv[0] is the program's path.
   explicit Process(std::vector<std::string> argv) { spawn(std::move(argv)); }
 
+  // Kills the program and its group if it still runs, and reaps it.
   ~Process() {
-    if (status_ == -1) {
-      kill_group(SIGKILL);
-      reap(true);
-    }
+    kill_group(SIGKILL);
+    reap(true);
     stop_draining(0ms);
   }
   Process(const Process&) = delete;
@@ -99,8 +101,11 @@ class Process {
   void signal(int sig) const {
     if (status_ == -1) ::kill(pid_, sig);
   }
-  // Sends `sig` to every process still in the program's group: it and the children it forked.
-  void kill_group(int sig) const { ::kill(-pid_, sig); }
+  // Sends `sig` to every process in the program's group: it and the children it forked. Only
+  // until it is reaped: after that its pid, which is the group's id, may be another's.
+  void kill_group(int sig) const {
+    if (status_ == -1) ::kill(-pid_, sig);
+  }
 
   // Waits up to `limit` for the program to end; SIGKILLs its group if it does not. Then waits
   // (briefly) for the pipes to reach EOF and returns the exit and everything written.
@@ -141,7 +146,8 @@ class Process {
  private:
   void spawn(std::vector<std::string> args) {
     std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
+    for (auto& a : args)
+      argv.push_back(a.data());
     argv.push_back(nullptr);
 
     int out[2], err[2], exec_status[2];
@@ -161,17 +167,20 @@ class Process {
       if (::getppid() != parent) ::_exit(127);  // the test died already
       ::setpgid(0, 0);                          // its own group: the destructor kills it whole
       int null = ::open("/dev/null", O_RDONLY);
-      if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(out_w.get(), 1) < 0 || ::dup2(err_w.get(), 2) < 0)
+      if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(out_w.get(), 1) < 0 ||
+          ::dup2(err_w.get(), 2) < 0)
         ::_exit(127);
       sigset_t none;
       sigemptyset(&none);
       ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      struct sigaction dfl{};
+      struct sigaction dfl {};
       dfl.sa_handler = SIG_DFL;
-      for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // SIG_IGN survives exec
+      for (int sig = 1; sig < NSIG; ++sig)
+        ::sigaction(sig, &dfl, nullptr);  // SIG_IGN survives exec
       // Nothing of the test's but 0, 1 and 2 crosses the exec (the status pipe closes on it).
       if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)  // before Linux 5.11: one by one
-        for (int fd = 3; fd < 4096; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+        for (int fd = 3; fd < 4096; ++fd)
+          ::fcntl(fd, F_SETFD, FD_CLOEXEC);
       ::execve(argv[0], argv.data(), environ);
       int e = errno;
       [[maybe_unused]] auto n = ::write(status_w.get(), &e, sizeof e);
@@ -183,15 +192,15 @@ class Process {
     status_w.reset();
     int exec_errno = 0;
     ssize_t n;
-    do n = ::read(status_r.get(), &exec_errno, sizeof exec_errno);
+    do
+      n = ::read(status_r.get(), &exec_errno, sizeof exec_errno);
     while (n < 0 && errno == EINTR);
     if (n > 0) {
       reap(true);
       throw std::system_error(exec_errno, std::generic_category(), std::string("exec ") + argv[0]);
     }
-    drainer_ = std::thread([this, o = std::move(out_r), e = std::move(err_r)]() mutable {
-      drain(o, e);
-    });
+    drainer_ =
+        std::thread([this, o = std::move(out_r), e = std::move(err_r)]() mutable { drain(o, e); });
   }
 
   // On the helper thread: copies both pipes into out_ and err_ until EOF on both, or until
@@ -222,23 +231,32 @@ class Process {
 
   void stop_draining(milliseconds patience) {
     if (!drainer_.joinable()) return;
-    wait_until([&] {
-      std::lock_guard lock(mutex_);
-      return out_eof_;
-    }, patience, 5ms);
+    wait_until(
+        [&] {
+          std::lock_guard lock(mutex_);
+          return out_eof_;
+        },
+        patience, 5ms);
     quit_ = true;
     drainer_.join();
   }
 
-  // True once the program has been reaped (its status is in status_).
+  // True once the program has been reaped (its status is in status_). Whatever it left in its
+  // group is SIGKILLed first, while it is an unreaped zombie and so the group's id is still its
+  // own: workers a broken server did not stop would hold its port.
   bool reap(bool block) {
     if (status_ != -1) return true;
+    siginfo_t info{};
+    const int flags = WEXITED | WNOWAIT | (block ? 0 : WNOHANG);
+    while (::waitid(P_PID, static_cast<id_t>(pid_), &info, flags) != 0)
+      if (errno != EINTR) return false;
+    if (info.si_pid != pid_) return false;  // WNOHANG, and still running
+    ::kill(-pid_, SIGKILL);
     int status = 0;
-    pid_t r;
-    do r = ::waitpid(pid_, &status, block ? 0 : WNOHANG);
-    while (r < 0 && errno == EINTR);
-    if (r == pid_) status_ = status;
-    return status_ != -1;
+    while (::waitpid(pid_, &status, 0) < 0)
+      if (errno != EINTR) return false;
+    status_ = status;
+    return true;
   }
 
   pid_t pid_ = -1;
@@ -258,14 +276,19 @@ inline Exit run_program(std::vector<std::string> argv, milliseconds limit = 10s)
   return p.finish(limit);
 }
 
-inline std::string server_path() { return std::string(TCPLAB_BIN_DIR) + "/tcplab-server"; }
+inline std::string server_path() {
+  return std::string(TCPLAB_BIN_DIR) + "/tcplab-server";
+}
 
 // tcplab-server with `args` (put "--port", "0" among them). The constructor returns once the
 // server has printed its "listening on" line, or throws with what it wrote.
 class ServerProcess {
  public:
-  explicit ServerProcess(std::vector<std::string> args, milliseconds ready_within = 10s)
-      : process_(with_path(std::move(args))) {
+  // `launcher` runs the server, e.g. {"/usr/bin/prlimit", "--nofile=64:64"}; it must exec
+  // it (same pid), as prlimit and taskset do.
+  explicit ServerProcess(std::vector<std::string> args, milliseconds ready_within = 10s,
+                         std::vector<std::string> launcher = {})
+      : process_(with_path(std::move(args), std::move(launcher))) {
     static const std::regex kListening(R"(^listening on (\S+):(\d+)\n)");
     std::string port;
     const bool ready = process_.wait_for_out(
@@ -279,7 +302,8 @@ class ServerProcess {
         ready_within);
     if (!ready) {
       Exit e = process_.finish(0ms);
-      throw std::runtime_error("tcplab-server did not print \"listening on HOST:PORT\": " + e.describe());
+      throw std::runtime_error("tcplab-server did not print \"listening on HOST:PORT\": " +
+                               e.describe());
     }
     port_ = static_cast<std::uint16_t>(std::stoi(port));
   }
@@ -305,9 +329,11 @@ class ServerProcess {
   }
 
  private:
-  static std::vector<std::string> with_path(std::vector<std::string> args) {
+  static std::vector<std::string> with_path(std::vector<std::string> args,
+                                            std::vector<std::string> launcher) {
     args.insert(args.begin(), server_path());
-    return args;
+    launcher.insert(launcher.end(), args.begin(), args.end());
+    return launcher;
   }
 
   Process process_;
@@ -326,7 +352,8 @@ inline std::vector<pid_t> child_pids(pid_t pid) {
   const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
   for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
     std::ifstream file(task.path() / "children");
-    for (pid_t kid; file >> kid;) kids.insert(kid);
+    for (pid_t kid; file >> kid;)
+      kids.insert(kid);
   }
   return {kids.begin(), kids.end()};
 }
@@ -349,6 +376,25 @@ inline char process_state(pid_t pid) {
 
 // Whether `pid` exists at all, a zombie included: kill(pid, 0) fails with ESRCH only once the
 // process has been reaped.
-inline bool process_exists(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
+inline bool process_exists(pid_t pid) {
+  return ::kill(pid, 0) == 0 || errno == EPERM;
+}
+
+// The state of the IPv4 TCP socket bound to `local_port` and connected to `remote_port`, both
+// on this host, from /proc/net/tcp: 1 ESTABLISHED, 4 FIN_WAIT1, 8 CLOSE_WAIT… (the kernel's
+// TCP_* numbers); 0 if there is none. It sees a server's side of a connection from outside.
+inline int tcp_state(std::uint16_t local_port, std::uint16_t remote_port) {
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // the header
+  while (std::getline(table, line)) {
+    unsigned local_addr = 0, local = 0, remote_addr = 0, remote = 0, state = 0;
+    if (std::sscanf(line.c_str(), " %*d: %8X:%4X %8X:%4X %2X", &local_addr, &local, &remote_addr,
+                    &remote, &state) == 5 &&
+        local == local_port && remote == remote_port)
+      return static_cast<int>(state);
+  }
+  return 0;
+}
 
 }  // namespace tcplab::test

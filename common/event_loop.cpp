@@ -1,0 +1,373 @@
+#include "event_loop.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "connection_parts.hpp"
+#include "error.hpp"
+#include "net.hpp"
+#include "signals.hpp"
+
+namespace tcplab {
+
+namespace {
+
+namespace proto = protocol;
+using std::chrono::milliseconds;
+
+constexpr int kMaxEvents = 256;
+constexpr int kAcceptBatch = 16;  // connections accepted per wake-up, at most
+// What one connection may do per turn before the others get theirs: a client that pipelines
+// without end, or reads a huge response as fast as it comes, must not hold the loop.
+constexpr std::size_t kWriteBudget = 1 << 20;
+constexpr int kRequestBudget = 64;
+// Lingering close, as serve_connection's linger_close(): 500 ms per read, 2 s and 64 reads in all.
+constexpr milliseconds kLingerQuiet{500}, kLingerMax{2000};
+constexpr int kLingerReads = 64;
+
+// epoll_event.data.ptr of the two descriptors that are not connections.
+char g_listener_tag, g_wake_tag;
+
+}  // namespace
+
+EventLoop::EventLoop(WorkerSlot& slot, const ServeConfig& config, int grace_ms)
+    : slot_(slot), config_(config), grace_ms_(grace_ms) {
+  epoll_.reset(static_cast<int>(check(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1")));
+  wake_.reset(static_cast<int>(check(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "eventfd")));
+  epoll_event ev{EPOLLIN, {.ptr = &g_wake_tag}};
+  check(::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev), "epoll_ctl ADD eventfd");
+}
+
+EventLoop::~EventLoop() = default;  // connections still held close with their Fd
+
+void EventLoop::watch_listener(int listen_fd, bool exclusive) {
+  set_nonblocking(listen_fd, true);
+  listen_fd_ = listen_fd;
+  exclusive_ = exclusive;
+  listen_on(true);
+}
+
+// EPOLL_CTL_DEL and ADD, not MOD: EPOLLEXCLUSIVE may not be modified.
+void EventLoop::listen_on(bool on) {
+  if (listen_fd_ < 0 || on == listening_) return;
+  epoll_event ev{EPOLLIN | (exclusive_ ? EPOLLEXCLUSIVE : 0u), {.ptr = &g_listener_tag}};
+  if (on) check(::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listen_fd_, &ev), "epoll_ctl ADD listener");
+  else ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listen_fd_, nullptr);
+  listening_ = on;
+}
+
+void EventLoop::post(Fd conn) {
+  {
+    std::lock_guard lock(mutex_);
+    posted_.push_back(std::move(conn));
+  }
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_.get(), &one, sizeof one);  // EAGAIN: already awake
+}
+
+void EventLoop::stop() {
+  stop_requested_.store(true);
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_.get(), &one, sizeof one);
+}
+
+bool EventLoop::stopping() const {
+  return stop_requested_.load() || (stop_on_signal_ && signals::stop_requested());
+}
+
+void EventLoop::run() {
+  // SIGINT and SIGTERM are let in only inside epoll_pwait: one arriving between the look at
+  // the stop flag and the wait would otherwise be noticed only at the next event.
+  sigset_t stop_signals, wait_mask;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  ::pthread_sigmask(SIG_BLOCK, &stop_signals, &wait_mask);
+  sigdelset(&wait_mask, SIGINT);
+  sigdelset(&wait_mask, SIGTERM);
+
+  if (stall_) {  // --stall-worker: hold the listener and the posted connections, serve nothing
+    listen_on(false);
+    timespec slice{0, 50'000'000};
+    while (!stopping()) ::ppoll(nullptr, 0, &slice, &wait_mask);
+  }
+  epoll_event events[kMaxEvents];
+  for (;;) {
+    now_ = Clock::now();
+    if (!stopping_ && stopping()) begin_stop();
+    if (stopping_ && (connections() == 0 || now_ >= stop_deadline_)) break;
+    int n = ::epoll_pwait(epoll_.get(), events, kMaxEvents, next_timeout_ms(), &wait_mask);
+    if (n < 0 && errno != EINTR) throw sys_error(errno, "epoll_pwait");
+    now_ = Clock::now();
+    for (int i = 0; i < n; ++i) {
+      void* tag = events[i].data.ptr;
+      if (tag == &g_listener_tag) accept_ready();
+      else if (tag == &g_wake_tag) take_posted();
+      else if (auto* c = static_cast<Connection*>(tag); !c->ready) drive(*c);
+    }
+    // Connections that spent their budget last turn: epoll (edge-triggered) will not repeat it.
+    std::vector<Connection*> again;
+    again.swap(ready_);
+    for (Connection* c : again) {
+      c->ready = false;
+      drive(*c);
+    }
+    expire();
+    if (!listening_ && backoff_ms_ > 0 && now_ >= resume_listen_at_ && !stopping_) listen_on(true);
+  }
+  // What is left after the grace period is cut, as a process worker would be by SIGKILL.
+  while (!active_.empty()) finish(active_.front());
+  while (!lingering_.empty()) finish(lingering_.front());
+  ::pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
+}
+
+void EventLoop::begin_stop() {
+  stopping_ = true;
+  stop_deadline_ = now_ + milliseconds(grace_ms_);
+  listen_on(false);
+  take_posted();  // accepted before the stop: each still gets its first answer
+  // Idle between requests: close now (serve_connection does the same at its next read).
+  for (auto it = active_.begin(); it != active_.end();) {
+    Connection& c = *it++;
+    if (c.answered && c.have == 0 && !c.writing) finish(c);
+  }
+}
+
+void EventLoop::accept_ready() {
+  for (int k = 0; k < kAcceptBatch; ++k) {
+    Accepted a = try_accept(listen_fd_, /*nonblocking=*/true);
+    switch (a.status) {
+      case AcceptStatus::ok:
+        backoff_ms_ = 0;
+        adopt(std::move(a.conn));
+        continue;
+      case AcceptStatus::exhausted:
+        // Out of descriptors: the listener stays readable, and level-triggered epoll would
+        // report it again at once, for ever. Stop watching it for a while (1 ms doubling to
+        // 100 ms); the connection waits in the backlog until a descriptor is free.
+        backoff_ms_ = std::clamp(backoff_ms_ * 2, 1, 100);
+        resume_listen_at_ = now_ + milliseconds(backoff_ms_);
+        listen_on(false);
+        return;
+      case AcceptStatus::closed:  // shutdown_listener(): the server is stopping
+        listen_on(false);
+        listen_fd_ = -1;
+        return;
+      case AcceptStatus::retry:  // EAGAIN: another worker took it, or nothing more waits
+        return;
+    }
+  }
+}
+
+void EventLoop::take_posted() {
+  std::uint64_t count;
+  [[maybe_unused]] auto n = ::read(wake_.get(), &count, sizeof count);
+  std::vector<Fd> conns;
+  {
+    std::lock_guard lock(mutex_);
+    conns.swap(posted_);
+  }
+  for (Fd& conn : conns) {
+    set_nonblocking(conn.get(), true);
+    adopt(std::move(conn));
+  }
+}
+
+void EventLoop::adopt(Fd conn) {
+  Connection& c = active_.emplace_back();
+  c.self = std::prev(active_.end());
+  c.fd = std::move(conn);
+  c.last = now_;
+  slot_.active.fetch_add(1, std::memory_order_relaxed);
+  // Edge-triggered, both directions, once: drive() always goes on until read or write would
+  // block, so an edge is never missed and the registration never changes.
+  epoll_event ev{EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, {.ptr = &c}};
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.fd.get(), &ev) == -1) {
+    count_failure(slot_, Failure::io_error, errno);
+    finish(c);
+    return;
+  }
+  drive(c);  // the request is often there already
+}
+
+// Runs the connection as far as it goes without blocking: parse, answer, parse again, like
+// serve_connection's loop, returning where that one would wait. false: it was closed.
+bool EventLoop::drive(Connection& c) {
+  if (c.lingering) return linger(c);
+  std::size_t budget = kWriteBudget;
+  for (int requests = 0;;) {
+    if (c.writing) {
+      int err = 0;
+      if (!write_some(c, budget, err)) {
+        if (err == EAGAIN) return true;  // EPOLLOUT will bring us back
+        if (err == 0) {                  // the budget is spent: next turn
+          c.ready = true;
+          ready_.push_back(&c);
+          return true;
+        }
+        if (!c.refusal) count_failure(slot_, classify(err), err);
+        finish(c);
+        return false;
+      }
+      c.writing = false;
+      if (!c.refusal) {
+        slot_.add(slot_.requests);
+        c.answered = true;
+      }
+      if (c.then == Then::close) return finish(c), false;
+      if (c.then == Then::linger) {
+        start_linger(c);
+        return linger(c);
+      }
+      if (++requests == kRequestBudget) {
+        c.ready = true;
+        ready_.push_back(&c);
+        return true;
+      }
+    }
+
+    proto::Parsed p = proto::parse({c.buf, c.have}, config_.max_bytes);
+    if (p.status == proto::Status::need_more) {
+      if (c.have == 0 && c.answered && stopping_) return finish(c), false;  // between requests
+      ssize_t n = ::read(c.fd.get(), c.buf + c.have, sizeof c.buf - c.have);
+      if (n > 0) {
+        c.have += static_cast<std::size_t>(n);
+        touch(c);
+        continue;
+      }
+      if (n == 0) {
+        if (c.have > 0) count_failure(slot_, Failure::closed_mid_request);
+      } else if (errno == EAGAIN || errno == EINTR) {
+        return true;  // EPOLLIN will bring us back
+      } else {
+        count_failure(slot_, classify(errno), errno);
+      }
+      finish(c);
+      return false;
+    }
+
+    c.writing = true;
+    c.head_off = c.body_off = 0;
+    if (p.status == proto::Status::error) {
+      c.refusal = true;
+      c.head = proto::error_response(p.kind, p.error, config_.max_bytes);
+      c.body_left = 0;
+      c.then = Then::linger;
+      count_refused(slot_, p.error, config_.max_bytes);
+      continue;
+    }
+    proto::Request& r = p.request;
+    if (stopping_ && r.kind == proto::Kind::http) r.keep_alive = false;
+    busy_work(config_.work_us);
+    c.refusal = false;
+    c.head = proto::response_head(r);
+    c.body_left = r.head ? 0 : r.bytes;
+    std::memmove(c.buf, c.buf + p.consumed, c.have - p.consumed);
+    c.have -= p.consumed;
+    // Pipelined requests after "Connection: close" are left unread: linger, or the RST they
+    // cause could destroy the answer before the client reads it.
+    c.then = r.keep_alive ? Then::next : c.have > 0 ? Then::linger : Then::close;
+  }
+}
+
+// Writes what the socket takes of the response. true: all written. false with `err` EAGAIN
+// (the socket is full), 0 (the budget is spent) or the errno of a failed write.
+bool EventLoop::write_some(Connection& c, std::size_t& budget, int& err) {
+  while (c.head_off < c.head.size() || c.body_left > 0) {
+    if (budget == 0) return err = 0, false;
+    iovec iov[2];
+    int n = 0;
+    if (c.head_off < c.head.size()) iov[n++] = {c.head.data() + c.head_off, c.head.size() - c.head_off};
+    if (c.body_left > 0) {
+      // Any slice of the pattern that starts at the right digit continues it (kBodyChunk % 10 == 0).
+      std::size_t room = proto::kBodyChunk - 10;
+      std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>({c.body_left, room, budget}));
+      iov[n++] = {const_cast<char*>(proto::body_chunk()) + c.body_off % 10, len};
+    }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<std::size_t>(n);
+    ssize_t sent = ::sendmsg(c.fd.get(), &msg, MSG_NOSIGNAL);
+    if (sent < 0) {
+      if (errno == EINTR) continue;
+      return err = errno, false;
+    }
+    auto done = static_cast<std::size_t>(sent);
+    if (!c.refusal) slot_.add(slot_.bytes_sent, done);  // as serve_connection counts
+    budget -= std::min(budget, done);
+    touch(c);
+    std::size_t from_head = std::min(done, c.head.size() - c.head_off);
+    c.head_off += from_head;
+    c.body_off += done - from_head;
+    c.body_left -= done - from_head;
+  }
+  return true;
+}
+
+// After refusing a request: stop sending, read and discard what the client still sends for a
+// bounded time, then close (serve_connection's linger_close(), without blocking).
+void EventLoop::start_linger(Connection& c) {
+  ::shutdown(c.fd.get(), SHUT_WR);
+  c.lingering = true;
+  c.linger_start = now_;
+  lingering_.splice(lingering_.end(), active_, c.self);
+  c.last = now_;
+}
+
+bool EventLoop::linger(Connection& c) {
+  char sink[4096];
+  for (;;) {
+    ssize_t n = ::read(c.fd.get(), sink, sizeof sink);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
+    if (n <= 0 || ++c.linger_reads >= kLingerReads || now_ - c.linger_start >= kLingerMax) break;
+    touch(c);
+  }
+  finish(c);
+  return false;
+}
+
+// Progress: the connection goes to the back of its list, whose front is always the oldest.
+void EventLoop::touch(Connection& c) {
+  c.last = now_;
+  List& list = c.lingering ? lingering_ : active_;
+  list.splice(list.end(), list, c.self);
+}
+
+void EventLoop::finish(Connection& c) {
+  if (c.ready) std::erase(ready_, &c);
+  slot_.active.fetch_sub(1, std::memory_order_relaxed);
+  slot_.add(slot_.connections);
+  (c.lingering ? lingering_ : active_).erase(c.self);  // closes the descriptor, leaving epoll
+}
+
+void EventLoop::expire() {
+  const auto timeout = milliseconds(config_.io_timeout_ms);
+  while (!active_.empty() && now_ - active_.front().last >= timeout) {
+    count_failure(slot_, Failure::timeout);
+    finish(active_.front());
+  }
+  while (!lingering_.empty() && now_ - lingering_.front().last >= kLingerQuiet) finish(lingering_.front());
+}
+
+// Until the earliest of: the oldest connection's deadline, the listener's return after a
+// back-off, the end of the grace period. 0 when connections wait in ready_; -1: none.
+int EventLoop::next_timeout_ms() const {
+  if (!ready_.empty()) return 0;
+  Clock::time_point next = Clock::time_point::max();
+  if (!active_.empty()) next = active_.front().last + milliseconds(config_.io_timeout_ms);
+  if (!lingering_.empty()) next = std::min(next, lingering_.front().last + kLingerQuiet);
+  if (!listening_ && backoff_ms_ > 0 && !stopping_) next = std::min(next, resume_listen_at_);
+  if (stopping_) next = std::min(next, stop_deadline_);
+  if (next == Clock::time_point::max()) return -1;
+  auto ms = std::chrono::ceil<milliseconds>(next - now_).count();
+  return static_cast<int>(std::clamp<long>(ms, 0, 60'000));
+}
+
+}  // namespace tcplab

@@ -1,0 +1,25 @@
+// prefork-epoll-exclusive: N children share the one listening socket; each waits in its own
+// epoll, registered with EPOLLEXCLUSIVE, and serves with an event loop (beyond UNP ch. 30:
+// nginx's default since 1.11.3).
+//
+// prefork's herd, one level up: every child watches the same listener, but EPOLLEXCLUSIVE
+// (Linux 4.5) wakes one of the waiting epolls per connection instead of all of them. The
+// children still share one accept queue, so a child that is busy or stuck takes nothing from
+// it and the others take its share.
+#include "designs.hpp"
+#include "event_loop.hpp"
+#include "prefork_pool.hpp"
+
+namespace tcplab {
+
+int run_prefork_epoll_exclusive(Server& server) {
+  const Config& config = server.config;
+  return run_process_pool(server, [&](std::size_t slot) {
+    EventLoop loop(server.board.slot(slot), config.serve, config.grace_ms);
+    loop.watch_listener(server.listen_fd, /*exclusive=*/true);
+    loop.stall(static_cast<int>(slot) == config.stall_worker);
+    loop.run();
+  });
+}
+
+}  // namespace tcplab

@@ -1,0 +1,114 @@
+// The server's own accounting (the --control snapshot, common/accounting.cpp) checked against an
+// independent source: utime + stime from /proc/PID/stat, summed over the server process and its
+// live children. They must agree within 5 %. The load is large enough (tens of thousands of
+// connections) that the kernel's 10 ms ticks are well under 5 % of the total.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "support/server_process.hpp"
+
+namespace tcplab::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+nlohmann::json snapshot(const std::string& path) {
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  timeval tv{10, 0};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    throw std::runtime_error("connect " + path + ": " + std::strerror(errno));
+  ::send(fd.get(), "snapshot\n", 9, MSG_NOSIGNAL);
+  std::string reply;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;) reply.append(buf, static_cast<std::size_t>(n));
+  return nlohmann::json::parse(reply);
+}
+
+// utime + stime of one process (all its threads, dead ones too), in seconds.
+double proc_cpu_seconds(pid_t pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(file)), {});
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i)
+    if (i == 14 || i == 15) ticks += std::stod(field);
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+Exit run_load(std::uint16_t port, int connections) {
+  return run_program({std::string(TCPLAB_BIN_DIR) + "/tcplab-load", "--port", std::to_string(port),
+                      "--clients", "4", "--connections", std::to_string(connections), "--bytes", "4000"},
+                     120s);
+}
+
+class AccountingCrossCheck : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(AccountingCrossCheck, SnapshotAgreesWithProcStatWithinFivePercent) {
+  const std::string control = ::testing::TempDir() + "tcplab-acct-" + std::to_string(::getpid()) + ".ctl";
+  ServerProcess server({GetParam(), "--port", "0", "--workers", "4", "--control", control});
+
+  Exit load = run_load(server.port(), 40000);
+  ASSERT_EQ(load.code(), 0) << load.describe();
+
+  // The server is idle now, so the two sources are read at the same total.
+  nlohmann::json snap = snapshot(control);
+  double ours = snap["cpu_user_s"].get<double>() + snap["cpu_sys_s"].get<double>();
+  double theirs = proc_cpu_seconds(server.pid());
+  for (pid_t kid : child_pids(server.pid())) theirs += proc_cpu_seconds(kid);
+
+  ASSERT_GT(theirs, 0.5) << "too little CPU for a meaningful comparison";
+  EXPECT_NEAR(ours, theirs, 0.05 * theirs) << "snapshot " << snap.dump();
+  EXPECT_GE(snap["cpu_user_s"].get<double>(), 0.0);
+  EXPECT_GT(snap["cpu_sys_s"].get<double>(), 0.0);
+  EXPECT_EQ(server.stop().code(), 0);
+}
+
+// Two snapshots bound a window: what happened between them, and nothing from before.
+TEST_P(AccountingCrossCheck, TwoSnapshotsBoundTheWindow) {
+  const std::string control = ::testing::TempDir() + "tcplab-win-" + std::to_string(::getpid()) + ".ctl";
+  ServerProcess server({GetParam(), "--port", "0", "--workers", "4", "--control", control});
+  ASSERT_EQ(run_load(server.port(), 2000).code(), 0);  // the warm-up, left out below
+
+  nlohmann::json a = snapshot(control);
+  ASSERT_EQ(run_load(server.port(), 3000).code(), 0);
+  nlohmann::json b = snapshot(control);
+
+  // tcplab-load opens one probe connection before its measured ones.
+  auto connections = b["connections"].get<std::uint64_t>() - a["connections"].get<std::uint64_t>();
+  EXPECT_EQ(connections, 3001u);
+  EXPECT_EQ(b["requests"].get<std::uint64_t>() - a["requests"].get<std::uint64_t>(), 3000u);
+  EXPECT_EQ(b["bytes_sent"].get<std::uint64_t>() - a["bytes_sent"].get<std::uint64_t>(), 3000u * 4000u);
+  EXPECT_GE(b["cpu_user_s"].get<double>(), a["cpu_user_s"].get<double>());
+  EXPECT_GT(b["cpu_sys_s"].get<double>(), a["cpu_sys_s"].get<double>());
+  EXPECT_GT(b["voluntary_ctxt_switches"].get<std::uint64_t>(), a["voluntary_ctxt_switches"].get<std::uint64_t>());
+  std::uint64_t per_worker = 0;
+  for (std::size_t i = 0; i < b["workers"].size(); ++i)
+    per_worker += b["workers"][i].get<std::uint64_t>() - a["workers"][i].get<std::uint64_t>();
+  EXPECT_EQ(per_worker, connections);
+  EXPECT_EQ(server.stop().code(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Designs, AccountingCrossCheck,
+                         ::testing::Values("prefork-fdpass", "prefork-mutex", "prethread-dispatch"),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
+
+}  // namespace
+}  // namespace tcplab::test

@@ -1,0 +1,101 @@
+#pragma once
+// Test support for the end-to-end tests of the fault behaviour (e2e_corpus_test,
+// e2e_faults_test): the nine designs, a good request and its check, the descriptors of a server
+// and its children, and a server's CPU time from /proc.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "client.hpp"
+#include "server_process.hpp"
+
+namespace tcplab::test {
+
+inline const std::vector<std::string> kAllDesigns = {
+    "iterative",      "fork",   "prefork",         "prefork-fcntl",     "prefork-mutex",
+    "prefork-fdpass", "thread", "prethread-mutex", "prethread-dispatch"};
+
+// Designs whose workers are processes: a crash ends one process, not the server.
+inline bool worker_processes(const std::string& design) {
+  return design == "fork" || design.starts_with("prefork");
+}
+
+// GoogleTest parameter names: letters, digits and '_'.
+inline std::string design_param_name(std::string s) {
+  std::replace(s.begin(), s.end(), '-', '_');
+  return s;
+}
+
+// One connection asking for n bytes on the line protocol: exactly the n bytes of the pattern
+// come back, then EOF once the client has closed its side.
+inline ::testing::AssertionResult good_request(
+    std::uint16_t port, std::size_t n, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+  Client c(port, limit);
+  if (!c) return ::testing::AssertionFailure() << "connect: " << c.last_error_text();
+  if (IoStatus s = c.send(std::to_string(n) + "\n", limit); s != IoStatus::ok)
+    return ::testing::AssertionFailure() << "send: " << s << " " << c.last_error_text();
+  c.shutdown_write();
+  Received r = c.read_to_eof(limit);
+  if (r.status != IoStatus::ok)
+    return ::testing::AssertionFailure() << "read: " << r.status << " " << c.last_error_text()
+                                         << " after " << r.data.size() << " bytes";
+  if (r.data != expected_body(n))
+    return ::testing::AssertionFailure() << "got " << r.data.size() << " bytes, expected " << n;
+  return ::testing::AssertionSuccess();
+}
+
+// Open descriptors of the server and of each of its children.
+using FdCounts = std::map<pid_t, int>;
+inline FdCounts server_fd_counts(pid_t server) {
+  FdCounts counts{{server, open_fd_count(server)}};
+  for (pid_t kid : child_pids(server))
+    counts[kid] = open_fd_count(kid);
+  return counts;
+}
+inline int total_fds(const FdCounts& counts) {
+  int n = 0;
+  for (auto [pid, fds] : counts)
+    n += fds;
+  return n;
+}
+inline std::string show_fds(const FdCounts& counts) {
+  std::string out;
+  for (auto [pid, n] : counts)
+    out += std::to_string(pid) + ":" + std::to_string(n) + " ";
+  return out;
+}
+
+// CPU seconds (user + sys, every thread) of `pid` so far, from /proc/PID/stat; -1 if it is gone.
+inline double cpu_seconds(pid_t pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(file)), {});
+  auto paren = stat.rfind(')');
+  if (paren == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(paren + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) stime = std::stod(field);
+  }
+  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// The server and its live children.
+inline double tree_cpu_seconds(pid_t server) {
+  double total = std::max(0.0, cpu_seconds(server));
+  for (pid_t kid : child_pids(server))
+    total += std::max(0.0, cpu_seconds(kid));
+  return total;
+}
+
+}  // namespace tcplab::test
