@@ -525,7 +525,10 @@ def kill_loop(ctx, design, workers, p):
                     victims = [v for v in victims if parent_of(v) == srv.pid]  # ours only
                     if victims:
                         victim = rng.choice(victims)
-                        os.kill(victim, signal.SIGKILL)
+                        try:
+                            os.kill(victim, signal.SIGKILL)
+                        except ProcessLookupError:
+                            continue  # it exited by itself in between (fork's children live briefly)
                         r["kills"] += 1
                         if design != "fork":
                             pending[pids.index(victim)] = (victim, time.monotonic())

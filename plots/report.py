@@ -36,7 +36,9 @@ COST_MODEL = {
     "prefork-mutex": [("BM_SharedMutex/uncontended", 1)],
     # The parent's ppoll, and the descriptor's trip to a child and the "done" record back.
     "prefork-fdpass": [("BM_Poll/ppoll_sigmask", 1), ("BM_SendRecvFdToChild", 1)],
-    "thread": [("BM_ThreadCreateDetached", 1)],
+    # Create, run, exit, and one wake-up of the creator: the closest benchmark to the server's
+    # create-and-forget (the detached variant also waits on a latch per thread).
+    "thread": [("BM_ThreadCreateJoin", 1)],
     "prethread-mutex": [("BM_ThreadMutex/uncontended", 1)],
     # One way of the round trip: main thread to a sleeping worker.
     "prethread-dispatch": [("BM_ThreadHandoff/round_trip", 0.5)],
@@ -70,6 +72,16 @@ def section(summary, heading):
     """The text of one '## heading' section of summary.md, without the heading."""
     m = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", summary, re.S | re.M)
     return m.group(1).strip() if m else f"_(no `{heading}` section in this run)_"
+
+
+def section_prefix(summaries, prefix):
+    """The first '## heading' section, in any of `summaries`, whose heading starts with
+    `prefix`: its heading line in bold, then its body (### subsections included)."""
+    for summary in summaries:
+        m = re.search(rf"^## ({re.escape(prefix)}[^\n]*)\n(.*?)(?=^## |\Z)", summary, re.S | re.M)
+        if m:
+            return f"**{m.group(1).strip()}**\n\n{m.group(2).strip()}"
+    return f"_(no section starting `{prefix}` in the runs given)_"
 
 
 def block_run(data, folder):
@@ -187,8 +199,10 @@ def block_cost_model(data):
     floor = med(entry(unp, "iterative"), "cpu_us_per_conn")
     if not m or floor is None:
         return "_(needs both the `unp` workload and the microbenchmarks in one run)_"
-    rows = ["| design | model: iterative floor + primitives | model µs/conn | measured µs/conn | measured / model |",
-            "|---|---|---:|---:|---:|"]
+    base_ctxt = med(entry(unp, "iterative"), "ctxt_per_conn") or 0
+    rows = ["| design | model: iterative floor + primitives | model µs/conn | measured µs/conn | measured / model "
+            "| context switches / conn beyond iterative's (measured) |",
+            "|---|---|---:|---:|---:|---:|"]
     for design, parts in COST_MODEL.items():
         measured = med(entry(unp, variant_for(design)), "cpu_us_per_conn")
         total, terms, missing = floor, [f"{fmt(floor)} floor"], []
@@ -202,8 +216,10 @@ def block_cost_model(data):
         model = None if missing else total
         ratio = measured / model if model and measured else None
         flag = " ⚠" if ratio and abs(ratio - 1) > 0.2 else ""
+        ctxt = med(entry(unp, variant_for(design)), "ctxt_per_conn")
         rows.append(f"| `{design}` | {' + '.join(terms)}{' (missing: ' + ', '.join(missing) + ')' if missing else ''} | "
-                    f"{fmt(model)} | {fmt(measured)} | {fmt(ratio, 2)}{flag} |")
+                    f"{fmt(model)} | {fmt(measured)} | {fmt(ratio, 2)}{flag} | "
+                    f"{fmt(ctxt - base_ctxt if ctxt is not None else None, 2)} |")
     floor_parts = [lookup(m, "BM_ConnectAcceptClose"), lookup(m, "BM_Response4000")]
     if all(p is not None for p in floor_parts):
         rows.append("")
@@ -248,8 +264,19 @@ BLOCKS = {
     "micro": lambda d, s, f: block_micro(d),
     "cost-model": lambda d, s, f: block_cost_model(d),
     "loadgen": lambda d, s, f: block_loadgen(LOADGEN),
+    "extra-runs": lambda d, s, f: "\n".join(f"- `{x.name}`: `{json.loads((x / 'results.json').read_text())['command_line']}`"
+                                           for x in EXTRA) or "_(none)_",
+    "faults": lambda d, s, f: section_prefix(SUMMARIES, "Faults ("),
+    "soak": lambda d, s, f: section_prefix(SUMMARIES, "Soak ("),
+    "beyond-unp": lambda d, s, f: section_prefix(SUMMARIES, "Beyond chapter 30: `unp`"),
+    "beyond-keepalive": lambda d, s, f: section_prefix(SUMMARIES, "Beyond chapter 30: `keepalive`"),
+    "work": lambda d, s, f: section_prefix(SUMMARIES, "CPU-bound requests"),
+    "idle": lambda d, s, f: section_prefix(SUMMARIES, "Memory of "),
+    "stall": lambda d, s, f: section_prefix(SUMMARIES, "One stalled worker"),
 }
 LOADGEN = None
+EXTRA = []       # further results folders (faults, beyond…) whose summary sections are quoted
+SUMMARIES = []
 
 
 def main():
@@ -258,12 +285,17 @@ def main():
     ap.add_argument("--report", type=Path, default=ROOT / "REPORT.md")
     ap.add_argument("--charts", type=Path, default=ROOT / "plots" / "report")
     ap.add_argument("--loadgen", type=Path, help="bench/compare_loadgen.sh's JSON")
+    ap.add_argument("--extra", type=Path, action="append", default=[],
+                    help="another results folder (e.g. --workloads faults) whose sections fill the "
+                         "faults and beyond blocks; may be repeated")
     args = ap.parse_args()
-    global LOADGEN
+    global LOADGEN, EXTRA, SUMMARIES
     LOADGEN = args.loadgen
+    EXTRA = args.extra
     if not (args.results / "results.json").exists():
         sys.exit(f"report.py: no results.json in {args.results}")
     data, summary = load(args.results)
+    SUMMARIES = [summary] + [load(x)[1] for x in EXTRA]
     text = args.report.read_text()
     for name, make in BLOCKS.items():
         pattern = re.compile(rf"(<!-- BEGIN generated:{re.escape(name)} -->\n).*?(<!-- END generated:{re.escape(name)} -->)", re.S)
@@ -272,8 +304,9 @@ def main():
             text = pattern.sub(lambda mm: mm.group(1) + body + "\n" + mm.group(2), text)
     args.report.write_text(text)
     args.charts.mkdir(parents=True, exist_ok=True)
-    for png in sorted(args.results.glob("*.png")):
-        shutil.copy2(png, args.charts / png.name)
+    for folder in [args.results] + EXTRA:
+        for png in sorted(folder.glob("*.png")):
+            shutil.copy2(png, args.charts / png.name)
     print(f"report.py: REPORT.md blocks filled from {args.results}; charts copied to {args.charts}")
 
 

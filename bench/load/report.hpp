@@ -1,4 +1,4 @@
-// Output of a run: the table on stdout and the JSON file (schema in bench/load/JSON.md).
+// Output of a run: the table on stdout and the JSON file (schema in README.md, "tcplab-load's JSON").
 #pragma once
 
 #include <cstdio>
