@@ -26,6 +26,12 @@ STEVENS_3RD = {
     "prefork-fdpass": 2.58, "thread": 0.99, "prethread-mutex": 1.93, "prethread-dispatch": 2.05,
 }
 
+# UNP vol. 1, 2nd ed., Fig. 27.1: the same quantity on Solaris, Digital Unix and BSD/OS, as
+# design -> (solaris, dunix, bsdos), None where the book has no figure. Not transcribed yet: no
+# copy of the book was at hand to check them against, and a figure from memory is not a source.
+# Fill it from the book and the table grows the three columns.
+STEVENS_2ND = {}
+
 # The cost model (issue 5): what each design pays per connection on top of the iterative
 # server, as (microbenchmark, times per connection). The floor itself is measured.
 COST_MODEL = {
@@ -101,15 +107,18 @@ def variant_for(design):
 
 def block_fig301(data):
     unp = data["workloads"].get("unp", {})
-    rows = ["| design | CPU µs/conn (median) | process control µs/conn | × 5000 conn = s | Stevens 3rd ed. s / 5000 conn |",
-            "|---|---:|---:|---:|---:|"]
+    second = bool(STEVENS_2ND)
+    rows = ["| design | CPU µs/conn (median) | process control µs/conn | × 5000 conn = s | Stevens 3rd ed. s / 5000 conn |"
+            + (" 2nd ed. Solaris | 2nd ed. Digital Unix | 2nd ed. BSD/OS |" if second else ""),
+            "|---|---:|---:|---:|---:|" + ("---:|---:|---:|" if second else "")]
     for design in ["iterative"] + list(STEVENS_3RD):
         e = entry(unp, variant_for(design))
         pc = e.get("process_control_us_per_conn") if e else None
         pc_med = pc["median"] if pc else None
         rows.append(f"| `{design}` | {fmt(med(e, 'cpu_us_per_conn'))} | {fmt(pc_med)} | "
                     f"{fmt(pc_med * 5000 / 1e6 if pc_med is not None else None, 3)} | "
-                    f"{'0 (baseline)' if design == 'iterative' else fmt(STEVENS_3RD[design], 2)} |")
+                    f"{'0 (baseline)' if design == 'iterative' else fmt(STEVENS_3RD[design], 2)} |"
+                    + ("".join(f" {fmt(v, 1)} |" for v in STEVENS_2ND.get(design, (None,) * 3)) if second else ""))
     return "\n".join(rows)
 
 
