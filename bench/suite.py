@@ -181,6 +181,23 @@ class Server:
         except ValueError:
             raise StepError(f"control socket answered {data[:200]!r}") from None
 
+    def quiet_snapshot(self, limit_s=3.0):
+        """A snapshot taken once the server is quiet: nothing being served (`active` 0) and the
+        connection count unchanged over 10 ms. A client's last connections are counted when the
+        server sees them end, which can be a little after the client has finished; a window
+        bounded by quiet snapshots holds exactly the connections made inside it."""
+        deadline = time.monotonic() + limit_s
+        prev = None
+        while True:
+            snap = self.snapshot()
+            if snap.get("active", 0) == 0 and prev is not None and \
+                    prev.get("connections") == snap.get("connections"):
+                return snap
+            if time.monotonic() >= deadline:
+                return snap
+            prev = snap
+            time.sleep(0.01)
+
     def stop(self):
         """SIGTERM, wait, keep the exit status; SIGKILL only if it will not go."""
         if self.proc is None or self.exit is not None:
@@ -358,11 +375,11 @@ def measured_run(ctx, server, label, clients, requests_per_conn, nbytes, connect
                  connections=warmup_connections)
     if warmup_s:
         run_load(ctx, server.port, clients, requests_per_conn, nbytes, duration_s=warmup_s)
-    a = server.snapshot()
+    a = server.quiet_snapshot()
     raw = os.path.join(ctx.raw_dir, label.replace("/", "_") + ".load.json")
     load = run_load(ctx, server.port, clients, requests_per_conn, nbytes,
                     connections=connections, duration_s=duration_s, json_path=raw)
-    b = server.snapshot()
+    b = server.quiet_snapshot()
     d = delta(a, b)
     return {"server": d, "load_file": os.path.relpath(raw, ctx.out_dir),
             "load_window_s": load["window_s"], "load_counts": load["counts"],
@@ -396,22 +413,27 @@ def run_table_workload(ctx, name, plan, variants, repeat, entries):
             ctx.step += 1
             label = f"{name}/{vname}/rep{rep}"
             what = f"{vname:<26} {name:<10} rep {rep}/{repeat}"
-            run = {"rep": rep}
-            server = None
-            try:
-                server = Server(ctx.server_bin, design, plan["workers"], dispatch, ctx.tmp,
-                                ctx.server_pin)
-                with server:
-                    run.update(measured_run(ctx, server, label, plan["clients"],
-                                            plan["requests_per_conn"], plan["bytes"],
-                                            connections=plan["connections"],
-                                            warmup_connections=plan["warmup_connections"]))
-            except StepError as e:
-                record_failure(ctx, run, label, str(e))
-            finally:
-                entry["runs"].append(run)
-            finish_server(ctx, server, [run], label)
+            run = run_once(ctx, entry["runs"], label, rep, design, plan["workers"], dispatch, plan)
             ctx.progress(what, run.get("figures"), run.get("error"))
+
+
+def run_once(ctx, runs, label, rep, design, workers, dispatch, plan):
+    """One measured repetition of `plan` on a fresh server, appended to `runs` even when it
+    fails or Ctrl-C interrupts it (a failure is recorded in the run, not raised)."""
+    run = {"rep": rep}
+    server = None
+    try:
+        server = Server(ctx.server_bin, design, workers, dispatch, ctx.tmp, ctx.server_pin)
+        with server:
+            run.update(measured_run(ctx, server, label, plan["clients"], plan["requests_per_conn"],
+                                    plan["bytes"], connections=plan["connections"],
+                                    warmup_connections=plan["warmup_connections"]))
+    except StepError as e:
+        record_failure(ctx, run, label, str(e))
+    finally:
+        runs.append(run)
+    finish_server(ctx, server, [run], label)
+    return run
 
 
 def finalize(workload):
@@ -451,20 +473,7 @@ def run_herd(ctx, plan, designs, entries):
             for rep in range(1, repeat + 1):
                 ctx.step += 1
                 label = f"herd/{design}/w{size}/rep{rep}"
-                run = {"rep": rep}
-                server = None
-                try:
-                    server = Server(ctx.server_bin, design, size, None, ctx.tmp, ctx.server_pin)
-                    with server:
-                        run.update(measured_run(ctx, server, label, plan["clients"],
-                                                plan["requests_per_conn"], plan["bytes"],
-                                                connections=plan["connections"],
-                                                warmup_connections=plan["warmup_connections"]))
-                except StepError as e:
-                    record_failure(ctx, run, label, str(e))
-                finally:
-                    entry["runs"].append(run)
-                finish_server(ctx, server, [run], label)
+                run = run_once(ctx, entry["runs"], label, rep, design, size, None, plan)
                 run.pop("latency_buckets_ns", None)
                 ctx.progress(f"{design:<26} herd       {size:>3} workers", run.get("figures"),
                              run.get("error"))

@@ -103,9 +103,11 @@ nlohmann::json snapshot(const Server& server) {
   Usage u = measure_usage(b);
   nlohmann::json workers = nlohmann::json::array(), worker_pids = nlohmann::json::array(), failures = nlohmann::json::object(),
                  events = nlohmann::json::object();
+  std::uint64_t active = 0;
   for (std::size_t i = 0; i < b.size(); ++i) {
     workers.push_back(b.slot(i).connections.load());
     worker_pids.push_back(b.slot(i).pid.load());
+    active += b.slot(i).active.load(std::memory_order_acquire);
   }
   for (std::size_t f = 0; f < kFailureKinds; ++f)
     failures[std::string(failure_name(static_cast<Failure>(f)))] = b.total_failures(static_cast<Failure>(f));
@@ -124,6 +126,7 @@ nlohmann::json snapshot(const Server& server) {
       {"processes_created", b.events(Event::process_created)},
       {"threads_created", b.events(Event::thread_created)},
       {"connections", b.total_connections()},
+      {"active", active},
       {"requests", b.total_requests()},
       {"bytes_sent", b.total_bytes()},
       {"workers", workers},

@@ -101,8 +101,9 @@ struct ActiveGuard {
   WorkerSlot& slot;
   explicit ActiveGuard(WorkerSlot& s) : slot(s) { slot.active.fetch_add(1, std::memory_order_relaxed); }
   ~ActiveGuard() {
-    slot.active.fetch_sub(1, std::memory_order_relaxed);
+    // Counted before it stops being active: a snapshot never sees it in neither.
     slot.add(slot.connections);
+    slot.active.fetch_sub(1, std::memory_order_release);
   }
 };
 

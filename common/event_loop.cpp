@@ -342,8 +342,8 @@ void EventLoop::touch(Connection& c) {
 
 void EventLoop::finish(Connection& c) {
   if (c.ready) std::erase(ready_, &c);
-  slot_.active.fetch_sub(1, std::memory_order_relaxed);
-  slot_.add(slot_.connections);
+  slot_.add(slot_.connections);  // counted before it stops being active (see connection.cpp)
+  slot_.active.fetch_sub(1, std::memory_order_release);
   (c.lingering ? lingering_ : active_).erase(c.self);  // closes the descriptor, leaving epoll
 }
 

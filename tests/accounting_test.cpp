@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "support/server_process.hpp"
 
@@ -35,6 +36,19 @@ nlohmann::json snapshot(const std::string& path) {
   char buf[4096];
   for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;) reply.append(buf, static_cast<std::size_t>(n));
   return nlohmann::json::parse(reply);
+}
+
+// A snapshot once the server is quiet: nothing in service and the count unchanged over 10 ms
+// (a client's last connections are counted when the server sees them end).
+nlohmann::json quiet_snapshot(const std::string& path) {
+  nlohmann::json prev = snapshot(path);
+  for (int tries = 0; tries < 300; ++tries) {
+    std::this_thread::sleep_for(10ms);
+    nlohmann::json now = snapshot(path);
+    if (now["active"] == 0 && now["connections"] == prev["connections"]) return now;
+    prev = now;
+  }
+  return prev;
 }
 
 // utime + stime of one process (all its threads, dead ones too), in seconds.
@@ -65,7 +79,7 @@ TEST_P(AccountingCrossCheck, SnapshotAgreesWithProcStatWithinFivePercent) {
   ASSERT_EQ(load.code(), 0) << load.describe();
 
   // The server is idle now, so the two sources are read at the same total.
-  nlohmann::json snap = snapshot(control);
+  nlohmann::json snap = quiet_snapshot(control);
   double ours = snap["cpu_user_s"].get<double>() + snap["cpu_sys_s"].get<double>();
   double theirs = proc_cpu_seconds(server.pid());
   for (pid_t kid : child_pids(server.pid())) theirs += proc_cpu_seconds(kid);
@@ -83,9 +97,10 @@ TEST_P(AccountingCrossCheck, TwoSnapshotsBoundTheWindow) {
   ServerProcess server({GetParam(), "--port", "0", "--workers", "4", "--control", control});
   ASSERT_EQ(run_load(server.port(), 2000).code(), 0);  // the warm-up, left out below
 
-  nlohmann::json a = snapshot(control);
+  nlohmann::json a = quiet_snapshot(control);
   ASSERT_EQ(run_load(server.port(), 3000).code(), 0);
-  nlohmann::json b = snapshot(control);
+  nlohmann::json b = quiet_snapshot(control);
+  EXPECT_EQ(b["active"], 0);
 
   // tcplab-load opens one probe connection before its measured ones.
   auto connections = b["connections"].get<std::uint64_t>() - a["connections"].get<std::uint64_t>();
