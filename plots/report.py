@@ -98,6 +98,7 @@ def block_run(data, folder):
         f"- load average at start and end: {m.get('loadavg_start')} / {m.get('loadavg_end')}",
         f"- pinning: server on CPU {data['pinning'].get('server')}, load generator on CPU {data['pinning'].get('load')}",
         f"- command: `{data['command_line']}`, then `/usr/bin/python3 plots/report.py results/{folder.name}`",
+        f"- failed steps: {len(data['errors'])}" + "".join(f"\n  - `{e['step']}`: {e['message']}" for e in data["errors"]),
     ])
 
 
@@ -239,6 +240,27 @@ def block_cost_model(data):
     return "\n".join(rows)
 
 
+def block_repeat(data, previous):
+    """The same figure from two runs of the suite on the same machine: how far to trust a
+    difference between two designs."""
+    if not previous or not (previous / "results.json").exists():
+        return "_(no earlier run given: `plots/report.py DIR --previous OLDER_DIR`)_"
+    old, _ = load(previous)
+    unp, old_unp = data["workloads"].get("unp", {}), old["workloads"].get("unp", {})
+    rows = [f"CPU µs per connection, workload `unp`, median of 3 repetitions: this run (`{data['started']}`) "
+            f"and an earlier one (`{old['started']}`, results folder `{previous.name}`).", "",
+            "| design | this run | earlier run | difference | process control, this run | earlier run |",
+            "|---|---:|---:|---:|---:|---:|"]
+    for e in unp.get("entries", []):
+        now, then = med(e, "cpu_us_per_conn"), med(entry(old_unp, e["variant"]), "cpu_us_per_conn")
+        pc_now = (e.get("process_control_us_per_conn") or {}).get("median")
+        oe = entry(old_unp, e["variant"])
+        pc_then = ((oe or {}).get("process_control_us_per_conn") or {}).get("median")
+        diff = now - then if now is not None and then is not None else None
+        rows.append(f"| `{e['variant']}` | {fmt(now)} | {fmt(then)} | {fmt(diff)} | {fmt(pc_now)} | {fmt(pc_then)} |")
+    return "\n".join(rows)
+
+
 def block_loadgen(path):
     if not path or not path.exists():
         return "_(no bench/compare_loadgen.sh result given: `plots/report.py DIR --loadgen FILE`)_"
@@ -273,6 +295,7 @@ BLOCKS = {
     "micro": lambda d, s, f: block_micro(d),
     "cost-model": lambda d, s, f: block_cost_model(d),
     "loadgen": lambda d, s, f: block_loadgen(LOADGEN),
+    "repeat": lambda d, s, f: block_repeat(d, PREVIOUS),
     "extra-runs": lambda d, s, f: "\n".join(f"- `{x.name}`: `{json.loads((x / 'results.json').read_text())['command_line']}`"
                                            for x in EXTRA) or "_(none)_",
     "faults": lambda d, s, f: section_prefix(SUMMARIES, "Faults ("),
@@ -284,6 +307,7 @@ BLOCKS = {
     "stall": lambda d, s, f: section_prefix(SUMMARIES, "One stalled worker"),
 }
 LOADGEN = None
+PREVIOUS = None  # an earlier results folder, for the run-to-run block
 EXTRA = []       # further results folders (faults, beyond…) whose summary sections are quoted
 SUMMARIES = []
 
@@ -294,12 +318,15 @@ def main():
     ap.add_argument("--report", type=Path, default=ROOT / "REPORT.md")
     ap.add_argument("--charts", type=Path, default=ROOT / "plots" / "report")
     ap.add_argument("--loadgen", type=Path, help="bench/compare_loadgen.sh's JSON")
+    ap.add_argument("--previous", type=Path, help="an earlier results folder of the same machine, "
+                                                   "for the run-to-run block")
     ap.add_argument("--extra", type=Path, action="append", default=[],
                     help="another results folder (e.g. --workloads faults) whose sections fill the "
                          "faults and beyond blocks; may be repeated")
     args = ap.parse_args()
-    global LOADGEN, EXTRA, SUMMARIES
+    global LOADGEN, EXTRA, SUMMARIES, PREVIOUS
     LOADGEN = args.loadgen
+    PREVIOUS = args.previous
     EXTRA = args.extra
     if not (args.results / "results.json").exists():
         sys.exit(f"report.py: no results.json in {args.results}")
