@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -95,6 +96,26 @@ bool is_crash_request(std::string_view input) {
   std::abort();
 }
 
+// A point in time `ms` from now, on the monotonic clock (the coarse one: a few ms is precise
+// enough for a timeout, and it costs no system call).
+struct Deadline {
+  timespec at{};
+  explicit Deadline(int ms) {
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &at);
+    at.tv_sec += ms / 1000;
+    at.tv_nsec += (ms % 1000) * 1'000'000L;
+    if (at.tv_nsec >= 1'000'000'000L) {
+      at.tv_sec += 1;
+      at.tv_nsec -= 1'000'000'000L;
+    }
+  }
+  bool passed() const {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    return now.tv_sec > at.tv_sec || (now.tv_sec == at.tv_sec && now.tv_nsec >= at.tv_nsec);
+  }
+};
+
 // Counts the connection as active for as long as it is served (the fd-passing manager and the
 // accounting read these).
 struct ActiveGuard {
@@ -117,11 +138,20 @@ void serve_connection(Fd conn, WorkerSlot& slot, const ServeConfig& config) {
   char buf[proto::kMaxHttpHeader];
   std::size_t have = 0;
   bool answered = false;  // a connection accepted before the stop still gets its first answer
+  // SO_RCVTIMEO restarts with every byte, so a client that trickles a byte at a time would hold
+  // this worker for ever; a request must also be whole within the timeout of its first byte.
+  // Checked only while a request is partial: a request that arrives in one read never looks.
+  std::optional<Deadline> request_deadline;
   for (;;) {
     proto::Parsed p = proto::parse({buf, have}, config.max_bytes);
 
     if (p.status == proto::Status::need_more) {
       if (have == 0 && answered && signals::stop_requested()) return;  // between requests
+      if (have > 0 && !request_deadline) request_deadline.emplace(config.io_timeout_ms);
+      if (request_deadline && request_deadline->passed()) {
+        count_failure(slot, Failure::timeout);
+        return;
+      }
       ssize_t n = ::read(fd, buf + have, sizeof buf - have);
       if (n > 0) {
         have += static_cast<std::size_t>(n);
@@ -135,6 +165,7 @@ void serve_connection(Fd conn, WorkerSlot& slot, const ServeConfig& config) {
       continue;
     }
 
+    request_deadline.reset();
     if (p.status == proto::Status::error) {
       if (config.fault_inject && is_crash_request({buf, have})) crash_on_request();
       std::string answer = proto::error_response(p.kind, p.error, config.max_bytes);
