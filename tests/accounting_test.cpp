@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/e2e.hpp"
 #include "support/server_process.hpp"
 
 namespace tcplab::test {
@@ -119,11 +120,7 @@ TEST_P(AccountingCrossCheck, TwoSnapshotsBoundTheWindow) {
 
 INSTANTIATE_TEST_SUITE_P(Designs, AccountingCrossCheck,
                          ::testing::Values("prefork-fdpass", "prefork-mutex", "prethread-dispatch"),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           std::replace(name.begin(), name.end(), '-', '_');
-                           return name;
-                         });
+                         [](const auto& p) { return design_param_name(p.param); });
 
 }  // namespace
 }  // namespace tcplab::test

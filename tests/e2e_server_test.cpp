@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "support/client.hpp"
+#include "support/e2e.hpp"
 #include "support/server_process.hpp"
 
 namespace tcplab::test {
@@ -52,11 +53,6 @@ bool process_pool(const std::string& design) {
 // How many children an idle server has: its pool, or none.
 std::size_t idle_children(const std::string& design) {
   return process_pool(design) ? kWorkers : 0;
-}
-
-std::string param_name(std::string s) {
-  std::replace(s.begin(), s.end(), '-', '_');
-  return s;
 }
 
 std::vector<std::string> server_args(const std::string& design,
@@ -352,7 +348,7 @@ TEST_P(Concurrency, SixteenClientsTimesFiftyConnectionsGetExactBytes) {
 
 INSTANTIATE_TEST_SUITE_P(
     E2e, Concurrency, ::testing::ValuesIn(concurrency_variants()), [](const auto& p) {
-      return param_name(p.param.design + (p.param.dispatch.empty() ? "" : "_" + p.param.dispatch));
+      return design_param_name(p.param.design + (p.param.dispatch.empty() ? "" : "_" + p.param.dispatch));
     });
 
 // ============================================================================================
@@ -626,7 +622,7 @@ TEST_P(Design, IdleClientDoesNotHoldTheStopPastGrace) {
 }
 
 INSTANTIATE_TEST_SUITE_P(E2e, Design, ::testing::ValuesIn(kDesigns),
-                         [](const auto& p) { return param_name(p.param); });
+                         [](const auto& p) { return design_param_name(p.param); });
 
 // 6. SIGTERM and SIGINT: the request in flight is finished, every worker is reaped, exit 0.
 
@@ -721,7 +717,7 @@ INSTANTIATE_TEST_SUITE_P(E2e, Stop,
                          ::testing::Combine(::testing::ValuesIn(kDesigns),
                                             ::testing::Values(SIGTERM, SIGINT)),
                          [](const auto& p) {
-                           return param_name(std::get<0>(p.param)) +
+                           return design_param_name(std::get<0>(p.param)) +
                                   (std::get<1>(p.param) == SIGTERM ? "_SIGTERM" : "_SIGINT");
                          });
 
@@ -815,7 +811,7 @@ TEST_P(Descriptors, TwoHundredConnectionsLeaveNoDescriptorBehind) {
 }
 
 INSTANTIATE_TEST_SUITE_P(E2e, Descriptors, ::testing::ValuesIn(kDesigns),
-                         [](const auto& p) { return param_name(p.param); });
+                         [](const auto& p) { return design_param_name(p.param); });
 
 // ============================================================================================
 // 7. Prefork pools replace a child that dies.
@@ -935,7 +931,7 @@ TEST_P(Prefork, ChildThatKeepsDyingIsReplacedAfterGrowingDelays) {
 }
 
 INSTANTIATE_TEST_SUITE_P(E2e, Prefork, ::testing::ValuesIn(kPreforkDesigns),
-                         [](const auto& p) { return param_name(p.param); });
+                         [](const auto& p) { return design_param_name(p.param); });
 
 // ============================================================================================
 // 8. The command line.

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "support/client.hpp"
+#include "support/e2e.hpp"
 #include "support/server_process.hpp"
 
 namespace tcplab::test {
@@ -52,11 +53,7 @@ INSTANTIATE_TEST_SUITE_P(Designs, Trickle,
                          ::testing::Values("iterative", "fork", "prefork", "prefork-fcntl",
                                            "prefork-mutex", "prefork-fdpass", "thread",
                                            "prethread-mutex", "prethread-dispatch"),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           std::replace(name.begin(), name.end(), '-', '_');
-                           return name;
-                         });
+                         [](const auto& p) { return design_param_name(p.param); });
 
 }  // namespace
 }  // namespace tcplab::test

@@ -109,18 +109,10 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& test_info) { return std::string(test_info.param.name); });
 
 TEST(LoadCli, MissingServerIsAClearErrorNotAHang) {
-  // A port that is bound but not listening refuses every connect.
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len), 0);
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  const std::string port = std::to_string(ntohs(addr.sin_port));
+  const test::RefusingPort refusing;
+  const std::string port = std::to_string(refusing.port());
   const auto start = std::chrono::steady_clock::now();
   const Outcome o = run_tool({"--port", port, "--duration", "30s"}, 10s);
-  ::close(fd);
   EXPECT_EQ(o.exit_code, 1);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
   EXPECT_NE(o.err.find("connection refused to 127.0.0.1:" + port), std::string::npos) << o.err;

@@ -152,19 +152,11 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& test_info) { return std::string(test_info.param.name); });
 
 TEST(LoadEngine, RefusedPortIsCountedAsRefused) {
-  // Bound but not listening: connects are refused, and no other program can take the port.
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len), 0);
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  Options o = options_for(ntohs(addr.sin_port));
+  const test::RefusingPort refusing;
+  Options o = options_for(refusing.port());
   o.clients = 3;
   o.connections = 50;
   const Report r = run(o);
-  ::close(fd);
   EXPECT_EQ(r.stats.requests, 0u);
   EXPECT_EQ(failures(r, Failure::refused), 50u);
   EXPECT_EQ(r.stats.failed(), 50u);

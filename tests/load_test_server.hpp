@@ -147,6 +147,33 @@ inline long long read_request(int fd, TestServer& server, bool& http, bool& clos
   return n;
 }
 
+// A loopback port that is bound but not listening: every connect to it is refused, and no other
+// program can take the port while this object holds it.
+class RefusingPort {
+ public:
+  RefusingPort() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      const int err = errno;
+      if (fd_ >= 0) ::close(fd_);
+      throw std::system_error(err, std::generic_category(), "RefusingPort");
+    }
+    port_ = ntohs(addr.sin_port);
+  }
+  ~RefusingPort() { ::close(fd_); }
+  RefusingPort(const RefusingPort&) = delete;
+  RefusingPort& operator=(const RefusingPort&) = delete;
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int fd_;
+  std::uint16_t port_ = 0;
+};
+
 // The well-behaved server: what every tcplab server does, counting what it serves.
 inline void serve_well(int fd, TestServer& server) {
   bool http = false, close_after = false;
