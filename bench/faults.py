@@ -71,6 +71,21 @@ PLANS = {
 }
 
 
+def open_clients(port, n, rcvbuf=None):
+    """n non-blocking connections to 127.0.0.1:port, connecting in the background."""
+    socks = []
+    for _ in range(n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        s.setblocking(False)
+        try:
+            s.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        socks.append(s)
+    return socks
+
 def steps(names, quick, workloads):
     """How many progress lines the faults and soak parts print."""
     n = 0
@@ -379,16 +394,8 @@ def slow_clients(ctx, design, workers, kind, p):
     with FaultServer(ctx, design, workers, extra) as srv:
         a = srv.snapshot()
         try:
-            for _ in range(p["clients"]):
-                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                if kind == "nonreader":  # a small window: the server's writes really block
-                    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-                s.setblocking(False)
-                try:
-                    s.connect(("127.0.0.1", srv.port))
-                except BlockingIOError:
-                    pass
-                socks.append(s)
+            # A small receive window for the non-reader: the server's writes really block.
+            socks += open_clients(srv.port, p["clients"], rcvbuf=4096 if kind == "nonreader" else None)
             time.sleep(0.05)
             for s in socks:
                 try:
@@ -624,14 +631,7 @@ def emfile(ctx, design, workers, p):
         sel = selectors.DefaultSelector()
         socks = []
         try:
-            for _ in range(p["clients"]):
-                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                s.setblocking(False)
-                try:
-                    s.connect(("127.0.0.1", srv.port))
-                except BlockingIOError:
-                    pass
-                socks.append(s)
+            socks += open_clients(srv.port, p["clients"])
             time.sleep(0.2)
             a = srv.snapshot()  # the control socket keeps a spare descriptor for this
             time.sleep(p["hold_s"])
