@@ -562,6 +562,18 @@ def run_micro(ctx, quick):
 
 # --------------------------------------------------------------------------- summary.md
 
+def sweep_rows(entries, key, values, metric, fmt="{:,.1f}"):
+    """One table row per design: `metric` (median, min–max) at each value of `key`."""
+    rows = []
+    for name in dict.fromkeys(e["variant"] for e in entries):
+        cells = []
+        for value in values:
+            e = next((x for x in entries if x["variant"] == name and x[key] == value), None)
+            cells.append(fmt_range(e["summary"][metric], fmt) if e and e.get("summary") else "–")
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    return rows
+
+
 def fmt_range(stat, fmt="{:,.1f}"):
     if stat is None:
         return "–"
@@ -645,25 +657,16 @@ def write_summary(results, path):
     herd = results["workloads"].get("herd")
     if herd and herd["entries"]:
         sizes = herd["params"]["pool_sizes"]
-        names = list(dict.fromkeys(e["variant"] for e in herd["entries"]))
         lines += ["", "## Sweep `herd`: server CPU µs per connection against pool size", "",
                   f"{herd['params']['connections']:,} connections per point, "
                   f"{herd['params']['repeat']} repetition(s).", "",
                   "| design | " + " | ".join(f"{n} workers" for n in sizes) + " |",
                   "|---|" + "---:|" * len(sizes)]
-        for name in names:
-            cells = []
-            for size in sizes:
-                e = next((x for x in herd["entries"]
-                          if x["variant"] == name and x["workers"] == size), None)
-                cells.append(fmt_range(e["summary"]["cpu_us_per_conn"])
-                             if e and e.get("summary") else "–")
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines += sweep_rows(herd["entries"], "workers", sizes, "cpu_us_per_conn")
 
     conc = results["workloads"].get("concurrency")
     if conc and conc["entries"]:
         levels = conc["params"]["levels"]
-        names = list(dict.fromkeys(e["variant"] for e in conc["entries"]))
         for metric, title, f in (("conn_per_s", "connections per second", "{:,.0f}"),
                                  ("p99_us", "p99 latency, µs", "{:,.0f}")):
             lines += ["", f"## Sweep `concurrency`: {title} against concurrent clients", "",
@@ -671,14 +674,7 @@ def write_summary(results, path):
                       f"{conc['params']['repeat']} repetition(s).", "",
                       "| design | " + " | ".join(f"{c} clients" for c in levels) + " |",
                       "|---|" + "---:|" * len(levels)]
-            for name in names:
-                cells = []
-                for c in levels:
-                    e = next((x for x in conc["entries"]
-                              if x["variant"] == name and x["clients"] == c), None)
-                    cells.append(fmt_range(e["summary"][metric], f)
-                                 if e and e.get("summary") else "–")
-                lines.append(f"| {name} | " + " | ".join(cells) + " |")
+            lines += sweep_rows(conc["entries"], "clients", levels, metric, f)
 
     micro = results.get("micro")
     if micro:
