@@ -7,11 +7,16 @@
 #                    (tcplab-load keeps each connection for the whole run, as wrk does)
 #   conn per request: ab -c5 -n20000 (HTTP/1.0)  vs tcplab-load --http --clients 5
 #                                                   --connections 20000 --requests-per-conn 1
+#   source addresses: tcplab-load --source-addresses 1 vs 16 against tcplab-server prefork
+#                    (which lets the client close first), 5 clients, 40000 connections
 # Each pair runs REPS times (default 3), alternating which goes first; the table shows medians.
 # Connection-per-request runs wait for TIME_WAIT sockets to drain first (up to 75 s each).
 # Generator CPU is user+sys of the generator process as /usr/bin/time reports it (getrusage of
 # the child, whole process life including start-up), divided by the requests it completed;
-# the same method for all three tools.
+# the same method for all three tools; user and system time are kept apart too. ab's
+# percentiles come from its -e CSV (its table has whole milliseconds only).
+# If perf is installed and allowed, one more connection-per-request run of tcplab-load under
+# `perf record -g` splits its CPU by system call (socket, connect, send, recv, close, epoll).
 #   Environment: TCPLAB_BIN (default: build/bin beside this script), REPS, SERVER_CPU, LOAD_CPU.
 set -euo pipefail
 
@@ -21,14 +26,16 @@ bin=${TCPLAB_BIN:-$here/../build/bin}
 reps=${REPS:-3}
 server_cpu=${SERVER_CPU:-0}
 load_cpu=${LOAD_CPU:-1}
-for tool in "$bin/tcplab-load" /usr/sbin/nginx /usr/bin/wrk /usr/bin/ab /usr/bin/time taskset; do
+for tool in "$bin/tcplab-load" "$bin/tcplab-server" /usr/sbin/nginx /usr/bin/wrk /usr/bin/ab /usr/bin/time taskset; do
   command -v "$tool" >/dev/null || { echo "compare_loadgen: $tool not found" >&2; exit 1; }
 done
 
 tmp=$(mktemp -d /tmp/tcplab-loadgen.XXXXXX)
 nginx_pid=
+server_pid=
 cleanup() {
   [[ -n $nginx_pid ]] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
+  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -72,7 +79,7 @@ url="http://127.0.0.1:$port/4000"
 run() {
   local name=$1
   shift
-  /usr/bin/time -f '%U %S' -o "$tmp/$name.time" taskset -c "$load_cpu" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+  /usr/bin/time -f '%U %S %e' -o "$tmp/$name.time" taskset -c "$load_cpu" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
 }
 # Each connection-per-request run leaves 20000 sockets in TIME_WAIT (nginx closes first) for
 # 60 s; with more of them than ephemeral ports every new SYN meets one, and conn/s falls to a
@@ -97,20 +104,65 @@ for rep in $(seq "$reps"); do
     else
       run "keepalive-wrk-$rep" wrk -t1 -c50 -d5s --latency "$url"
       drain_time_wait
-      run "perconn-ab-$rep" ab -q -c5 -n20000 "$url"
+      run "perconn-ab-$rep" ab -q -c5 -n20000 -e "$tmp/perconn-ab-$rep.csv" "$url"
     fi
   done
   runs+=("$rep")
   echo "compare_loadgen: repetition $rep of $reps done" >&2
 done
 
-python3 - "$tmp" "$reps" "$results" "$port" <<'PY'
+# Source addresses. tcplab's servers let the client close first, so the TIME_WAIT ports pile up
+# on the generator's side; nginx closes first and keeps them itself. Against a prefork server,
+# 40000 connections from one source address, then from 16 (--source-addresses). Each run gets
+# a fresh server on a fresh port, so no run meets another's TIME_WAIT sockets.
+for rep in $(seq "$reps"); do
+  if ((rep % 2)); then order=(1 16); else order=(16 1); fi
+  for n in "${order[@]}"; do
+    taskset -c "$server_cpu" "$bin/tcplab-server" prefork --port 0 --workers 15 >"$tmp/server.out" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 100); do grep -q "^listening on" "$tmp/server.out" && break; sleep 0.05; done
+    sport=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/server.out")
+    [[ -n $sport ]] || { echo "compare_loadgen: tcplab-server did not start" >&2; exit 1; }
+    run "sources-$n-$rep" "$bin/tcplab-load" --port "$sport" --clients 5 --connections 40000 \
+      --bytes 4000 --source-addresses "$n" --json "$tmp/sources-$n-$rep.json"
+    kill "$server_pid" && wait "$server_pid" || true
+    server_pid=
+  done
+  echo "compare_loadgen: source addresses, repetition $rep of $reps done" >&2
+done
+
+# Where tcplab-load's CPU goes with a connection per request: one more run under perf, when
+# perf is installed and allowed here (it is optional; the table above does not need it).
+perf_txt=
+if command -v perf >/dev/null && perf record -q -o "$tmp/probe.data" -- true 2>/dev/null; then
+  drain_time_wait
+  perf record -q -g -o "$tmp/perf.data" -- taskset -c "$load_cpu" "$bin/tcplab-load" \
+    --port "$port" --http --clients 5 --connections 20000 --requests-per-conn 1 >/dev/null 2>&1
+  perf report -i "$tmp/perf.data" --children --sort symbol -g none --stdio >"$tmp/perf.txt" 2>/dev/null &&
+    perf_txt=$tmp/perf.txt
+else
+  echo "compare_loadgen: perf not usable here; no CPU breakdown by system call" >&2
+fi
+
+python3 - "$tmp" "$reps" "$results" "$port" "$perf_txt" <<'PY'
 import json, re, statistics, sys
-tmp, reps, results, port = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+tmp, reps, results, port, perf_txt = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+
+def user_sys(name):
+    user, sys_ = open(f"{tmp}/{name}.time").read().split()[-3:-1]
+    return float(user), float(sys_)
+
+def busy(name):  # the share of one core the generator used over its whole life
+    user, sys_, wall = (float(x) for x in open(f"{tmp}/{name}.time").read().split()[-3:])
+    return (user + sys_) / wall
 
 def cpu(name):
-    user, sys_ = open(f"{tmp}/{name}.time").read().split()[-2:]
-    return float(user) + float(sys_)
+    return sum(user_sys(name))
+
+def split(name, requests):  # user and system CPU µs per request
+    user, sys_ = user_sys(name)
+    return {"user_us_per_req": user * 1e6 / requests, "sys_us_per_req": sys_ * 1e6 / requests,
+            "core_busy": busy(name)}
 
 def ms(text):  # wrk's "1.23ms", "850.00us", "1.01s"
     value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
@@ -123,6 +175,7 @@ def tcplab(name):
             "p50_ms": total["p50_us"] / 1e3, "p99_ms": total["p99_us"] / 1e3,
             "requests": j["counts"]["requests"], "failed": j["counts"]["failed"],
             "cpu_us_per_req": cpu(name) * 1e6 / max(1, j["counts"]["requests"]),
+            **split(name, max(1, j["counts"]["requests"])),
             "self_reported_cpu_us_per_req": j["cpu"]["us_per_request"]}
 
 def wrk(name):
@@ -134,26 +187,31 @@ def wrk(name):
             "p50_ms": ms(re.search(r"\s50%\s+(\S+)", out).group(1)),
             "p99_ms": ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
             "requests": requests, "failed": 0 if errors is None else errors.group(0),
-            "cpu_us_per_req": cpu(name) * 1e6 / requests}
+            "cpu_us_per_req": cpu(name) * 1e6 / requests, **split(name, requests)}
 
 def ab(name):
     out = open(f"{tmp}/{name}.out").read()
     requests = int(re.search(r"Complete requests:\s+(\d+)", out).group(1))
     rate = float(re.search(r"Requests per second:\s+([\d.]+)", out).group(1))
+    # ab's table gives whole milliseconds; its -e CSV gives each percentile in fractional ms.
+    pct = dict(line.split(",") for line in open(f"{tmp}/{name}.csv").read().split("\n")[1:] if line)
     return {"req_s": rate, "conn_s": rate,
-            "p50_ms": float(re.search(r"\n\s+50%\s+(\d+)", out).group(1)),  # whole ms only
-            "p99_ms": float(re.search(r"\n\s+99%\s+(\d+)", out).group(1)),
+            "p50_ms": float(pct["50"]), "p99_ms": float(pct["99"]),
             "requests": requests,
             "failed": int(re.search(r"Failed requests:\s+(\d+)", out).group(1)),
-            "cpu_us_per_req": cpu(name) * 1e6 / requests}
+            "cpu_us_per_req": cpu(name) * 1e6 / requests, **split(name, requests)}
 
-parse = {"tcplab": tcplab, "wrk": wrk, "ab": ab}
-rows = [("keepalive", "tcplab"), ("keepalive", "wrk"), ("perconn", "tcplab"), ("perconn", "ab")]
+# (scenario, tool, parser, file stem)
+rows = [("keepalive", "tcplab", tcplab, "keepalive-tcplab"), ("keepalive", "wrk", wrk, "keepalive-wrk"),
+        ("perconn", "tcplab", tcplab, "perconn-tcplab"), ("perconn", "ab", ab, "perconn-ab"),
+        ("sources", "tcplab, 1 address", tcplab, "sources-1"),
+        ("sources", "tcplab, 16 addresses", tcplab, "sources-16")]
 summary = {}
-for scenario, tool in rows:
-    runs = [parse[tool](f"{scenario}-{tool}-{rep}") for rep in range(1, reps + 1)]
+for scenario, tool, parse, stem in rows:
+    runs = [parse(f"{stem}-{rep}") for rep in range(1, reps + 1)]
     median = {k: statistics.median(r[k] for r in runs) for k in
-              ("req_s", "conn_s", "p50_ms", "p99_ms", "cpu_us_per_req")}
+              ("req_s", "conn_s", "p50_ms", "p99_ms", "cpu_us_per_req", "user_us_per_req",
+               "sys_us_per_req", "core_busy")}
     summary[f"{scenario}/{tool}"] = {"median": median, "runs": runs}
 
 def m(key, field): return summary[key]["median"][field]
@@ -162,20 +220,49 @@ ratios = {
     "keepalive_cpu_tcplab_over_wrk": m("keepalive/tcplab", "cpu_us_per_req") / m("keepalive/wrk", "cpu_us_per_req"),
     "perconn_conn_s_tcplab_over_ab": m("perconn/tcplab", "conn_s") / m("perconn/ab", "conn_s"),
     "perconn_cpu_tcplab_over_ab": m("perconn/tcplab", "cpu_us_per_req") / m("perconn/ab", "cpu_us_per_req"),
+    # With the generator's core saturated, conn/s is one core over CPU per connection. Were
+    # tcplab-load's own code free, its system time alone would still bound it to this multiple
+    # of ab's rate.
+    "perconn_bound_ab_cpu_over_tcplab_sys": m("perconn/ab", "cpu_us_per_req") / m("perconn/tcplab", "sys_us_per_req"),
+    "sources_conn_s_16_over_1": m("sources/tcplab, 16 addresses", "conn_s") / m("sources/tcplab, 1 address", "conn_s"),
+    "sources_cpu_16_over_1": m("sources/tcplab, 16 addresses", "cpu_us_per_req") / m("sources/tcplab, 1 address", "cpu_us_per_req"),
 }
-titles = {"keepalive": "keep-alive, 50 conns, 5 s", "perconn": "conn/request, 5 clients, 20000"}
+titles = {"keepalive": "keep-alive, 50 conns, 5 s", "perconn": "conn/request, 5 clients, 20000",
+          "sources": "tcplab prefork, 5 clients, 40000"}
 print(f"\nnginx 1 worker on CPU 0, generator on CPU 1, 4000-byte body, medians of {reps} runs\n")
 print("| scenario | generator | req/s | conn/s | p50 ms | p99 ms | generator CPU µs/req |")
 print("|---|---|---:|---:|---:|---:|---:|")
-for scenario, tool in rows:
+for scenario, tool, _, _ in rows:
     md = summary[f"{scenario}/{tool}"]["median"]
-    print(f"| {titles[scenario]} | {'tcplab-load' if tool == 'tcplab' else tool} | {md['req_s']:.0f} | "
+    print(f"| {titles[scenario]} | {tool} | {md['req_s']:.0f} | "
           f"{md['conn_s']:.0f} | {md['p50_ms']:.3f} | {md['p99_ms']:.3f} | {md['cpu_us_per_req']:.2f} |")
 print()
 for k, v in ratios.items():
     print(f"{k}: {v:.2f}")
-json.dump({"schema": 1, "nginx_port": int(port), "reps": reps,
+
+# perf's "children" share of all samples for each system call's kernel entry point, and the
+# share of samples in user space ([.] symbols, self time).
+breakdown = None
+if perf_txt:
+    calls = {"socket": "__x64_sys_socket", "connect": "__x64_sys_connect",
+             "send": "__x64_sys_sendto", "recv": "__x64_sys_recvfrom", "close": "__x64_sys_close",
+             "epoll_ctl": "__x64_sys_epoll_ctl", "epoll_wait": "__x64_sys_epoll_pwait2"}
+    children, user = {}, 0.0
+    for line in open(perf_txt):
+        m = re.match(r"\s+([\d.]+)%\s+([\d.]+)%\s+\[(.)\]\s+(\S+)", line)
+        if not m:
+            continue
+        if m.group(3) == ".":
+            user += float(m.group(2))
+        children[m.group(4)] = float(m.group(1))
+    breakdown = {name: children.get(sym, 0.0) for name, sym in calls.items()}
+    breakdown["user_space"] = user
+    print("\ntcplab-load, connection per request, % of its CPU samples (perf):")
+    for k, v in breakdown.items():
+        print(f"  {k}: {v:.1f}")
+json.dump({"schema": 2, "nginx_port": int(port), "reps": reps,
            "cpu_method": "/usr/bin/time %U+%S of the generator process / completed requests",
-           "summary": summary, "ratios": ratios}, open(results, "w"), indent=2)
+           "summary": summary, "ratios": ratios, "perconn_tcplab_cpu_by_call_pct": breakdown},
+          open(results, "w"), indent=2)
 print(f"\nwrote {results}")
 PY

@@ -265,20 +265,34 @@ def block_loadgen(path):
     if not path or not path.exists():
         return "_(no bench/compare_loadgen.sh result given: `plots/report.py DIR --loadgen FILE`)_"
     r = json.loads(path.read_text())
-    names = {"keepalive": "keep-alive, 50 connections, 5 s", "perconn": "one request per connection, 5 clients, 20,000"}
-    rows = [f"Medians of {r['reps']} runs; generator CPU: {r['cpu_method']}.", "",
-            "| workload | generator | req/s | conn/s | p50 ms | p99 ms | generator CPU µs/req |",
-            "|---|---|---:|---:|---:|---:|---:|"]
+    names = {"keepalive": "keep-alive, 50 connections, 5 s", "perconn": "one request per connection, 5 clients, 20,000",
+             "sources": "tcplab-server prefork, one request per connection, 5 clients, 40,000"}
+    rows = [f"Medians of {r['reps']} runs; generator CPU: {r['cpu_method']}; core busy: that CPU over "
+            "the generator's wall-clock time.", "",
+            "| workload | generator | req/s | conn/s | p50 ms | p99 ms | generator CPU µs/req | of which user | of which system | core busy |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for key, v in r["summary"].items():
         workload, tool = key.split("/")
         m = v["median"]
+        busy = m.get("core_busy")
         rows.append(f"| {names.get(workload, workload)} | {tool} | {fmt(m['req_s'], 0)} | {fmt(m['conn_s'], 0)} | "
-                    f"{fmt(m['p50_ms'], 3)} | {fmt(m['p99_ms'], 3)} | {fmt(m['cpu_us_per_req'], 2)} |")
+                    f"{fmt(m['p50_ms'], 3)} | {fmt(m['p99_ms'], 3)} | {fmt(m['cpu_us_per_req'], 2)} | "
+                    f"{fmt(m.get('user_us_per_req'), 2)} | {fmt(m.get('sys_us_per_req'), 2)} | "
+                    f"{'—' if busy is None else f'{busy:.0%}'} |")
     rows += ["", "| ratio (same run) | value | target |", "|---|---:|---|"]
     targets = {"keepalive_req_s_tcplab_over_wrk": "≥ 1.0", "keepalive_cpu_tcplab_over_wrk": "≤ 1.0",
-               "perconn_conn_s_tcplab_over_ab": "≥ 1.5", "perconn_cpu_tcplab_over_ab": "(lower is better)"}
+               "perconn_conn_s_tcplab_over_ab": "≥ 1.5", "perconn_cpu_tcplab_over_ab": "(lower is better)",
+               "perconn_bound_ab_cpu_over_tcplab_sys": "(the most conn/s could gain were user time free)",
+               "sources_conn_s_16_over_1": "(above 1: one address held the generator back)",
+               "sources_cpu_16_over_1": "(below 1: the port scan it saves)"}
     for key, value in r.get("ratios", {}).items():
         rows.append(f"| `{key}` | {fmt(value, 2)} | {targets.get(key, '')} |")
+    calls = r.get("perconn_tcplab_cpu_by_call_pct")
+    if calls:
+        rows += ["", "tcplab-load's CPU with a connection per request, by system call "
+                 "(`perf record -g`, share of all samples, kernel work the call caused included):", "",
+                 "| " + " | ".join(calls) + " |", "|" + "---:|" * len(calls),
+                 "| " + " | ".join(f"{v:.1f} %" for v in calls.values()) + " |"]
     return "\n".join(rows)
 
 

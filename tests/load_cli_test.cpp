@@ -1,5 +1,7 @@
 // tcplab-load as a user meets it: the binary, its exit codes, its messages, its JSON.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -8,7 +10,9 @@
 
 #include <chrono>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -75,7 +79,7 @@ TEST(LoadCli, HelpListsEveryOptionWithUnits) {
   for (const char* word : {"--port", "--host", "--clients", "--connections", "--duration",
                            "--warmup", "--requests-per-conn", "--bytes", "--rate", "--http",
                            "--timeout-ms", "--threads", "--cpu", "--json", "--allow-errors",
-                           "--allow-remote", "milliseconds", "per second", "bytes"})
+                           "--allow-remote", "--source-addresses", "milliseconds", "per second", "bytes"})
     EXPECT_NE(o.out.find(word), std::string::npos) << word;
 }
 
@@ -105,6 +109,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadArgs{"rate_no_duration", {"--port", "9000", "--rate", "100"}, "--rate needs --duration"},
                       BadArgs{"bad_cpu", {"--port", "9000", "--cpu", "x"}, "not a CPU list"},
                       BadArgs{"zero_clients", {"--port", "9000", "--clients", "0"}, "--clients"},
+                      BadArgs{"sources_ipv6", {"--port", "9000", "--host", "::1", "--source-addresses", "2"}, "needs an IPv4 loopback"},
+                      BadArgs{"zero_sources", {"--port", "9000", "--source-addresses", "0"}, "--source-addresses"},
                       BadArgs{"unknown_flag", {"--port", "9000", "--bogus"}, "--bogus"}),
     [](const auto& test_info) { return std::string(test_info.param.name); });
 
@@ -168,6 +174,46 @@ TEST(LoadCli, FailedRequestsExitOneUnlessAllowed) {
   const Outcome lenient = run_tool(lenient_args);
   EXPECT_EQ(lenient.exit_code, 0) << lenient.err;
   EXPECT_NE(lenient.out.find("short_read 1"), std::string::npos) << lenient.out;
+}
+
+// Every connection's peer address, as the server saw it.
+std::set<std::string> peers_of_a_run(const std::vector<std::string>& extra, nlohmann::json& j) {
+  std::mutex mutex;
+  std::set<std::string> peers;
+  test::TestServer server([&](int fd, test::TestServer& s) {
+    sockaddr_in peer{};
+    socklen_t len = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) == 0) {
+      char text[INET_ADDRSTRLEN] = "";
+      ::inet_ntop(AF_INET, &peer.sin_addr, text, sizeof text);
+      std::lock_guard lock(mutex);
+      peers.insert(text);
+    }
+    test::serve_well(fd, s);
+  });
+  const std::string json_path =
+      ::testing::TempDir() + "/load_sources_" + std::to_string(::getpid()) + ".json";
+  std::vector<std::string> args{"--port", std::to_string(server.port()), "--clients", "3",
+                                "--connections", "64", "--bytes", "10", "--json", json_path};
+  args.insert(args.end(), extra.begin(), extra.end());
+  const Outcome o = run_tool(args);
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  j = nlohmann::json::parse(slurp(json_path));
+  EXPECT_TRUE(server.wait_idle(std::chrono::seconds(5)));
+  std::lock_guard lock(mutex);
+  return peers;
+}
+
+TEST(LoadCli, SourceAddressesTakeTurns) {
+  nlohmann::json j;
+  EXPECT_EQ(peers_of_a_run({"--source-addresses", "4"}, j),
+            (std::set<std::string>{"127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"}));
+  EXPECT_EQ(j["config"]["source_addresses"], 4);
+  EXPECT_EQ(j["counts"]["requests"], 64);
+  EXPECT_EQ(peers_of_a_run({"--source-addresses", "1"}, j), std::set<std::string>{"127.0.0.1"});
+  // The default for an IPv4 loopback server: 16 addresses, 64 connections, so all of them.
+  EXPECT_EQ(peers_of_a_run({}, j).size(), 16u);
+  EXPECT_EQ(j["config"]["source_addresses"], 16);
 }
 
 }  // namespace

@@ -132,6 +132,13 @@ int parse_command_line(int argc, char** argv, Options& o) {
       ->capture_default_str()->check(CLI::Range(1u, 3600000u));
   app.add_option("-t,--threads", o.threads, "event-loop threads, one epoll each")
       ->capture_default_str()->check(CLI::Range(1u, 1024u));
+  auto* sources =
+      app.add_option("--source-addresses", o.source_addresses,
+                     "connect from this many loopback addresses in turn, 127.0.0.1, 127.0.0.2, "
+                     "...: each has its own ephemeral ports, so connections closed by this side "
+                     "(TIME_WAIT) do not make connect() scan for a free port. Default 16 for an "
+                     "IPv4 loopback --host, else 1 (the kernel's choice)")
+          ->check(CLI::Range(1u, 65536u));
   app.add_option("--cpu", cpus, "pin thread i to the i-th CPU of this list, e.g. 1 or 0,1 or 0-3");
   app.add_option("--json", o.json_path, "also write every figure and the histograms here");
   app.add_flag("--allow-errors", o.allow_errors, "exit 0 even if some requests failed");
@@ -151,6 +158,12 @@ int parse_command_line(int argc, char** argv, Options& o) {
     o.timeout = std::chrono::milliseconds(timeout_ms);
     if (o.connections == 0 && o.duration.count() == 0) o.connections = 10000;
     resolve_address(o, allow_remote);
+    const bool ipv4_loopback =
+        o.address.ss_family == AF_INET &&
+        ntohl(reinterpret_cast<const sockaddr_in*>(&o.address)->sin_addr.s_addr) >> 24 == 127;
+    if (sources->count() == 0) o.source_addresses = ipv4_loopback ? 16 : 1;
+    if (o.source_addresses > 1 && !ipv4_loopback)
+      throw std::invalid_argument("--source-addresses above 1 needs an IPv4 loopback --host");
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help
   } catch (const CLI::ParseError& e) {

@@ -30,6 +30,9 @@ struct Options {
   double rate = 0;                 // requests per second in total; 0 = closed loop
   Nanos timeout{std::chrono::milliseconds(10000)};  // per request, and per connect
   unsigned threads = 1;
+  // Connections come from this many source addresses, 127.0.0.1, 127.0.0.2, ... in turn
+  // (IPv4 loopback only; 1 = the kernel's choice). See kSourceAddressesHelp in cli.cpp.
+  unsigned source_addresses = 1;
   std::vector<int> cpus;           // thread i runs on cpus[i % size]; empty = unpinned
   bool progress = false;           // a line a second on stderr
   bool allow_errors = false;       // exit 0 despite failed requests

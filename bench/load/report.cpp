@@ -109,6 +109,7 @@ nlohmann::json to_json(const Report& r) {
         {"clients", o.clients},
         {"threads", o.threads},
         {"cpus", o.cpus},
+        {"source_addresses", o.source_addresses},
         {"connections", o.connections ? json(o.connections) : json(nullptr)},
         {"duration_s", o.duration.count() ? json(double(o.duration.count()) * 1e-9) : json(nullptr)},
         {"warmup_s", double(o.warmup.count()) * 1e-9},

@@ -52,6 +52,7 @@ class Worker {
   using State = Conn::State;
 
   bool open_connection(Conn& c, std::uint64_t now);
+  bool bind_source(int fd);
   void begin_request(Conn& c, std::uint64_t now);
   void drive(Conn& c, std::uint64_t now);
   void read_response(Conn& c, std::uint64_t now);
@@ -81,6 +82,7 @@ class Worker {
   double interval_ns_ = 0;
   std::uint64_t first_due_ = 0, due_count_ = 0, dispatched_ = 0;
   std::vector<std::uint32_t> idle_, closed_;
+  unsigned next_source_;  // --source-addresses: the offset from 127.0.0.1 to bind next
 };
 
 }  // namespace tcplab::load
