@@ -1,6 +1,5 @@
 #include "connection.hpp"
 
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -81,19 +80,6 @@ void linger_close(int fd) {
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (now.tv_sec - start.tv_sec >= 2) return;
   }
-}
-
-// --fault-inject: a handler that crashes, as a bug in request code would. abort() ends the
-// whole process: one worker process, or every connection of a threaded server. No core file:
-// a fault test crashes many handlers on purpose.
-bool is_crash_request(std::string_view input) {
-  return input.starts_with("crash\n") || input.starts_with("crash\r\n");
-}
-[[noreturn]] void crash_on_request() {
-  rlimit no_core{0, 0};
-  ::setrlimit(RLIMIT_CORE, &no_core);
-  log("--fault-inject: \"crash\" request: aborting this process");
-  std::abort();
 }
 
 // A point in time `ms` from now, on the monotonic clock (the coarse one: a few ms is precise

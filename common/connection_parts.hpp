@@ -2,11 +2,14 @@
 // What the two ways of serving a connection share: serve_connection() (blocking, one worker per
 // connection at a time) and the event loop's Connection (non-blocking, many per thread). Both
 // read an errno the same way, count and log failures the same way, and burn --work-us alike.
+#include <sys/resource.h>
 #include <time.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "connection.hpp"
 #include "error.hpp"
@@ -31,6 +34,19 @@ inline void count_failure(WorkerSlot& slot, Failure f, int err = 0) {
   std::string what(failure_name(f));
   log_once("conn-" + what, err ? fmt::format("connection failed: {}: {}", what, std::strerror(err))
                                : fmt::format("connection failed: {}", what));
+}
+
+// --fault-inject: a handler that crashes, as a bug in request code would. abort() ends the
+// whole process: one worker process, or every connection of a threaded server. No core file:
+// a fault test crashes many handlers on purpose.
+inline bool is_crash_request(std::string_view input) {
+  return input.starts_with("crash\n") || input.starts_with("crash\r\n");
+}
+[[noreturn]] inline void crash_on_request() {
+  rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  log("--fault-inject: \"crash\" request: aborting this process");
+  std::abort();
 }
 
 // Counts a request the parser refused (its answer is the caller's to send).

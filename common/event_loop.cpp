@@ -238,8 +238,10 @@ bool EventLoop::drive(Connection& c) {
       if (c.have == 0 && c.answered && stopping_) return finish(c), false;  // between requests
       ssize_t n = ::read(c.fd.get(), c.buf + c.have, sizeof c.buf - c.have);
       if (n > 0) {
+        // Only a request's first bytes count as progress: the rest must come within the
+        // timeout of those, or a client trickling a byte at a time would never time out.
+        if (c.have == 0) touch(c);
         c.have += static_cast<std::size_t>(n);
-        touch(c);
         continue;
       }
       if (n == 0) {
@@ -256,6 +258,7 @@ bool EventLoop::drive(Connection& c) {
     c.writing = true;
     c.head_off = c.body_off = 0;
     if (p.status == proto::Status::error) {
+      if (config_.fault_inject && is_crash_request({c.buf, c.have})) crash_on_request();
       c.refusal = true;
       c.head = proto::error_response(p.kind, p.error, config_.max_bytes);
       c.body_left = 0;

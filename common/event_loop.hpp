@@ -10,7 +10,9 @@
 // Its one fixed 8 KiB buffer lives in the connection, as serve_connection's lives on its stack.
 // Timeouts: every connection sits in a list ordered by its last progress (all share one
 // --io-timeout-ms, so moving a connection to the back on progress keeps the list sorted); each
-// turn expires the front. Lingering connections have a list of their own with a shorter time.
+// turn expires the front. Progress is a write, or the first bytes of a request: the rest of a
+// request must arrive within the timeout of those, as in serve_connection. Lingering
+// connections have a list of their own with a shorter time.
 //
 // Threads: an EventLoop is built, set up and run() by one thread; post() and stop() may be
 // called from any thread. Stopping (SIGINT/SIGTERM in this process, or stop()): the loop stops

@@ -116,8 +116,8 @@ int main(int argc, char** argv) {
                  "at start) and is passed only the connections that arrive there")
       ->check(CLI::Range(0, 65535));
   app.add_flag("--fault-inject", config.serve.fault_inject,
-               "Testing only: the line request \"crash\" aborts the process serving it "
-               "(without this flag it is refused as a bad request)");
+               "Testing only: the line request \"crash\" aborts the process serving it, every "
+               "design (without this flag it is refused as a bad request)");
   app.add_option("--stats-json", config.stats_json, "On exit, also write the summary as JSON to this file");
   app.add_option("--control", config.control_path,
                  "Answer 'snapshot' on this UNIX-domain socket with the accounting so far, as JSON");

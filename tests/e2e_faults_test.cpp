@@ -87,6 +87,47 @@ TEST_P(Crash, CrashingHandlerTakesDownThreadDesignsButOnlyOneConnectionOfProcess
 INSTANTIATE_TEST_SUITE_P(E2e, Crash, ::testing::ValuesIn(kAllDesigns),
                          [](const auto& p) { return design_param_name(p.param); });
 
+// --- 2b. The same crash in an event loop: every connection of that loop's process goes ------
+
+class CrashInEventLoop : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CrashInEventLoop, TakesDownEveryConnectionOfItsProcess) {
+  const std::string design = GetParam();
+  // One worker, so the bystander and the crasher share a loop: one request that crashes costs
+  // every connection the loop held, where a blocking pool loses only the crasher's.
+  ServerProcess server({design, "--port", "0", "--workers", "1", "--fault-inject"});
+  ASSERT_TRUE(good_request(server.port(), 100));
+  Client bystander(server.port());
+  ASSERT_EQ(bystander.send("10\n"), IoStatus::ok);
+  ASSERT_EQ(bystander.read_exactly(10).data, expected_body(10));
+
+  Client crasher(server.port());
+  ASSERT_EQ(crasher.send("crash\n"), IoStatus::ok);
+  Received lost = crasher.read_to_eof(5s);
+  EXPECT_TRUE(lost.data.empty()) << "a crashed handler answered: " << lost.data;
+  EXPECT_NE(lost.status, IoStatus::timeout) << "the crashing connection was neither closed nor reset";
+  Received gone = bystander.read_exactly(1, 2s);
+  EXPECT_NE(gone.status, IoStatus::ok) << "the bystander's connection outlived its loop";
+
+  if (!worker_processes(design)) {  // epoll, loop-per-thread: the loop's process is the server
+    Exit e = server.wait_exit(5s);
+    ASSERT_TRUE(WIFSIGNALED(e.status) && WTERMSIG(e.status) == SIGABRT) << e.describe();
+    return;
+  }
+  // A pool of loop processes: the manager starts another, and new clients are served.
+  EXPECT_TRUE(wait_until([&] { return server.err().find("killed by signal 6") != std::string::npos; }, 5s))
+      << server.err();
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(good_request(server.port(), 1000));
+  bystander.close();
+  Exit e = server.stop();
+  EXPECT_EQ(e.code(), 0) << e.describe();
+}
+
+INSTANTIATE_TEST_SUITE_P(E2e, CrashInEventLoop,
+                         ::testing::Values("epoll", "prefork-reuseport", "prefork-epoll-exclusive",
+                                           "loop-per-thread"),
+                         [](const auto& p) { return design_param_name(p.param); });
+
 // --- 3. Out of descriptors: RLIMIT_NOFILE 64, 300 clients at once ----------------------------
 
 class Emfile : public ::testing::TestWithParam<std::string> {};

@@ -1,6 +1,7 @@
-// A client that trickles its request a byte at a time must not hold a worker for longer than
-// --io-timeout-ms: every byte restarts SO_RCVTIMEO, so serve_connection also gives the whole
-// request a deadline from its first byte. Here the digits alone (no newline) would reach the
+// A client that trickles its request a byte at a time must not hold a worker (or, in an event
+// loop, a connection slot) for longer than --io-timeout-ms: every byte restarts SO_RCVTIMEO, so
+// serve_connection also gives the whole request a deadline from its first byte, and the event
+// loop counts only a request's first bytes as progress. Here the digits alone (no newline) would reach the
 // 32-byte line limit only after 32 × 100 ms; the deadline ends it after about 500 ms.
 #include <gtest/gtest.h>
 
@@ -48,11 +49,14 @@ TEST_P(Trickle, AWholeRequestHasADeadline) {
   EXPECT_NE(e.out.find("timeout 1"), std::string::npos) << e.out;
 }
 
-// The nine designs that serve with the blocking request loop (common/connection.cpp).
+// The nine designs that serve with the blocking request loop (common/connection.cpp), and the
+// four event-loop designs (common/event_loop.cpp).
 INSTANTIATE_TEST_SUITE_P(Designs, Trickle,
                          ::testing::Values("iterative", "fork", "prefork", "prefork-fcntl",
                                            "prefork-mutex", "prefork-fdpass", "thread",
-                                           "prethread-mutex", "prethread-dispatch"),
+                                           "prethread-mutex", "prethread-dispatch", "epoll",
+                                           "prefork-reuseport", "prefork-epoll-exclusive",
+                                           "loop-per-thread"),
                          [](const auto& p) { return design_param_name(p.param); });
 
 }  // namespace
