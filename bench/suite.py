@@ -526,7 +526,8 @@ def run_micro(ctx, quick):
     out = os.path.join(ctx.out_dir, "micro.json")
     cmd = [ctx.micro_bin, f"--benchmark_out={out}", "--benchmark_out_format=json"]
     cmd += (["--benchmark_min_time=0.05"] if quick else
-            ["--benchmark_repetitions=3", "--benchmark_report_aggregates_only=true"])
+            ["--benchmark_min_time=0.2", "--benchmark_repetitions=3",
+             "--benchmark_report_aggregates_only=true"])
     if ctx.load_pin is not None:
         cmd = ["taskset", "-c", ctx.load_pin] + cmd
     ctx.step += 1
@@ -802,13 +803,14 @@ def main(argv=None):
         "config": {"quick": args.quick, "repeat": args.repeat, "workloads": args.workloads,
                    "designs": names, "bin": os.path.abspath(args.bin)},
         "designs": [d for d in designs if d["name"] in names],
-        "workloads": {}, "micro": None, "errors": ctx.errors, "charts": [],
+        "workloads": {}, "micro": None, "errors": ctx.errors, "charts": [], "timings_s": {},
     }
     print(f"tcplab suite → {out_dir}  ({total} steps; server on CPU {ctx.server_pin}, "
           f"load on CPU {ctx.load_pin})", flush=True)
     t0 = time.monotonic()
     try:
         for w in args.workloads:
+            started = time.monotonic()
             if w in ("unp", "keepalive"):
                 params = dict(plan[w])
                 entry = {"kind": "table", "params": params, "baseline": "iterative",
@@ -829,7 +831,10 @@ def main(argv=None):
                 faults.run(ctx, names, args.quick, [w], results)
             elif w in BEYOND_WORKLOADS:
                 beyond.run(ctx, names, args.quick, [w], results)
+            results["timings_s"][w] = round(time.monotonic() - started, 1)
+        started = time.monotonic()
         results["micro"] = run_micro(ctx, args.quick)
+        results["timings_s"]["micro"] = round(time.monotonic() - started, 1)
     except KeyboardInterrupt:
         # The Server context managers have already stopped and reaped the current server.
         results["interrupted"] = True

@@ -267,15 +267,19 @@ def block_loadgen(path):
     r = json.loads(path.read_text())
     names = {"keepalive": "keep-alive, 50 connections, 5 s", "perconn": "one request per connection, 5 clients, 20,000",
              "sources": "tcplab-server prefork, one request per connection, 5 clients, 40,000"}
-    rows = [f"Medians of {r['reps']} runs; generator CPU: {r['cpu_method']}; core busy: that CPU over "
+    rows = [f"Medians of {r['reps']} runs, rates with their min–max; generator CPU: {r['cpu_method']}; core busy: that CPU over "
             "the generator's wall-clock time.", "",
             "| workload | generator | req/s | conn/s | p50 ms | p99 ms | generator CPU µs/req | of which user | of which system | core busy |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    def with_range(v, field):  # "median (min–max)" over the runs
+        values = [run[field] for run in v["runs"]]
+        return f"{fmt(v['median'][field], 0)} ({fmt(min(values), 0)}–{fmt(max(values), 0)})"
+
     for key, v in r["summary"].items():
         workload, tool = key.split("/")
         m = v["median"]
         busy = m.get("core_busy")
-        rows.append(f"| {names.get(workload, workload)} | {tool} | {fmt(m['req_s'], 0)} | {fmt(m['conn_s'], 0)} | "
+        rows.append(f"| {names.get(workload, workload)} | {tool} | {with_range(v, 'req_s')} | {with_range(v, 'conn_s')} | "
                     f"{fmt(m['p50_ms'], 3)} | {fmt(m['p99_ms'], 3)} | {fmt(m['cpu_us_per_req'], 2)} | "
                     f"{fmt(m.get('user_us_per_req'), 2)} | {fmt(m.get('sys_us_per_req'), 2)} | "
                     f"{'—' if busy is None else f'{busy:.0%}'} |")
@@ -286,7 +290,7 @@ def block_loadgen(path):
                "sources_conn_s_16_over_1": "(above 1: one address held the generator back)",
                "sources_cpu_16_over_1": "(below 1: the port scan it saves)"}
     for key, value in r.get("ratios", {}).items():
-        rows.append(f"| `{key}` | {fmt(value, 2)} | {targets.get(key, '')} |")
+        rows.append(f"| `{key}` | {fmt(value, 3)} | {targets.get(key, '')} |")
     calls = r.get("perconn_tcplab_cpu_by_call_pct")
     if calls:
         rows += ["", "tcplab-load's CPU with a connection per request, by system call "
