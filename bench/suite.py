@@ -41,7 +41,7 @@ EXTRA_WORKLOADS = ("faults", "soak")
 BEYOND_WORKLOADS = ("beyond", "work", "idle", "stall")
 
 # Every count and duration of a run lives here, for the default and the --quick suite.
-# The default is sized to finish in about three minutes on a two-core machine.
+# The default is sized to finish in under three minutes (about 150 s) on a two-core machine.
 PLANS = {
     "default": {
         "unp": {"clients": 5, "connections": 20000, "requests_per_conn": 1, "bytes": 4000,
@@ -712,7 +712,7 @@ def parse_args(argv):
                     "results/<timestamp>/ with results.json, summary.md and the charts.",
         epilog="Workloads: unp (1 request/conn, Stevens' ch. 30 measurement), keepalive "
                "(100 requests/conn), herd (pool-size sweep), concurrency (client-count sweep). "
-               "The default takes about three minutes on two cores; --quick about 30 s.")
+               "The default takes about 2.5 minutes on two cores; --quick about 30 s.")
     p.add_argument("--quick", action="store_true",
                    help="classroom version: fewer connections, 1 repetition, tiny sweeps")
     p.add_argument("--only", metavar="DESIGNS",
