@@ -276,13 +276,21 @@ def _step(ctx, what, label, entry, fn):
 
 # --------------------------------------------------------------------------- workloads
 
+def _servers(kind, p, results, designs, **fields):
+    """Records workload `kind` in results and yields (design, entry) for each server to run;
+    the step fills the entry in."""
+    out = results["workloads"].setdefault(kind, {"kind": kind, "params": p, "entries": [],
+                                                 "servers": []})
+    for design in designs:
+        e = {"variant": design, "design": design, **fields}
+        out["servers"].append(e)
+        yield design, e
+
+
 def run_beyond(ctx, p, names, results):
-    out = {"kind": "beyond", "params": p, "entries": [], "servers": []}
-    results["workloads"]["beyond"] = out
     for sub in ("unp", "keepalive"):
-        for design in _designs(CLASSIC + NEW, names) + ["nginx"]:
-            e = {"variant": design, "design": design, "table": sub}
-            out["servers"].append(e)
+        for design, e in _servers("beyond", p, results, _designs(CLASSIC + NEW, names) + ["nginx"],
+                                  table=sub):
             label = f"beyond/{sub}/{design}"
 
             def go(design=design, sub=sub, label=label):
@@ -293,11 +301,7 @@ def run_beyond(ctx, p, names, results):
 
 
 def run_work(ctx, p, names, results):
-    out = {"kind": "work", "params": p, "entries": [], "servers": []}
-    results["workloads"]["work"] = out
-    for design in _designs(p["designs"], names):
-        e = {"variant": design, "design": design}
-        out["servers"].append(e)
+    for design, e in _servers("work", p, results, _designs(p["designs"], names)):
         label = f"work/{design}"
 
         def go(design=design, label=label):
@@ -331,12 +335,7 @@ def _hold_idle(port, n):
 
 
 def run_idle(ctx, p, names, results):
-    out = {"kind": "idle", "params": p, "entries": [], "servers": []}
-    results["workloads"]["idle"] = out
-    for design in _designs(p["designs"], names) + ["nginx"]:
-        e = {"variant": design, "design": design}
-        out["servers"].append(e)
-
+    for design, e in _servers("idle", p, results, _designs(p["designs"], names) + ["nginx"]):
         def go(design=design):
             with _server(ctx, design, p["workers"], ["--io-timeout-ms", "600000"], nbytes=1) as s:
                 time.sleep(0.2)
@@ -352,11 +351,7 @@ def run_idle(ctx, p, names, results):
 
 
 def run_stall(ctx, p, names, results):
-    out = {"kind": "stall", "params": p, "entries": [], "servers": []}
-    results["workloads"]["stall"] = out
-    for design in _designs(p["designs"], names):
-        e = {"variant": design, "design": design}
-        out["servers"].append(e)
+    for design, e in _servers("stall", p, results, _designs(p["designs"], names)):
         label = f"stall/{design}"
 
         def go(design=design, label=label):

@@ -338,6 +338,14 @@ class Step:
         return self.error is not None
 
 
+def step(ctx, label, what, into, run, note):
+    """One step: run() makes its record, which goes into `into`; note(record) ends its line."""
+    with Step(ctx, label, what) as st:
+        r = run()
+        into.append(r)
+        st.note = note(r)
+
+
 # --------------------------------------------------------------------------- 1. bad input
 
 def bad_input(ctx, design, workers):
@@ -726,52 +734,43 @@ def run(ctx, names, quick, workloads, results):
         results["workloads"]["faults"] = {"kind": "faults", "params": plan, "entries": [],
                                           "scenarios": sc}
         for d in names:
-            with Step(ctx, f"faults/bad_input/{d}", f"{d:<26} faults: bad input") as st:
-                r = bad_input(ctx, d, workers)
-                sc["bad_input"].append(r)
-                st.note = (f"{r['exact']}/{r['cases']} exact, {r['good_after']} good after, "
+            step(ctx, f"faults/bad_input/{d}", f"{d:<26} faults: bad input", sc["bad_input"],
+                 lambda: bad_input(ctx, d, workers),
+                 lambda r: f"{r['exact']}/{r['cases']} exact, {r['good_after']} good after, "
                            f"fds {r['fds_before']}→{r['fds_after']}")
         for d in names:
             for kind in plan["slow"]["kinds"]:
-                with Step(ctx, f"faults/slow/{d}/{kind}", f"{d:<26} faults: slow {kind}") as st:
-                    r = slow_clients(ctx, d, workers, kind, plan["slow"])
-                    sc["slow"].append(r)
-                    st.note = (f"probe {r['probe_ok']} ok / {r['probe_failed']} failed, "
-                               f"first ok {r['first_ok_s'] if r['first_ok_s'] is None else round(r['first_ok_s'], 2)} s")
+                step(ctx, f"faults/slow/{d}/{kind}", f"{d:<26} faults: slow {kind}", sc["slow"],
+                     lambda: slow_clients(ctx, d, workers, kind, plan["slow"]),
+                     lambda r: f"probe {r['probe_ok']} ok / {r['probe_failed']} failed, first ok "
+                               f"{r['first_ok_s'] if r['first_ok_s'] is None else round(r['first_ok_s'], 2)} s")
         for d in names:
-            with Step(ctx, f"faults/resets/{d}", f"{d:<26} faults: resets") as st:
-                r = resets(ctx, d, workers, plan["resets"])
-                sc["resets"].append(r)
-                st.note = f"{r['resets_sent']} sent, {r['counted_reset']} counted, alive {r['alive']}"
+            step(ctx, f"faults/resets/{d}", f"{d:<26} faults: resets", sc["resets"],
+                 lambda: resets(ctx, d, workers, plan["resets"]),
+                 lambda r: f"{r['resets_sent']} sent, {r['counted_reset']} counted, alive {r['alive']}")
         for d in [d for d in plan["crashes"].get("designs", PROCESS_DESIGNS) if d in names]:
-            with Step(ctx, f"faults/crashes/{d}", f"{d:<26} faults: kill -9 loop") as st:
-                r = kill_loop(ctx, d, workers, plan["crashes"])
-                r["mode"] = "kill"
-                sc["crashes"].append(r)
-                st.note = (f"{r['kills']} kills, success {100 * (r['success_rate'] or 0):.2f} %, "
-                           f"respawn p50 {r['respawn_p50_ms']} ms")
+            step(ctx, f"faults/crashes/{d}", f"{d:<26} faults: kill -9 loop", sc["crashes"],
+                 lambda: {**kill_loop(ctx, d, workers, plan["crashes"]), "mode": "kill"},
+                 lambda r: f"{r['kills']} kills, success {100 * (r['success_rate'] or 0):.2f} %, "
+                           f"respawn p50 {_ms(r['respawn_p50_ms'])} ms")
         for d in names:
-            with Step(ctx, f"faults/crash-request/{d}", f"{d:<26} faults: crash request") as st:
-                r = crash_request(ctx, d, workers)
-                r["mode"] = "crash-request"
-                sc["crashes"].append(r)
-                st.note = (f"server {'survives' if r['server_alive'] else 'DIES'} "
+            step(ctx, f"faults/crash-request/{d}", f"{d:<26} faults: crash request", sc["crashes"],
+                 lambda: {**crash_request(ctx, d, workers), "mode": "crash-request"},
+                 lambda r: f"server {'survives' if r['server_alive'] else 'DIES'} "
                            f"({r['exit_text']}), bystander ok {r['bystander_ok']}")
         for d in names:
-            with Step(ctx, f"faults/emfile/{d}", f"{d:<26} faults: RLIMIT_NOFILE 64") as st:
-                r = emfile(ctx, d, workers, plan["emfile"])
-                sc["emfile"].append(r)
-                st.note = (f"{r['served']}/{r['clients']} served, {r['saturated_cpu_s_per_s']:.3f} "
+            step(ctx, f"faults/emfile/{d}", f"{d:<26} faults: RLIMIT_NOFILE 64", sc["emfile"],
+                 lambda: emfile(ctx, d, workers, plan["emfile"]),
+                 lambda r: f"{r['served']}/{r['clients']} served, {r['saturated_cpu_s_per_s']:.3f} "
                            f"CPU s/s saturated, alive {r['alive']}")
     if "soak" in workloads:
         p = PLANS["default"]["soak"]
         entry = {"kind": "soak", "params": p, "entries": [], "designs": []}
         results["workloads"]["soak"] = entry
         for d in [d for d in p["designs"] if d in names]:
-            with Step(ctx, f"soak/{d}", f"{d:<26} soak {p['connections']:,} connections") as st:
-                r = soak(ctx, d, p)
-                entry["designs"].append(r)
-                st.note = (f"fds {r['fds_start']}→{r['fds_end']}, RSS {r['rss_start_kb']}→"
+            step(ctx, f"soak/{d}", f"{d:<26} soak {p['connections']:,} connections", entry["designs"],
+                 lambda: soak(ctx, d, p),
+                 lambda r: f"fds {r['fds_start']}→{r['fds_end']}, RSS {r['rss_start_kb']}→"
                            f"{r['rss_end_kb']} KiB, {r['wall_s']:.0f} s")
 
 
