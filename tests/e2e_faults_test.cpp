@@ -55,7 +55,8 @@ TEST_P(Crash, CrashingHandlerTakesDownThreadDesignsButOnlyOneConnectionOfProcess
   ASSERT_EQ(crasher.send("crash\n"), IoStatus::ok);
   Received lost = crasher.read_to_eof(5s);
   EXPECT_TRUE(lost.data.empty()) << "a crashed handler answered: " << lost.data;
-  EXPECT_NE(lost.status, IoStatus::timeout) << "the crashing connection was neither closed nor reset";
+  EXPECT_NE(lost.status, IoStatus::timeout) << "the crashing connection was neither closed nor reset; "
+                                             "server stderr:\n" << server.err();
 
   if (!worker_processes(design)) {
     // One process: the abort ends every thread, the bystander's too.
@@ -77,7 +78,8 @@ TEST_P(Crash, CrashingHandlerTakesDownThreadDesignsButOnlyOneConnectionOfProcess
     // The manager reaps the aborted worker (children lists zombies too: wait for its log line).
     EXPECT_TRUE(wait_until([&] { return server.err().find("killed by signal 6") != std::string::npos; }, 5s))
         << server.err();
-    EXPECT_TRUE(wait_until([&] { return child_pids(server.pid()).size() == 4; }, 5s));
+    EXPECT_TRUE(wait_until([&] { return child_pids(server.pid()).size() == 4; }, 5s))
+        << child_pids(server.pid()).size() << " children; server stderr:\n" << server.err();
   }
   bystander.close();
   Exit e = server.stop();
@@ -145,7 +147,9 @@ TEST_P(Emfile, SurvivesWithoutSpinningAndServesEveryClientOnceLoadDrops) {
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < kClients; ++i) {
     clients.push_back(std::make_unique<Client>(server.port()));
-    ASSERT_TRUE(*clients.back()) << "client " << i << ": " << clients.back()->last_error_text();
+    ASSERT_TRUE(*clients.back()) << "client " << i << ": " << clients.back()->last_error_text()
+                                 << "; server " << (server.running() ? "running" : "gone")
+                                 << ", its stderr:\n" << server.err();
   }
   std::this_thread::sleep_for(300ms);  // let it reach the limit
   const double cpu0 = tree_cpu_seconds(server.pid());
