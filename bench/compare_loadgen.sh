@@ -19,6 +19,10 @@
 # `perf record -g` splits its CPU by system call (socket, connect, send, recv, close, epoll).
 #   Environment: TCPLAB_BIN (default: build/bin beside this script), REPS, SERVER_CPU, LOAD_CPU.
 set -euo pipefail
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then  # the comment above is the help
+  sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+  exit 0
+fi
 
 results=${1:?usage: compare_loadgen.sh RESULTS.json}
 here=$(cd "$(dirname "$0")" && pwd)

@@ -5,6 +5,10 @@
 # build-fuzz/corpus (reused by the next run); a crash is saved in build-fuzz/artifacts/.
 # Exit status: 0 if nothing broke, libFuzzer's non-zero status otherwise.
 set -euo pipefail
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then  # the comment above is the help
+  sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+  exit 0
+fi
 cd "$(dirname "$0")/../.."
 
 seconds=${1:-60}
