@@ -7,8 +7,8 @@
 #include <fmt/core.h>
 
 #include <cerrno>
-#include <system_error>
 #include <string>
+#include <system_error>
 #include <utility>
 
 namespace tcplab {
@@ -41,7 +41,9 @@ void log(fmt::format_string<Args...> format, Args&&... args) {
 }
 
 // Logs the message the first time `key` is seen in this process, then stays quiet: a server
-// under a thousand bad clients reports each kind of failure once and counts the rest.
+// under a thousand bad clients reports each kind of failure once and counts the rest. Any thread
+// may call it, and a child forked while another thread is inside it can call it too (a forked
+// child starts with its parent's keys).
 void log_once(const std::string& key, const std::string& message);
 
 }  // namespace tcplab
