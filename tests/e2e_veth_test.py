@@ -26,6 +26,8 @@ BIN_DIR = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(ROOT, "build", 
 sys.path.insert(0, BENCH)
 from tcplab_suite import netns, procstat  # noqa: E402
 
+LOAD_BIN = os.path.join(BIN_DIR, "tcplab-load")
+
 SKIP = 77
 BUDGET_S = 55          # the whole file; ctest's TIMEOUT is above it
 CONNECTIONS = 3000     # ~20 µs of receive softirq each: enough 4 ms tick samples
@@ -73,15 +75,6 @@ def received_rps():
             cols = [int(x, 16) for x in line.split()]
             counts[cols[12]] = cols[9]
     return counts
-
-
-def load_source_args(host):
-    """tcplab-load's own-side source range when it has it; else the older --allow-remote."""
-    helptext = run([os.path.join(BIN_DIR, "tcplab-load"), "--help"]).stdout
-    if "--source-base" in helptext:
-        return ["--source-base", host.source_base,
-                "--source-addresses", str(host.source_addresses)]
-    return ["--allow-remote"]
 
 
 def reap_orphans():
@@ -141,11 +134,11 @@ class Veth(unittest.TestCase):
 
     def load(self, net, host, port, connections):
         out = os.path.join(self.tmp.name, f"load-{host.name}.json")
-        proc = run(net.prefix(host) + [os.path.join(BIN_DIR, "tcplab-load"),
+        proc = run(net.prefix(host) + [LOAD_BIN,
                                        "--host", net.server.address, "--port", str(port),
                                        "-n", str(connections), "-c", "5",
                                        "--cpu", str(host.cpus[0]), "--json", out]
-                   + load_source_args(host))
+                   + netns.load_source_args(LOAD_BIN, host))
         self.assertEqual(proc.returncode, 0, proc.stderr)
         with open(out) as f:
             return json.load(f)

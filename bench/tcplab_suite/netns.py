@@ -470,6 +470,20 @@ class TwoHosts:
         }
 
 
+def load_source_args(load_bin, host):
+    """tcplab-load's arguments to connect from HOST's own addresses: `--source-base` and
+    `--source-addresses` where tcplab-load has them, else `--allow-remote` (one address, the
+    kernel's choice), which older builds need for a 198.18.0.0/15 target."""
+    try:
+        helptext = _run([load_bin, "--help"], check=False).stdout
+    except OSError:
+        helptext = ""
+    if "--source-base" in helptext:
+        return ["--source-base", host.source_base, "--source-addresses",
+                str(host.source_addresses)]
+    return ["--allow-remote"]
+
+
 # ---------------------------------------------------------------------- command line
 
 def _cpu_list(text):
@@ -603,12 +617,14 @@ def main(argv=None):
             span = f"{h.addresses[0]} .. {h.addresses[-1]}"
             print(f"generator  {h.name:24} {span:28} softirq on CPUs {h.cpus}")
         load = net.loads[0]
-        print(f"\ntry, from the top of the tree (port 9877 as an example):\n"
+        tree = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        source = " ".join(load_source_args(os.path.join(tree, "build", "bin", "tcplab-load"),
+                                           load))
+        print(f"\ntry, from the top of the tree:\n"
               f"  ip netns exec {srv.name} taskset -c {srv.cpus[0]} build/bin/tcplab-server "
               f"epoll --host {srv.address} &\n"
               f"  ip netns exec {load.name} build/bin/tcplab-load --host {srv.address} "
-              f"--port 9877 --source-base {load.source_base} "
-              f"--source-addresses {load.source_addresses} --cpu {load.cpus[0]}\n"
+              f"--port 9877 {source} --cpu {load.cpus[0]}\n"
               f"\nup until Ctrl-C (or: python3 -m tcplab_suite.netns down {net.owner})",
               flush=True)
         while True:
