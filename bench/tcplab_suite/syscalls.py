@@ -1,0 +1,356 @@
+#!/usr/bin/python3
+"""The system calls a design makes per connection, counted in the server's whole process tree.
+
+    /usr/bin/python3 bench/tcplab_suite/syscalls.py --bin build/bin [--server-cpus 0]
+        [--load-cpus 1] [--designs iterative,fork] [--requests-per-conn 1] [--json FILE]
+
+prints a table: one row per design, one column per system call, calls per connection.
+
+How it counts. `strace -f -c` runs the server (`tcplab-server DESIGN --port 0`); -f follows
+every child of fork() and every thread of clone(), and -c sums the calls of the whole tree into
+one table, written when the last traced process has ended. The load (tcplab-load, the suite's
+shape: 5 clients, one 4000-byte request per connection) is not traced.
+
+Start-up, warm-up and shutdown are taken out by difference: two counted runs, each a fresh
+server, the same warm-up connections and then N1 or N2 measured connections, stopped the same
+way (SIGTERM to the server, as the suite stops it). Everything but the measured connections is
+the same in both runs, so for every call (count2 - count1) / (N2 - N1) is its count per
+connection, and a call made once per process (the pool's fork()s, the listener, the exit) cancels
+out. A single run less a separate start-and-stop run would do the same, but a run with no
+connections leaves the pool's lazily made things (a thread's malloc arena, a child's first
+accept) out of one side only.
+
+What the figures are, and are not:
+- Counts only. The tracer stops the server at every call, so no time from this run may enter a
+  CPU figure; this module returns none.
+- A call whose number follows the interleaving (futex on a contended lock, epoll_wait returning
+  one event or several, a poll loop that wakes for nothing) is counted as it happened under the
+  tracer, which slows the server and so changes the interleaving. A fraction (0.37 futex per
+  connection) is such a call; a call the code makes once per connection counts 1.00.
+- Calls made by the clock rather than by connections (a manager's periodic wake-up) fall into
+  the difference in proportion to how much longer the N2 run lasted; with N2 - N1 in the
+  thousands they are small fractions.
+- strace -c counts a call when it returns, so exit_group and exit (which never return) are not
+  in its table: the fork design's children each make one exit_group per connection that the
+  table does not show. EXIT_CALLS names them.
+"""
+
+import argparse
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+# The suite's usual shape (the unp workload): 5 clients, one request of 4000 bytes.
+CLIENTS = 5
+BYTES = 4000
+WARMUP_CONNECTIONS = 200
+CONNECTIONS = (500, 2500)       # N1, N2: per-connection figures over N2 - N1 = 2000 connections
+START_TIMEOUT_S = 20            # under the tracer a pool of 15 children starts slowly
+STOP_TIMEOUT_S = 60             # the server's --grace-ms plus strace writing its table
+LOAD_TIMEOUT_S = 300
+QUIET_S = 0.05                  # the server's tree has caught up when no thread ran for this long
+QUIET_LIMIT_S = 5
+
+# The calls that send a response, and those that never return (not in strace -c's table).
+WRITE_CALLS = ("write", "writev", "send", "sendto", "sendmsg", "sendmmsg", "sendfile")
+EXIT_CALLS = ("exit", "exit_group")
+
+METHOD = ("strace -f -c over the server's process tree; two runs with N1 and N2 measured "
+          "connections after the same warm-up; per connection = (count2 - count1) / (N2 - N1)")
+
+
+class CountError(Exception):
+    """A counted run that could not be made: strace missing, a server that did not start or
+    stop, or a load with failed requests. The message says which."""
+
+
+# --------------------------------------------------------------------------- strace's table
+
+def parse_strace_summary(text):
+    """strace -c's table as {syscall: calls}. Summed over every section (strace prints one per
+    personality, e.g. "System call usage summary for 32 bit mode:"); the "total" row and the
+    header are left out. ValueError if no row was found (strace failed, or a different format).
+
+    A row: "% time  seconds  usecs/call  calls  [errors]  syscall"; errors is blank when 0."""
+    counts = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) not in (5, 6) or fields[-1] == "total":
+            continue
+        try:
+            float(fields[0])
+            calls = int(fields[3])
+        except ValueError:
+            continue  # the header, a dashed rule, a section title
+        counts[fields[-1]] = counts.get(fields[-1], 0) + calls
+    if not counts:
+        raise ValueError("no system call rows in strace's summary:\n" + text[:400])
+    return counts
+
+
+def difference(counts1, counts2, n1, n2):
+    """Per connection: (count2 - count1) / (n2 - n1) for every call in either run, rounded to
+    3 decimals; calls whose difference is 0 are left out."""
+    if n2 <= n1:
+        raise ValueError(f"the second run must have more connections ({n1} then {n2})")
+    per = {}
+    for name in sorted(set(counts1) | set(counts2)):
+        d = (counts2.get(name, 0) - counts1.get(name, 0)) / (n2 - n1)
+        if round(d, 3) != 0:
+            per[name] = round(d, 3)
+    return per
+
+
+# --------------------------------------------------------------------------- one counted run
+
+def _taskset(cpus):
+    return ["taskset", "-c", ",".join(map(str, cpus))] if cpus else []
+
+
+def _read_line(proc, timeout):
+    """The server's first line of stdout ("listening on 127.0.0.1:PORT"), or why not."""
+    deadline = time.monotonic() + timeout
+    fd, data = proc.stdout.fileno(), b""
+    while b"\n" not in data:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return f"(no 'listening' line within {timeout} s)"
+        if select.select([fd], [], [], left)[0]:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                return f"(exited with status {proc.wait(timeout=STOP_TIMEOUT_S)})"
+            data += chunk
+    return data.split(b"\n", 1)[0].decode(errors="replace").strip()
+
+
+def _traced_pid(tracer_pid):
+    """The server: strace's only child (the process it started and traces)."""
+    try:
+        with open(f"/proc/{tracer_pid}/task/{tracer_pid}/children") as f:
+            children = f.read().split()
+    except OSError:
+        children = []
+    if len(children) != 1:
+        raise CountError(f"strace (pid {tracer_pid}) has children {children}, expected one")
+    return int(children[0])
+
+
+def _tree_tasks(pid):
+    """Every thread of `pid` and of its descendants: [(tid, state, ns on CPU)]."""
+    tasks, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            tids = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue  # ended meanwhile
+        for tid in tids:
+            try:
+                with open(f"/proc/{p}/task/{tid}/stat") as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+                with open(f"/proc/{p}/task/{tid}/schedstat") as f:
+                    ran = int(f.read().split()[0])
+                with open(f"/proc/{p}/task/{tid}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+            except (OSError, IndexError, ValueError):
+                continue
+            tasks.append((int(tid), state, ran))
+    return sorted(tasks)
+
+
+def _wait_quiet(pid, limit_s=QUIET_LIMIT_S):
+    """Waits until the server's tree has caught up with the load: every thread asleep and none
+    has run for QUIET_S. The load ends when it has read its last answer; the traced server may
+    still be reading that connection's end of file or closing it, and a SIGTERM then would cut
+    a varying number of calls short. After `limit_s` it goes on regardless (a design that wakes
+    by the clock more often than QUIET_S); returns whether the tree was quiet."""
+    deadline = time.monotonic() + limit_s
+    before = None
+    while time.monotonic() < deadline:
+        now = _tree_tasks(pid)
+        if now == before and all(state in "SI" for _, state, _ in now):
+            return True
+        before = now
+        time.sleep(QUIET_S)
+    return False
+
+
+def _load(load_bin, port, connections, requests_per_conn, load_cpus, json_path):
+    """tcplab-load to its end, pinned; CountError unless every connection and request came
+    back whole."""
+    cmd = _taskset(load_cpus) + [
+        load_bin, "--host", "127.0.0.1", "--port", str(port), "--clients", str(CLIENTS),
+        "--connections", str(connections), "--requests-per-conn", str(requests_per_conn),
+        "--bytes", str(BYTES), "--allow-errors", "--json", json_path]
+    if load_cpus:
+        cmd += ["--cpu", ",".join(map(str, load_cpus))]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=LOAD_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise CountError(f"tcplab-load took more than {LOAD_TIMEOUT_S} s") from None
+    if proc.returncode != 0:
+        raise CountError(f"tcplab-load exited {proc.returncode}: {proc.stderr.strip()[-300:]}")
+    with open(json_path) as f:
+        counts = json.load(f)["counts"]
+    want = {"connections": connections, "requests": connections * requests_per_conn}
+    got = {k: counts.get(k) for k in want}
+    if got != want or counts.get("failed"):
+        raise CountError(f"tcplab-load: wanted {want}, got {got}, failed {counts.get('failed')}")
+
+
+def counted_run(server_bin, load_bin, design, workers, connections, requests_per_conn=1,
+                server_cpus=(), load_cpus=(), extra_args=(), tmp=None,
+                warmup=WARMUP_CONNECTIONS):
+    """One fresh server under strace -f -c: `warmup` connections, then `connections` measured
+    ones, then SIGTERM. Returns {syscall: calls} over the whole run and the whole tree."""
+    if not shutil.which("strace"):
+        raise CountError("strace is not installed (Debian package strace, see .ci/setup)")
+    with tempfile.TemporaryDirectory(prefix="tcplab-syscalls-", dir=tmp) as d:
+        table = os.path.join(d, "strace.txt")
+        stderr_path = os.path.join(d, "server.stderr")
+        cmd = _taskset(server_cpus) + [
+            "strace", "-f", "-c", "-o", table, "--", server_bin, design, "--host", "127.0.0.1",
+            "--port", "0", "--workers", str(workers)] + list(extra_args)
+        with open(stderr_path, "w") as err:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=err)
+        try:
+            line = _read_line(proc, START_TIMEOUT_S)
+            if not line.startswith("listening on 127.0.0.1:"):
+                raise CountError(f"{design} did not start: {line!r}")
+            port = int(line.rsplit(":", 1)[1])
+            server = _traced_pid(proc.pid)
+            load_json = os.path.join(d, "load.json")
+            _load(load_bin, port, warmup, requests_per_conn, load_cpus, load_json)
+            _load(load_bin, port, connections, requests_per_conn, load_cpus, load_json)
+            _wait_quiet(server)
+            os.kill(server, signal.SIGTERM)
+            status = proc.wait(timeout=STOP_TIMEOUT_S)
+        except (CountError, OSError, subprocess.TimeoutExpired) as e:
+            proc.kill()  # strace, killed, takes its tracees with it (it started them)
+            proc.wait()
+            with open(stderr_path, errors="replace") as f:
+                tail = f.read()[-400:].strip()
+            raise CountError(f"{design}: {e}; stderr: {tail}") from None
+        finally:
+            proc.stdout.close()
+        if status != 0:
+            with open(stderr_path, errors="replace") as f:
+                raise CountError(f"{design}: strace/server exited {status}: {f.read()[-400:]}")
+        with open(table) as f:
+            return parse_strace_summary(f.read())
+
+
+def count_syscalls(server_bin, load_bin, design, workers=15, connections=CONNECTIONS,
+                   requests_per_conn=1, server_cpus=(), load_cpus=(), extra_args=(), tmp=None,
+                   warmup=WARMUP_CONNECTIONS):
+    """The system calls of `design` per connection, exact by difference of two counted runs.
+
+    connections: (N1, N2), the measured connections of the two runs (N1 < N2).
+    requests_per_conn: requests on each connection (keep-alive when > 1).
+    server_cpus, load_cpus: CPU numbers to pin the server (with its tracer) and the load to.
+    extra_args: further tcplab-server options (e.g. ["--dispatch", "round-robin"]).
+    warmup: connections made before the measured ones in each run (enough to reach every
+    worker of the pool, so that its first-use calls are in both runs).
+    tmp: the folder for the tracer's table (default: the system's).
+
+    Returns {"design", "per_connection": {syscall: calls}, "per_request": {syscall: calls},
+    "method", "connections": [N1, N2], "requests_per_conn", "workers", "exit_calls_missing"}:
+    per_request is per_connection / requests_per_conn (at one request per connection the two
+    are the same). Raises CountError if a run could not be made."""
+    n1, n2 = connections
+    runs = [counted_run(server_bin, load_bin, design, workers, n, requests_per_conn,
+                        server_cpus, load_cpus, extra_args, tmp, warmup) for n in (n1, n2)]
+    per_conn = difference(runs[0], runs[1], n1, n2)
+    return {"design": design, "per_connection": per_conn,
+            "per_request": {k: round(v / requests_per_conn, 3) for k, v in per_conn.items()},
+            "method": METHOD, "connections": [n1, n2], "requests_per_conn": requests_per_conn,
+            "workers": workers, "exit_calls_missing": list(EXIT_CALLS)}
+
+
+def writes(per):
+    """The calls that sent a response, summed: {syscall: calls} -> calls."""
+    return round(sum(per.get(name, 0) for name in WRITE_CALLS), 3)
+
+
+# --------------------------------------------------------------------------- the table
+
+def list_designs(server_bin):
+    out = subprocess.run([server_bin, "--list"], capture_output=True, text=True, check=True,
+                         timeout=10).stdout
+    return [line.split()[0] for line in out.splitlines() if line.strip()]
+
+
+def table_lines(results, figure="per_connection"):
+    """A markdown table: one row per design, a column for every call any design makes at least
+    0.005 times per connection, commonest first."""
+    totals = {}
+    for r in results:
+        for name, n in r[figure].items():
+            totals[name] = totals.get(name, 0) + abs(n)
+    calls = [n for n in sorted(totals, key=lambda n: (-totals[n], n))
+             if any(abs(r[figure].get(n, 0)) >= 0.005 for r in results)]
+    lines = ["| design | " + " | ".join(calls) + " | total |",
+             "|---|" + "---:|" * (len(calls) + 1)]
+    for r in results:
+        row = [f"{r[figure][n]:.2f}" if abs(r[figure].get(n, 0)) >= 0.005 else "" for n in calls]
+        lines.append(f"| `{r['design']}` | " + " | ".join(row) +
+                     f" | {sum(r[figure].values()):.2f} |")
+    return lines
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bin", default="build/bin", help="folder of tcplab-server and tcplab-load")
+    p.add_argument("--designs", help="comma-separated designs (default: every one, --list)")
+    p.add_argument("--workers", type=int, default=15, help="pool size (default 15)")
+    p.add_argument("--connections", default="%d,%d" % CONNECTIONS,
+                   help="N1,N2 measured connections of the two runs (default %d,%d)" % CONNECTIONS)
+    p.add_argument("--requests-per-conn", type=int, default=1)
+    p.add_argument("--server-cpus", default="0", help="CPU list for the server (default 0)")
+    p.add_argument("--load-cpus", default="1", help="CPU list for the load (default 1)")
+    p.add_argument("--json", help="also write every design's result here")
+    a = p.parse_args(argv)
+    server_bin, load_bin = (os.path.join(a.bin, n) for n in ("tcplab-server", "tcplab-load"))
+    for path in (server_bin, load_bin):
+        if not os.access(path, os.X_OK):
+            p.error(f"{path}: not an executable (build it, or give --bin)")
+    try:
+        n1, n2 = (int(x) for x in a.connections.split(","))
+        if not 0 < n1 < n2:
+            raise ValueError
+    except ValueError:
+        p.error(f"--connections {a.connections!r}: want N1,N2 with 0 < N1 < N2")
+    cpus = [[int(c) for c in s.split(",")] if s else [] for s in (a.server_cpus, a.load_cpus)]
+    designs = a.designs.split(",") if a.designs else list_designs(server_bin)
+    results = []
+    for design in designs:
+        try:
+            r = count_syscalls(server_bin, load_bin, design, a.workers, (n1, n2),
+                               a.requests_per_conn, cpus[0], cpus[1])
+        except CountError as e:
+            print(f"syscalls: {e}", file=sys.stderr)
+            return 1
+        results.append(r)
+        print(f"{design}: {sum(r['per_connection'].values()):.2f} calls per connection",
+              file=sys.stderr, flush=True)
+    figure = "per_request" if a.requests_per_conn > 1 else "per_connection"
+    print(f"System calls per {'request' if figure == 'per_request' else 'connection'} "
+          f"({a.requests_per_conn} request(s) of {BYTES} bytes per connection, {CLIENTS} "
+          f"clients, {n2 - n1} connections by difference; exit_group not counted):\n")
+    print("\n".join(table_lines(results, figure)))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(results, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Unit tests of bench/tcplab_suite/syscalls.py: strace's table, the difference of two runs, and
+one real counted run of the iterative server."""
+
+import os
+import shutil
+import sys
+import unittest
+from unittest import mock
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+from tcplab_suite import syscalls  # noqa: E402
+
+# strace 6.1's `strace -f -c` of a small forking shell, with a second section as strace prints
+# one per personality (the 32-bit rows are made up: no 32-bit program was at hand).
+CANNED = """\
+% time     seconds  usecs/call     calls    errors syscall
+------ ----------- ----------- --------- --------- ----------------
+ 41.18    0.000070          17         4           clone
+ 20.00    0.000034           2        17           close
+  0.00    0.000000           0         3           write
+  0.00    0.000000           0        10         2 wait4
+  0.00    0.000000           0         4         3 rt_sigreturn
+  0.00    0.000000           0         2         2 access
+------ ----------- ----------- --------- --------- ----------------
+100.00    0.000104           2        40         7 total
+System call usage summary for 32 bit mode:
+% time     seconds  usecs/call     calls    errors syscall
+------ ----------- ----------- --------- --------- ----------------
+100.00    0.000010          10         1           write
+------ ----------- ----------- --------- --------- ----------------
+100.00    0.000010          10         1           total
+"""
+
+
+class Parse(unittest.TestCase):
+    def test_canned_table(self):
+        self.assertEqual(syscalls.parse_strace_summary(CANNED),
+                         {"clone": 4, "close": 17, "write": 4, "wait4": 10, "rt_sigreturn": 4,
+                          "access": 2})
+
+    def test_no_rows_is_an_error_that_shows_the_text(self):
+        with self.assertRaisesRegex(ValueError, "(?s)no system call rows.*strace: exec"):
+            syscalls.parse_strace_summary("strace: exec: No such file or directory\n")
+
+
+class Difference(unittest.TestCase):
+    def test_per_connection_is_the_slope(self):
+        one = {"accept4": 1200, "clone": 15, "read": 2400, "futex": 10}
+        two = {"accept4": 3200, "clone": 15, "read": 6400, "futex": 748, "sendmsg": 2000}
+        self.assertEqual(syscalls.difference(one, two, 1000, 3000),
+                         {"accept4": 1.0, "read": 2.0, "futex": 0.369, "sendmsg": 1.0})
+
+    def test_second_run_must_be_larger(self):
+        with self.assertRaisesRegex(ValueError, "more connections"):
+            syscalls.difference({}, {}, 500, 500)
+
+    def test_writes_sums_the_sending_calls(self):
+        self.assertEqual(syscalls.writes({"sendmsg": 1.0, "write": 0.5, "read": 2.0}), 1.5)
+
+    def test_table_has_a_column_per_call_and_a_total(self):
+        lines = syscalls.table_lines([
+            {"design": "iterative", "per_connection": {"read": 2.0, "accept4": 1.0}},
+            {"design": "epoll", "per_connection": {"read": 3.09, "epoll_pwait": 0.001}}])
+        self.assertEqual(lines[0], "| design | read | accept4 | total |")
+        self.assertEqual(lines[2], "| `iterative` | 2.00 | 1.00 | 3.00 |")
+        self.assertEqual(lines[3], "| `epoll` | 3.09 |  | 3.09 |")
+
+
+BIN_DIR = os.environ.get("TCPLAB_BIN_DIR")
+
+
+@unittest.skipUnless(BIN_DIR, "TCPLAB_BIN_DIR (where tcplab-server is) is not set; ctest sets it")
+class CountedRun(unittest.TestCase):
+    def setUp(self):
+        self.server = os.path.join(BIN_DIR, "tcplab-server")
+        self.load = os.path.join(BIN_DIR, "tcplab-load")
+
+    def test_without_strace_the_error_says_so(self):
+        with mock.patch.object(syscalls.shutil, "which", return_value=None):
+            with self.assertRaisesRegex(syscalls.CountError, "strace is not installed"):
+                syscalls.counted_run(self.server, self.load, "iterative", 1, 10)
+
+    @unittest.skipUnless(shutil.which("strace"), "strace is not installed (see .ci/setup)")
+    def test_unknown_design_is_a_clear_error(self):
+        with self.assertRaisesRegex(syscalls.CountError, "no-such-design did not start"):
+            syscalls.counted_run(self.server, self.load, "no-such-design", 1, 10)
+
+    @unittest.skipUnless(shutil.which("strace"), "strace is not installed (see .ci/setup)")
+    def test_iterative_per_connection(self):
+        # Small and bounded: 2 x (20 warm-up + 50 or 250 connections), a few seconds traced.
+        r = syscalls.count_syscalls(self.server, self.load, "iterative", workers=1,
+                                    connections=(50, 250), warmup=20)
+        per = r["per_connection"]
+        self.assertEqual(r["connections"], [50, 250])
+        self.assertEqual((r["design"], r["method"]), ("iterative", syscalls.METHOD))
+        # One accept per connection and one close of it; the listener and the start-up's
+        # descriptors are in both runs and cancel out.
+        self.assertEqual(per.get("accept4", 0) + per.get("accept", 0), 1.0)
+        self.assertEqual(per.get("close"), 1.0)
+        # A 4000-byte answer is one sendmsg (the body goes in chunks of 64000 bytes).
+        self.assertEqual(syscalls.writes(per), 1.0)
+        # The request, then the client's end of file.
+        self.assertEqual(per.get("read"), 2.0)
+        self.assertNotIn("clone", per)  # no process or thread per connection
+        self.assertEqual(r["per_request"], per)
+
+    @unittest.skipUnless(shutil.which("strace"), "strace is not installed (see .ci/setup)")
+    def test_iterative_keepalive_per_request(self):
+        r = syscalls.count_syscalls(self.server, self.load, "iterative", workers=1,
+                                    connections=(10, 50), requests_per_conn=10, warmup=5)
+        # Per connection: 10 answers and 10 request reads plus the end of file, one accept.
+        self.assertEqual(syscalls.writes(r["per_connection"]), 10.0)
+        self.assertEqual(r["per_connection"].get("read"), 11.0)
+        self.assertEqual(syscalls.writes(r["per_request"]), 1.0)
+        self.assertEqual(r["per_request"].get("accept4", 0) + r["per_request"].get("accept", 0),
+                         0.1)
+
+
+if __name__ == "__main__":
+    unittest.main()
