@@ -1,20 +1,12 @@
-// tcplab-micro: what each of the nine designs pays per connection, one primitive at a time
-// (Google Benchmark). A design's cost per connection is roughly the sum of its row:
+// tcplab-micro: what each of the designs pays per connection, one primitive at a time
+// (Google Benchmark). Which benchmark prices which design's lock, hand-off or spawn, and how
+// the prices add up with the design's system calls per connection, is written down once, in
+// bench/tcplab_suite/cost_model.py (PRIMITIVES); plots/report.py prices REPORT's cost model
+// through it.
 //
-//   every design        BM_ConnectAcceptClose + BM_SetSockoptTimeouts (serve_connection)
-//                       + BM_Response4000 per request
-//   iterative, prefork  nothing more (prefork: the kernel picks the child waiting in accept)
-//   fork                + BM_ForkExitWait
-//   prefork-fcntl       + BM_FcntlLock (contended: the other children want the same lock)
-//   prefork-mutex       + BM_SharedMutex
-//   prefork-fdpass      + BM_SendRecvFdToChild, + BM_Poll/ppoll_sigmask per wake-up of the parent
-//   thread              + BM_ThreadCreateDetached
-//   prethread-mutex     + BM_ThreadMutex
-//   prethread-dispatch  + BM_ThreadHandoff
-//
-// The files: spawn_bench.cpp (fork, threads), lock_bench.cpp (the accept locks),
-// handoff_bench.cpp (descriptors passed between processes and threads), socket_bench.cpp
-// (loopback connections, poll, setsockopt, getrusage).
+// The files: spawn_bench.cpp (fork, threads), lock_bench.cpp (the accept locks, alone and as
+// accept() holds them), handoff_bench.cpp (descriptors passed between processes and threads),
+// socket_bench.cpp (loopback connections, poll, setsockopt, getrusage).
 //
 // How the suite runs it. Pinning is the caller's job, with taskset: on one core a "contended"
 // lock and a hand-off include the context switches between the two parties, which is what a
