@@ -1,13 +1,17 @@
 // The command line: CLI11 options into Options. Bad arguments end with exit code 2.
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <sched.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <cmath>
+#include <cerrno>
 #include <cstring>
+#include <map>
 #include <stdexcept>
+#include <system_error>
 
 #include "options.hpp"
 
@@ -51,6 +55,39 @@ static std::vector<int> parse_cpu_list(const std::string& text) {
   return cpus;
 }
 
+bool in_benchmark_range(std::uint32_t address) { return (address >> 17) == (198u << 7 | 18u >> 1); }
+
+bool benchmark_range_is_local() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) throw std::system_error(errno, std::generic_category(), "getifaddrs");
+  bool found = false;
+  for (const ifaddrs* a = list; a && !found; a = a->ifa_next)
+    if (a->ifa_addr && a->ifa_addr->sa_family == AF_INET)
+      found = in_benchmark_range(ntohl(reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr));
+  ::freeifaddrs(list);
+  return found;
+}
+
+static std::string ipv4_text(std::uint32_t address) {
+  in_addr in{htonl(address)};
+  char text[INET_ADDRSTRLEN] = "?";
+  inet_ntop(AF_INET, &in, text, sizeof text);
+  return text;
+}
+
+void check_source_range(std::uint32_t source_base, unsigned count) {
+  if (count > 0 && std::uint64_t(source_base) + count - 1 > UINT32_MAX)
+    throw std::invalid_argument(fmt::format("--source-base {} with --source-addresses {} runs past "
+                                            "255.255.255.255",
+                                            ipv4_text(source_base), count));
+}
+
+std::string source_address(std::uint32_t source_base, std::uint64_t i) {
+  if (std::uint64_t(source_base) + i > UINT32_MAX)
+    throw std::invalid_argument("source address past 255.255.255.255");
+  return ipv4_text(std::uint32_t(source_base + i));
+}
+
 void resolve_address(Options& options, bool allow_remote) {
   const std::string host = options.host == "localhost" ? "127.0.0.1" : options.host;
   options.address = {};
@@ -71,11 +108,25 @@ void resolve_address(Options& options, bool allow_remote) {
     throw std::invalid_argument("--host: '" + options.host +
                                 "' is not a numeric IPv4 or IPv6 address");
   }
-  // A load generator aimed at someone else's machine is an attack; be explicit about it.
-  if (!loopback && !allow_remote)
-    throw std::invalid_argument("--host: " + options.host +
-                                " is not loopback (127.0.0.0/8 or ::1); add --allow-remote "
-                                "if you really mean to load another machine");
+  // A load generator aimed at someone else's machine is an attack; be explicit about it. The
+  // one exception is RFC 2544's benchmark range when this namespace has an address in it: then
+  // the target sits at the far end of a link the suite made (bench/tcplab_suite/netns.py), and
+  // with no such address a packet to it would leave the machine.
+  if (loopback || allow_remote) return;
+  if (options.address.ss_family == AF_INET) {
+    const auto* in4 = reinterpret_cast<const sockaddr_in*>(&options.address);
+    if (in_benchmark_range(ntohl(in4->sin_addr.s_addr))) {
+      if (benchmark_range_is_local()) return;
+      throw std::invalid_argument("--host: " + options.host +
+                                  " is in 198.18.0.0/15 (RFC 2544's benchmark range), but no "
+                                  "interface of this network namespace has an address there, so "
+                                  "it is not loopback either; add --allow-remote if you really "
+                                  "mean to load another machine");
+    }
+  }
+  throw std::invalid_argument("--host: " + options.host +
+                              " is not loopback (127.0.0.0/8 or ::1); add --allow-remote "
+                              "if you really mean to load another machine");
 }
 
 std::string describe_address(const Options& options) {
@@ -95,10 +146,11 @@ int parse_command_line(int argc, char** argv, Options& o) {
       "tcplab-load: load generator for tcplab servers (line protocol or HTTP/1.1) and nginx.\n"
       "Closed loop by default (each client waits for its answer, like UNP's client.c);\n"
       "--rate gives an open loop whose latency is corrected for coordinated omission.\n"
-      "Exit status: 0 ok, 1 failed requests (unless --allow-errors) or no server, 2 bad "
-      "arguments.",
+      "'tcplab-load merge A.json B.json ... [--json OUT]' adds up runs (see merge --help).\n"
+      "Exit status: 0 ok, 1 failed requests (unless --allow-errors), late sends above "
+      "--max-late or no server, 2 bad arguments.",
       "tcplab-load"};
-  std::string duration, warmup, cpus;
+  std::string duration, warmup, cpus, arrivals, late_after, source_base;
   unsigned timeout_ms = 10000;
   bool allow_remote = false;
 
@@ -126,6 +178,22 @@ int parse_command_line(int argc, char** argv, Options& o) {
                               "open loop: requests per second in total, started on a fixed "
                               "schedule whatever the server does (needs --duration)")
                    ->check(CLI::Range(0.001, 1e8));
+  const std::map<std::string, Arrivals> arrival_kinds{{"uniform", Arrivals::uniform},
+                                                      {"poisson", Arrivals::poisson}};
+  app.add_option("--arrivals", o.arrivals,
+                 "open loop: uniform (one request every 1/rate) or poisson (exponential gaps "
+                 "of mean 1/rate, as from many independent users)")
+      ->transform(CLI::CheckedTransformer(arrival_kinds))->default_str("uniform")->needs(rate);
+  app.add_option("--seed", o.seed, "open loop: seed of the poisson schedule (same seed, same "
+                                   "--threads: same schedule)")
+      ->capture_default_str()->needs(rate);
+  app.add_option("--late-after", late_after,
+                 "open loop: a send that starts more than this after its scheduled time is late, "
+                 "e.g. 1ms (the default), 500us")
+      ->needs(rate);
+  app.add_option("--max-late", o.max_late,
+                 "open loop: exit 1 if the fraction of late sends is above this, e.g. 0.01")
+      ->check(CLI::Range(0.0, 1.0))->needs(rate);
   app.add_option("--timeout-ms", timeout_ms,
                  "a request (or a connect) still unanswered after this many milliseconds "
                  "fails as a timeout")
@@ -139,8 +207,15 @@ int parse_command_line(int argc, char** argv, Options& o) {
                      "(TIME_WAIT) do not make connect() scan for a free port. Default 16 for an "
                      "IPv4 loopback --host, else 1 (the kernel's choice)")
           ->check(CLI::Range(1u, 65536u));
+  app.add_option("--source-base", source_base,
+                 "IPv4 address of the first source address: connections come from ADDR, ADDR+1, "
+                 "... ADDR+N-1 in turn (N = --source-addresses; default 127.0.0.1 for a "
+                 "loopback --host). Each must be an address of this host");
   app.add_option("--cpu", cpus, "pin thread i to the i-th CPU of this list, e.g. 1 or 0,1 or 0-3");
   app.add_option("--json", o.json_path, "also write every figure and the histograms here");
+  app.add_option("--hgrm", o.hgrm_path,
+                 "also write the total latency here in HdrHistogram's percentile-distribution "
+                 "text format (values in milliseconds, as wrk2 prints them)");
   app.add_flag("--allow-errors", o.allow_errors, "exit 0 even if some requests failed");
   rate->excludes(connections);
 
@@ -149,6 +224,7 @@ int parse_command_line(int argc, char** argv, Options& o) {
     if (!duration.empty()) o.duration = parse_duration(duration);
     if (!warmup.empty()) o.warmup = parse_duration(warmup);
     if (!cpus.empty()) o.cpus = parse_cpu_list(cpus);
+    if (!late_after.empty()) o.late_after = parse_duration(late_after);
     if (!duration.empty() && o.duration.count() == 0)
       throw std::invalid_argument("--duration must be more than 0");
     if (o.open_loop() && o.duration.count() == 0)
@@ -162,8 +238,22 @@ int parse_command_line(int argc, char** argv, Options& o) {
         o.address.ss_family == AF_INET &&
         ntohl(reinterpret_cast<const sockaddr_in*>(&o.address)->sin_addr.s_addr) >> 24 == 127;
     if (sources->count() == 0) o.source_addresses = ipv4_loopback ? 16 : 1;
-    if (o.source_addresses > 1 && !ipv4_loopback)
-      throw std::invalid_argument("--source-addresses above 1 needs an IPv4 loopback --host");
+    if (!source_base.empty()) {
+      in_addr base{};
+      if (inet_pton(AF_INET, source_base.c_str(), &base) != 1)
+        throw std::invalid_argument("--source-base: '" + source_base +
+                                    "' is not a numeric IPv4 address");
+      if (o.address.ss_family != AF_INET)
+        throw std::invalid_argument("--source-base needs an IPv4 --host");
+      o.source_base = ntohl(base.s_addr);
+      if (o.source_base == 0) throw std::invalid_argument("--source-base: 0.0.0.0 is no address");
+      check_source_range(o.source_base, o.source_addresses);
+    } else if (o.source_addresses > 1) {
+      if (!ipv4_loopback)
+        throw std::invalid_argument(
+            "--source-addresses above 1 needs an IPv4 loopback --host, or --source-base");
+      o.source_base = INADDR_LOOPBACK;
+    }
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help
   } catch (const CLI::ParseError& e) {

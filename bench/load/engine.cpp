@@ -42,9 +42,23 @@ void pin_this_thread(int cpu) {
 }  // namespace
 
 void probe(const Options& options) {
+  // The source addresses, first and last: one wrong --source-base is one clear error here, not a
+  // failure counted for every connection.
+  if (options.source_base != 0) {
+    for (const unsigned i : {options.source_addresses - 1, 0u}) {
+      Fd source(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      if (!source || !bind_source(source.get(), options.source_base + i))
+        throw std::system_error(errno, std::generic_category(),
+                                "bind to source address " +
+                                    source_address(options.source_base, i));
+    }
+  }
   const std::string where = "connect to " + describe_address(options);
   Fd fd(::socket(options.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) throw std::system_error(errno, std::generic_category(), "socket");
+  if (options.source_base != 0 && !bind_source(fd.get(), options.source_base))
+    throw std::system_error(errno, std::generic_category(),
+                            "bind to source address " + source_address(options.source_base, 0));
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&options.address),
                 options.address_len) == 0)
     return;

@@ -11,7 +11,9 @@ namespace tcplab::load {
 Report run(const Options& options);
 
 // One blocking connect within options.timeout, so a missing server is a clear error rather
-// than ten thousand counted refusals. Throws std::system_error("connect to 127.0.0.1:9000").
+// than ten thousand counted refusals. Throws std::system_error("connect to 127.0.0.1:9000"),
+// or ("bind to source address 198.18.0.9") if the first or last source address is not this
+// host's.
 void probe(const Options& options);
 
 }  // namespace tcplab::load

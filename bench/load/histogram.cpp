@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 namespace tcplab::load {
 
@@ -24,6 +26,32 @@ std::uint64_t Histogram::lower_edge(std::size_t index) {
 
 std::uint64_t Histogram::width(std::size_t index) {
   return index < 2 * kSub ? 1 : std::uint64_t{1} << (index / kSub - 1);
+}
+
+Histogram Histogram::restore(const std::vector<Bucket>& buckets, std::uint64_t count,
+                             std::uint64_t min_ns, std::uint64_t max_ns, double mean_ns,
+                             double stddev_ns) {
+  Histogram h;
+  std::uint64_t in_buckets = 0;
+  for (const Bucket& b : buckets) {
+    const std::size_t i = index_of(b.lo_ns);
+    if (lower_edge(i) != b.lo_ns || b.hi_ns != b.lo_ns + width(i))
+      throw std::invalid_argument("[" + std::to_string(b.lo_ns) + ", " + std::to_string(b.hi_ns) +
+                                  ") is not a bucket of tcplab-load's histogram");
+    h.counts_[i] += b.count;
+    in_buckets += b.count;
+  }
+  if (in_buckets != count)
+    throw std::invalid_argument("the buckets hold " + std::to_string(in_buckets) +
+                                " values, the count says " + std::to_string(count));
+  if (count == 0) return h;
+  h.count_ = count;
+  h.sum_ = std::uint64_t(std::llround(mean_ns * double(count)));
+  h.min_ = min_ns;
+  h.max_ = max_ns;
+  h.wmean_ = mean_ns;
+  h.m2_ = stddev_ns * stddev_ns * double(count - 1);
+  return h;
 }
 
 void Histogram::record(std::uint64_t ns) {

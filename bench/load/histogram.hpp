@@ -5,6 +5,8 @@
 // report the bucket's midpoint, clamped to the exact min and max: relative error <= 0.4%,
 // inside the 1% we promise, from 1 ns to kMaxNs (values above are counted in the top bucket).
 // Count, min, max and mean are exact; stddev is Welford's, merged with Chan's formula.
+// The buckets are HdrHistogram's for values 1 ns to 64 s at 2 significant digits (256 sub-buckets,
+// 29 buckets), which is what report.cpp's --hgrm output says it is.
 //
 // Not thread-safe: each worker thread owns its histograms and they are merged after join.
 #pragma once
@@ -20,6 +22,7 @@ class Histogram {
   static constexpr int kSubBits = 7;
   static constexpr std::uint64_t kSub = std::uint64_t{1} << kSubBits;  // 128 per octave
   static constexpr std::uint64_t kMaxNs = 64'000'000'000;               // 64 s > 60 s
+  static constexpr std::size_t kBuckets = 3840;  // index_of(kMaxNs) < kBuckets
   static std::size_t index_of(std::uint64_t ns);
   static std::uint64_t lower_edge(std::size_t index);  // smallest value in the bucket
   static std::uint64_t width(std::size_t index);       // number of values in the bucket
@@ -40,8 +43,14 @@ class Histogram {
   };
   std::vector<Bucket> nonempty_buckets() const;
 
+  // Rebuilds a histogram from its non-empty buckets and exact summary as report.cpp writes them,
+  // so that runs read back from JSON merge as if they had been recorded in one process.
+  // Throws std::invalid_argument for a bucket that is not one of ours or counts that disagree.
+  static Histogram restore(const std::vector<Bucket>& buckets, std::uint64_t count,
+                           std::uint64_t min_ns, std::uint64_t max_ns, double mean_ns,
+                           double stddev_ns);
+
  private:
-  static constexpr std::size_t kBuckets = 3840;  // index_of(kMaxNs) < kBuckets
   std::array<std::uint64_t, kBuckets> counts_{};
   std::uint64_t count_ = 0, sum_ = 0, min_ = UINT64_MAX, max_ = 0;
   double wmean_ = 0, m2_ = 0;  // Welford's running mean and sum of squared deviations

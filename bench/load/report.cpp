@@ -1,7 +1,13 @@
 #include "report.hpp"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <fstream>
+#include <memory>
+#include <stdexcept>
 #include <system_error>
 
 #include <fmt/core.h>
@@ -36,10 +42,16 @@ std::vector<Row> rows_of(const Report& r) {
   return rows;
 }
 
+constexpr const char* kArrivalNames[] = {"uniform", "poisson"};
+
 constexpr double kPercentiles[] = {50, 90, 99, 99.9, 99.99};
 constexpr const char* kPercentileKeys[] = {"p50_us", "p90_us", "p99_us", "p99_9_us", "p99_99_us"};
 
 }  // namespace
+
+double late_fraction(const Stats& s) {
+  return s.scheduled ? double(s.late) / double(s.scheduled) : 0.0;
+}
 
 void print_table(const Report& r, std::FILE* out) {
   const Options& o = r.options;
@@ -58,6 +70,13 @@ void print_table(const Report& r, std::FILE* out) {
              rate.connections, rate.mb);
   fmt::print(out, "cpu    {:.3f} s user + {:.3f} s sys, {:.2f} µs per request (generator only)\n",
              s.cpu_user_s, s.cpu_sys_s, rate.cpu_us_per_request);
+  if (o.open_loop())
+    fmt::print(out, "late   {} of {} sends ({:.2f}%) started more than {:g} µs after their scheduled "
+                    "time; the latest by {:.1f} µs\n",
+               s.late, s.scheduled, 100 * late_fraction(s), us(double(o.late_after.count())),
+               us(double(s.max_late_ns)));
+  if (!r.merged_from.empty())
+    fmt::print(out, "merged {} runs; window: the longest of them\n", r.merged_from.size());
   if (s.failed()) {
     fmt::print(out, "failed");
     for (std::size_t k = 0; k < kFailureKinds; ++k)
@@ -98,7 +117,7 @@ nlohmann::json to_json(const Report& r) {
     entry["buckets_ns"] = std::move(buckets);
     latency[row.name] = std::move(entry);
   }
-  return {
+  json out = {
       {"tool", "tcplab-load"},
       {"schema", 1},
       {"config",
@@ -116,6 +135,10 @@ nlohmann::json to_json(const Report& r) {
         {"requests_per_conn", o.requests_per_conn},
         {"bytes", o.bytes},
         {"rate", o.open_loop() ? json(o.rate) : json(nullptr)},
+        {"arrivals", o.open_loop() ? json(kArrivalNames[int(o.arrivals)]) : json(nullptr)},
+        {"seed", o.open_loop() ? json(o.seed) : json(nullptr)},
+        {"max_late", o.open_loop() && o.max_late ? json(*o.max_late) : json(nullptr)},
+        {"source_base", o.source_base ? json(source_address(o.source_base, 0)) : json(nullptr)},
         {"timeout_ms", o.timeout.count() / 1'000'000}}},
       {"window_s", r.seconds},
       {"counts",
@@ -136,6 +159,164 @@ nlohmann::json to_json(const Report& r) {
         {"us_per_request", rate.cpu_us_per_request}}},
       {"latency", latency},
   };
+  if (o.open_loop())
+    out["lateness"] = {{"threshold_us", us(double(o.late_after.count()))},
+                       {"scheduled", s.scheduled},
+                       {"late", s.late},
+                       {"late_fraction", late_fraction(s)},
+                       {"max_us", us(double(s.max_late_ns))}};
+  if (!r.merged_from.empty()) out["merged_from"] = r.merged_from;
+  return out;
+}
+
+namespace {
+
+std::uint64_t ns_of(const nlohmann::json& us) {
+  return std::uint64_t(std::llround(us.get<double>() * 1000.0));
+}
+
+Histogram histogram_from_json(const nlohmann::json& e) {
+  std::vector<Histogram::Bucket> buckets;
+  for (const auto& b : e.at("buckets_ns"))
+    buckets.push_back({b.at(0).get<std::uint64_t>(), b.at(1).get<std::uint64_t>(),
+                       b.at(2).get<std::uint64_t>()});
+  return Histogram::restore(buckets, e.at("count").get<std::uint64_t>(), ns_of(e.at("min_us")),
+                            ns_of(e.at("max_us")), e.at("mean_us").get<double>() * 1000.0,
+                            e.at("stddev_us").get<double>() * 1000.0);
+}
+
+Nanos seconds_or_zero(const nlohmann::json& s) {
+  return s.is_null() ? Nanos(0) : Nanos(std::llround(s.get<double>() * 1e9));
+}
+
+}  // namespace
+
+Report from_json(const nlohmann::json& j) {
+  if (!j.is_object() || j.value("tool", "") != "tcplab-load")
+    throw std::invalid_argument("not a tcplab-load JSON file (no \"tool\": \"tcplab-load\")");
+  if (j.at("schema") != 1)
+    throw std::invalid_argument("schema " + j.at("schema").dump() +
+                                ", but this tcplab-load reads schema 1");
+  try {
+    Report r;
+    Options& o = r.options;
+    const auto& c = j.at("config");
+    o.host = c.at("host").get<std::string>();
+    o.port = c.at("port").get<std::uint16_t>();
+    const std::string protocol = c.at("protocol").get<std::string>();
+    if (protocol != "line" && protocol != "http")
+      throw std::invalid_argument("config.protocol: '" + protocol + "' is neither line nor http");
+    o.http = protocol == "http";
+    o.clients = c.at("clients").get<unsigned>();
+    o.threads = c.at("threads").get<unsigned>();
+    o.cpus = c.at("cpus").get<std::vector<int>>();
+    o.source_addresses = c.at("source_addresses").get<unsigned>();
+    if (c.contains("source_base") && !c["source_base"].is_null()) {
+      in_addr base{};
+      if (inet_pton(AF_INET, c["source_base"].get<std::string>().c_str(), &base) != 1)
+        throw std::invalid_argument("config.source_base is not an IPv4 address");
+      o.source_base = ntohl(base.s_addr);
+    }
+    o.connections = c.at("connections").is_null() ? 0 : c["connections"].get<std::uint64_t>();
+    o.duration = seconds_or_zero(c.at("duration_s"));
+    o.warmup = seconds_or_zero(c.at("warmup_s"));
+    o.requests_per_conn = c.at("requests_per_conn").get<unsigned>();
+    o.bytes = c.at("bytes").get<std::uint64_t>();
+    o.timeout = std::chrono::milliseconds(c.at("timeout_ms").get<std::int64_t>());
+    const bool open = c.at("mode").get<std::string>() == "open";
+    if (open) {
+      o.rate = c.at("rate").get<double>();
+      if (!(o.rate > 0)) throw std::invalid_argument("config.rate: open loop without a rate");
+      const std::string arrivals = c.at("arrivals").get<std::string>();
+      const auto* kind = std::find(std::begin(kArrivalNames), std::end(kArrivalNames), arrivals);
+      if (kind == std::end(kArrivalNames))
+        throw std::invalid_argument("config.arrivals: '" + arrivals + "' is not known");
+      o.arrivals = Arrivals(kind - std::begin(kArrivalNames));
+      o.seed = c.at("seed").get<std::uint64_t>();
+      if (!c.at("max_late").is_null()) o.max_late = c["max_late"].get<double>();
+      const auto& l = j.at("lateness");
+      o.late_after = Nanos(ns_of(l.at("threshold_us")));
+      r.stats.scheduled = l.at("scheduled").get<std::uint64_t>();
+      r.stats.late = l.at("late").get<std::uint64_t>();
+      r.stats.max_late_ns = ns_of(l.at("max_us"));
+    }
+    resolve_address(o, true);  // for describe_address(); nothing is sent
+
+    r.seconds = j.at("window_s").get<double>();
+    Stats& s = r.stats;
+    const auto& n = j.at("counts");
+    s.requests = n.at("requests").get<std::uint64_t>();
+    s.connections = n.at("connections").get<std::uint64_t>();
+    for (std::size_t k = 0; k < kFailureKinds; ++k)
+      s.failures[k] = n.at("failures").at(std::string(kFailureNames[k])).get<std::uint64_t>();
+    s.abandoned = n.at("abandoned").get<std::uint64_t>();
+    s.bytes_in = n.at("bytes_in").get<std::uint64_t>();
+    s.bytes_out = n.at("bytes_out").get<std::uint64_t>();
+    s.cpu_user_s = j.at("cpu").at("user_s").get<double>();
+    s.cpu_sys_s = j.at("cpu").at("sys_s").get<double>();
+    const auto& latency = j.at("latency");
+    s.connect = histogram_from_json(latency.at("connect"));
+    s.ttfb = histogram_from_json(latency.at("ttfb"));
+    s.total = histogram_from_json(latency.at("total"));
+    if (open) s.total_raw = histogram_from_json(latency.at("total_raw"));
+    if (j.contains("merged_from")) r.merged_from = j["merged_from"].get<std::vector<std::string>>();
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("a field is missing or has the wrong type (") +
+                                e.what() + ")");
+  }
+}
+
+void print_percentile_distribution(const Histogram& h, std::FILE* out) {
+  constexpr double kScale = 1e6;  // ns to ms
+  constexpr int kTicksPerHalfDistance = 5;
+  fmt::print(out, "{:>12} {:>14} {:>10} {:>14}\n\n", "Value", "Percentile", "TotalCount",
+             "1/(1-Percentile)");
+  // HdrHistogram's PercentileIterator over our buckets: in each non-empty bucket, a line for
+  // every percentile level that the count so far reaches, the level then moving on by a tick
+  // that halves each time the level halves its distance to 100%; at the last bucket, one line
+  // for the level reached and a last one at 100%. A line's value is the highest value of its
+  // bucket (HdrHistogram's highestEquivalentValue), clamped to the exact max.
+  const double total = double(h.count());
+  double level = 0;
+  std::uint64_t seen = 0;
+  const auto line = [&](const Histogram::Bucket& b, double percent) {
+    const double value = double(std::min(b.hi_ns - 1, h.max())) / kScale;
+    if (percent == 100.0)
+      fmt::print(out, "{:12.6f} {:2.12f} {:10d}\n", value, 1.0, seen);
+    else
+      fmt::print(out, "{:12.6f} {:2.12f} {:10d} {:14.2f}\n", value, percent / 100, seen,
+                 1 / (1 - percent / 100));
+  };
+  for (const Histogram::Bucket& b : h.nonempty_buckets()) {
+    seen += b.count;
+    while (100.0 * double(seen) / total >= level) {
+      line(b, level);
+      const auto ticks = kTicksPerHalfDistance *
+                         std::int64_t(std::pow(2, std::int64_t(std::log(100 / (100 - level)) /
+                                                               std::log(2)) + 1));
+      level += 100.0 / double(ticks);
+      if (double(seen) == total) {
+        line(b, 100.0);
+        break;
+      }
+    }
+  }
+  fmt::print(out, "#[Mean    = {:12.6f}, StdDeviation   = {:12.6f}]\n", h.mean() / kScale,
+             h.stddev() / kScale);
+  fmt::print(out, "#[Max     = {:12.6f}, Total count    = {:12d}]\n", double(h.max()) / kScale,
+             h.count());
+  fmt::print(out, "#[Buckets = {:12d}, SubBuckets     = {:12d}]\n",
+             Histogram::kBuckets / Histogram::kSub - 1, 2 * Histogram::kSub);
+}
+
+void write_hgrm(const Histogram& h, const std::string& path) {
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "w"),
+                                                              std::fclose);
+  if (!file) throw std::system_error(errno, std::generic_category(), "open " + path);
+  print_percentile_distribution(h, file.get());
+  if (std::fflush(file.get()) != 0 || std::ferror(file.get()))
+    throw std::system_error(errno, std::generic_category(), "write " + path);
 }
 
 void write_json(const Report& report, const std::string& path) {

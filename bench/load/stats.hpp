@@ -3,7 +3,9 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "histogram.hpp"
 #include "options.hpp"
@@ -35,6 +37,10 @@ struct Stats {
   std::uint64_t connections = 0;  // established
   std::uint64_t bytes_in = 0, bytes_out = 0;  // all bytes read and written, heads included
   std::uint64_t abandoned = 0;    // in flight or queued when --duration ended: neither counted
+  // Open loop: measured requests scheduled; of those, the sends that started more than
+  // --late-after after their scheduled time (or never started, though due that long before the
+  // end); and the largest delay of a send that started.
+  std::uint64_t scheduled = 0, late = 0, max_late_ns = 0;
   std::array<std::uint64_t, kFailureKinds> failures{};
   std::uint64_t last_done_ns = 0;  // CLOCK_MONOTONIC of the last completed request
   double cpu_user_s = 0, cpu_sys_s = 0;  // getrusage(RUSAGE_THREAD) over the measured part
@@ -47,6 +53,7 @@ struct Report {
   Options options;
   Stats stats;
   double seconds = 0;  // the measured window: after the warmup, to the end or last response
+  std::vector<std::string> merged_from;  // `tcplab-load merge`: the files added up
 };
 
 }  // namespace tcplab::load

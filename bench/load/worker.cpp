@@ -47,6 +47,10 @@ Worker::Worker(Shared& shared, unsigned index, unsigned clients)
       conns_(clients),
       requests_(build_requests(opt_.http, opt_.bytes)),
       buffer_(kBufferSize),
+      // Closed loop: never consulted (a rate of 1 keeps the arithmetic finite).
+      arrivals_(opt_.arrivals, opt_.open_loop() ? opt_.rate : 1, opt_.threads, index, opt_.seed,
+                shared.start_ns),
+      to_send_(arrivals_),
       next_source_(index % std::max(1u, opt_.source_addresses)) {
   if (!epoll_) throw std::system_error(errno, std::generic_category(), "epoll_create1");
   to_start_.reserve(clients);
@@ -54,15 +58,6 @@ Worker::Worker(Shared& shared, unsigned index, unsigned clients)
   closed_.reserve(clients);
   for (std::uint32_t i = clients; i-- > 0;) (opt_.open_loop() ? closed_ : to_start_).push_back(i);
   active_ = clients;
-  if (opt_.open_loop()) {
-    // Worker w of T takes requests w, w+T, w+2T... of one schedule at --rate per second.
-    interval_ns_ = 1e9 * opt_.threads / opt_.rate;
-    first_due_ = shared.start_ns + std::uint64_t(1e9 * index / opt_.rate);
-  }
-}
-
-std::uint64_t Worker::due(std::uint64_t i) const {
-  return first_due_ + std::uint64_t(double(i) * interval_ns_);
 }
 
 // Starts a non-blocking connect for c; the request goes out when it is established.
@@ -77,8 +72,11 @@ bool Worker::open_connection(Conn& c, std::uint64_t now) {
   const int fd = ::socket(opt_.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail(c, Failure::other, std::strerror(errno), now), false;
   c.fd.reset(fd);
-  if (opt_.source_addresses > 1 && !bind_source(fd))
-    return fail(c, Failure::other, std::strerror(errno), now), false;
+  if (opt_.source_base != 0) {
+    const bool bound = bind_source(fd, opt_.source_base + next_source_);
+    if (++next_source_ == opt_.source_addresses) next_source_ = 0;
+    if (!bound) return fail(c, Failure::other, std::strerror(errno), now), false;
+  }
   // No TCP_NODELAY: each request is written whole while nothing is unacknowledged, so Nagle
   // never holds it back, and one syscall less per connection shows in conn/s.
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&opt_.address), opt_.address_len) < 0 &&
@@ -94,18 +92,17 @@ bool Worker::open_connection(Conn& c, std::uint64_t now) {
   return true;
 }
 
-// Binds fd to the next of --source-addresses loopback addresses, leaving the port to connect().
-// One destination gives each source address about 28,000 ephemeral ports, and a port whose
-// connection this side closed first stays in TIME_WAIT, unusable for a second even with
-// tcp_tw_reuse. Past some 14,000 connections a second connect() starts scanning the port
-// range for a free one, and the generator, not the server, sets the pace.
-bool Worker::bind_source(int fd) {
+// Why several source addresses: one destination gives each source address about 28,000
+// ephemeral ports, and a port whose connection this side closed first stays in TIME_WAIT,
+// unusable for a second even with tcp_tw_reuse. Past some 14,000 connections a second connect()
+// starts scanning the port range for a free one, and the generator, not the server, sets the
+// pace. IP_BIND_ADDRESS_NO_PORT leaves the port to connect(), which picks it per destination.
+bool bind_source(int fd, std::uint32_t address) {
   const int one = 1;
   if (::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) < 0) return false;
   sockaddr_in source{};
   source.sin_family = AF_INET;
-  source.sin_addr.s_addr = htonl(INADDR_LOOPBACK + next_source_);
-  if (++next_source_ == opt_.source_addresses) next_source_ = 0;
+  source.sin_addr.s_addr = htonl(address);
   return ::bind(fd, reinterpret_cast<const sockaddr*>(&source), sizeof source) == 0;
 }
 
@@ -279,15 +276,21 @@ void Worker::start_clients(std::uint64_t now) {
 }
 
 void Worker::dispatch(std::uint64_t now) {
-  while (due(due_count_) <= now && due(due_count_) < shared_.end_ns) ++due_count_;
+  while (arrivals_.next() <= now && arrivals_.next() < shared_.end_ns) {
+    arrivals_.advance();
+    ++due_count_;
+  }
   while (dispatched_ < due_count_ && (!idle_.empty() || !closed_.empty())) {
     const bool reuse = !idle_.empty();
     auto& stack = reuse ? idle_ : closed_;
     Conn& c = conns_[stack.back()];
     stack.pop_back();
-    c.req_start = due(dispatched_++);  // latency counts from the schedule, not from now
+    c.req_start = to_send_.next();  // latency counts from the schedule, not from now
+    to_send_.advance();
+    ++dispatched_;
     c.raw_start = now;
     c.req_measured = c.req_start >= shared_.warmup_end_ns;
+    if (c.req_measured) count_lateness(now - c.req_start);
     if (reuse) {
       begin_request(c, now);
       drive(c, now);
@@ -295,6 +298,13 @@ void Worker::dispatch(std::uint64_t now) {
       open_connection(c, now);
     }
   }
+}
+
+// Open loop: a measured send started `delay` ns after its scheduled time.
+void Worker::count_lateness(std::uint64_t delay) {
+  ++stats_.scheduled;
+  if (delay > std::uint64_t(opt_.late_after.count())) ++stats_.late;
+  stats_.max_late_ns = std::max(stats_.max_late_ns, delay);
 }
 
 void Worker::scan_timeouts(std::uint64_t now) {
@@ -337,7 +347,7 @@ void Worker::run() {
     }
 
     std::uint64_t wake = std::min(shared_.end_ns, next_scan);
-    if (opt_.open_loop()) wake = std::min(wake, due(due_count_));
+    if (opt_.open_loop()) wake = std::min(wake, arrivals_.next());
     if (!to_start_.empty()) wake = now;
     const std::uint64_t wait = wake > now ? wake - now : 0;
     const timespec timeout{time_t(wait / 1'000'000'000), long(wait % 1'000'000'000)};
@@ -368,8 +378,16 @@ void Worker::run() {
     if (c.req_measured && c.state != State::closed && c.state != State::idle) ++stats_.abandoned;
     close(c);
   }
-  for (std::uint64_t i = dispatched_; i < due_count_; ++i)
-    if (due(i) >= shared_.warmup_end_ns) ++stats_.abandoned;
+  // Requests due but never sent, for want of a free connection or in the last turn of the loop:
+  // abandoned, and late if they were due more than --late-after before the end.
+  if (opt_.open_loop())
+    for (; arrivals_.next() < shared_.end_ns; arrivals_.advance()) ++due_count_;
+  for (; dispatched_ < due_count_; ++dispatched_, to_send_.advance()) {
+    if (to_send_.next() < shared_.warmup_end_ns) continue;
+    ++stats_.abandoned;
+    ++stats_.scheduled;
+    if (shared_.end_ns - to_send_.next() > std::uint64_t(opt_.late_after.count())) ++stats_.late;
+  }
   if (measuring) sample_cpu(+1);
 }
 

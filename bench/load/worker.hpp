@@ -8,6 +8,7 @@
 
 #include "fd.hpp"  // common/: tcplab::Fd, the project's one owning descriptor
 #include "protocol.hpp"
+#include "schedule.hpp"
 #include "stats.hpp"
 
 namespace tcplab::load {
@@ -52,7 +53,6 @@ class Worker {
   using State = Conn::State;
 
   bool open_connection(Conn& c, std::uint64_t now);
-  bool bind_source(int fd);
   void begin_request(Conn& c, std::uint64_t now);
   void drive(Conn& c, std::uint64_t now);
   void read_response(Conn& c, std::uint64_t now);
@@ -62,7 +62,7 @@ class Worker {
   void release(Conn& c);
   void start_clients(std::uint64_t now);  // closed loop
   void dispatch(std::uint64_t now);       // open loop
-  std::uint64_t due(std::uint64_t i) const;
+  void count_lateness(std::uint64_t delay);
   void scan_timeouts(std::uint64_t now);
   void sample_cpu(double sign);
   std::size_t slot(const Conn& c) const { return std::size_t(&c - conns_.data()); }
@@ -77,12 +77,17 @@ class Worker {
   // Closed loop: clients waiting to open their next connection; how many may still do so.
   std::vector<std::uint32_t> to_start_;
   unsigned active_ = 0;
-  // Open loop: request i is due at due(i); [dispatched_, due_count_) are due but waiting
-  // for a free connection. idle_ holds open connections, closed_ slots to connect.
-  double interval_ns_ = 0;
-  std::uint64_t first_due_ = 0, due_count_ = 0, dispatched_ = 0;
+  // Open loop: arrivals_ is at the first request not yet due, to_send_ at the first not yet
+  // sent; the due_count_ - dispatched_ between them wait for a free connection. idle_ holds
+  // open connections, closed_ slots to connect.
+  Schedule arrivals_, to_send_;
+  std::uint64_t due_count_ = 0, dispatched_ = 0;
   std::vector<std::uint32_t> idle_, closed_;
-  unsigned next_source_;  // --source-addresses: the offset from 127.0.0.1 to bind next
+  unsigned next_source_;  // --source-addresses: the offset from --source-base to bind next
 };
+
+// Binds fd to address (IPv4, host byte order), leaving the port to connect(). Returns false
+// with errno set. Used by the workers and by probe(), which checks the range before the run.
+bool bind_source(int fd, std::uint32_t address);
 
 }  // namespace tcplab::load
