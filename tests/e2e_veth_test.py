@@ -30,7 +30,9 @@ LOAD_BIN = os.path.join(BIN_DIR, "tcplab-load")
 
 SKIP = 77
 BUDGET_S = 55          # the whole file; ctest's TIMEOUT is above it
-CONNECTIONS = 3000     # ~20 µs of receive softirq each: enough 4 ms tick samples
+CONNECTIONS = 2000
+CLIENTS = 20           # more work per wake-up, for a machine whose CPUs are busy
+LOAD_TIMEOUT_S = 30
 SERVER_CPU, LOAD_CPU = 0, 1
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -53,8 +55,8 @@ except KeyboardInterrupt:
 """
 
 
-def run(cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=20, **kw)
+def run(cmd, timeout=20, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
 
 
 def namespaces():
@@ -66,14 +68,14 @@ def root_links():
             for line in run(["ip", "-o", "link"]).stdout.splitlines()}
 
 
-def received_rps():
-    """/proc/net/softnet_stat per CPU: how often another CPU woke it to process packets
-    queued for it by RPS (column 10; column 13 is the CPU)."""
+def softnet():
+    """/proc/net/softnet_stat per CPU: (packets processed by its backlog, times another CPU
+    woke it to process packets that RPS queued for it); column 13 is the CPU."""
     counts = {}
     with open("/proc/net/softnet_stat") as f:
         for line in f:
             cols = [int(x, 16) for x in line.split()]
-            counts[cols[12]] = cols[9]
+            counts[cols[12]] = (cols[0], cols[9])
     return counts
 
 
@@ -136,9 +138,9 @@ class Veth(unittest.TestCase):
         out = os.path.join(self.tmp.name, f"load-{host.name}.json")
         proc = run(net.prefix(host) + [LOAD_BIN,
                                        "--host", net.server.address, "--port", str(port),
-                                       "-n", str(connections), "-c", "5",
+                                       "-n", str(connections), "-c", str(CLIENTS),
                                        "--cpu", str(host.cpus[0]), "--json", out]
-                   + netns.load_source_args(LOAD_BIN, host))
+                   + netns.load_source_args(LOAD_BIN, host), timeout=LOAD_TIMEOUT_S)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         with open(out) as f:
             return json.load(f)
@@ -170,9 +172,9 @@ class Veth(unittest.TestCase):
 
             server = ServerInNamespace(net, "epoll", self.tmp.name)
             try:
-                stat0, rps0 = procstat.read_stat(), received_rps()
+                stat0, net0 = procstat.read_stat(), softnet()
                 load = self.load(net, gen, server.port, CONNECTIONS)
-                stat1, rps1 = procstat.read_stat(), received_rps()
+                stat1, net1 = procstat.read_stat(), softnet()
             finally:
                 rc = server.stop()
             self.assertEqual(rc, 0)
@@ -185,12 +187,22 @@ class Veth(unittest.TestCase):
         self.assertEqual(stats["requests"], CONNECTIONS)
         # tcplab-load's probe connection (a missing server is one clear line) is one more.
         self.assertEqual(stats["connections"], CONNECTIONS + 1)
-        # RPS: the generator's packets were queued for the server's CPU and its softirq ran
-        # there (and the other way round), which loopback never does.
-        split = procstat.cpu_split(stat0, stat1, [SERVER_CPU])["per_cpu"][SERVER_CPU]
-        self.assertGreater(split["softirq"], 0, f"no softirq time on the server's CPU: {split}")
-        self.assertGreater(rps1[SERVER_CPU] - rps0[SERVER_CPU], 0)
-        self.assertGreater(rps1[LOAD_CPU] - rps0[LOAD_CPU], 0)
+        # RPS: what the generator sent was queued for the server's CPU and received there,
+        # and the other way round; loopback never wakes another CPU (received_rps). Each
+        # connection brings the server at least its SYN, ACK, request and FIN.
+        got = {cpu: (net1[cpu][0] - net0[cpu][0], net1[cpu][1] - net0[cpu][1])
+               for cpu in (SERVER_CPU, LOAD_CPU)}
+        self.assertGreaterEqual(got[SERVER_CPU][0], 4 * CONNECTIONS, got)
+        self.assertGreater(got[SERVER_CPU][1], 0, got)
+        self.assertGreater(got[LOAD_CPU][1], 0, got)
+        # The tick-sampled split, printed for the record only: at CONFIG_HZ 250 this receive
+        # work (a few µs a connection) is a tick or two, often none (3 runs in 10 under load),
+        # and a CPU idling with its tick stopped (NO_HZ) is not sampled at all; so a
+        # "softirq share > 0" check would fail now and then whatever RPS does.
+        split = procstat.cpu_split(stat0, stat1, [SERVER_CPU, LOAD_CPU])["per_cpu"]
+        print("\nper-CPU shares during the load:", {cpu: {k: round(split[cpu][k], 3) for k in (
+            "user", "system", "softirq", "idle")} for cpu in split}, "softnet:", got,
+            file=sys.stderr)
         self.assertNotIn(srv.name, namespaces())
         self.assertNotIn(gen.name, namespaces())
 
