@@ -1,6 +1,7 @@
 #pragma once
 // How prefork-fdpass's manager chooses the worker for a new connection. Pure functions over
 // what the manager knows of each worker, so the policies can be tested and compared alone.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -14,6 +15,8 @@ enum class DispatchPolicy {
   round_robin,   // the next worker that can take one, whatever its load
   first_free,    // the first idle worker from the start of the pool: UNP's serv05, skewed
 };
+inline constexpr std::array kDispatchPolicies = {
+    DispatchPolicy::least_loaded, DispatchPolicy::round_robin, DispatchPolicy::first_free};
 
 std::optional<DispatchPolicy> parse_dispatch(std::string_view name);
 std::string_view dispatch_name(DispatchPolicy p);

@@ -7,45 +7,150 @@ namespace tcplab {
 
 namespace {
 constexpr std::array kDesigns = {
-    Design{"iterative", "30.4", false, false,
-           "one connection at a time, in the one process (the baseline)", run_iterative},
-    Design{"fork", "30.5", false, true,
-           "a new process per connection; children reaped on SIGCHLD", run_fork},
-    Design{"prefork", "30.6", true, true,
-           "N children, each blocks in accept(), no lock", run_prefork},
-    Design{"prefork-fcntl", "30.7", true, true,
-           "N children, fcntl() record lock around accept()", run_prefork_fcntl},
-    Design{"prefork-mutex", "30.8", true, true,
-           "N children, robust process-shared pthread mutex around accept()", run_prefork_mutex},
-    Design{"prefork-fdpass", "30.9", true, true,
-           "the parent accepts and passes each descriptor to a child (SCM_RIGHTS)", run_prefork_fdpass},
-    Design{"thread", "30.10", false, false,
-           "a new thread per connection", run_thread},
-    Design{"prethread-mutex", "30.11", true, false,
-           "N threads, mutex around accept()", run_prethread_mutex},
-    Design{"prethread-dispatch", "30.12", true, false,
-           "the main thread accepts and hands descriptors to N threads through a bounded queue",
-           run_prethread_dispatch},
+    Design{.name = "iterative",
+           .summary = "one connection at a time, in the one process (the baseline)",
+           .unp = "30.4",
+           .workers = Workers::none,
+           .run = run_iterative},
+    Design{.name = "fork",
+           .summary = "a new process per connection; children reaped on SIGCHLD",
+           .unp = "30.5",
+           .workers = Workers::processes,
+           .run = run_fork},
+    Design{.name = "prefork",
+           .summary = "N children, each blocks in accept(), no lock",
+           .unp = "30.6",
+           .workers = Workers::processes,
+           .pooled = true,
+           .accepts = Acceptor::workers,
+           .run = run_prefork},
+    Design{.name = "prefork-fcntl",
+           .summary = "N children, fcntl() record lock around accept()",
+           .unp = "30.7",
+           .workers = Workers::processes,
+           .pooled = true,
+           .accepts = Acceptor::workers,
+           .accept_lock = AcceptLockKind::fcntl,
+           .run = run_prefork_fcntl},
+    Design{.name = "prefork-mutex",
+           .summary = "N children, robust process-shared pthread mutex around accept()",
+           .unp = "30.8",
+           .workers = Workers::processes,
+           .pooled = true,
+           .accepts = Acceptor::workers,
+           .accept_lock = AcceptLockKind::mutex,
+           .run = run_prefork_mutex},
+    Design{.name = "prefork-fdpass",
+           .summary = "the parent accepts and passes each descriptor to a child (SCM_RIGHTS)",
+           .unp = "30.9",
+           .workers = Workers::processes,
+           .pooled = true,
+           .dispatch_policies = kDispatchPolicies,
+           .run = run_prefork_fdpass},
+    Design{.name = "thread",
+           .summary = "a new thread per connection",
+           .unp = "30.10",
+           .workers = Workers::threads,
+           .run = run_thread},
+    Design{.name = "prethread-mutex",
+           .summary = "N threads, mutex around accept()",
+           .unp = "30.11",
+           .workers = Workers::threads,
+           .pooled = true,
+           .accepts = Acceptor::workers,
+           .accept_lock = AcceptLockKind::mutex,
+           .run = run_prethread_mutex},
+    Design{.name = "prethread-dispatch",
+           .summary = "the main thread accepts and hands descriptors to N threads through a "
+                      "bounded queue",
+           .unp = "30.12",
+           .workers = Workers::threads,
+           .pooled = true,
+           .run = run_prethread_dispatch},
     // Beyond chapter 30: event loops, the designs of today's servers.
-    Design{"epoll", "beyond", false, false,
-           "one thread, non-blocking sockets, one epoll loop (Redis's shape)", run_epoll},
-    Design{"prefork-reuseport", "beyond", true, true,
-           "N children, each with its own SO_REUSEPORT listener and an epoll loop",
-           run_prefork_reuseport, /*reuseport=*/true},
-    Design{"prefork-epoll-exclusive", "beyond", true, true,
-           "N children share the listener, each in its own epoll with EPOLLEXCLUSIVE (nginx)",
-           run_prefork_epoll_exclusive},
-    Design{"loop-per-thread", "beyond", true, false,
-           "the main thread accepts and hands connections round-robin to N event-loop threads (muduo)",
-           run_loop_per_thread},
+    Design{.name = "epoll",
+           .summary = "one thread, non-blocking sockets, one epoll loop (Redis's shape)",
+           .workers = Workers::none,
+           .event_loop = true,
+           .run = run_epoll},
+    Design{.name = "prefork-reuseport",
+           .summary = "N children, each with its own SO_REUSEPORT listener and an epoll loop",
+           .workers = Workers::processes,
+           .pooled = true,
+           .event_loop = true,
+           .accepts = Acceptor::workers,
+           .reuseport = true,
+           .run = run_prefork_reuseport},
+    Design{.name = "prefork-epoll-exclusive",
+           .summary = "N children share the listener, each in its own epoll with EPOLLEXCLUSIVE "
+                      "(nginx)",
+           .workers = Workers::processes,
+           .pooled = true,
+           .event_loop = true,
+           .accepts = Acceptor::workers,
+           .run = run_prefork_epoll_exclusive},
+    Design{.name = "loop-per-thread",
+           .summary = "the main thread accepts and hands connections round-robin to N "
+                      "event-loop threads (muduo)",
+           .workers = Workers::threads,
+           .pooled = true,
+           .event_loop = true,
+           .run = run_loop_per_thread},
 };
+
+std::string_view workers_name(Workers w) {
+  switch (w) {
+    case Workers::none:
+      return "none";
+    case Workers::processes:
+      return "processes";
+    case Workers::threads:
+      return "threads";
+  }
+  return "?";
+}
+
+nlohmann::ordered_json lock_json(AcceptLockKind lock) {
+  switch (lock) {
+    case AcceptLockKind::none:
+      return nullptr;
+    case AcceptLockKind::fcntl:
+      return "fcntl";
+    case AcceptLockKind::mutex:
+      return "mutex";
+  }
+  return "?";
+}
 }  // namespace
 
-std::span<const Design> designs() { return kDesigns; }
+std::span<const Design> designs() {
+  return kDesigns;
+}
 
 const Design* find_design(std::string_view name) {
-  auto it = std::find_if(kDesigns.begin(), kDesigns.end(), [&](const Design& d) { return d.name == name; });
+  auto it = std::ranges::find(kDesigns, name, &Design::name);
   return it == kDesigns.end() ? nullptr : &*it;
+}
+
+nlohmann::ordered_json designs_json() {
+  using json = nlohmann::ordered_json;
+  json rows = json::array();
+  for (const Design& d : kDesigns) {
+    json policies = json::array();
+    for (DispatchPolicy p : d.dispatch_policies)
+      policies.push_back(dispatch_name(p));
+    rows.push_back({{"name", d.name},
+                    {"summary", d.summary},
+                    {"unp", d.in_book() ? json(d.unp) : json(nullptr)},
+                    {"workers", workers_name(d.workers)},
+                    {"pooled", d.pooled},
+                    {"event_loop", d.event_loop},
+                    {"accepts", d.accepts == Acceptor::main ? "main" : "workers"},
+                    {"accept_lock", lock_json(d.accept_lock)},
+                    {"dispatch_policies", policies},
+                    {"reuseport", d.reuseport}});
+  }
+  return {{"schema", "tcplab-designs/1"}, {"designs", rows}};
 }
 
 }  // namespace tcplab

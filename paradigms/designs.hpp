@@ -1,25 +1,48 @@
 #pragma once
-// The designs tcplab-server can run, in one table: --list, README.md and REPORT.md draw their
-// one-line descriptions from it (tests/docs_test.cpp keeps README in step).
+// The designs tcplab-server can run, in one table: the one place a design's facts live.
+// --list, --list --json (which bench/ reads), README.md, REPORT.md and the tests all draw from
+// it (tests/docs_test.cpp keeps README in step). Adding a design means adding one row.
 #include <span>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
+#include "dispatch.hpp"
 #include "server.hpp"
 
 namespace tcplab {
 
+// What serves a connection: a process or a thread per connection or from a pool, or nothing
+// but the server's one process and thread.
+enum class Workers { none, processes, threads };
+// Who calls accept(): the main process or thread, or each worker for itself.
+enum class Acceptor { main, workers };
+// What the workers hold around accept(), when they call it themselves.
+enum class AcceptLockKind { none, fcntl, mutex };
+
 struct Design {
   std::string_view name;     // the command-line name
-  std::string_view unp;      // where it is in UNP vol. 1 ch. 30 ("beyond": not in the book)
-  bool pooled;               // a fixed pool of workers (--workers applies)
-  bool processes;            // workers are processes (else threads, or none)
   std::string_view summary;  // one line
-  int (*run)(Server&);
+  std::string_view unp;      // the section of UNP vol. 1 (3rd ed.) ch. 30; empty: beyond it
+  Workers workers = Workers::none;
+  bool pooled = false;      // a fixed pool of workers, created at start (--workers applies)
+  bool event_loop = false;  // non-blocking sockets in an epoll loop (common/event_loop.hpp)
+  Acceptor accepts = Acceptor::main;
+  AcceptLockKind accept_lock = AcceptLockKind::none;
+  std::span<const DispatchPolicy> dispatch_policies = {};  // valid --dispatch values, if any
   bool reuseport = false;  // main() sets SO_REUSEPORT on the listener: the design binds more
+  int (*run)(Server&) = nullptr;
+
+  bool processes() const { return workers == Workers::processes; }
+  bool threads() const { return workers == Workers::threads; }
+  bool in_book() const { return !unp.empty(); }
 };
 
 std::span<const Design> designs();
 const Design* find_design(std::string_view name);
+
+// The table as `tcplab-server --list --json` prints it (schema "tcplab-designs/1").
+nlohmann::ordered_json designs_json();
 
 int run_iterative(Server&);
 int run_fork(Server&);

@@ -2,8 +2,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -24,7 +24,8 @@ using namespace tcplab;
 
 std::string design_list() {
   std::string out;
-  for (const Design& d : designs()) out += fmt::format("  {:<24} {}\n", d.name, d.summary);
+  for (const Design& d : designs())
+    out += fmt::format("  {:<24} {}\n", d.name, d.summary);
   return out;
 }
 
@@ -74,39 +75,62 @@ int main(int argc, char** argv) {
   set_program_name("tcplab-server");
   Config config;
   bool list = false;
+  bool json = false;
   std::string dispatch = "least-loaded";
 
-  CLI::App app{"tcplab-server: the TCP server designs of UNIX Network Programming vol. 1 ch. 30.\n"
-               "Every design serves the same protocol on one port: a line \"N\\n\" is answered\n"
-               "with N bytes; \"GET /N HTTP/1.1\" with a 200 response of N bytes.\n\n"
-               "Designs:\n" + design_list()};
-  app.add_flag("--list", list, "List the designs, one per line, and exit");
+  CLI::App app{
+      "tcplab-server: the TCP server designs of UNIX Network Programming vol. 1 ch. 30.\n"
+      "Every design serves the same protocol on one port: a line \"N\\n\" is answered\n"
+      "with N bytes; \"GET /N HTTP/1.1\" with a 200 response of N bytes.\n\n"
+      "Designs:\n" +
+      design_list()};
+  auto* list_flag = app.add_flag("--list", list, "List the designs, one per line, and exit");
+  app.add_flag("--json", json,
+               "With --list: print the table of designs as JSON (schema tcplab-designs/1: what "
+               "serves a connection, who accepts, the lock, the --dispatch values) and exit")
+      ->needs(list_flag);
   app.add_option("design", config.design, "The design to run (see --list)")
       ->check(CLI::IsMember([] {
         std::vector<std::string> names;
-        for (const Design& d : designs()) names.emplace_back(d.name);
+        for (const Design& d : designs())
+          names.emplace_back(d.name);
         return names;
       }()));
   app.add_option("--host", config.host, "Numeric address to listen on")->capture_default_str();
-  app.add_option("--port", config.port, "Port to listen on; 0 picks a free one")->capture_default_str();
+  app.add_option("--port", config.port, "Port to listen on; 0 picks a free one")
+      ->capture_default_str();
   app.add_option("--workers", config.workers, "Pool size of the pooled designs")
-      ->check(CLI::Range(1, 4096))->capture_default_str();
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
   app.add_option("--dispatch", dispatch, "prefork-fdpass: how the parent picks a child")
-      ->check(CLI::IsMember({"least-loaded", "round-robin", "first-free"}))->capture_default_str();
+      ->check(CLI::IsMember([] {
+        std::vector<std::string> names;
+        for (DispatchPolicy p : kDispatchPolicies)
+          names.emplace_back(dispatch_name(p));
+        return names;
+      }()))
+      ->capture_default_str();
   app.add_option("--queue-size", config.queue_size,
-                 "prethread-dispatch: queue capacity (default: twice --workers)")->check(CLI::Range(0, 1 << 20));
+                 "prethread-dispatch: queue capacity (default: twice --workers)")
+      ->check(CLI::Range(0, 1 << 20));
   app.add_option("--max-bytes", config.serve.max_bytes, "Largest N a request may ask for")
-      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40))->capture_default_str();
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40))
+      ->capture_default_str();
   app.add_option("--io-timeout-ms", config.serve.io_timeout_ms,
                  "Drop a client that sends or reads nothing for this long")
-      ->check(CLI::Range(1, 3'600'000))->capture_default_str();
+      ->check(CLI::Range(1, 3'600'000))
+      ->capture_default_str();
   app.add_option("--grace-ms", config.grace_ms,
                  "On SIGINT/SIGTERM, how long in-flight connections may take to finish")
-      ->check(CLI::Range(0, 600'000))->capture_default_str();
-  app.add_option("--backlog", config.backlog, "listen() backlog")->check(CLI::Range(1, 65535))->capture_default_str();
+      ->check(CLI::Range(0, 600'000))
+      ->capture_default_str();
+  app.add_option("--backlog", config.backlog, "listen() backlog")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
   app.add_option("--work-us", config.serve.work_us,
                  "CPU-bound work per request: spin this many microseconds of CPU before answering")
-      ->check(CLI::Range(0, 10'000'000))->capture_default_str();
+      ->check(CLI::Range(0, 10'000'000))
+      ->capture_default_str();
   app.add_option("--stall-worker", config.stall_worker,
                  "Testing only: event-loop worker N (prefork-reuseport, prefork-epoll-exclusive, "
                  "loop-per-thread) serves nothing until the server stops")
@@ -118,21 +142,26 @@ int main(int argc, char** argv) {
   app.add_flag("--fault-inject", config.serve.fault_inject,
                "Testing only: the line request \"crash\" aborts the process serving it, every "
                "design (without this flag it is refused as a bad request)");
-  app.add_option("--stats-json", config.stats_json, "On exit, also write the summary as JSON to this file");
-  app.add_option("--control", config.control_path,
-                 "Answer 'snapshot' on this UNIX-domain socket with the accounting so far, as JSON");
+  app.add_option("--stats-json", config.stats_json,
+                 "On exit, also write the summary as JSON to this file");
+  app.add_option(
+      "--control", config.control_path,
+      "Answer 'snapshot' on this UNIX-domain socket with the accounting so far, as JSON");
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;  // --help: 0; a bad argument: CLI11's message, and 2 (not its 105, 109…)
+    return app.exit(e) == 0
+               ? 0
+               : 2;  // --help: 0; a bad argument: CLI11's message, and 2 (not its 105, 109…)
   }
   if (list) {
-    fmt::print("{}", design_list());
+    fmt::print("{}", json ? designs_json().dump(2) + "\n" : design_list());
     return 0;
   }
   if (config.design.empty()) {
-    fmt::print(stderr, "tcplab-server: name a design (one of the list below), or --help\n{}", design_list());
+    fmt::print(stderr, "tcplab-server: name a design (one of the list below), or --help\n{}",
+               design_list());
     return 2;
   }
   config.dispatch = *parse_dispatch(dispatch);

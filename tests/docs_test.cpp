@@ -1,14 +1,17 @@
-// README.md's table of designs is drawn from paradigms/designs.cpp; this keeps the two in step.
+// README.md's table of designs is drawn from paradigms/designs.cpp, and `tcplab-server --list
+// --json` publishes it; this keeps the three in step.
 #include <gtest/gtest.h>
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string_view>
 #include <vector>
 
 #include "designs.hpp"
+#include "support/server_process.hpp"
 
 namespace {
 
@@ -23,23 +26,87 @@ TEST(Docs, ReadmeListsEveryDesignWithItsDescription) {
   std::string readme = read_file(std::string(TCPLAB_SOURCE_DIR) + "/README.md");
   ASSERT_FALSE(readme.empty());
   for (const auto& d : tcplab::designs()) {
-    std::string row = fmt::format("| `{}` | {} | {} |", d.name, d.summary, d.unp);
+    std::string row =
+        fmt::format("| `{}` | {} | {} |", d.name, d.summary, d.in_book() ? d.unp : "beyond");
     EXPECT_NE(readme.find(row), std::string::npos) << "README.md lacks the row:\n" << row;
   }
 }
 
-// The nine of UNP chapter 30 come first, in the book's order; later designs follow them.
-TEST(Docs, TheBooksNineComeFirstAndNamesAreUnique) {
-  const std::vector<std::string_view> nine = {"iterative", "fork", "prefork", "prefork-fcntl",
-                                              "prefork-mutex", "prefork-fdpass", "thread",
-                                              "prethread-mutex", "prethread-dispatch"};
+// The designs of UNP chapter 30 come first, in the book's order (30.4 … 30.12); later designs
+// follow them.
+TEST(Docs, TheBooksDesignsComeFirstAndNamesAreUnique) {
   auto all = tcplab::designs();
-  ASSERT_GE(all.size(), nine.size());
-  for (std::size_t i = 0; i < nine.size(); ++i) EXPECT_EQ(all[i].name, nine[i]);
+  auto beyond = std::ranges::find_if(all, [](const auto& d) { return !d.in_book(); });
+  EXPECT_EQ(std::distance(all.begin(), beyond), 9) << "UNP ch. 30 has nine designs";
+  EXPECT_TRUE(std::all_of(beyond, all.end(), [](const auto& d) { return !d.in_book(); }));
+  auto section = [](const tcplab::Design& d) { return std::stoi(std::string(d.unp.substr(3))); };
+  for (auto d = all.begin(); d + 1 < beyond; ++d) {
+    EXPECT_TRUE(d->unp.starts_with("30.")) << d->name;
+    EXPECT_EQ(section(*d) + 1, section(*(d + 1))) << d->name << " then " << (d + 1)->name;
+  }
   for (std::size_t i = 0; i < all.size(); ++i)
-    for (std::size_t j = i + 1; j < all.size(); ++j) EXPECT_NE(all[i].name, all[j].name);
+    for (std::size_t j = i + 1; j < all.size(); ++j)
+      EXPECT_NE(all[i].name, all[j].name);
   EXPECT_EQ(tcplab::find_design("prefork-fdpass")->name, "prefork-fdpass");
   EXPECT_EQ(tcplab::find_design("no-such-design"), nullptr);
+}
+
+TEST(Docs, ListJsonIsTheLinkedTable) {
+  using json = nlohmann::ordered_json;
+  tcplab::test::Exit e =
+      tcplab::test::run_program({tcplab::test::server_path(), "--list", "--json"});
+  ASSERT_EQ(e.code(), 0) << e.describe();
+  EXPECT_EQ(e.err, "");
+  json printed = json::parse(e.out);
+  EXPECT_EQ(printed, tcplab::designs_json());
+  EXPECT_EQ(printed["schema"], "tcplab-designs/1");
+
+  const json& rows = printed["designs"];
+  auto table = tcplab::designs();
+  ASSERT_EQ(rows.size(), table.size());
+  const std::vector<std::string> keys = {
+      "name",       "summary", "unp",         "workers",           "pooled",
+      "event_loop", "accepts", "accept_lock", "dispatch_policies", "reuseport"};
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const tcplab::Design& d = table[i];
+    const json& row = rows[i];
+    SCOPED_TRACE(std::string(d.name));
+    std::vector<std::string> row_keys;
+    for (const auto& [key, value] : row.items())
+      row_keys.push_back(key);
+    EXPECT_EQ(row_keys, keys);
+    EXPECT_EQ(row["name"], d.name);
+    EXPECT_EQ(row["summary"], d.summary);
+    EXPECT_EQ(row["unp"].is_null(), !d.in_book());
+    EXPECT_EQ(row["workers"] == "processes", d.processes());
+    EXPECT_EQ(row["workers"] == "threads", d.threads());
+    EXPECT_EQ(row["pooled"], d.pooled);
+    EXPECT_EQ(row["event_loop"], d.event_loop);
+    EXPECT_EQ(row["reuseport"], d.reuseport);
+    EXPECT_EQ(row["dispatch_policies"].size(), d.dispatch_policies.size());
+    // What the rows say must hang together.
+    EXPECT_EQ(row["unp"].is_null(), d.event_loop) << "beyond ch. 30 means an event loop";
+    if (d.workers == tcplab::Workers::none) EXPECT_FALSE(d.pooled);
+    if (!row["accept_lock"].is_null()) EXPECT_EQ(row["accepts"], "workers");
+    if (d.reuseport) EXPECT_EQ(row["accepts"], "workers");
+    if (!d.dispatch_policies.empty()) EXPECT_EQ(row["accepts"], "main");
+  }
+  // The example row of the schema, whole.
+  const json fdpass = json::parse(R"j({"name": "prefork-fdpass",
+    "summary": "the parent accepts and passes each descriptor to a child (SCM_RIGHTS)",
+    "unp": "30.9", "workers": "processes", "pooled": true, "event_loop": false,
+    "accepts": "main", "accept_lock": null,
+    "dispatch_policies": ["least-loaded", "round-robin", "first-free"], "reuseport": false})j");
+  auto row = std::ranges::find(rows, fdpass["name"], [](const json& r) { return r["name"]; });
+  ASSERT_NE(row, rows.end());
+  EXPECT_EQ(*row, fdpass);
+}
+
+TEST(Docs, JsonWithoutListIsRefused) {
+  tcplab::test::Exit e = tcplab::test::run_program({tcplab::test::server_path(), "--json"});
+  EXPECT_EQ(e.code(), 2) << e.describe();
+  EXPECT_NE(e.err.find("--list"), std::string::npos) << e.describe();
+  EXPECT_EQ(e.out, "");
 }
 
 }  // namespace
