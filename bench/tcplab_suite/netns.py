@@ -280,6 +280,8 @@ class TwoHosts:
         return False
 
     def up(self):
+        if self._up:
+            raise NetnsError(f"{self.server.name} and its generators are up already")
         if os.geteuid() != 0:
             raise NetnsUnavailable("needs root: network namespaces are made with `ip netns add` "
                                    "(run as root, or use the loopback network)")
@@ -467,6 +469,7 @@ class TwoHosts:
             "offloads": self.offloads,
             "offloads_note": None if self.ethtool else "ethtool not installed: not recorded",
             "ipv6": False,
+            "stale_removed": self.stale_removed,
         }
 
 
