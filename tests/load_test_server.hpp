@@ -3,6 +3,7 @@
 // blocking I/O. The destructor shuts every socket down and joins every thread.
 #pragma once
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -173,6 +174,18 @@ class RefusingPort {
   int fd_;
   std::uint16_t port_ = 0;
 };
+
+// True if a socket can bind to this IPv4 address, i.e. it is one of this host's (tests that need
+// an address that is not skip when it is).
+inline bool can_bind(const char* address) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  if (::inet_pton(AF_INET, address, &addr.sin_addr) != 1) return false;
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const bool bound = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  if (fd >= 0) ::close(fd);
+  return bound;
+}
 
 // The well-behaved server: what every tcplab server does, counting what it serves.
 inline void serve_well(int fd, TestServer& server) {

@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cerrno>
 #include <cstring>
-#include <map>
 #include <stdexcept>
 #include <system_error>
 
@@ -155,7 +154,9 @@ int parse_command_line(int argc, char** argv, Options& o) {
   bool allow_remote = false;
 
   app.add_option("--port", o.port, "server TCP port")->required()->check(CLI::Range(1, 65535));
-  app.add_option("--host", o.host, "server address, numeric; loopback only unless --allow-remote")
+  app.add_option("--host", o.host,
+                 "server address, numeric; loopback only unless --allow-remote, or in "
+                 "198.18.0.0/15 when an interface of this network namespace has an address there")
       ->capture_default_str();
   app.add_flag("--allow-remote", allow_remote, "allow a --host outside 127.0.0.0/8 and ::1");
   app.add_flag("--http", o.http, "speak HTTP/1.1 (GET /BYTES) instead of the line protocol");
@@ -178,12 +179,10 @@ int parse_command_line(int argc, char** argv, Options& o) {
                               "open loop: requests per second in total, started on a fixed "
                               "schedule whatever the server does (needs --duration)")
                    ->check(CLI::Range(0.001, 1e8));
-  const std::map<std::string, Arrivals> arrival_kinds{{"uniform", Arrivals::uniform},
-                                                      {"poisson", Arrivals::poisson}};
-  app.add_option("--arrivals", o.arrivals,
+  app.add_option("--arrivals", arrivals,
                  "open loop: uniform (one request every 1/rate) or poisson (exponential gaps "
                  "of mean 1/rate, as from many independent users)")
-      ->transform(CLI::CheckedTransformer(arrival_kinds))->default_str("uniform")->needs(rate);
+      ->check(CLI::IsMember({"uniform", "poisson"}))->default_str("uniform")->needs(rate);
   app.add_option("--seed", o.seed, "open loop: seed of the poisson schedule (same seed, same "
                                    "--threads: same schedule)")
       ->capture_default_str()->needs(rate);
@@ -202,8 +201,9 @@ int parse_command_line(int argc, char** argv, Options& o) {
       ->capture_default_str()->check(CLI::Range(1u, 1024u));
   auto* sources =
       app.add_option("--source-addresses", o.source_addresses,
-                     "connect from this many loopback addresses in turn, 127.0.0.1, 127.0.0.2, "
-                     "...: each has its own ephemeral ports, so connections closed by this side "
+                     "connect from this many source addresses in turn, 127.0.0.1, 127.0.0.2, "
+                     "... (or from --source-base on): each has its own ephemeral ports, so "
+                     "connections closed by this side "
                      "(TIME_WAIT) do not make connect() scan for a free port. Default 16 for an "
                      "IPv4 loopback --host, else 1 (the kernel's choice)")
           ->check(CLI::Range(1u, 65536u));
@@ -225,6 +225,7 @@ int parse_command_line(int argc, char** argv, Options& o) {
     if (!warmup.empty()) o.warmup = parse_duration(warmup);
     if (!cpus.empty()) o.cpus = parse_cpu_list(cpus);
     if (!late_after.empty()) o.late_after = parse_duration(late_after);
+    if (arrivals == "poisson") o.arrivals = Arrivals::poisson;
     if (!duration.empty() && o.duration.count() == 0)
       throw std::invalid_argument("--duration must be more than 0");
     if (o.open_loop() && o.duration.count() == 0)
