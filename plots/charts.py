@@ -11,13 +11,17 @@ import json
 import os
 import sys
 
-import matplotlib
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "bench"))
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 from matplotlib import ticker  # noqa: E402
 
-USER_COLOR, SYS_COLOR = "#4878a8", "#e8a33d"
+from tcplab_suite.workloads import REGISTRY  # noqa: E402
+
+USER_COLOR, SYS_COLOR, SOFTIRQ_COLOR = "#4878a8", "#e8a33d", "#c44e52"
 
 
 def _save(fig, out_dir, name):
@@ -50,47 +54,79 @@ def _med(e, key):
     return e["summary"][key]["median"]
 
 
+def _ci(stat):
+    """The 95 % interval of a stats.summary, or the median twice when there is none."""
+    return stat.get("ci95") or [stat["median"], stat["median"]]
+
+
 def _err(entries, key):
-    """Min–max as asymmetric error bars around the median."""
-    return [[_med(e, key) - e["summary"][key]["min"] for e in entries],
-            [e["summary"][key]["max"] - _med(e, key) for e in entries]]
+    """The 95 % confidence interval as asymmetric error bars around the median."""
+    return [[_med(e, key) - _ci(e["summary"][key])[0] for e in entries],
+            [_ci(e["summary"][key])[1] - _med(e, key) for e in entries]]
+
+
+def _top(e, key):
+    return _ci(e["summary"][key])[1]
 
 
 def _subtitle(results, workload):
     p = results["workloads"][workload]["params"]
-    reps = results["config"]["repeat"] if workload in ("unp", "keepalive") else p.get("repeat", 1)
+    reps = p.get("repeat", 1)
     return (f"{p.get('clients', '')} clients, {p['requests_per_conn']} req/conn of {p['bytes']} B"
-            f", {p.get('workers', '')} workers; median of {reps} run(s), bars min–max")
+            f", {p.get('workers', '')} workers; median of {reps} interleaved run(s), bars 95 % CI"
+            + (" — --quick: indicative only" if results["config"].get("quick") else ""))
 
 
 def cpu_per_connection(results, out_dir):
-    """1. Server CPU µs per connection, user + sys stacked, iterative baseline marked."""
+    """1. Server CPU µs per connection, iterative baseline marked. The split into user, system
+    and softirq is the server CPUs' /proc/stat over the window (tick samples of the whole CPU);
+    the per-process getrusage split beside it is shown only as a teaching contrast."""
     es = _entries(results, "unp")
     if not es:
         return None
     names = [e["variant"] for e in es]
-    user = [_med(e, "cpu_user_us_per_conn") for e in es]
-    sys_ = [_med(e, "cpu_sys_us_per_conn") for e in es]
-    fig, ax = plt.subplots(figsize=(10, 5.5))
+    total = [_med(e, "cpu_us_per_conn") for e in es]
+    has_split = all("server_cpu_user_share" in e["summary"] for e in es)
+    fig, (ax, contrast) = plt.subplots(1, 2, figsize=(13, 5.5), sharey=True,
+                                       gridspec_kw={"width_ratios": [3, 1]})
     y = range(len(es))
-    ax.barh(y, user, color=USER_COLOR, label="user")
-    ax.barh(y, sys_, left=user, color=SYS_COLOR, label="sys",
-            xerr=_err(es, "cpu_us_per_conn"), ecolor="#444", capsize=3)
+    cpus = results["pinning"].get("server")
+    if has_split:
+        left = [0.0] * len(es)
+        for share, color in (("user", USER_COLOR), ("system", SYS_COLOR),
+                             ("softirq", SOFTIRQ_COLOR)):
+            part = [t * _med(e, f"server_cpu_{share}_share") for t, e in zip(total, es)]
+            ax.barh(y, part, left=left, color=color, label=f"{share} (CPU {cpus}'s /proc/stat)")
+            left = [a + b for a, b in zip(left, part)]
+        split_note = f"split: CPU {cpus}'s /proc/stat share of busy time"
+    else:
+        ax.barh(y, total, color="#999", label="total (no per-CPU split: CPU shared or unpinned)")
+        split_note = "no per-CPU split in this run"
+    ax.errorbar(total, list(y), xerr=_err(es, "cpu_us_per_conn"), fmt="none", ecolor="#444",
+                capsize=3)
     for i, e in enumerate(es):
-        ax.text(e["summary"]["cpu_us_per_conn"]["max"] * 1.01 + 1, i, f"{_med(e, 'cpu_us_per_conn'):.1f}",
-                va="center", fontsize=8)
-    base = next((e for e in es if e["variant"] == "iterative"), None)
+        ax.text(_top(e, "cpu_us_per_conn") * 1.01 + 1, i, f"{total[i]:.1f}", va="center",
+                fontsize=8)
+    base = next((e for e in es if e["variant"] == results["workloads"]["unp"].get("baseline")),
+                None)
     if base:
         ax.axvline(_med(base, "cpu_us_per_conn"), color="crimson", ls="--", lw=1.2,
-                   label=f"iterative baseline {_med(base, 'cpu_us_per_conn'):.1f} µs")
+                   label=f"{base['variant']} baseline {_med(base, 'cpu_us_per_conn'):.1f} µs")
     ax.set_yticks(list(y), names)
     ax.invert_yaxis()
-    ax.set_xlabel("server CPU per connection, µs (user + sys, whole process tree)")
+    ax.set_xlabel(f"server CPU per connection, µs (whole process tree; {split_note})")
     ax.set_title("Server CPU per connection — workload unp (cf. UNP Fig. 30.1)\n"
                  + _subtitle(results, "unp"), fontsize=11)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=4, frameon=False, fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     ax.margins(x=0.1)
+    user = [100 * _med(e, "cpu_user_us_per_conn") / max(t, 1e-9) for e, t in zip(es, total)]
+    contrast.barh(y, user, color="#bbb")
+    contrast.set_xlim(0, 100)
+    contrast.set_xlabel("user share, % (getrusage)")
+    contrast.set_title("Teaching contrast: the per-process\ngetrusage split "
+                       "(cputime_adjust(), biased)", fontsize=9)
+    contrast.grid(axis="x", alpha=0.3)
     return _save(fig, out_dir, "1-cpu-per-connection")
 
 
@@ -102,8 +138,8 @@ def process_control(results, out_dir):
         return None
     names = [e["variant"] for e in es]
     vals = [e["process_control_us_per_conn"]["median"] for e in es]
-    err = [[v - e["process_control_us_per_conn"]["min"] for v, e in zip(vals, es)],
-           [e["process_control_us_per_conn"]["max"] - v for v, e in zip(vals, es)]]
+    err = [[v - _ci(e["process_control_us_per_conn"])[0] for v, e in zip(vals, es)],
+           [_ci(e["process_control_us_per_conn"])[1] - v for v, e in zip(vals, es)]]
     fig, ax = plt.subplots(figsize=(10, 5.5))
     y = range(len(es))
     colors = ["#c44e52" if v < 0 else "#55a868" for v in vals]
@@ -207,7 +243,7 @@ def herd(results, out_dir):
     ax.set_ylim(bottom=0)
     ax.set_title("Thundering herd: server CPU per connection against pool size\n"
                  f"{p['clients']} clients, {p['connections']:,} connections per point, "
-                 f"{p['repeat']} run(s) per point", fontsize=11)
+                 f"{p['repeat']} run(s) per point, bars 95 % CI", fontsize=11)
     ax.grid(alpha=0.3)
     ax.legend()
     return _save(fig, out_dir, "5-herd")
@@ -258,7 +294,7 @@ def context_switches(results, out_dir):
     ax.barh(y, invol, left=vol, color="#c44e52", label="involuntary (preempted)",
             xerr=_err(es, "ctxt_per_conn"), ecolor="#444", capsize=3)
     for i, e in enumerate(es):
-        ax.text(e["summary"]["ctxt_per_conn"]["max"] * 1.01 + 0.03, i, f"{_med(e, 'ctxt_per_conn'):.2f}",
+        ax.text(_top(e, "ctxt_per_conn") * 1.01 + 0.03, i, f"{_med(e, 'ctxt_per_conn'):.2f}",
                 va="center", fontsize=8)
     ax.set_yticks(list(y), names)
     ax.invert_yaxis()
@@ -478,7 +514,7 @@ def soak(results, out_dir):
 
 def beyond(results, out_dir):
     """beyond-1. Event-loop designs beside the classic ones and nginx, all driven over HTTP:
-    req/s and server CPU per request, for unp and keepalive (bench/beyond.py)."""
+    req/s and server CPU per request, for unp and keepalive (workloads/beyond.py)."""
     w = results.get("workloads", {}).get("beyond")
     rows = [e for e in (w or {}).get("servers", []) if e.get("figures")]
     if not rows:
@@ -487,9 +523,9 @@ def beyond(results, out_dir):
     for col, sub in enumerate(("unp", "keepalive")):
         es = [e for e in rows if e["table"] == sub]
         names = [e["variant"] for e in es]
-        colors = ["#c44e52" if n == "nginx" else "#55a868" if n in (
-            "epoll", "prefork-reuseport", "prefork-epoll-exclusive", "loop-per-thread")
-            else "#4878a8" for n in names]
+        loops = {d["name"] for d in results.get("designs", []) if d.get("event_loop")}
+        colors = ["#c44e52" if n == "nginx" else "#55a868" if n in loops
+                  else "#4878a8" for n in names]
         for row, (key, label) in enumerate((("req_per_s", "requests per second"),
                                              ("cpu_us_per_req", "server CPU µs per request"))):
             ax = axes[row][col]
@@ -530,9 +566,15 @@ def beyond_idle_and_stall(results, out_dir):
     return _save(fig, out_dir, "beyond-2-idle-and-stall")
 
 
-CHARTS = (cpu_per_connection, process_control, latency, worker_distribution, herd, concurrency,
-          context_switches, microbenchmarks, faults_bad_input, faults_slow_clients,
-          faults_resets, faults_crashes, faults_emfile, soak, beyond, beyond_idle_and_stall)
+def charts():
+    """The chart functions of every workload in the registry, in its order, each once."""
+    out = []
+    for w in REGISTRY.values():
+        for c in w.CHARTS:
+            fn = c if callable(c) else globals()[c]
+            if fn not in out:
+                out.append(fn)
+    return out
 
 
 def draw_all(results_path, out_dir):
@@ -540,7 +582,7 @@ def draw_all(results_path, out_dir):
     with open(results_path) as f:
         results = json.load(f)
     drawn = []
-    for chart in CHARTS:
+    for chart in charts():
         name = chart(results, out_dir)
         if name:
             drawn.append(name)

@@ -5,19 +5,24 @@
 
 Every number in REPORT.md comes from a run: the blocks between
 <!-- BEGIN generated:NAME --> and <!-- END generated:NAME --> are rewritten from
-results.json (and summary.md, micro data and charts of the same folder); the prose around
-them is written by hand and names no measured figure. The charts are copied into
-plots/report/ so that REPORT.md can show them.
+results.json through the same summary functions that write summary.md (each workload's
+summary() in bench/tcplab_suite/workloads/), and every claim is a verdict from
+bench/tcplab_suite/stats.py; the prose around them is written by hand and names no measured
+figure. The charts are copied into plots/report/ so that REPORT.md can show them.
 """
 import argparse
 import json
 import re
 import shutil
-import statistics
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from tcplab_suite import designs as D  # noqa: E402  (after the path)
+from tcplab_suite import stats, table  # noqa: E402
+from tcplab_suite.workloads import REGISTRY  # noqa: E402
 
 # Stevens, UNP vol. 1, 3rd ed., Fig. 30.1: process-control CPU seconds over 5000 connections
 # (the design's CPU minus the iterative server's), as the issue quotes it.
@@ -52,9 +57,7 @@ COST_MODEL = {
 
 
 def load(folder):
-    data = json.loads((folder / "results.json").read_text())
-    summary = (folder / "summary.md").read_text() if (folder / "summary.md").exists() else ""
-    return data, summary
+    return json.loads((folder / "results.json").read_text())
 
 
 def entry(workload, variant):
@@ -74,20 +77,29 @@ def fmt(x, digits=1):
     return "—" if x is None else f"{x:,.{digits}f}"
 
 
-def section(summary, heading):
-    """The text of one '## heading' section of summary.md, without the heading."""
-    m = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", summary, re.S | re.M)
-    return m.group(1).strip() if m else f"_(no `{heading}` section in this run)_"
+def block(lines, keep_heading=False):
+    """Summary lines as a REPORT block: the first '## ' heading dropped (or kept in bold),
+    further ones in bold, leading blank lines gone."""
+    out, first = [], True
+    for line in lines:
+        if line.startswith("## "):
+            if not first or keep_heading:
+                out.append(f"**{line[3:]}**")
+            first = False
+            continue
+        out.append(line)
+    text = "\n".join(out).strip()
+    return text or "_(this run has no data for this block)_"
 
 
-def section_prefix(summaries, prefix):
-    """The first '## heading' section, in any of `summaries`, whose heading starts with
-    `prefix`: its heading line in bold, then its body (### subsections included)."""
-    for summary in summaries:
-        m = re.search(rf"^## ({re.escape(prefix)}[^\n]*)\n(.*?)(?=^## |\Z)", summary, re.S | re.M)
-        if m:
-            return f"**{m.group(1).strip()}**\n\n{m.group(2).strip()}"
-    return f"_(no section starting `{prefix}` in the runs given)_"
+def design_row(data, name):
+    return next((d for d in data.get("designs", []) if d["name"] == name), None)
+
+
+def variant_for(data, design):
+    """The variant that stands for a design: its first dispatch policy, if it has any."""
+    d = design_row(data, design)
+    return D.first_variant(d) if d else design
 
 
 def block_run(data, folder):
@@ -99,11 +111,7 @@ def block_run(data, folder):
         f"- pinning: server on CPU {data['pinning'].get('server')}, load generator on CPU {data['pinning'].get('load')}",
         f"- command: `{data['command_line']}`, then `/usr/bin/python3 plots/report.py results/{folder.name}`",
         f"- failed steps: {len(data['errors'])}" + "".join(f"\n  - `{e['step']}`: {e['message']}" for e in data["errors"]),
-    ])
-
-
-def variant_for(design):
-    return "prefork-fdpass/least-loaded" if design == "prefork-fdpass" else design
+    ] + (["- **--quick run: its figures are indicative only**"] if data["config"].get("quick") else []))
 
 
 def block_fig301(data):
@@ -112,69 +120,122 @@ def block_fig301(data):
     rows = ["| design | CPU µs/conn (median) | process control µs/conn | × 5000 conn = s | Stevens 3rd ed. s / 5000 conn |"
             + (" 2nd ed. Solaris | 2nd ed. Digital Unix | 2nd ed. BSD/OS |" if second else ""),
             "|---|---:|---:|---:|---:|" + ("---:|---:|---:|" if second else "")]
-    for design in ["iterative"] + list(STEVENS_3RD):
-        e = entry(unp, variant_for(design))
+    base = unp.get("baseline") or "iterative"
+    for design in [base] + list(STEVENS_3RD):
+        e = entry(unp, variant_for(data, design))
         pc = e.get("process_control_us_per_conn") if e else None
         pc_med = pc["median"] if pc else None
         rows.append(f"| `{design}` | {fmt(med(e, 'cpu_us_per_conn'))} | {fmt(pc_med)} | "
                     f"{fmt(pc_med * 5000 / 1e6 if pc_med is not None else None, 3)} | "
-                    f"{'0 (baseline)' if design == 'iterative' else fmt(STEVENS_3RD[design], 2)} |"
+                    f"{'0 (baseline)' if design == base else fmt(STEVENS_3RD[design], 2)} |"
                     + ("".join(f" {fmt(v, 1)} |" for v in STEVENS_2ND.get(design, (None,) * 3)) if second else ""))
     return "\n".join(rows)
 
 
+def per_rep(e, figure):
+    """{repetition: figure} over the runs of an entry that succeeded."""
+    return {r["rep"]: r["figures"][figure] for r in (e or {}).get("runs", []) if r.get("figures")}
+
+
+def pc_per_rep(unp, e):
+    """Process control per repetition: the entry's CPU/conn minus the baseline's, paired."""
+    base = per_rep(entry(unp, unp.get("baseline")), "cpu_us_per_conn")
+    return {k: v - base[k] for k, v in per_rep(e, "cpu_us_per_conn").items() if k in base}
+
+
+def paired(a, b):
+    reps = sorted(set(a) & set(b))
+    return [a[k] for k in reps], [b[k] for k in reps]
+
+
+def summary_of(values):
+    return stats.summary(values) if values else None
+
+
+def combine(verdicts):
+    """One verdict from several: all hold, all do not, else cannot tell."""
+    kinds = {v["verdict"] for v in verdicts}
+    return kinds.pop() if len(kinds) == 1 else stats.CANNOT_TELL
+
+
+def claim_fork_vs_pools(data, unp):
+    pools = [d for d in D.chapter30(data["designs"]) if d["pooled"]]
+    fork = next((d for d in D.chapter30(data["designs"]) if d["workers"] == "processes"
+                 and not d["pooled"]), None)
+    fe = entry(unp, variant_for(data, fork["name"])) if fork else None
+    fork_pc = pc_per_rep(unp, fe)
+    pcs = {d["name"]: pc_per_rep(unp, entry(unp, variant_for(data, d["name"]))) for d in pools}
+    pcs = {n: v for n, v in pcs.items() if v}
+    if not fork_pc or not pcs:
+        return None
+    worst = max(pcs, key=lambda n: summary_of(list(pcs[n].values()))["median"])
+    xs, ys = paired(fork_pc, pcs[worst])
+    head = (f"Pools cut process-control CPU tenfold or more against `{fork['name']}` "
+            f"(the dearest pool, `{worst}`)")
+    if not xs or min(ys) <= 0:
+        v = {"verdict": stats.CANNOT_TELL,
+             "text": f"`{worst}` costs no more than the baseline in some repetition, so the "
+                     "ratio is undefined"}
+    else:
+        v = stats.verdict_ratio(stats.ratio_summary(xs, ys), ">=", 10,
+                                names=(fork["name"], worst))
+    every = ", ".join(f"`{n}` {fmt(summary_of(list(p.values()))['median'])}"
+                      for n, p in sorted(pcs.items(),
+                                         key=lambda kv: summary_of(list(kv[1].values()))["median"]))
+    return (f"- **{head}: {v['verdict']}.** {v['text']}. Process control, µs/conn (medians): "
+            f"`{fork['name']}` {fmt(summary_of(list(fork_pc.values()))['median'])}; {every}.")
+
+
+def claim_accept_vs_fdpass(data, unp):
+    ds = data["designs"]
+    accepting = [d["name"] for d in D.herd(ds) if d["workers"] == "processes"]
+    passing = [d for d in D.dispatchers(ds) if d["workers"] == "processes"]
+    if not accepting or not passing:
+        return None
+    fd = passing[0]
+    fd_variants = [D.variant_name(fd["name"], p) for p in fd["dispatch_policies"] or [None]]
+    fd_entries = {v: entry(unp, v) for v in fd_variants if entry(unp, v) and entry(unp, v).get("summary")}
+    acc_entries = {n: entry(unp, n) for n in accepting if entry(unp, n) and entry(unp, n).get("summary")}
+    if not fd_entries or not acc_entries:
+        return None
+    cpu = "cpu_us_per_conn"
+    best_fd = min(fd_entries, key=lambda v: fd_entries[v]["summary"][cpu]["median"])
+    verdicts = [stats.verdict(e["summary"][cpu], fd_entries[best_fd]["summary"][cpu], "a<b",
+                              names=(f"`{n}`", f"`{best_fd}`"), unit="µs/conn")
+                for n, e in acc_entries.items()]
+    return (f"- **Children calling accept() themselves are cheaper than the parent passing "
+            f"descriptors (CPU per connection): {combine(verdicts)}.** "
+            + "; ".join(v["text"] for v in verdicts) + ".")
+
+
+def claim_herd(data):
+    herd = data["workloads"].get("herd")
+    if not herd or not herd.get("entries"):
+        return None
+    parts, verdicts = [], []
+    for name in dict.fromkeys(e["design"] for e in herd["entries"]):
+        es = sorted((e for e in herd["entries"] if e["design"] == name), key=lambda e: e["workers"])
+        reps = sorted({r["rep"] for e in es for r in e["runs"]})
+        ys = [[per_rep(e, "cpu_us_per_conn").get(k) for e in es] for k in reps]
+        try:
+            s = stats.slope_summary([e["workers"] for e in es], ys)
+        except ValueError:
+            continue
+        v = stats.verdict_ratio(s, ">", 0, names=(f"`{name}` slope", "worker"))
+        verdicts.append(v)
+        lo, hi = s["ci95"] or (s["median"], s["median"])
+        parts.append(f"`{name}` {s['median']:+.3f} µs/conn per worker [{lo:+.3f}, {hi:+.3f}]: "
+                     f"{v['verdict']}")
+    if not parts:
+        return None
+    return (f"- **Thundering herd: CPU per connection grows with the pool: {combine(verdicts)}.** "
+            + "; ".join(parts) + ".")
+
+
 def block_claims(data):
     unp = data["workloads"].get("unp", {})
-
-    def pc(design):
-        e = entry(unp, variant_for(design))
-        p = e.get("process_control_us_per_conn") if e else None
-        return p["median"] if p else None
-
-    def cpu(variant):
-        return med(entry(unp, variant), "cpu_us_per_conn")
-
-    def rate(variant):
-        return med(entry(unp, variant), "conn_per_s")
-
-    out = []
-    fork = pc("fork")
-    pools = {d: pc(d) for d in ["prefork", "prefork-fcntl", "prefork-mutex", "prefork-fdpass",
-                                "prethread-mutex", "prethread-dispatch"]}
-    pools = {d: v for d, v in pools.items() if v is not None}
-    if fork is not None and pools:
-        worst = max(pools, key=pools.get)
-        # A pool at or below the baseline has no process-control cost to divide by.
-        ratio = fork / pools[worst] if pools[worst] > 0 else float("inf")
-        verdict = "holds" if ratio >= 10 else "does not hold"
-        out.append(f"- **Pools cut process-control CPU tenfold or more against fork per client: {verdict}.** "
-                   f"`fork` costs {fmt(fork)} µs/conn of process control; the most expensive pool, "
-                   f"`{worst}`, {fmt(pools[worst])} µs/conn: {fmt(ratio)}×. "
-                   f"Every pool: " + ", ".join(f"`{d}` {fmt(v)}" for d, v in sorted(pools.items(), key=lambda kv: kv[1])) + ".")
-    accepting = {d: cpu(d) for d in ["prefork", "prefork-fcntl", "prefork-mutex"]}
-    accepting = {d: v for d, v in accepting.items() if v is not None}
-    fdpass = {p: cpu(f"prefork-fdpass/{p}") for p in ["least-loaded", "round-robin", "first-free"]}
-    fdpass = {p: v for p, v in fdpass.items() if v is not None}
-    if accepting and fdpass:
-        best = min(accepting, key=accepting.get)
-        fd_best = min(fdpass.values())
-        faster = sum(1 for v in accepting.values() if v < fd_best)
-        verdict = "holds" if faster == len(accepting) else ("holds in part" if faster else "does not hold")
-        out.append(f"- **Children calling accept() themselves are cheaper than the parent passing descriptors: {verdict}.** "
-                   f"CPU µs/conn of the accepting designs: " + ", ".join(f"`{d}` {fmt(v)}" for d, v in accepting.items())
-                   + f"; of `prefork-fdpass`: " + ", ".join(f"{p} {fmt(v)}" for p, v in fdpass.items())
-                   + f". Throughput, conn/s: `{best}` {fmt(rate(best), 0)} against `prefork-fdpass/least-loaded` "
-                   f"{fmt(rate('prefork-fdpass/least-loaded'), 0)}.")
-    herd = data["workloads"].get("herd")
-    if herd and herd.get("entries"):
-        lines = []
-        for design in ["prefork", "prefork-fcntl", "prefork-mutex", "prethread-mutex"]:
-            pts = sorted(((e["workers"], med(e, "cpu_us_per_conn")) for e in herd["entries"]
-                          if e["design"] == design and med(e, "cpu_us_per_conn") is not None))
-            if len(pts) >= 2:
-                lines.append(f"`{design}` {fmt(pts[0][1])} µs/conn at {pts[0][0]} workers → {fmt(pts[-1][1])} at {pts[-1][0]}")
-        if lines:
-            out.append("- **Thundering herd (CPU per connection as the pool grows):** " + "; ".join(lines) + ".")
+    out = [c for c in (claim_fork_vs_pools(data, unp), claim_accept_vs_fdpass(data, unp),
+                       claim_herd(data)) if c]
     return "\n".join(out) if out else "_(this run has no `unp` workload)_"
 
 
@@ -206,15 +267,16 @@ def lookup(m, name):
 def block_cost_model(data):
     m = micro_medians(data)
     unp = data["workloads"].get("unp", {})
-    floor = med(entry(unp, "iterative"), "cpu_us_per_conn")
+    base = unp.get("baseline") or "iterative"
+    floor = med(entry(unp, base), "cpu_us_per_conn")
     if not m or floor is None:
         return "_(needs both the `unp` workload and the microbenchmarks in one run)_"
-    base_ctxt = med(entry(unp, "iterative"), "ctxt_per_conn") or 0
+    base_ctxt = med(entry(unp, base), "ctxt_per_conn") or 0
     rows = ["| design | model: iterative floor + primitives | model µs/conn | measured µs/conn | measured / model "
             "| context switches / conn beyond iterative's (measured) |",
             "|---|---|---:|---:|---:|---:|"]
     for design, parts in COST_MODEL.items():
-        measured = med(entry(unp, variant_for(design)), "cpu_us_per_conn")
+        measured = med(entry(unp, variant_for(data, design)), "cpu_us_per_conn")
         total, terms, missing = floor, [f"{fmt(floor)} floor"], []
         for name, times in parts:
             us = lookup(m, name)
@@ -226,7 +288,7 @@ def block_cost_model(data):
         model = None if missing else total
         ratio = measured / model if model and measured else None
         flag = " ⚠" if ratio and abs(ratio - 1) > 0.2 else ""
-        ctxt = med(entry(unp, variant_for(design)), "ctxt_per_conn")
+        ctxt = med(entry(unp, variant_for(data, design)), "ctxt_per_conn")
         rows.append(f"| `{design}` | {' + '.join(terms)}{' (missing: ' + ', '.join(missing) + ')' if missing else ''} | "
                     f"{fmt(model)} | {fmt(measured)} | {fmt(ratio, 2)}{flag} | "
                     f"{fmt(ctxt - base_ctxt if ctxt is not None else None, 2)} |")
@@ -245,9 +307,9 @@ def block_repeat(data, previous):
     difference between two designs."""
     if not previous or not (previous / "results.json").exists():
         return "_(no earlier run given: `plots/report.py DIR --previous OLDER_DIR`)_"
-    old, _ = load(previous)
+    old = load(previous)
     unp, old_unp = data["workloads"].get("unp", {}), old["workloads"].get("unp", {})
-    rows = [f"CPU µs per connection, workload `unp`, median of 3 repetitions: this run (`{data['started']}`) "
+    rows = [f"CPU µs per connection, workload `unp`, medians of {unp.get('params', {}).get('repeat', '?')} repetitions: this run (`{data['started']}`) "
             f"and an earlier one (`{old['started']}`, results folder `{previous.name}`).", "",
             "| design | this run | earlier run | difference | process control, this run | earlier run |",
             "|---|---:|---:|---:|---:|---:|"]
@@ -300,34 +362,45 @@ def block_loadgen(path):
     return "\n".join(rows)
 
 
+def workload_block(name, keep_heading=False):
+    return lambda d, f: block(REGISTRY[name].summary(d), keep_heading)
+
+
 BLOCKS = {
-    "run": lambda d, s, f: block_run(d, f),
-    "fig30-1": lambda d, s, f: block_fig301(d),
-    "claims": lambda d, s, f: block_claims(d),
-    "unp": lambda d, s, f: section(s, "Workload `unp`"),
-    "keepalive": lambda d, s, f: section(s, "Workload `keepalive`"),
-    "workers": lambda d, s, f: section(s, "Connections per worker (`unp`, the median repetition)"),
-    "herd": lambda d, s, f: section(s, "Sweep `herd`: server CPU µs per connection against pool size"),
-    "concurrency": lambda d, s, f: section(s, "Sweep `concurrency`: connections per second against concurrent clients")
-    + "\n\n" + section(s, "Sweep `concurrency`: p99 latency, µs against concurrent clients"),
-    "micro": lambda d, s, f: block_micro(d),
-    "cost-model": lambda d, s, f: block_cost_model(d),
-    "loadgen": lambda d, s, f: block_loadgen(LOADGEN),
-    "repeat": lambda d, s, f: block_repeat(d, PREVIOUS),
-    "extra-runs": lambda d, s, f: "\n".join(f"- `{x.name}`: `{json.loads((x / 'results.json').read_text())['command_line']}`"
-                                           for x in EXTRA) or "_(none)_",
-    "faults": lambda d, s, f: section_prefix(SUMMARIES, "Faults ("),
-    "soak": lambda d, s, f: section_prefix(SUMMARIES, "Soak ("),
-    "beyond-unp": lambda d, s, f: section_prefix(SUMMARIES, "Beyond chapter 30: `unp`"),
-    "beyond-keepalive": lambda d, s, f: section_prefix(SUMMARIES, "Beyond chapter 30: `keepalive`"),
-    "work": lambda d, s, f: section_prefix(SUMMARIES, "CPU-bound requests"),
-    "idle": lambda d, s, f: section_prefix(SUMMARIES, "Memory of "),
-    "stall": lambda d, s, f: section_prefix(SUMMARIES, "One stalled worker"),
+    "run": lambda d, f: block_run(d, f),
+    "fig30-1": lambda d, f: block_fig301(d),
+    "claims": lambda d, f: block_claims(d),
+    "unp": lambda d, f: block(table.table_lines(d, "unp")),
+    "keepalive": workload_block("keepalive"),
+    "workers": lambda d, f: block(table.workers_lines(d, "unp")),
+    "herd": workload_block("herd"),
+    "concurrency": workload_block("concurrency"),
+    "micro": lambda d, f: block_micro(d),
+    "cost-model": lambda d, f: block_cost_model(d),
+    "loadgen": lambda d, f: block_loadgen(LOADGEN),
+    "repeat": lambda d, f: block_repeat(d, PREVIOUS),
+    "extra-runs": lambda d, f: "\n".join(f"- `{x.name}`: `{load(x)['command_line']}`"
+                                         for x in EXTRA) or "_(none)_",
+    "faults": workload_block("faults", keep_heading=True),
+    "soak": workload_block("soak", keep_heading=True),
+    "beyond-unp": lambda d, f: block(REGISTRY["beyond"].table_lines(d, "unp"), True),
+    "beyond-keepalive": lambda d, f: block(REGISTRY["beyond"].table_lines(d, "keepalive"), True),
+    "work": workload_block("work", keep_heading=True),
+    "idle": workload_block("idle", keep_heading=True),
+    "stall": workload_block("stall", keep_heading=True),
 }
 LOADGEN = None
 PREVIOUS = None  # an earlier results folder, for the run-to-run block
-EXTRA = []       # further results folders (faults, beyond…) whose summary sections are quoted
-SUMMARIES = []
+EXTRA = []       # further results folders (faults, beyond…) whose workloads fill their blocks
+
+
+def merged(data, extras):
+    """The main run's results with the workloads only the extra runs have added to them."""
+    data = dict(data, workloads=dict(data["workloads"]))
+    for x in extras:
+        for name, w in x["workloads"].items():
+            data["workloads"].setdefault(name, w)
+    return data
 
 
 def main():
@@ -339,22 +412,21 @@ def main():
     ap.add_argument("--previous", type=Path, help="an earlier results folder of the same machine, "
                                                    "for the run-to-run block")
     ap.add_argument("--extra", type=Path, action="append", default=[],
-                    help="another results folder (e.g. --workloads faults) whose sections fill the "
-                         "faults and beyond blocks; may be repeated")
+                    help="another results folder (e.g. --workloads faults) whose workloads fill "
+                         "the faults and beyond blocks; may be repeated")
     args = ap.parse_args()
-    global LOADGEN, EXTRA, SUMMARIES, PREVIOUS
+    global LOADGEN, EXTRA, PREVIOUS
     LOADGEN = args.loadgen
     PREVIOUS = args.previous
     EXTRA = args.extra
     if not (args.results / "results.json").exists():
         sys.exit(f"report.py: no results.json in {args.results}")
-    data, summary = load(args.results)
-    SUMMARIES = [summary] + [load(x)[1] for x in EXTRA]
+    data = merged(load(args.results), [load(x) for x in EXTRA])
     text = args.report.read_text()
     for name, make in BLOCKS.items():
         pattern = re.compile(rf"(<!-- BEGIN generated:{re.escape(name)} -->\n).*?(<!-- END generated:{re.escape(name)} -->)", re.S)
         if pattern.search(text):
-            body = make(data, summary, args.results)
+            body = make(data, args.results)
             text = pattern.sub(lambda mm: mm.group(1) + body + "\n" + mm.group(2), text)
     args.report.write_text(text)
     args.charts.mkdir(parents=True, exist_ok=True)

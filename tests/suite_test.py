@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """End-to-end test of bench/suite.py: a --quick run of two designs into a temp folder, then
-the documented results.json keys, every chart as PNG and SVG, and each design in summary.md.
+the documented results.json keys, every chart as PNG and SVG, and each design in summary.md;
+and (SuitePartsQuick) a --quick run of the faults and beyond workloads on two designs.
 
-    tests/suite_test.py BIN_DIR          (ctest passes CMAKE_RUNTIME_OUTPUT_DIRECTORY)
+    tests/suite_test.py BIN_DIR [SuiteQuick|SuitePartsQuick]
+                                         (ctest passes CMAKE_RUNTIME_OUTPUT_DIRECTORY)
 """
 
 import json
@@ -18,27 +20,35 @@ DESIGNS = ("iterative", "prefork-fdpass")
 VARIANTS = ("iterative", "prefork-fdpass/least-loaded", "prefork-fdpass/round-robin",
             "prefork-fdpass/first-free")
 CHARTS = ("1-cpu-per-connection", "2-process-control", "3-latency",
-          "4-connections-per-worker", "6-concurrency", "7-context-switches")
+          "4-connections-per-worker", "7-context-switches")
 FIGURES = ("conn_per_s", "req_per_s", "cpu_user_us_per_conn", "cpu_sys_us_per_conn",
            "cpu_us_per_conn", "cpu_us_per_req", "ctxt_per_conn", "vol_ctxt_per_conn",
            "invol_ctxt_per_conn", "p50_us", "p99_us", "p99_9_us", "load_errors",
            "server_failures", "load_cpu_us_per_req")
 
 
+SUMMARY_KEYS = {"median", "ci95", "n", "min", "max", "method"}
+
+
+def run_suite(cls, *args):
+    """Runs the suite into a temp folder; sets cls.proc, cls.out and cls.results."""
+    cls.tmp = tempfile.TemporaryDirectory(prefix="suite_test-")
+    cls.out = os.path.join(cls.tmp.name, "results")
+    cls.proc = subprocess.run(
+        ["/usr/bin/python3", os.path.join(ROOT, "bench", "suite.py"), "--quick", *args,
+         "--out", cls.out, "--bin", BIN_DIR],
+        capture_output=True, text=True, timeout=180)
+    cls.results = None
+    path = os.path.join(cls.out, "results.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            cls.results = json.load(f)
+
+
 class SuiteQuick(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory(prefix="suite_test-")
-        cls.out = os.path.join(cls.tmp.name, "results")
-        cls.proc = subprocess.run(
-            ["/usr/bin/python3", os.path.join(ROOT, "bench", "suite.py"), "--quick",
-             "--only", ",".join(DESIGNS), "--out", cls.out, "--bin", BIN_DIR],
-            capture_output=True, text=True, timeout=180)
-        cls.results = None
-        path = os.path.join(cls.out, "results.json")
-        if os.path.exists(path):
-            with open(path) as f:
-                cls.results = json.load(f)
+        run_suite(cls, "--only", ",".join(DESIGNS))
 
     @classmethod
     def tearDownClass(cls):
@@ -47,6 +57,8 @@ class SuiteQuick(unittest.TestCase):
     def test_exits_zero_and_reports_progress(self):
         self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
         self.assertRegex(self.proc.stdout, r"\[\s*1/\d+\] iterative\s+unp\s+rep 1/1 \.\.\. [\d,]+ conn/s")
+        self.assertIn("--quick: the figures are indicative only", self.proc.stdout)
+        self.assertEqual(self.proc.stdout.count("\n["), int(self.proc.stdout.split(" steps;")[0].rsplit("(", 1)[1]))
 
     def test_results_have_the_documented_keys(self):
         r = self.results
@@ -55,13 +67,16 @@ class SuiteQuick(unittest.TestCase):
                     "command_line", "machine", "pinning", "config", "designs", "workloads",
                     "micro", "errors", "charts"):
             self.assertIn(key, r)
-        self.assertEqual(r["schema"], "tcplab-suite/1")
+        self.assertEqual(r["schema"], "tcplab-suite/2")
         self.assertFalse(r["interrupted"])
         self.assertEqual(r["errors"], [])
         for key in ("cpu_model", "kernel", "cpus"):
             self.assertIn(key, r["machine"])
         self.assertEqual([d["name"] for d in r["designs"]], list(DESIGNS))
         self.assertTrue(all(d["description"] for d in r["designs"]))
+        self.assertEqual(r["config"]["workloads"], ["unp", "keepalive", "micro"])
+        self.assertEqual(r["pinning"]["server_cpus"], [0])
+        self.assertEqual(r["pinning"]["load_cpus"], [1])
 
         unp = r["workloads"]["unp"]
         self.assertEqual(unp["kind"], "table")
@@ -71,24 +86,35 @@ class SuiteQuick(unittest.TestCase):
                         "process_control_us_per_conn", "workers_per_slot", "latency_cdf"):
                 self.assertIn(key, e)
             for fig in FIGURES:
-                self.assertEqual(set(e["summary"][fig]), {"median", "min", "max"})
+                self.assertLessEqual(SUMMARY_KEYS, set(e["summary"][fig]))
+                self.assertEqual(e["summary"][fig]["n"], 1)
             run = e["runs"][0]
             self.assertNotIn("error", run)
             self.assertGreater(run["figures"]["cpu_us_per_conn"], 0)
             self.assertTrue(os.path.exists(os.path.join(self.out, run["load_file"])))
             # The measurement window holds the measured connections (plus the load
             # generator's one probe connection) and none of the warm-up.
-            measured = unp["params"]["connections"]
+            measured = run["connections_asked"]
+            self.assertGreaterEqual(measured, unp["params"]["connections"])
             self.assertGreaterEqual(run["server"]["connections"], measured)
             self.assertLessEqual(run["server"]["connections"], measured + 1)
             self.assertEqual(run["server"]["requests"], measured)
+            self.assertGreater(run["load_window_s"], 0)
+            # Both sides' /proc/stat split over the window, shares summing to 1.
+            for side, cpus in (("server", [0]), ("load", [1])):
+                split = run["cpu"][side]
+                self.assertEqual(split["cpus"], cpus)
+                self.assertAlmostEqual(sum(split["shares"].values()), 1.0, places=6)
+                self.assertGreater(split["samples"], 0)
+            self.assertTrue(set(run["cpu"]["saturated"]) <= {"server", "load"})
         base = unp["entries"][0]
         self.assertEqual(base["process_control_us_per_conn"]["median"], 0)
         for e in unp["entries"][1:]:
             self.assertEqual(len(e["workers_per_slot"]), e["workers"])
             self.assertEqual(sum(e["workers_per_slot"]), e["runs"][0]["server"]["connections"])
         self.assertIn("keepalive", r["workloads"])
-        self.assertIn("concurrency", r["workloads"])
+        self.assertNotIn("concurrency", r["workloads"])  # a named workload now
+        self.assertEqual(set(r["timings_s"]), {"unp", "keepalive", "micro"})
 
     def test_charts_exist_as_png_and_svg(self):
         self.assertIsNotNone(self.results, "no results.json")
@@ -113,6 +139,7 @@ class SuiteQuick(unittest.TestCase):
     def test_report_blocks_are_filled_from_the_run(self):
         # plots/report.py on a copy of REPORT.md: the blocks take this run's figures, the prose
         # around them is kept, and a second run of it changes nothing.
+        self.assertIsNotNone(self.results, "no results.json")
         report = os.path.join(self.tmp.name, "REPORT.md")
         with open(os.path.join(ROOT, "REPORT.md")) as f, open(report, "w") as g:
             original = f.read()
@@ -131,6 +158,55 @@ class SuiteQuick(unittest.TestCase):
         subprocess.run(cmd, check=True, capture_output=True, timeout=60)
         with open(report) as f:
             self.assertEqual(f.read(), filled)
+
+
+class SuitePartsQuick(unittest.TestCase):
+    """The faults and beyond workloads, --quick, on two designs: every step runs without an
+    error and each scenario and server has its record."""
+
+    @classmethod
+    def setUpClass(cls):
+        run_suite(cls, "--workloads", "faults,beyond", "--only", "prefork,epoll")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_every_step_ran_without_error(self):
+        self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
+        self.assertIsNotNone(self.results, "no results.json")
+        self.assertEqual(self.results["errors"], [])
+
+    def test_faults_scenarios_cover_the_chapter30_design(self):
+        sc = self.results["workloads"]["faults"]["scenarios"]
+        # epoll is not a chapter-30 design: the faults part leaves it to its own workloads.
+        for name in ("bad_input", "slow", "resets", "emfile"):
+            self.assertEqual({r["design"] for r in sc[name]}, {"prefork"}, name)
+        bad = sc["bad_input"][0]
+        self.assertEqual(bad["exact"], bad["cases"], bad["wrong"])
+        self.assertEqual(bad["fds_after"], bad["fds_before"])
+        self.assertEqual({r["mode"] for r in sc["crashes"]}, {"kill", "crash-request"})
+        kill = next(r for r in sc["crashes"] if r["mode"] == "kill")
+        self.assertGreater(kill["kills"], 0)
+        self.assertTrue(kill["alive"])
+
+    def test_beyond_measures_both_designs_and_nginx(self):
+        servers = self.results["workloads"]["beyond"]["servers"]
+        self.assertEqual(sorted((e["variant"], e["table"]) for e in servers),
+                         sorted((v, t) for v in ("prefork", "epoll", "nginx")
+                                for t in ("unp", "keepalive")))
+        for e in servers:
+            self.assertGreater(e["figures"]["req_per_s"], 0, e)
+            self.assertEqual(e["figures"]["failed"], 0, e)
+
+    def test_charts_and_summary(self):
+        for name in ("faults-1-bad-input", "faults-4-crashes", "beyond-1-throughput-cpu"):
+            self.assertIn(name, self.results["charts"])
+            self.assertTrue(os.path.getsize(os.path.join(self.out, f"{name}.png")) > 1000)
+        with open(os.path.join(self.out, "summary.md")) as f:
+            summary = f.read()
+        self.assertIn("## Faults (`--workloads faults`)", summary)
+        self.assertIn("## Beyond chapter 30: `unp` over HTTP", summary)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,5 @@
-"""tcplab suite, part `faults` (bench/suite.py --workloads faults) and `soak` (--workloads soak).
-
-How each design behaves when clients or workers misbehave, measured over real loopback sockets:
+"""faults: how each chapter-30 design behaves when clients or workers misbehave, over real
+loopback sockets (only when named: --workloads faults).
 
   bad_input  the request corpus (tests/corpus/bad_requests.txt): each case's exact answer, a good
              request after it, and the descriptors of the server and its children before/after
@@ -13,12 +12,9 @@ How each design behaves when clients or workers misbehave, measured over real lo
              (--fault-inject "crash"): every design
   emfile     RLIMIT_NOFILE 64 (prlimit) and 500 clients at once: survives, CPU while saturated,
              serves everyone once the load drops
-  soak       (not in --quick; its own workload) a million connections through prefork-fdpass and
-             prethread-dispatch: descriptors and RSS at the start and the end
 
 Every scenario is bounded in count and time, connects to 127.0.0.1 only, kills only pids the
 suite started (the server, or a worker whose parent is that server), and reaps everything.
-Standard library only.
 """
 
 import errno
@@ -34,18 +30,15 @@ import subprocess
 import threading
 import time
 
-from bench import suite as S
+from .. import designs as D
+from .. import procfs
+from ..core import LOAD_TIMEOUT_S, Server, StepError, load_command, record_step
+from ..corpus import body, load_corpus
 
-ROOT = S.ROOT
-CORPUS = os.path.join(ROOT, "tests", "corpus", "bad_requests.txt")
+NAME = "faults"
+DEFAULT = False
+COST = "about 5 min (--quick under 1 min)"
 SCENARIOS = ("bad_input", "slow", "resets", "crashes", "emfile")
-# The nine designs of UNP ch. 30 (other designs in `--list` are left to their own workloads,
-# to keep the part's time bounded); --only narrows them further.
-FAULT_DESIGNS = ("iterative", "fork", "prefork", "prefork-fcntl", "prefork-mutex",
-                 "prefork-fdpass", "thread", "prethread-mutex", "prethread-dispatch")
-PROCESS_DESIGNS = ("fork", "prefork", "prefork-fcntl", "prefork-mutex", "prefork-fdpass")
-
-# Every count and duration of the faults part. Quick: under a minute on two cores.
 PLANS = {
     "default": {
         "workers": 15,
@@ -55,8 +48,6 @@ PLANS = {
         "resets": {"clients": 50, "concurrency": 10, "bytes": 1 << 26, "read_bytes": 65536},
         "crashes": {"duration_s": 30.0, "interval_s": 0.2, "clients": 4, "bytes": 4000},
         "emfile": {"nofile": 64, "clients": 500, "hold_s": 2.0, "after": 50},
-        "soak": {"designs": ["prefork-fdpass", "prethread-dispatch"], "connections": 1_000_000,
-                 "chunk": 100_000, "clients": 4, "bytes": 100},
     },
     "quick": {
         "workers": 15,
@@ -64,12 +55,36 @@ PLANS = {
                  "io_timeout_ms": 1000, "window_s": 1.0, "probe_requests": 20,
                  "nonreader_bytes": 1 << 20},
         "resets": {"clients": 20, "concurrency": 10, "bytes": 1 << 26, "read_bytes": 65536},
+        # quick: kill -9 only the process pools without an accept lock
         "crashes": {"duration_s": 5.0, "interval_s": 0.2, "clients": 4, "bytes": 4000,
-                    "designs": ["prefork", "prefork-fdpass"]},
+                    "only_lockless": True},
         "emfile": {"nofile": 64, "clients": 500, "hold_s": 0.5, "after": 20},
     },
 }
+CHARTS = ("faults_bad_input", "faults_slow_clients", "faults_resets", "faults_crashes",
+          "faults_emfile")
 
+
+def fault_designs(ctx):
+    """The chapter-30 designs (the others have their own workloads)."""
+    return D.names(D.chapter30(ctx.designs))
+
+
+def crash_designs(ctx, p):
+    """Designs whose workers are processes, for kill -9 (quick: the lock-free pools only)."""
+    ds = D.processes(ctx.designs)
+    if p["crashes"].get("only_lockless"):
+        ds = [d for d in ds if d["pooled"] and d["accept_lock"] is None]
+    return D.names(ds)
+
+
+def steps(ctx):
+    p = ctx.plan(PLANS)
+    n = len(fault_designs(ctx))
+    return n * (1 + len(p["slow"]["kinds"]) + 1 + 1 + 1) + len(crash_designs(ctx, p))
+
+
+# --------------------------------------------------------------------------- helpers
 
 def open_clients(port, n, rcvbuf=None):
     """n non-blocking connections to 127.0.0.1:port, connecting in the background."""
@@ -85,188 +100,6 @@ def open_clients(port, n, rcvbuf=None):
             pass
         socks.append(s)
     return socks
-
-def steps(names, quick, workloads):
-    """How many progress lines the faults and soak parts print."""
-    n = 0
-    names = [d for d in names if d in FAULT_DESIGNS]
-    if "faults" in workloads:
-        p = PLANS["quick" if quick else "default"]
-        crash_designs = [d for d in p["crashes"].get("designs", PROCESS_DESIGNS) if d in names]
-        n += len(names) * (1 + len(p["slow"]["kinds"]) + 1 + 1 + 1) + len(crash_designs)
-    if "soak" in workloads:
-        n += len([d for d in PLANS["default"]["soak"]["designs"] if d in names])
-    return n
-
-
-# --------------------------------------------------------------------------- the corpus
-
-def _decode_one(s, i):
-    if s[i] != "\\":
-        return s[i].encode("latin-1"), i + 1
-    c = s[i + 1]
-    simple = {"n": b"\n", "r": b"\r", "t": b"\t", "0": b"\0", "\\": b"\\"}
-    if c in simple:
-        return simple[c], i + 2
-    if c == "x":
-        return bytes([int(s[i + 2:i + 4], 16)]), i + 4
-    raise ValueError(f"unknown escape \\{c}")
-
-
-def decode_escapes(s):
-    """The corpus's escapes (tests/support/corpus.hpp): \\n \\r \\t \\0 \\\\ \\xHH, \\{N}c."""
-    out, i = bytearray(), 0
-    while i < len(s):
-        if s.startswith("\\{", i):
-            close = s.index("}", i)
-            n = int(s[i + 2:close])
-            one, i = _decode_one(s, close + 1)
-            out += one * n
-        else:
-            one, i = _decode_one(s, i)
-            out += one
-    return bytes(out)
-
-
-REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-           413: "Content Too Large", 431: "Request Header Fields Too Large",
-           505: "HTTP Version Not Supported"}
-
-
-def body(n):
-    return (b"0123456789" * (n // 10 + 1))[:n]
-
-
-def render(answer):
-    """(bytes the server sends, whether it then closes, whether it then waits: MORE)."""
-    w = answer.split()
-    if w[0] == "MORE":
-        return b"", False, True
-    if w[0] == "OK":
-        return body(int(w[1])), False, False
-    if w[0] == "ERR":
-        return ("ERR " + answer[4:] + "\n").encode(), True, False
-    status = int(w[1])
-    if status == 200:
-        n, flags = int(w[2]), w[3:]
-        head = ("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
-                f"Content-Length: {n}\r\n")
-        if "close" in flags:
-            head += "Connection: close\r\n"
-        if "http10-keep-alive" in flags:
-            head += "Connection: keep-alive\r\n"
-        data = (head + "\r\n").encode() + (b"" if "head" in flags else body(n))
-        return data, "close" in flags or "http10" in flags, False
-    reason = answer.split(" ", 2)[2]
-    out = (f"HTTP/1.1 {status} {REASONS[status]}\r\nContent-Type: text/plain\r\n"
-           f"Content-Length: {len(reason) + 1}\r\n")
-    if status == 405:
-        out += "Allow: GET, HEAD\r\n"
-    return (out + "Connection: close\r\n\r\n" + reason + "\n").encode(), True, False
-
-
-def load_corpus(path=CORPUS):
-    """[{name, input, expect, closes, max_bytes, line}] from the corpus file."""
-    cases, max_bytes = [], 1 << 20
-    with open(path, encoding="latin-1") as f:
-        for lineno, text in enumerate(f, 1):
-            text = text.rstrip("\n")
-            if not text or text.startswith("#"):
-                continue
-            if text.startswith("@max-bytes "):
-                max_bytes = int(text.split()[1])
-                continue
-            name, raw, answers = text.split("\t")
-            expect, closes, more = b"", False, False
-            for a in answers.split(" ; "):
-                data, closes, more = render(a)
-                expect += data
-            cases.append({"name": name, "input": decode_escapes(raw), "expect": expect,
-                          "closes": closes, "more": more, "max_bytes": max_bytes,
-                          "line": lineno})
-    return cases
-
-
-# --------------------------------------------------------------------------- helpers
-
-class FaultServer(S.Server):
-    """suite.Server with extra options and an optional launcher (prlimit) in front."""
-
-    def __init__(self, ctx, design, workers, extra=(), launcher=()):
-        super().__init__(ctx.server_bin, design, workers, None, ctx.tmp, ctx.server_pin)
-        self.cmd = list(launcher) + self.cmd + list(extra)
-        self.design = design
-
-    @property
-    def pid(self):
-        return self.proc.pid
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stderr_text(self):
-        try:
-            with open(self.stderr_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-
-def children(pid):
-    kids = set()
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                kids.update(int(k) for k in f.read().split())
-    except OSError:
-        pass
-    return sorted(kids)
-
-
-def parent_of(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def fd_count(pid):
-    try:
-        return len(os.listdir(f"/proc/{pid}/fd"))
-    except OSError:
-        return 0
-
-
-def tree_fds(pid):
-    return fd_count(pid) + sum(fd_count(k) for k in children(pid))
-
-
-def tree_rss_kb(pid):
-    total = 0
-    for p in [pid] + children(pid):
-        try:
-            with open(f"/proc/{p}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
-
-
-def settled_fds(pid, limit_s=3.0):
-    """The tree's descriptor count once it has not changed for 100 ms (or after limit_s)."""
-    deadline = time.monotonic() + limit_s
-    last = tree_fds(pid)
-    while time.monotonic() < deadline:
-        time.sleep(0.1)
-        now = tree_fds(pid)
-        if now == last:
-            return now
-        last = now
-    return last
-
 
 def connect(port, rcvbuf=None, timeout=5.0):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -311,41 +144,6 @@ def raise_nofile(n):
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(n, hard), hard))
 
 
-def cpu_s(snap):
-    return snap["cpu_user_s"] + snap["cpu_sys_s"]
-
-
-class Step:
-    """One progress line and its error handling: a failed step is recorded, the part goes on."""
-
-    def __init__(self, ctx, label, what):
-        self.ctx, self.label, self.what, self.error = ctx, label, what, None
-        self.note = ""
-
-    def __enter__(self):
-        self.ctx.step += 1
-        return self
-
-    def __exit__(self, kind, exc, tb):
-        if exc is not None and isinstance(exc, (S.StepError, OSError, ValueError, KeyError,
-                                                subprocess.SubprocessError)):
-            self.error = f"{type(exc).__name__}: {exc}"
-            self.ctx.errors.append({"step": self.label, "message": self.error})
-        width = len(str(self.ctx.total_steps))
-        line = f"[{self.ctx.step:>{width}}/{self.ctx.total_steps}] {self.what}"
-        line += f" ... ERROR: {self.error}" if self.error else (f" ... {self.note}" if self.note else "")
-        print(line, flush=True)
-        return self.error is not None
-
-
-def step(ctx, label, what, into, run, note):
-    """One step: run() makes its record, which goes into `into`; note(record) ends its line."""
-    with Step(ctx, label, what) as st:
-        r = run()
-        into.append(r)
-        st.note = note(r)
-
-
 # --------------------------------------------------------------------------- 1. bad input
 
 def bad_input(ctx, design, workers):
@@ -355,9 +153,9 @@ def bad_input(ctx, design, workers):
          "fds_before": None, "fds_after": None, "alive": True}
     for cap in caps:
         group = [c for c in cases if c["max_bytes"] == cap]
-        with FaultServer(ctx, design, workers, ["--max-bytes", str(cap)]) as srv:
+        with Server(ctx, design, workers, extra=["--max-bytes", str(cap)]) as srv:
             request(srv.port)
-            before = settled_fds(srv.pid)
+            before = procfs.settled_fds(srv.pid)
             for c in group:
                 try:
                     with connect(srv.port) as s:
@@ -381,7 +179,7 @@ def bad_input(ctx, design, workers):
                     r["wrong"].append({"name": c["name"], "line": c["line"],
                                        "got": got[:80].decode("latin-1")})
                 r["good_after"] += request(srv.port)[0]
-            after = settled_fds(srv.pid)
+            after = procfs.settled_fds(srv.pid)
             r["fds_before"] = (r["fds_before"] or 0) + before
             r["fds_after"] = (r["fds_after"] or 0) + after
             r["alive"] = r["alive"] and srv.alive()
@@ -399,7 +197,7 @@ def slow_clients(ctx, design, workers, kind, p):
     raise_nofile(4 * p["clients"] + 256)
     stop = threading.Event()
     socks = []
-    with FaultServer(ctx, design, workers, extra) as srv:
+    with Server(ctx, design, workers, extra=extra) as srv:
         a = srv.snapshot()
         try:
             # A small receive window for the non-reader: the server's writes really block.
@@ -459,7 +257,7 @@ def slow_clients(ctx, design, workers, kind, p):
 
 def resets(ctx, design, workers, p):
     r = {"design": design, "resets_sent": 0}
-    with FaultServer(ctx, design, workers, ["--max-bytes", str(p["bytes"])]) as srv:
+    with Server(ctx, design, workers, extra=["--max-bytes", str(p["bytes"])]) as srv:
         a = srv.snapshot()
 
         def one():
@@ -510,13 +308,10 @@ def kill_loop(ctx, design, workers, p):
     r = {"design": design, "duration_s": p["duration_s"], "interval_s": p["interval_s"],
          "kills": 0, "respawn_ms": []}
     rng = random.Random(6)
-    with FaultServer(ctx, design, workers) as srv:
+    with Server(ctx, design, workers) as srv:
         raw = os.path.join(ctx.raw_dir, f"faults_crashes_{design}.load.json")
-        cmd = [ctx.load_bin, "--host", "127.0.0.1", "--port", str(srv.port), "--clients",
-               str(p["clients"]), "--requests-per-conn", "1", "--bytes", str(p["bytes"]),
-               "--duration", "%gs" % p["duration_s"], "--allow-errors", "--json", raw]
-        if ctx.load_pin is not None:
-            cmd = ["taskset", "-c", ctx.load_pin] + cmd
+        cmd = load_command(ctx, srv.port, p["clients"], 1, p["bytes"],
+                           duration_s=p["duration_s"], json_path=raw)
         a = srv.snapshot()
         load = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
@@ -533,11 +328,11 @@ def kill_loop(ctx, design, workers, p):
                 if now >= next_kill:
                     next_kill += p["interval_s"]
                     if design == "fork":
-                        victims = children(srv.pid)
+                        victims = procfs.children(srv.pid)
                     else:
                         victims = [pid for slot, pid in enumerate(pids)
                                    if pid and slot not in pending]
-                    victims = [v for v in victims if parent_of(v) == srv.pid]  # ours only
+                    victims = [v for v in victims if procfs.parent_of(v) == srv.pid]  # ours only
                     if victims:
                         victim = rng.choice(victims)
                         try:
@@ -552,9 +347,9 @@ def kill_loop(ctx, design, workers, p):
         finally:
             if load.poll() is None:
                 load.kill()
-            load.wait(S.LOAD_TIMEOUT_S)
+            load.wait(LOAD_TIMEOUT_S)
         if load.returncode != 0:
-            raise S.StepError(f"tcplab-load exited {load.returncode}: "
+            raise StepError(f"tcplab-load exited {load.returncode}: "
                               f"{load.stderr.read().decode(errors='replace')[-300:]}")
         load.stderr.close()
         with open(raw) as f:
@@ -578,7 +373,7 @@ def crash_request(ctx, design, workers):
     """One handler crashes (--fault-inject, request "crash") while another client is mid-
     conversation: does the server survive, and does the bystander?"""
     r = {"design": design}
-    with FaultServer(ctx, design, workers, ["--fault-inject"]) as srv:
+    with Server(ctx, design, workers, extra=["--fault-inject"]) as srv:
         request(srv.port)
         # iterative serves one connection at a time: a bystander would keep the crash waiting.
         by = connect(srv.port) if design != "iterative" else None
@@ -630,11 +425,11 @@ def crash_request(ctx, design, workers):
 def emfile(ctx, design, workers, p):
     r = {"design": design, "nofile": p["nofile"], "clients": p["clients"]}
     if not os.access("/usr/bin/prlimit", os.X_OK):
-        raise S.StepError("prlimit (util-linux) not installed")
+        raise StepError("prlimit (util-linux) not installed")
     raise_nofile(p["clients"] + 256)
     launcher = ["/usr/bin/prlimit", f"--nofile={p['nofile']}:{p['nofile']}"]
     # prlimit execs taskset, which execs the server: the pid stays the server's.
-    with FaultServer(ctx, design, workers, launcher=launcher) as srv:
+    with Server(ctx, design, workers, launcher=launcher) as srv:
         request(srv.port)
         sel = selectors.DefaultSelector()
         socks = []
@@ -644,7 +439,7 @@ def emfile(ctx, design, workers, p):
             a = srv.snapshot()  # the control socket keeps a spare descriptor for this
             time.sleep(p["hold_s"])
             b = srv.snapshot()
-            r["saturated_fds"] = fd_count(srv.pid)
+            r["saturated_fds"] = procfs.fd_count(srv.pid)
             r["saturated_cpu_s_per_s"] = (cpu_s(b) - cpu_s(a)) / (b["monotonic_s"] - a["monotonic_s"])
             r["alive_saturated"] = srv.alive()
             # The load drops: every client asks for 100 bytes and reads the answer.
@@ -691,87 +486,48 @@ def emfile(ctx, design, workers, p):
     return r
 
 
-# --------------------------------------------------------------------------- 6. soak
-
-def soak(ctx, design, p):
-    r = {"design": design, "connections": 0, "samples": []}
-    with FaultServer(ctx, design, PLANS["default"]["workers"]) as srv:
-        request(srv.port)
-        t0 = time.monotonic()
-
-        def sample():
-            snap = srv.snapshot()
-            r["samples"].append({"connections": snap["connections"], "t_s": time.monotonic() - t0,
-                                 "fds": tree_fds(srv.pid), "rss_kb": tree_rss_kb(srv.pid),
-                                 "peak_rss_max_kb": snap["peak_rss_max_kb"]})
-        sample()
-        while r["connections"] < p["connections"]:
-            n = min(p["chunk"], p["connections"] - r["connections"])
-            load = S.run_load(ctx, srv.port, p["clients"], 1, p["bytes"], connections=n,
-                              json_path=os.path.join(ctx.tmp, "soak.json"))
-            r["connections"] += n
-            r.setdefault("load_failed", 0)
-            r["load_failed"] += load["counts"]["failed"]
-            sample()
-        r["wall_s"] = time.monotonic() - t0
-        r["alive"] = srv.alive()
-    r["exit"] = srv.exit
-    first, last = r["samples"][0], r["samples"][-1]
-    r["fds_start"], r["fds_end"] = first["fds"], last["fds"]
-    r["rss_start_kb"], r["rss_end_kb"] = first["rss_kb"], last["rss_kb"]
-    return r
 
 
-# --------------------------------------------------------------------------- the part
+def cpu_s(snap):
+    return snap["cpu_user_s"] + snap["cpu_sys_s"]
 
-def run(ctx, names, quick, workloads, results):
-    """Runs the faults and/or soak parts for `names` into results["workloads"]."""
-    plan = PLANS["quick" if quick else "default"]
-    workers = plan["workers"]
-    names = [d for d in names if d in FAULT_DESIGNS]
-    if "faults" in workloads:
-        sc = {k: [] for k in SCENARIOS}
-        results["workloads"]["faults"] = {"kind": "faults", "params": plan, "entries": [],
-                                          "scenarios": sc}
-        for d in names:
-            step(ctx, f"faults/bad_input/{d}", f"{d:<26} faults: bad input", sc["bad_input"],
-                 lambda: bad_input(ctx, d, workers),
-                 lambda r: f"{r['exact']}/{r['cases']} exact, {r['good_after']} good after, "
-                           f"fds {r['fds_before']}→{r['fds_after']}")
-        for d in names:
-            for kind in plan["slow"]["kinds"]:
-                step(ctx, f"faults/slow/{d}/{kind}", f"{d:<26} faults: slow {kind}", sc["slow"],
-                     lambda: slow_clients(ctx, d, workers, kind, plan["slow"]),
-                     lambda r: f"probe {r['probe_ok']} ok / {r['probe_failed']} failed, first ok "
-                               f"{r['first_ok_s'] if r['first_ok_s'] is None else round(r['first_ok_s'], 2)} s")
-        for d in names:
-            step(ctx, f"faults/resets/{d}", f"{d:<26} faults: resets", sc["resets"],
-                 lambda: resets(ctx, d, workers, plan["resets"]),
-                 lambda r: f"{r['resets_sent']} sent, {r['counted_reset']} counted, alive {r['alive']}")
-        for d in [d for d in plan["crashes"].get("designs", PROCESS_DESIGNS) if d in names]:
-            step(ctx, f"faults/crashes/{d}", f"{d:<26} faults: kill -9 loop", sc["crashes"],
-                 lambda: {**kill_loop(ctx, d, workers, plan["crashes"]), "mode": "kill"},
-                 lambda r: f"{r['kills']} kills, success {100 * (r['success_rate'] or 0):.2f} %, "
-                           f"respawn p50 {_ms(r['respawn_p50_ms'])} ms")
-        for d in names:
-            step(ctx, f"faults/crash-request/{d}", f"{d:<26} faults: crash request", sc["crashes"],
-                 lambda: {**crash_request(ctx, d, workers), "mode": "crash-request"},
-                 lambda r: f"server {'survives' if r['server_alive'] else 'DIES'} "
-                           f"({r['exit_text']}), bystander ok {r['bystander_ok']}")
-        for d in names:
-            step(ctx, f"faults/emfile/{d}", f"{d:<26} faults: RLIMIT_NOFILE 64", sc["emfile"],
-                 lambda: emfile(ctx, d, workers, plan["emfile"]),
-                 lambda r: f"{r['served']}/{r['clients']} served, {r['saturated_cpu_s_per_s']:.3f} "
-                           f"CPU s/s saturated, alive {r['alive']}")
-    if "soak" in workloads:
-        p = PLANS["default"]["soak"]
-        entry = {"kind": "soak", "params": p, "entries": [], "designs": []}
-        results["workloads"]["soak"] = entry
-        for d in [d for d in p["designs"] if d in names]:
-            step(ctx, f"soak/{d}", f"{d:<26} soak {p['connections']:,} connections", entry["designs"],
-                 lambda: soak(ctx, d, p),
-                 lambda r: f"fds {r['fds_start']}→{r['fds_end']}, RSS {r['rss_start_kb']}→"
-                           f"{r['rss_end_kb']} KiB, {r['wall_s']:.0f} s")
+
+def run(ctx):
+    plan = ctx.plan(PLANS)
+    workers = ctx.workers(plan["workers"])
+    names = fault_designs(ctx)
+    sc = {k: [] for k in SCENARIOS}
+    ctx.workload(NAME, kind="faults", params=plan, entries=[], scenarios=sc)
+    for d in names:
+        record_step(ctx, f"faults/bad_input/{d}", f"{d:<26} faults: bad input", sc["bad_input"],
+             lambda: bad_input(ctx, d, workers),
+             lambda r: f"{r['exact']}/{r['cases']} exact, {r['good_after']} good after, "
+                       f"fds {r['fds_before']}→{r['fds_after']}")
+    for d in names:
+        for kind in plan["slow"]["kinds"]:
+            record_step(ctx, f"faults/slow/{d}/{kind}", f"{d:<26} faults: slow {kind}", sc["slow"],
+                 lambda: slow_clients(ctx, d, workers, kind, plan["slow"]),
+                 lambda r: f"probe {r['probe_ok']} ok / {r['probe_failed']} failed, first ok "
+                           f"{r['first_ok_s'] if r['first_ok_s'] is None else round(r['first_ok_s'], 2)} s")
+    for d in names:
+        record_step(ctx, f"faults/resets/{d}", f"{d:<26} faults: resets", sc["resets"],
+             lambda: resets(ctx, d, workers, plan["resets"]),
+             lambda r: f"{r['resets_sent']} sent, {r['counted_reset']} counted, alive {r['alive']}")
+    for d in crash_designs(ctx, plan):
+        record_step(ctx, f"faults/crashes/{d}", f"{d:<26} faults: kill -9 loop", sc["crashes"],
+             lambda: {**kill_loop(ctx, d, workers, plan["crashes"]), "mode": "kill"},
+             lambda r: f"{r['kills']} kills, success {100 * (r['success_rate'] or 0):.2f} %, "
+                       f"respawn p50 {_ms(r['respawn_p50_ms'])} ms")
+    for d in names:
+        record_step(ctx, f"faults/crash-request/{d}", f"{d:<26} faults: crash request", sc["crashes"],
+             lambda: {**crash_request(ctx, d, workers), "mode": "crash-request"},
+             lambda r: f"server {'survives' if r['server_alive'] else 'DIES'} "
+                       f"({r['exit_text']}), bystander ok {r['bystander_ok']}")
+    for d in names:
+        record_step(ctx, f"faults/emfile/{d}", f"{d:<26} faults: RLIMIT_NOFILE 64", sc["emfile"],
+             lambda: emfile(ctx, d, workers, plan["emfile"]),
+             lambda r: f"{r['served']}/{r['clients']} served, {r['saturated_cpu_s_per_s']:.3f} "
+                       f"CPU s/s saturated, alive {r['alive']}")
 
 
 # --------------------------------------------------------------------------- summary.md
@@ -780,13 +536,13 @@ def _ms(v):
     return "–" if v is None else f"{v:,.0f}"
 
 
-def summary_lines(results):
+def summary(results):
     lines = []
     f = results["workloads"].get("faults")
     if f:
         sc, p = f["scenarios"], f["params"]
         lines += ["", "## Faults (`--workloads faults`)", "",
-                  "Every scenario on a fresh server, loopback only; see bench/faults.py.", ""]
+                  "Every scenario on a fresh server, loopback only; see bench/tcplab_suite/workloads/faults.py.", ""]
         if sc["bad_input"]:
             lines += ["### Bad input: the request corpus over real sockets", "",
                       "| design | exact answers | good request after each | descriptors before → after | alive |",
@@ -848,13 +604,4 @@ def summary_lines(results):
                 lines.append(f"| {r['design']} | {r['saturated_fds']} | {r['saturated_cpu_s_per_s']:.3f} "
                              f"| {r['backed_off']} | {r['served']}/{r['clients']} | {r['drain_s']:.2f} "
                              f"| {r['served_after']}/{q['after']} | {r['alive']} |")
-    soak_part = results["workloads"].get("soak")
-    if soak_part and soak_part["designs"]:
-        lines += ["", "## Soak (`--workloads soak`)", "",
-                  "| design | connections | load failures | descriptors start → end | RSS KiB start → end | wall s |",
-                  "|---|---:|---:|---:|---:|---:|"]
-        for r in soak_part["designs"]:
-            lines.append(f"| {r['design']} | {r['connections']:,} | {r.get('load_failed', 0)} "
-                         f"| {r['fds_start']} → {r['fds_end']} | {r['rss_start_kb']:,} → "
-                         f"{r['rss_end_kb']:,} | {r['wall_s']:.0f} |")
     return lines

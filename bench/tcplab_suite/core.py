@@ -1,0 +1,349 @@
+"""What every workload shares: the machine, one Server, one load runner, one Step with its
+error policy, and the results writer.
+
+A measured step starts a fresh tcplab-server (pinned to the server CPUs) on port 0 with its
+own control socket, warms it up, takes a snapshot of its accounting, runs tcplab-load (pinned
+to the load CPUs), takes a second snapshot, and stops the server with SIGTERM. Server figures
+are the difference of the two snapshots, so start-up and warm-up are left out.
+"""
+
+import json
+import os
+import platform
+import select
+import signal
+import socket
+import subprocess
+import time
+
+SCHEMA = "tcplab-suite/2"
+SERVER_START_TIMEOUT_S = 10
+SERVER_STOP_TIMEOUT_S = 15   # the server's own grace is --grace-ms 3000
+LOAD_TIMEOUT_S = 120
+CONTROL_TIMEOUT_S = 15
+
+
+class StepError(Exception):
+    """A failure of one measured step: recorded in results, and the suite goes on."""
+
+
+# The failures a step records and goes on after; anything else (a bug, Ctrl-C) propagates.
+STEP_FAILURES = (StepError, OSError, ValueError, KeyError, subprocess.SubprocessError)
+
+
+# --------------------------------------------------------------------------- the machine
+
+def machine_info():
+    model = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {"cpu_model": model, "kernel": platform.release(), "system": platform.system(),
+            "cpus": os.cpu_count(), "usable_cpus": len(os.sched_getaffinity(0)),
+            "python": platform.python_version(), "loadavg_start": list(os.getloadavg())}
+
+
+def cpu_list(text):
+    """'0', '0,2', '0-3' or '0-1,4' as a sorted list of CPU numbers; ValueError if malformed."""
+    cpus = set()
+    for part in text.split(","):
+        lo, dash, hi = part.strip().partition("-")
+        if not lo.isdigit() or (dash and not hi.isdigit()):
+            raise ValueError(f"bad CPU list {text!r} (e.g. 0, 0,2 or 0-3)")
+        cpus.update(range(int(lo), int(hi if dash else lo) + 1))
+    if not cpus:
+        raise ValueError(f"empty CPU list {text!r}")
+    return sorted(cpus)
+
+
+def pin_text(cpus):
+    return ",".join(map(str, cpus))
+
+
+# --------------------------------------------------------------------------- one server
+
+class Server:
+    """One tcplab-server on 127.0.0.1, port 0, with its control socket in the suite's temp dir,
+    pinned to the server CPUs. `extra` are further options, `launcher` goes in front (prlimit).
+    Use as a context manager: leaving the block always stops and reaps the process."""
+
+    def __init__(self, ctx, design, workers, dispatch=None, extra=(), launcher=()):
+        self.design = design
+        self.control = os.path.join(ctx.tmp, "control.sock")
+        self.stats_path = os.path.join(ctx.tmp, "stats.json")
+        self.stderr_path = os.path.join(ctx.tmp, "server.stderr")
+        for path in (self.control, self.stats_path):
+            if os.path.exists(path):
+                os.unlink(path)
+        cmd = [ctx.server_bin, design, "--host", "127.0.0.1", "--port", "0",
+               "--workers", str(workers), "--control", self.control,
+               "--stats-json", self.stats_path]
+        if dispatch:
+            cmd += ["--dispatch", dispatch]
+        cmd += list(extra)
+        if ctx.server_pin:
+            cmd = ["taskset", "-c", ctx.server_pin] + cmd
+        self.cmd = list(launcher) + cmd
+        self.proc = None
+        self.port = None
+        self.exit = None
+
+    def start(self):
+        self._stderr = open(self.stderr_path, "w")
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=self._stderr,
+                                     stdin=subprocess.DEVNULL)
+        line = self._read_line(SERVER_START_TIMEOUT_S)
+        if not line.startswith("listening on 127.0.0.1:"):
+            self.stop()
+            raise StepError(f"server did not start: {line!r}; stderr: {self.stderr_tail()}")
+        self.port = int(line.rsplit(":", 1)[1])
+        return self
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def _read_line(self, timeout):
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        data = b""
+        while b"\n" not in data:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "(no 'listening' line within %ds)" % timeout
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    return "(exited with status %s)" % self.proc.wait(timeout=5)
+                data += chunk
+        return data.split(b"\n", 1)[0].decode(errors="replace").strip()
+
+    def snapshot(self):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(CONTROL_TIMEOUT_S)
+            try:
+                s.connect(self.control)
+                s.sendall(b"snapshot\n")
+                data = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            except OSError as e:
+                raise StepError(f"control socket: {e}") from None
+        try:
+            return json.loads(data)
+        except ValueError:
+            raise StepError(f"control socket answered {data[:200]!r}") from None
+
+    def quiet_snapshot(self, limit_s=3.0):
+        """A snapshot taken once the server is quiet: nothing being served (`active` 0) and the
+        connection count unchanged over 10 ms. A client's last connections are counted when the
+        server sees them end, which can be a little after the client has finished; a window
+        bounded by quiet snapshots holds exactly the connections made inside it."""
+        deadline = time.monotonic() + limit_s
+        prev = None
+        while True:
+            snap = self.snapshot()
+            if snap.get("active", 0) == 0 and prev is not None and \
+                    prev.get("connections") == snap.get("connections"):
+                return snap
+            if time.monotonic() >= deadline:
+                return snap
+            prev = snap
+            time.sleep(0.01)
+
+    def usage(self):
+        """CPU seconds of the server's accounting, its tree's RSS now, connections per slot."""
+        from . import procfs
+        s = self.snapshot()
+        return {"cpu_s": s["cpu_user_s"] + s["cpu_sys_s"], "rss_kb": procfs.tree_rss_kb(self.pid),
+                "workers": s.get("workers") or []}
+
+    def stop(self):
+        """SIGTERM, wait, keep the exit status; SIGKILL only if it will not go."""
+        if self.proc is None or self.exit is not None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.exit = self.proc.wait(timeout=SERVER_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            self.exit = "killed after %ds" % SERVER_STOP_TIMEOUT_S
+        self.proc.stdout.close()
+        self._stderr.close()
+
+    def check_exit(self):
+        """After stop(): a non-zero exit status fails the step."""
+        if self.exit not in (0, None):
+            raise StepError(f"server exited with status {self.exit}: {self.stderr_tail()}")
+
+    def stderr_text(self):
+        try:
+            with open(self.stderr_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def stderr_tail(self):
+        return self.stderr_text()[-400:].strip()
+
+
+# --------------------------------------------------------------------------- one load run
+
+def load_command(ctx, port, clients, requests_per_conn, nbytes, connections=None,
+                 duration_s=None, json_path=None, http=False, timeout_ms=None, threads=None):
+    """The one tcplab-load command line: pinned with taskset and --cpu to the load CPUs."""
+    cmd = [ctx.load_bin, "--host", "127.0.0.1", "--port", str(port), "--clients", str(clients),
+           "--requests-per-conn", str(requests_per_conn), "--bytes", str(nbytes),
+           "--allow-errors"]
+    if http:
+        cmd.append("--http")
+    if connections is not None:
+        cmd += ["--connections", str(connections)]
+    if duration_s is not None:
+        cmd += ["--duration", "%gs" % duration_s]
+    if timeout_ms:
+        cmd += ["--timeout-ms", str(timeout_ms)]
+    threads = threads or ctx.load_threads(clients)
+    if threads:
+        cmd += ["--threads", str(threads)]
+    if json_path:
+        cmd += ["--json", json_path]
+    if ctx.load_pin:
+        cmd = ["taskset", "-c", ctx.load_pin] + cmd + ["--cpu", ctx.load_pin]
+    return cmd
+
+
+def run_load(ctx, port, clients, requests_per_conn, nbytes, label=None, **options):
+    """Runs tcplab-load to its end; with a label, its JSON goes to raw/LABEL.load.json and
+    is returned with that file's path relative to the results folder, else (None, None)."""
+    raw = os.path.join(ctx.raw_dir, label.replace("/", "_") + ".load.json") if label else None
+    cmd = load_command(ctx, port, clients, requests_per_conn, nbytes, json_path=raw, **options)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=LOAD_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise StepError(f"tcplab-load took more than {LOAD_TIMEOUT_S}s") from None
+    if proc.returncode != 0:
+        raise StepError(f"tcplab-load exited {proc.returncode}: {proc.stderr.strip()[-300:]}")
+    if not raw:
+        return None, None
+    with open(raw) as f:
+        return json.load(f), os.path.relpath(raw, ctx.out_dir)
+
+
+# --------------------------------------------------------------------------- one step
+
+class Step:
+    """One progress line and the one error policy: a failure in STEP_FAILURES is recorded in
+    results (in ctx.errors, and in `record` as "error", which then loses its "figures") and
+    the suite goes on; Ctrl-C and bugs propagate. Set `note` for the end of the line."""
+
+    def __init__(self, ctx, label, what, record=None):
+        self.ctx, self.label, self.what, self.record = ctx, label, what, record
+        self.error = None
+        self.note = ""
+
+    def __enter__(self):
+        self.ctx.step += 1
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if exc is not None and not isinstance(exc, STEP_FAILURES):
+            return False
+        if exc is not None:
+            self.error = str(exc) if isinstance(exc, StepError) else f"{type(exc).__name__}: {exc}"
+            self.ctx.fail(self.label, self.error, self.record)
+        width = len(str(self.ctx.total_steps))
+        line = f"[{self.ctx.step:>{width}}/{self.ctx.total_steps}] {self.what}"
+        if self.error:
+            line += f" ... ERROR: {self.error}"
+        elif self.note:
+            line += f" ... {self.note}"
+        print(line, flush=True)
+        return True
+
+
+def record_step(ctx, label, what, into, run, note):
+    """One Step whose run() makes a record that goes into the list `into`; note(record) ends
+    its progress line."""
+    with Step(ctx, label, what) as st:
+        r = run()
+        into.append(r)
+        st.note = note(r)
+
+
+# --------------------------------------------------------------------------- the context
+
+class Context:
+    """What a workload's run() gets: the binaries, the pinning, the results being filled,
+    the plan (default or quick) and the designs chosen."""
+
+    def __init__(self, args, out_dir, tmp, designs, results):
+        self.args = args
+        self.quick = args.quick
+        self.repeat = args.repeat
+        self.server_bin = os.path.join(args.bin, "tcplab-server")
+        self.load_bin = os.path.join(args.bin, "tcplab-load")
+        self.micro_bin = os.path.join(args.bin, "tcplab-micro")
+        self.out_dir = out_dir
+        self.raw_dir = os.path.join(out_dir, "raw")
+        os.makedirs(self.raw_dir, exist_ok=True)
+        self.tmp = tmp
+        self.server_cpus, self.load_cpus = args.server_cpus, args.load_cpus
+        self.server_pin = pin_text(self.server_cpus) if self.server_cpus else None
+        self.load_pin = pin_text(self.load_cpus) if self.load_cpus else None
+        self.designs = designs          # the rows of the design table chosen by --only
+        self.results = results
+        self.errors = results["errors"]
+        self.step = 0
+        self.total_steps = 0
+
+    def plan(self, plans):
+        """The default or the --quick half of a workload's PLANS."""
+        return dict(plans["quick" if self.quick else "default"])
+
+    def workers(self, planned):
+        """Pool size: --workers if given, else the plan's, times the number of server CPUs."""
+        return self.args.workers or planned * max(1, len(self.server_cpus))
+
+    def load_threads(self, clients):
+        """Generator threads: one per load CPU (never more than the clients), unless set."""
+        n = self.args.load_threads or len(self.load_cpus)
+        return min(n, clients) if n > 1 else None
+
+    def fail(self, label, message, record=None):
+        self.errors.append({"step": label, "message": message})
+        if record is not None:
+            record["error"] = message
+            record.pop("figures", None)
+
+    def workload(self, name, **fields):
+        """results["workloads"][name], made on first use with `fields`."""
+        return self.results["workloads"].setdefault(name, fields)
+
+
+def write_results(results, path):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(results, f, indent=1)
+    os.replace(tmp, path)

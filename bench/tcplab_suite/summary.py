@@ -1,0 +1,48 @@
+"""summary.md: the run, the designs, then each workload's own summary() in registry order."""
+
+from .workloads import REGISTRY
+
+
+def header_lines(results):
+    m = results["machine"]
+    pin = results["pinning"]
+    quick = results["config"].get("quick")
+    return ["# tcplab suite results", "",
+            f"- started {results['started']}, took {results['duration_s']:.0f} s"
+            + (" — **interrupted, partial results**" if results["interrupted"] else ""),
+            f"- machine: {m['cpu_model']}, {m['cpus']} CPUs ({m['usable_cpus']} usable), "
+            f"{m['system']} {m['kernel']}; load average (1 min) {m['loadavg_start'][0]:.2f} "
+            f"at the start, {m.get('loadavg_end', [float('nan')])[0]:.2f} at the end "
+            "(other work on the machine skews every figure)",
+            f"- pinning: server on CPU {pin['server']}, load generator on CPU {pin['load']}"
+            if pin["server"] is not None else
+            "- pinning: none (fewer than two CPUs or no taskset)",
+            f"- command: `{results['command_line']}`",
+            f"- figures are medians of {results['config']['repeat']} interleaved repetition(s) "
+            "with their 95 % confidence interval [lo–hi] where there are enough; server CPU "
+            "and context switches are the server's whole process tree over the measurement "
+            "window (warm-up excluded)."]\
+        + (["- **--quick: the figures are indicative only** (short windows, one repetition)."]
+           if quick else []) \
+        + ["", "## Designs", "", "| design | what it does |", "|---|---|"] \
+        + [f"| {d['name']} | {d['description']} |" for d in results["designs"]]
+
+
+def lines(results):
+    out = header_lines(results)
+    for w in REGISTRY.values():
+        out += w.summary(results)
+    out += ["", "## Errors", ""]
+    if results["errors"]:
+        out += [f"- `{e['step']}`: {e['message']}" for e in results["errors"]]
+    else:
+        out.append("None.")
+    if results.get("charts"):
+        out += ["", "## Charts", ""]
+        out += [f"![{c}]({c}.png)" for c in results["charts"]]
+    return out
+
+
+def write(results, path):
+    with open(path, "w") as f:
+        f.write("\n".join(lines(results)) + "\n")

@@ -1,0 +1,264 @@
+"""The two table workloads (unp, keepalive) and the two sweeps (herd, concurrency): how they
+run with interleaved repetitions, and how their summary.md tables read."""
+
+from . import designs as D
+from . import stats
+from .core import Server, Step
+from .measure import cdf_points, median_run, new_entry, one_run, progress_note, summarize
+
+
+def fmt_ci(stat, fmt="{:,.1f}"):
+    """'median [lo–hi]' with the 95 % interval (stats.summary), or the median alone."""
+    if not stat:
+        return "–"
+    med = fmt.format(stat["median"])
+    ci = stat.get("ci95")
+    if not ci:
+        return med
+    lo, hi = fmt.format(ci[0]), fmt.format(ci[1])
+    return med if lo == hi else f"{med} [{lo}–{hi}]"
+
+
+# --------------------------------------------------------------------------- running
+
+def run_table(ctx, name, plan):
+    """Every variant, ctx.repeat times, a fresh server each time; repetition k of every
+    variant before repetition k+1 of any, so drift of the machine falls on all of them."""
+    workers = ctx.workers(plan["workers"])
+    entries = [new_entry(d, p, workers, plan["clients"]) for d, p in D.variants(ctx.designs)]
+    base = D.baseline(ctx.designs)
+    w = ctx.workload(name, kind="table", params=dict(plan, workers=workers, repeat=ctx.repeat),
+                     baseline=base["name"] if base else None, entries=entries)
+    try:
+        for rep in range(1, ctx.repeat + 1):
+            for e in entries:
+                one_run(ctx, e, rep, f"{name}/{e['variant']}/rep{rep}",
+                        f"{e['variant']:<26} {name:<10} rep {rep}/{ctx.repeat}", plan)
+    finally:
+        finalize(w)
+
+
+def run_herd(ctx, name, plan):
+    """Each herd design at each pool size, interleaved the same way."""
+    entries = [new_entry(d["name"], None, size, plan["clients"])
+               for d in D.herd(ctx.designs) for size in plan["pool_sizes"]]
+    w = ctx.workload(name, kind="sweep", x="workers", params=dict(plan, repeat=ctx.repeat),
+                     entries=entries)
+    try:
+        for rep in range(1, ctx.repeat + 1):
+            for e in entries:
+                one_run(ctx, e, rep, f"{name}/{e['design']}/w{e['workers']}/rep{rep}",
+                        f"{e['design']:<26} herd {e['workers']:>4} workers rep {rep}/{ctx.repeat}",
+                        plan)
+    finally:
+        finalize(w)
+
+
+def run_concurrency(ctx, name, plan):
+    """One server per variant and repetition; every concurrency level measured on it in turn."""
+    workers = ctx.workers(plan["workers"])
+    by_variant = {}
+    entries = []
+    for d, p in D.variants(ctx.designs):
+        by_variant[(d, p)] = [new_entry(d, p, workers, level) for level in plan["levels"]]
+        entries += by_variant[(d, p)]
+    w = ctx.workload(name, kind="sweep", x="clients",
+                     params=dict(plan, workers=workers, repeat=ctx.repeat), entries=entries)
+    from .measure import measured_run
+    try:
+        for rep in range(1, ctx.repeat + 1):
+            for (d, p), levels in by_variant.items():
+                server, start_error = None, None
+                try:
+                    for e in levels:
+                        run = {"rep": rep}
+                        e["runs"].append(run)
+                        label = f"{name}/{e['variant']}/c{e['clients']}/rep{rep}"
+                        with Step(ctx, label, f"{e['variant']:<26} conc. {e['clients']:>4} "
+                                  f"clients rep {rep}/{ctx.repeat}", run) as st:
+                            if start_error:
+                                raise start_error
+                            if server is None:
+                                server = Server(ctx, d, workers, p)
+                                try:
+                                    server.start()
+                                except Exception as exc:
+                                    start_error = exc
+                                    raise
+                            run.update(measured_run(ctx, server, label, plan,
+                                                    clients=e["clients"],
+                                                    duration_s=plan["duration_s"]))
+                            st.note = progress_note(run)
+                finally:
+                    if server is not None:
+                        server.stop()
+                if server is not None and server.exit not in (0, None):
+                    msg = f"server exited with status {server.exit}: {server.stderr_tail()}"
+                    for e in levels:
+                        if "error" not in e["runs"][-1]:
+                            ctx.fail(f"{name}/{e['variant']}/rep{rep}", msg, e["runs"][-1])
+    finally:
+        finalize(w)
+
+
+def finalize(workload):
+    """Summaries of every entry, from the runs that exist (also after an interruption)."""
+    for entry in workload["entries"]:
+        entry["summary"] = summarize(entry["runs"])
+        if workload["kind"] == "table":
+            mid = median_run(entry["runs"])
+            entry["workers_per_slot"] = mid["server"]["workers"] if mid else []
+            entry["latency_cdf"] = cdf_points(entry["runs"])
+        for run in entry["runs"]:
+            run.pop("latency_buckets_ns", None)  # kept in raw/, pooled into latency_cdf
+    if workload["kind"] == "table":
+        add_process_control(workload["entries"], workload["baseline"])
+
+
+def add_process_control(entries, baseline):
+    """Stevens' subtraction: design CPU/conn minus the baseline's CPU/conn, repetition by
+    repetition (interleaved repetitions pair up), summarised with stats.summary."""
+    base = next((e for e in entries if e["variant"] == baseline and e.get("summary")), None)
+    for e in entries:
+        e["process_control_us_per_conn"] = None
+        if base is None or not e.get("summary"):
+            continue
+        base_by_rep = {r["rep"]: r["figures"]["cpu_us_per_conn"] for r in base["runs"]
+                       if r.get("figures")}
+        diffs = [r["figures"]["cpu_us_per_conn"] - base_by_rep[r["rep"]] for r in e["runs"]
+                 if r.get("figures") and r["rep"] in base_by_rep]
+        if diffs:
+            e["process_control_us_per_conn"] = stats.summary(diffs)
+
+
+# --------------------------------------------------------------------------- summary.md
+
+def window_text(p):
+    return f" and a window of at least {p['min_window_s']} s" if p.get("min_window_s") else \
+        " (short windows: --quick, indicative only)"
+
+
+def table_lines(results, name):
+    w = results["workloads"].get(name)
+    if not w:
+        return []
+    p = w["params"]
+    lines = ["", f"## Workload `{name}`", "",
+             f"{p['clients']} concurrent clients, {p['requests_per_conn']} request(s) of "
+             f"{p['bytes']} bytes per connection, at least {p['connections']:,} measured "
+             f"connections per run{window_text(p)}, "
+             f"{p['workers']} workers for pooled designs, {p.get('repeat', 1)} interleaved "
+             "repetition(s); median [95 % interval]. Process control = CPU/conn minus the "
+             f"{w['baseline']} server's CPU/conn, repetition by repetition (Stevens' "
+             "subtraction). CPU split: the server CPUs' /proc/stat (user / system / softirq "
+             "share of busy time); getrusage's user share beside it is the per-process split, "
+             "a teaching contrast only.", "",
+             "| design | conn/s | req/s | CPU µs/conn | process control µs/conn | /proc/stat "
+             "user/sys/softirq % | getrusage user % | p50 µs | p99 µs | ctxt sw/conn "
+             "| saturated | errors |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
+    for e in w["entries"]:
+        s = e.get("summary")
+        errs = sum(1 for r in e["runs"] if r.get("error"))
+        if not s:
+            lines.append(f"| {e['variant']} | – | – | – | – | – | – | – | – | – | – | "
+                         f"{errs} failed run(s) |")
+            continue
+        err_text = []
+        if errs:
+            err_text.append(f"{errs} failed run(s)")
+        if s["load_errors"]["max"]:
+            err_text.append(f"{s['load_errors']['max']:.0f} failed requests")
+        if s["server_failures"]["max"]:
+            err_text.append(f"{s['server_failures']['max']:.0f} server failures")
+        split = "–"
+        if "server_cpu_user_share" in s:
+            split = "/".join(f"{100 * s[f'server_cpu_{k}_share']['median']:.0f}"
+                             for k in ("user", "system", "softirq"))
+        rusage = 100 * s["cpu_user_us_per_conn"]["median"] / max(s["cpu_us_per_conn"]["median"],
+                                                               1e-9)
+        lines.append(
+            f"| {e['variant']} | {fmt_ci(s['conn_per_s'], '{:,.0f}')} "
+            f"| {fmt_ci(s['req_per_s'], '{:,.0f}')} | {fmt_ci(s['cpu_us_per_conn'])} "
+            f"| {fmt_ci(e.get('process_control_us_per_conn'))} | {split} | {rusage:.0f} "
+            f"| {fmt_ci(s['p50_us'], '{:,.0f}')} | {fmt_ci(s['p99_us'], '{:,.0f}')} "
+            f"| {fmt_ci(s['ctxt_per_conn'], '{:.2f}')} | {saturation(e['runs'])} "
+            f"| {', '.join(err_text) or '0'} |")
+    return lines
+
+
+def saturation(runs):
+    """'load 3/5' when the generator's CPUs were saturated in 3 of 5 runs, and so on."""
+    counts = {}
+    for r in runs:
+        for side in (r.get("cpu") or {}).get("saturated", []):
+            counts[side] = counts.get(side, 0) + 1
+    return ", ".join(f"{side} {n}/{len(runs)}" for side, n in counts.items()) or "none"
+
+
+def workers_lines(results, name="unp"):
+    w = results["workloads"].get(name)
+    pooled = [e for e in (w or {}).get("entries", []) if len(e.get("workers_per_slot", [])) > 1]
+    if not pooled:
+        return []
+    n = max(len(e["workers_per_slot"]) for e in pooled)
+    lines = ["", f"## Connections per worker (`{name}`, the median repetition)", "",
+             "Stevens' distribution table: how many of the measured connections each worker "
+             "slot served.", "",
+             "| slot | " + " | ".join(e["variant"] for e in pooled) + " |",
+             "|---:|" + "---:|" * len(pooled)]
+    for i in range(n):
+        cells = [str(e["workers_per_slot"][i]) if i < len(e["workers_per_slot"]) else ""
+                 for e in pooled]
+        lines.append(f"| {i} | " + " | ".join(cells) + " |")
+    lines.append("| total | " + " | ".join(str(sum(e["workers_per_slot"])) for e in pooled)
+                 + " |")
+    return lines
+
+
+def sweep_rows(entries, key, values, metric, fmt="{:,.1f}"):
+    """One table row per design: `metric` (median [CI]) at each value of `key`."""
+    rows = []
+    for name in dict.fromkeys(e["variant"] for e in entries):
+        cells = []
+        for value in values:
+            e = next((x for x in entries if x["variant"] == name and x[key] == value), None)
+            cells.append(fmt_ci(e["summary"][metric], fmt) if e and e.get("summary") else "–")
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def herd_lines(results, name="herd"):
+    herd = results["workloads"].get(name)
+    if not herd or not herd["entries"]:
+        return []
+    p = herd["params"]
+    sizes = p["pool_sizes"]
+    lines = ["", "## Sweep `herd`: server CPU µs per connection against pool size", "",
+             f"At least {p['connections']:,} connections per point{window_text(p)}, "
+             f"{p['repeat']} interleaved repetition(s); median [95 % interval].", "",
+             "| design | " + " | ".join(f"{n} workers" for n in sizes) + " |",
+             "|---|" + "---:|" * len(sizes)]
+    return lines + sweep_rows(herd["entries"], "workers", sizes, "cpu_us_per_conn")
+
+
+def concurrency_lines(results, name="concurrency"):
+    conc = results["workloads"].get(name)
+    if not conc or not conc["entries"]:
+        return []
+    p = conc["params"]
+    levels = p["levels"]
+    lines = []
+    for metric, title, f in (("conn_per_s", "connections per second", "{:,.0f}"),
+                             ("p99_us", "p99 latency, µs", "{:,.0f}")):
+        lines += ["", f"## Sweep `concurrency`: {title} against concurrent clients", "",
+                  f"{p['duration_s']} s measured per point, {p['repeat']} interleaved "
+                  "repetition(s); median [95 % interval].", "",
+                  "| design | " + " | ".join(f"{c} clients" for c in levels) + " |",
+                  "|---|" + "---:|" * len(levels)]
+        lines += sweep_rows(conc["entries"], "clients", levels, metric, f)
+    return lines
+
+
+def table_steps(ctx):
+    return len(D.variants(ctx.designs)) * ctx.repeat

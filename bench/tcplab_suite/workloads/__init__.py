@@ -1,0 +1,35 @@
+"""The registry: every workload the suite can run, in the order it runs them.
+
+A workload is one module here with
+    NAME     its name in --workloads and in results["workloads"]
+    DEFAULT  True if a plain `bench/suite.py` runs it
+    COST     what it takes on a 2-core machine, for --help and README
+    PLANS    {"default": {...}, "quick": {...}}: every count and duration it uses
+    steps(ctx) -> int          how many progress lines run(ctx) prints
+    run(ctx)                   measures, writing ctx.results["workloads"][NAME] (ctx.workload)
+    summary(results) -> [str]  its summary.md lines, from results.json alone
+    CHARTS   names of chart functions in plots/charts.py (or callables (results, out_dir))
+Adding a workload is adding its module and its name below.
+"""
+
+import importlib
+
+NAMES = (
+    "unp",
+    "keepalive",
+    "herd",
+    "concurrency",
+    "faults",
+    "soak",
+    "beyond",
+    "work",
+    "idle",
+    "stall",
+    "micro",
+)
+
+REGISTRY = {name: importlib.import_module(f"{__name__}.{name}") for name in NAMES}
+
+
+def defaults():
+    return [name for name, w in REGISTRY.items() if w.DEFAULT]

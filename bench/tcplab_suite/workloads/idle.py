@@ -1,0 +1,85 @@
+"""idle: the memory 10,000 idle connections hold (each answered once, then silent), on the
+event loops, a thread per connection, and nginx (only when named)."""
+
+import resource
+import socket
+import time
+
+from .. import designs as D
+from .. import nginx
+from ..core import StepError
+
+NAME = "idle"
+DEFAULT = False
+COST = "about 30 s"
+PLANS = {
+    "default": {"workers": 4, "connections": 10000},
+    "quick": {"workers": 4, "connections": 1000},
+}
+CHARTS = ("beyond_idle_and_stall",)
+
+
+def idle_designs(ctx):
+    return D.names(D.event_loops(ctx.designs) + D.thread_per_connection(ctx.designs)) + \
+        [nginx.NAME]
+
+
+def steps(ctx):
+    return len(idle_designs(ctx))
+
+
+def hold_idle(port, n):
+    """n connections, each asked for one byte over HTTP/1.1 and answered, then left open."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if hard < n + 100:
+        raise StepError(f"RLIMIT_NOFILE {hard} is below {n} connections")
+    conns = []
+    try:
+        for _ in range(n):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(b"GET /1 HTTP/1.1\r\nHost: idle\r\n\r\n")
+            conns.append(s)
+        for s in conns:
+            if b" 200 " not in s.recv(4096):
+                raise StepError("an idle connection got no answer")
+    except (OSError, StepError) as e:
+        for s in conns:
+            s.close()
+        raise StepError(f"holding {n} connections: {e}") from None
+    return conns
+
+
+def run(ctx):
+    p = ctx.plan(PLANS)
+    workers = p["workers"] = ctx.workers(p["workers"])
+    for design, e in nginx.servers(ctx, NAME, p, idle_designs(ctx)):
+        def go(design=design):
+            with nginx.server(ctx, design, workers, ["--io-timeout-ms", "600000"], nbytes=1) as s:
+                time.sleep(0.2)
+                before = s.usage()["rss_kb"]
+                conns = hold_idle(s.port, p["connections"])
+                time.sleep(0.5)
+                after = s.usage()["rss_kb"]
+                for c in conns:
+                    c.close()
+            return {"rss_kb_idle_server": before, "rss_kb_held": after,
+                    "rss_kb_per_conn": (after - before) / p["connections"]}
+        nginx.server_step(ctx, f"{design:<26} idle x{p['connections']}", f"{NAME}/{design}",
+                          e, go)
+
+
+def summary(results):
+    i = results.get("workloads", {}).get(NAME)
+    if not i:
+        return []
+    lines = ["", f"## Memory of {i['params']['connections']:,} idle connections", "",
+             "| server | RSS before, KiB | RSS holding them, KiB | KiB per connection |",
+             "|---|---:|---:|---:|"]
+    for e in i["servers"]:
+        f = e.get("figures")
+        lines.append(f"| {e['variant']} | " + (
+            f"{f['rss_kb_idle_server']:,} | {f['rss_kb_held']:,} | {f['rss_kb_per_conn']:.1f} |"
+            if f else f"error: {e.get('error')} | | |"))
+    return lines

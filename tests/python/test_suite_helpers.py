@@ -1,0 +1,158 @@
+"""The suite's own helpers: the per-figure summaries over repetitions, Stevens' subtraction
+paired by repetition, the latency CDF and the histogram, the design sets derived from the
+design table, and the CPU-list parser."""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+from tcplab_suite import core, designs, measure, table  # noqa: E402
+
+
+def run(rep, cpu, conn_per_s=1000.0, **extra):
+    return {"rep": rep, "figures": {"cpu_us_per_conn": cpu, "conn_per_s": conn_per_s, **extra}}
+
+
+class Summaries(unittest.TestCase):
+    def test_summary_of_each_figure_over_the_good_runs(self):
+        runs = [run(1, 10.0), {"rep": 2, "error": "x"}, run(3, 30.0), run(4, 20.0)]
+        s = measure.summarize(runs)
+        self.assertEqual(set(s), {"cpu_us_per_conn", "conn_per_s"})
+        self.assertEqual(s["cpu_us_per_conn"]["median"], 20.0)
+        self.assertEqual(s["cpu_us_per_conn"]["n"], 3)
+        self.assertEqual(s["cpu_us_per_conn"]["ci95"], [10.0, 30.0])
+        self.assertEqual((s["cpu_us_per_conn"]["min"], s["cpu_us_per_conn"]["max"]), (10.0, 30.0))
+
+    def test_no_good_run_is_no_summary(self):
+        self.assertIsNone(measure.summarize([{"rep": 1, "error": "x"}]))
+
+    def test_a_figure_missing_from_one_run_is_left_out(self):
+        s = measure.summarize([run(1, 1.0, server_cpu_user_share=0.1), run(2, 2.0)])
+        self.assertNotIn("server_cpu_user_share", s)
+
+    def test_process_control_is_paired_by_repetition(self):
+        base = {"variant": "iterative", "runs": [run(1, 10.0), run(2, 20.0), run(3, 30.0)]}
+        other = {"variant": "fork", "runs": [run(1, 15.0), run(2, 26.0), {"rep": 3, "error": "x"}]}
+        entries = [base, other]
+        for e in entries:
+            e["summary"] = measure.summarize(e["runs"])
+        table.add_process_control(entries, "iterative")
+        self.assertEqual(base["process_control_us_per_conn"]["median"], 0)
+        pc = other["process_control_us_per_conn"]
+        self.assertEqual(pc["n"], 2)                 # repetition 3 has no pair
+        self.assertEqual((pc["min"], pc["max"]), (5.0, 6.0))
+        table.add_process_control(entries, "absent")
+        self.assertIsNone(other["process_control_us_per_conn"])
+
+    def test_median_run_is_the_lower_middle(self):
+        runs = [run(1, 0, 3.0), run(2, 0, 1.0), run(3, 0, 4.0), run(4, 0, 2.0)]
+        self.assertEqual(measure.median_run(runs)["rep"], 4)
+
+    def test_fmt_ci(self):
+        self.assertEqual(table.fmt_ci({"median": 2.0, "ci95": [1.0, 3.0]}), "2.0 [1.0–3.0]")
+        self.assertEqual(table.fmt_ci({"median": 2.0, "ci95": None}), "2.0")
+        self.assertEqual(table.fmt_ci(None), "–")
+
+
+class WindowSizing(unittest.TestCase):
+    PLAN = {"clients": 5, "connections": 5000}
+
+    def test_count_grows_to_fill_the_window_in_whole_rounds_of_clients(self):
+        n = measure.sized_connections(self.PLAN, {"rates": {"connections_per_s": 50000}}, 2.0)
+        self.assertEqual(n, 130005)  # 50,000/s x 2 s x 1.3, rounded up to a multiple of 5
+        self.assertEqual(n % 5, 0)
+
+    def test_never_below_the_plan(self):
+        self.assertEqual(measure.sized_connections(self.PLAN, {"rates": {"connections_per_s": 10}},
+                                                   2.0), 5000)
+        self.assertEqual(measure.sized_connections(self.PLAN, None, 2.0), 5000)
+
+
+class Cdf(unittest.TestCase):
+    def test_pooled_over_runs(self):
+        runs = [{"latency_buckets_ns": [[0, 1000, 1], [1000, 2000, 1]]},
+                {"latency_buckets_ns": [[1000, 2000, 2]]}, {}]
+        self.assertEqual(measure.cdf_points(runs), [[1.0, 0.25], [2.0, 1.0]])
+
+    def test_empty(self):
+        self.assertEqual(measure.cdf_points([{}]), [])
+
+    def test_thinned_but_ends_at_one_with_the_tail_kept(self):
+        buckets = [[k * 1000, (k + 1) * 1000, 1] for k in range(1000)]
+        pts = measure.cdf_points([{"latency_buckets_ns": buckets}], max_points=50)
+        self.assertLess(len(pts), 70)
+        self.assertEqual(pts[-1], [1000.0, 1.0])
+        self.assertEqual([p for p in pts if p[1] > 0.99], [[float(k), k / 1000] for k in range(991, 1001)])
+        self.assertEqual(pts, sorted(pts))
+
+
+class Histogram(unittest.TestCase):
+    def test_equal_bins_every_value_counted(self):
+        h = measure.histogram([0, 1, 2, 3, 4, 10], 5)
+        self.assertEqual([n for _, _, n in h], [2, 2, 1, 0, 1])
+        self.assertEqual(h[0][:2], [0, 2.0])
+        self.assertEqual(h[-1][1], 10)
+
+    def test_one_value_and_none(self):
+        self.assertEqual(measure.histogram([3, 3], 4), [[3, 3, 2]])
+        self.assertEqual(measure.histogram([], 4), [])
+
+
+BIN_DIR = os.environ.get("TCPLAB_BIN_DIR")
+
+
+@unittest.skipUnless(BIN_DIR, "TCPLAB_BIN_DIR (where tcplab-server is) is not set; ctest sets it")
+class DesignSets(unittest.TestCase):
+    """The sets the workloads run, derived from the flags of `tcplab-server --list --json`, are
+    the ones the old hand-written lists named (HERD_DESIGNS, FAULT_DESIGNS, PROCESS_DESIGNS,
+    CLASSIC, NEW...)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.table = designs.load(os.path.join(BIN_DIR, "tcplab-server"))
+
+    def names(self, fn):
+        return designs.names(fn(self.table))
+
+    def test_sets(self):
+        self.assertEqual(self.names(designs.herd),
+                         ["prefork", "prefork-fcntl", "prefork-mutex", "prethread-mutex"])
+        self.assertEqual(self.names(designs.chapter30)[0], "iterative")
+        self.assertEqual(len(self.names(designs.chapter30)), 9)
+        self.assertEqual(self.names(designs.processes),
+                         ["fork", "prefork", "prefork-fcntl", "prefork-mutex", "prefork-fdpass"])
+        self.assertEqual(self.names(designs.classic),
+                         ["prefork", "prefork-fdpass", "prethread-dispatch"])
+        self.assertEqual(self.names(designs.event_loops),
+                         ["epoll", "prefork-reuseport", "prefork-epoll-exclusive",
+                          "loop-per-thread"])
+        self.assertEqual(self.names(designs.dispatchers), ["prefork-fdpass", "prethread-dispatch"])
+        self.assertEqual(self.names(designs.pooled_event_loops),
+                         ["prefork-reuseport", "prefork-epoll-exclusive", "loop-per-thread"])
+        self.assertEqual(self.names(designs.thread_per_connection), ["thread"])
+        self.assertEqual(designs.baseline(self.table)["name"], "iterative")
+
+    def test_variants_one_per_dispatch_policy(self):
+        v = designs.variants(self.table)
+        self.assertEqual(len(v), 15)
+        self.assertIn(("prefork-fdpass", "round-robin"), v)
+        self.assertIn(("epoll", None), v)
+        fd = next(d for d in self.table if d["name"] == "prefork-fdpass")
+        self.assertEqual(designs.first_variant(fd), "prefork-fdpass/least-loaded")
+
+
+class CpuList(unittest.TestCase):
+    def test_forms(self):
+        self.assertEqual(core.cpu_list("0"), [0])
+        self.assertEqual(core.cpu_list("3,0-1"), [0, 1, 3])
+        self.assertEqual(core.pin_text([0, 1, 3]), "0,1,3")
+
+    def test_bad(self):
+        for bad in ("", "a", "1-", "-1", "0,,1"):
+            with self.assertRaises(ValueError, msg=bad):
+                core.cpu_list(bad)
+
+
+if __name__ == "__main__":
+    unittest.main()
