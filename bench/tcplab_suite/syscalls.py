@@ -2,14 +2,22 @@
 """The system calls a design makes per connection, counted in the server's whole process tree.
 
     /usr/bin/python3 bench/tcplab_suite/syscalls.py --bin build/bin [--server-cpus 0]
-        [--load-cpus 1] [--designs iterative,fork] [--requests-per-conn 1] [--json FILE]
+        [--load-cpus 1] [--designs iterative,fork] [--requests-per-conn 1]
+        [--tracer strace|perf] [--json FILE]
 
 prints a table: one row per design, one column per system call, calls per connection.
 
-How it counts. `strace -f -c` runs the server (`tcplab-server DESIGN --port 0`); -f follows
-every child of fork() and every thread of clone(), and -c sums the calls of the whole tree into
-one table, written when the last traced process has ended. The load (tcplab-load, the suite's
-shape: 5 clients, one 4000-byte request per connection) is not traced.
+How it counts: with perf where it may count the syscall tracepoints, else with strace
+(--tracer auto; the result names the tracer used). `strace -f -c` runs the server
+(`tcplab-server DESIGN --port 0`); -f follows every child of fork() and every thread of clone(),
+and -c sums the calls of the whole tree into one table, written when the last traced process
+has ended (checked: a shell's three forked subshells' writes are all in its table). perf counts
+with the kernel's syscall tracepoints under `perf stat`, whose counters every child and thread
+inherits: the server is not stopped at each call, and calls that never return are counted too,
+but it needs the right to trace (root, or kernel.perf_event_paranoid <= -1). It names the calls
+of PERF_NAMED; the rest of raw_syscalls:sys_enter's count is "other". The
+load (tcplab-load, the suite's shape: 5 clients, one 4000-byte request per connection) is not
+traced.
 
 Start-up, warm-up and shutdown are taken out by difference: two counted runs, each a fresh
 server, the same warm-up connections and then N1 or N2 measured connections, stopped the same
@@ -21,18 +29,20 @@ connections leaves the pool's lazily made things (a thread's malloc arena, a chi
 accept) out of one side only.
 
 What the figures are, and are not:
-- Counts only. The tracer stops the server at every call, so no time from this run may enter a
-  CPU figure; this module returns none.
+- Counts only. strace stops the server at every call (and perf's tracepoints slow each call a
+  little), so no time from these runs may enter a CPU figure; this module returns none.
 - A call whose number follows the interleaving (futex on a contended lock, epoll_wait returning
   one event or several, a poll loop that wakes for nothing) is counted as it happened under the
-  tracer, which slows the server and so changes the interleaving. A fraction (0.37 futex per
-  connection) is such a call; a call the code makes once per connection counts 1.00.
+  tracer, which slows the server and so changes the interleaving, strace much more than perf
+  (prefork-mutex: some 2.2 futex calls per connection under strace, 0.6 under perf). A
+  fraction is such a call; a call the code makes once per connection counts 1.00.
 - Calls made by the clock rather than by connections (a manager's periodic wake-up) fall into
   the difference in proportion to how much longer the N2 run lasted; with N2 - N1 in the
   thousands they are small fractions.
 - strace -c counts a call when it returns, so exit_group and exit (which never return) are not
   in its table: the fork design's children each make one exit_group per connection that the
-  table does not show. EXIT_CALLS names them.
+  table does not show (nor the thread design's threads their exit). EXIT_CALLS names them;
+  perf counts them.
 """
 
 import argparse
@@ -61,8 +71,11 @@ QUIET_LIMIT_S = 5
 WRITE_CALLS = ("write", "writev", "send", "sendto", "sendmsg", "sendmmsg", "sendfile")
 EXIT_CALLS = ("exit", "exit_group")
 
-METHOD = ("strace -f -c over the server's process tree; two runs with N1 and N2 measured "
-          "connections after the same warm-up; per connection = (count2 - count1) / (N2 - N1)")
+_BY_DIFFERENCE = ("two runs with N1 and N2 measured connections after the same warm-up; "
+                  "per connection = (count2 - count1) / (N2 - N1)")
+METHODS = {"strace": "strace -f -c over the server's process tree; " + _BY_DIFFERENCE,
+           "perf": "perf stat of the syscall tracepoints (inherited) over the server's "
+                   "process tree; " + _BY_DIFFERENCE}
 
 
 class CountError(Exception):
@@ -92,6 +105,92 @@ def parse_strace_summary(text):
     if not counts:
         raise ValueError("no system call rows in strace's summary:\n" + text[:400])
     return counts
+
+
+def parse_perf_stat(text):
+    """`perf stat -x, -e syscalls:sys_enter_NAME,...[,raw_syscalls:sys_enter]`'s output as
+    {syscall: calls}, the calls made 0 times (and "<not counted>" ones) left out. With the raw
+    count, the calls it has beyond the named ones are OTHER. ValueError if no syscalls row was
+    found."""
+    counts, rows, total = {}, 0, None
+    for line in text.splitlines():
+        fields = line.split(",")
+        if len(fields) < 3:
+            continue
+        n = int(fields[0]) if fields[0].isdigit() else 0
+        if fields[2] == "raw_syscalls:sys_enter":
+            total = n
+        elif fields[2].startswith("syscalls:sys_enter_"):
+            rows += 1
+            if n > 0:
+                counts[fields[2].removeprefix("syscalls:sys_enter_")] = n
+    if not rows:
+        raise ValueError("no syscalls:sys_enter_ rows in perf stat's output:\n" + text[:400])
+    if total is not None and total > sum(counts.values()):
+        counts[OTHER] = total - sum(counts.values())
+    return counts
+
+
+PARSERS = {"strace": parse_strace_summary, "perf": parse_perf_stat}
+
+
+# The calls perf counts by name: a server's, and more. Each tracepoint perf enables costs tens of
+# milliseconds on a busy machine (all 360 of them, some 15 s per run), so not every one is
+# named; raw_syscalls:sys_enter counts every call, and what the named ones leave is "other".
+PERF_NAMED = (
+    "read", "write", "readv", "writev", "close", "accept", "accept4", "sendmsg", "recvmsg",
+    "sendto", "recvfrom", "sendmmsg", "recvmmsg", "setsockopt", "getsockopt", "shutdown",
+    "futex", "clone", "clone3", "fork", "vfork", "exit", "exit_group", "wait4", "waitid",
+    "ppoll", "poll", "select", "pselect6", "epoll_wait", "epoll_pwait", "epoll_pwait2",
+    "epoll_ctl", "fcntl", "dup", "dup3", "ioctl", "mmap", "munmap", "mprotect", "madvise", "brk",
+    "rt_sigprocmask", "rt_sigaction", "rt_sigreturn", "rt_sigsuspend", "set_robust_list", "rseq",
+    "nanosleep", "clock_nanosleep", "getrusage", "openat", "eventfd2", "getpid", "gettid",
+    "sched_yield", "kill", "tgkill")
+OTHER = "other"
+TRACEFS_SYSCALLS = "/sys/kernel/tracing/events/syscalls"
+
+
+def perf_events():
+    """PERF_NAMED's tracepoints that this kernel has, and raw_syscalls:sys_enter."""
+    try:
+        have = set(os.listdir(TRACEFS_SYSCALLS))
+    except OSError:
+        have = {"sys_enter_" + n for n in PERF_NAMED}  # perf will say if they are not there
+    named = [f"syscalls:sys_enter_{n}" for n in PERF_NAMED if f"sys_enter_{n}" in have]
+    return ",".join(named + ["raw_syscalls:sys_enter"])
+
+
+def tracer_command(tracer, out):
+    """The command that counts every call of the program after it, and its children's, into
+    `out`."""
+    if tracer == "strace":
+        return ["strace", "-f", "-c", "-o", out, "--"]
+    if tracer == "perf":
+        return ["perf", "stat", "-x,", "-e", perf_events(), "-o", out, "--"]
+    raise ValueError(f"tracer {tracer!r}: strace or perf")
+
+
+def perf_can_count():
+    """Whether `perf stat` may count the syscall tracepoints here (installed, tracefs mounted,
+    allowed)."""
+    if not shutil.which("perf"):
+        return False
+    try:
+        r = subprocess.run(["perf", "stat", "-x,", "-e", "syscalls:sys_enter_getpid", "--",
+                            "true"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return (r.returncode == 0 and "syscalls:sys_enter_getpid" in r.stderr
+            and "<not" not in r.stderr)
+
+
+def choose_tracer(tracer):
+    """"auto" is perf where it may count, else strace; "strace" and "perf" stay."""
+    if tracer == "auto":
+        return "perf" if perf_can_count() else "strace"
+    if tracer not in PARSERS:
+        raise ValueError(f"tracer {tracer!r}: auto, strace or perf")
+    return tracer
 
 
 def difference(counts1, counts2, n1, n2):
@@ -181,6 +280,25 @@ def _wait_quiet(pid, limit_s=QUIET_LIMIT_S):
     return False
 
 
+def _kill_tree(pid):
+    """SIGKILL to the tracer and every process under it, the deepest first; the caller reaps
+    the tracer (the others are reaped by their parents, or by init once those are gone)."""
+    tree, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    for p in reversed(tree):
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def _load(load_bin, port, connections, requests_per_conn, load_cpus, json_path):
     """tcplab-load to its end, pinned; CountError unless every connection and request came
     back whole."""
@@ -206,17 +324,20 @@ def _load(load_bin, port, connections, requests_per_conn, load_cpus, json_path):
 
 def counted_run(server_bin, load_bin, design, workers, connections, requests_per_conn=1,
                 server_cpus=(), load_cpus=(), extra_args=(), tmp=None,
-                warmup=WARMUP_CONNECTIONS):
-    """One fresh server under strace -f -c: `warmup` connections, then `connections` measured
-    ones, then SIGTERM. Returns {syscall: calls} over the whole run and the whole tree."""
-    if not shutil.which("strace"):
-        raise CountError("strace is not installed (Debian package strace, see .ci/setup)")
+                warmup=WARMUP_CONNECTIONS, tracer="strace"):
+    """One fresh server under the tracer (strace -f -c, or perf stat): `warmup` connections,
+    then `connections` measured ones, then SIGTERM. Returns {syscall: calls} over the whole run
+    and the whole tree."""
+    tracer_cmd = tracer_command(tracer, "")
+    if not shutil.which(tracer_cmd[0]):
+        package = "strace" if tracer == "strace" else "linux-perf"
+        raise CountError(f"{tracer} is not installed (Debian package {package}, see .ci/setup)")
     with tempfile.TemporaryDirectory(prefix="tcplab-syscalls-", dir=tmp) as d:
-        table = os.path.join(d, "strace.txt")
+        table = os.path.join(d, tracer + ".txt")
         stderr_path = os.path.join(d, "server.stderr")
-        cmd = _taskset(server_cpus) + [
-            "strace", "-f", "-c", "-o", table, "--", server_bin, design, "--host", "127.0.0.1",
-            "--port", "0", "--workers", str(workers)] + list(extra_args)
+        cmd = _taskset(server_cpus) + tracer_command(tracer, table) + [
+            server_bin, design, "--host", "127.0.0.1", "--port", "0",
+            "--workers", str(workers)] + list(extra_args)
         with open(stderr_path, "w") as err:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=err)
@@ -233,7 +354,8 @@ def counted_run(server_bin, load_bin, design, workers, connections, requests_per
             os.kill(server, signal.SIGTERM)
             status = proc.wait(timeout=STOP_TIMEOUT_S)
         except (CountError, OSError, subprocess.TimeoutExpired) as e:
-            proc.kill()  # strace, killed, takes its tracees with it (it started them)
+            # strace, killed, takes its tracees with it (it started them); perf does not.
+            _kill_tree(proc.pid)
             proc.wait()
             with open(stderr_path, errors="replace") as f:
                 tail = f.read()[-400:].strip()
@@ -242,14 +364,17 @@ def counted_run(server_bin, load_bin, design, workers, connections, requests_per
             proc.stdout.close()
         if status != 0:
             with open(stderr_path, errors="replace") as f:
-                raise CountError(f"{design}: strace/server exited {status}: {f.read()[-400:]}")
+                raise CountError(f"{design}: {tracer}/server exited {status}: {f.read()[-400:]}")
         with open(table) as f:
-            return parse_strace_summary(f.read())
+            try:
+                return PARSERS[tracer](f.read())
+            except ValueError as e:
+                raise CountError(f"{design}: {e}") from None
 
 
 def count_syscalls(server_bin, load_bin, design, workers=15, connections=CONNECTIONS,
                    requests_per_conn=1, server_cpus=(), load_cpus=(), extra_args=(), tmp=None,
-                   warmup=WARMUP_CONNECTIONS):
+                   warmup=WARMUP_CONNECTIONS, tracer="auto"):
     """The system calls of `design` per connection, exact by difference of two counted runs.
 
     connections: (N1, N2), the measured connections of the two runs (N1 < N2).
@@ -259,19 +384,28 @@ def count_syscalls(server_bin, load_bin, design, workers=15, connections=CONNECT
     warmup: connections made before the measured ones in each run (enough to reach every
     worker of the pool, so that its first-use calls are in both runs).
     tmp: the folder for the tracer's table (default: the system's).
+    tracer: "auto" (perf where it may count, else strace), "strace" (strace -f -c) or "perf"
+    (perf stat of the syscall tracepoints, inherited by every child and thread: counted in the
+    kernel at each call's entry, so exit_group is in, and the server is not stopped at every
+    call; needs the right to trace, e.g. root or kernel.perf_event_paranoid <= -1; calls
+    outside PERF_NAMED are summed as "other").
 
     Returns {"design", "per_connection": {syscall: calls}, "per_request": {syscall: calls},
-    "method", "connections": [N1, N2], "requests_per_conn", "workers", "exit_calls_missing"}:
+    "method", "tracer", "connections": [N1, N2], "requests_per_conn", "workers",
+    "exit_calls_missing" (calls the tracer cannot see: exit and exit_group under strace)}:
     per_request is per_connection / requests_per_conn (at one request per connection the two
     are the same). Raises CountError if a run could not be made."""
     n1, n2 = connections
+    tracer = choose_tracer(tracer)
     runs = [counted_run(server_bin, load_bin, design, workers, n, requests_per_conn,
-                        server_cpus, load_cpus, extra_args, tmp, warmup) for n in (n1, n2)]
+                        server_cpus, load_cpus, extra_args, tmp, warmup, tracer)
+            for n in (n1, n2)]
     per_conn = difference(runs[0], runs[1], n1, n2)
     return {"design": design, "per_connection": per_conn,
             "per_request": {k: round(v / requests_per_conn, 3) for k, v in per_conn.items()},
-            "method": METHOD, "connections": [n1, n2], "requests_per_conn": requests_per_conn,
-            "workers": workers, "exit_calls_missing": list(EXIT_CALLS)}
+            "method": METHODS[tracer], "tracer": tracer, "connections": [n1, n2], "requests_per_conn": requests_per_conn,
+            "workers": workers,
+            "exit_calls_missing": list(EXIT_CALLS) if tracer == "strace" else []}
 
 
 def writes(per):
@@ -316,6 +450,9 @@ def main(argv=None):
     p.add_argument("--requests-per-conn", type=int, default=1)
     p.add_argument("--server-cpus", default="0", help="CPU list for the server (default 0)")
     p.add_argument("--load-cpus", default="1", help="CPU list for the load (default 1)")
+    p.add_argument("--tracer", choices=["auto"] + sorted(PARSERS), default="auto",
+                   help="perf stat of the syscall tracepoints, or strace -f -c (default auto: "
+                        "perf where it may count, else strace)")
     p.add_argument("--json", help="also write every design's result here")
     a = p.parse_args(argv)
     server_bin, load_bin = (os.path.join(a.bin, n) for n in ("tcplab-server", "tcplab-load"))
@@ -330,11 +467,12 @@ def main(argv=None):
         p.error(f"--connections {a.connections!r}: want N1,N2 with 0 < N1 < N2")
     cpus = [[int(c) for c in s.split(",")] if s else [] for s in (a.server_cpus, a.load_cpus)]
     designs = a.designs.split(",") if a.designs else list_designs(server_bin)
+    a.tracer = choose_tracer(a.tracer)
     results = []
     for design in designs:
         try:
             r = count_syscalls(server_bin, load_bin, design, a.workers, (n1, n2),
-                               a.requests_per_conn, cpus[0], cpus[1])
+                               a.requests_per_conn, cpus[0], cpus[1], tracer=a.tracer)
         except CountError as e:
             print(f"syscalls: {e}", file=sys.stderr)
             return 1
@@ -344,7 +482,8 @@ def main(argv=None):
     figure = "per_request" if a.requests_per_conn > 1 else "per_connection"
     print(f"System calls per {'request' if figure == 'per_request' else 'connection'} "
           f"({a.requests_per_conn} request(s) of {BYTES} bytes per connection, {CLIENTS} "
-          f"clients, {n2 - n1} connections by difference; exit_group not counted):\n")
+          f"clients, {n2 - n1} connections by difference, counted by {a.tracer}"
+          f"{'; exit_group not counted' if a.tracer == 'strace' else ''}):\n")
     print("\n".join(table_lines(results, figure)))
     if a.json:
         with open(a.json, "w") as f:

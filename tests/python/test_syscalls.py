@@ -43,6 +43,36 @@ class Parse(unittest.TestCase):
             syscalls.parse_strace_summary("strace: exec: No such file or directory\n")
 
 
+# perf 6.1's `perf stat -x, -e syscalls:sys_enter_NAME,...,raw_syscalls:sys_enter -o FILE` of a
+# shell forking twice (cut).
+CANNED_PERF = """\
+# started on Tue Dec  1 21:34:42 2026
+
+1,,syscalls:sys_enter_rt_sigreturn,6762639,100.00,,
+2,,syscalls:sys_enter_clone,6762639,100.00,,
+0,,syscalls:sys_enter_clone3,6762639,100.00,,
+3,,syscalls:sys_enter_wait4,6762639,100.00,,
+3,,syscalls:sys_enter_exit_group,6762639,100.00,,
+<not counted>,,syscalls:sys_enter_kexec_load,0,0.00,,
+29,,raw_syscalls:sys_enter,6762639,100.00,,
+"""
+
+
+class ParsePerf(unittest.TestCase):
+    def test_canned_output(self):
+        self.assertEqual(syscalls.parse_perf_stat(CANNED_PERF),
+                         {"rt_sigreturn": 1, "clone": 2, "wait4": 3, "exit_group": 3,
+                          "other": 20})  # 29 calls in all, 9 of them named
+
+    def test_no_rows_is_an_error(self):
+        with self.assertRaisesRegex(ValueError, "no syscalls:sys_enter_ rows"):
+            syscalls.parse_perf_stat("# started on Tue Dec  1\n")
+
+    def test_unknown_tracer(self):
+        with self.assertRaisesRegex(ValueError, "tracer 'dtrace': auto, strace or perf"):
+            syscalls.choose_tracer("dtrace")
+
+
 class Difference(unittest.TestCase):
     def test_per_connection_is_the_slope(self):
         one = {"accept4": 1200, "clone": 15, "read": 2400, "futex": 10}
@@ -89,10 +119,11 @@ class CountedRun(unittest.TestCase):
     def test_iterative_per_connection(self):
         # Small and bounded: 2 x (20 warm-up + 50 or 250 connections), a few seconds traced.
         r = syscalls.count_syscalls(self.server, self.load, "iterative", workers=1,
-                                    connections=(50, 250), warmup=20)
+                                    connections=(50, 250), warmup=20, tracer="strace")
         per = r["per_connection"]
         self.assertEqual(r["connections"], [50, 250])
-        self.assertEqual((r["design"], r["method"]), ("iterative", syscalls.METHOD))
+        self.assertEqual((r["design"], r["method"]), ("iterative", syscalls.METHODS["strace"]))
+        self.assertEqual(r["exit_calls_missing"], ["exit", "exit_group"])
         # One accept per connection and one close of it; the listener and the start-up's
         # descriptors are in both runs and cancel out.
         self.assertEqual(per.get("accept4", 0) + per.get("accept", 0), 1.0)
@@ -107,13 +138,36 @@ class CountedRun(unittest.TestCase):
     @unittest.skipUnless(shutil.which("strace"), "strace is not installed (see .ci/setup)")
     def test_iterative_keepalive_per_request(self):
         r = syscalls.count_syscalls(self.server, self.load, "iterative", workers=1,
-                                    connections=(10, 50), requests_per_conn=10, warmup=5)
+                                    connections=(10, 50), requests_per_conn=10, warmup=5,
+                                    tracer="strace")
         # Per connection: 10 answers and 10 request reads plus the end of file, one accept.
         self.assertEqual(syscalls.writes(r["per_connection"]), 10.0)
         self.assertEqual(r["per_connection"].get("read"), 11.0)
         self.assertEqual(syscalls.writes(r["per_request"]), 1.0)
         self.assertEqual(r["per_request"].get("accept4", 0) + r["per_request"].get("accept", 0),
                          0.1)
+
+
+@unittest.skipUnless(BIN_DIR, "TCPLAB_BIN_DIR (where tcplab-server is) is not set; ctest sets it")
+@unittest.skipUnless(syscalls.perf_can_count(),
+                     "perf may not count the syscall tracepoints here (not installed, no "
+                     "tracefs, or not allowed: see kernel.perf_event_paranoid)")
+class PerfCountedRun(unittest.TestCase):
+    def setUp(self):
+        self.server = os.path.join(BIN_DIR, "tcplab-server")
+        self.load = os.path.join(BIN_DIR, "tcplab-load")
+
+    def test_fork_one_process_and_its_exit_per_connection(self):
+        r = syscalls.count_syscalls(self.server, self.load, "fork", workers=1,
+                                    connections=(50, 250), warmup=20, tracer="perf")
+        per = r["per_connection"]
+        self.assertEqual(r["tracer"], "perf")
+        # The iterative server's calls, as under strace: the child's.
+        for name, n in {"accept4": 1.0, "read": 2.0, "setsockopt": 2.0, "sendmsg": 1.0}.items():
+            self.assertEqual(per.get(name), n, name)
+        self.assertEqual(per.get("clone", 0) + per.get("clone3", 0), 1.0)
+        self.assertEqual(per.get("exit_group"), 1.0)  # not in strace -c's table
+        self.assertEqual(r["exit_calls_missing"], [])
 
 
 if __name__ == "__main__":
