@@ -140,7 +140,7 @@ class Veth(unittest.TestCase):
                                        "--host", net.server.address, "--port", str(port),
                                        "-n", str(connections), "-c", str(CLIENTS),
                                        "--cpu", str(host.cpus[0]), "--json", out]
-                   + netns.load_source_args(LOAD_BIN, host), timeout=LOAD_TIMEOUT_S)
+                   + host.load_args(), timeout=LOAD_TIMEOUT_S)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         with open(out) as f:
             return json.load(f)
@@ -181,9 +181,15 @@ class Veth(unittest.TestCase):
             with open(server.stats) as f:
                 stats = json.load(f)
             self.assertEqual(run(["ip", "netns", "pids", srv.name]).stdout, "")
+            # The generator closes first: its TIME_WAIT sockets show every source it used.
+            tw = run(net.prefix(gen) + ["ss", "-Htan", "state", "time-wait"]).stdout
+            sources = {line.split()[2].rsplit(":", 1)[0] for line in tw.splitlines()}
         self.assertEqual(load["counts"]["connections"], CONNECTIONS)
         self.assertEqual(load["counts"]["requests"], CONNECTIONS)
         self.assertEqual(load["counts"]["failed"], 0)
+        self.assertEqual((load["config"]["source_base"], load["config"]["source_addresses"]),
+                         ("198.18.1.1", 16))
+        self.assertEqual(sources, set(gen.addresses))
         self.assertEqual(stats["requests"], CONNECTIONS)
         # tcplab-load's probe connection (a missing server is one clear line) is one more.
         self.assertEqual(stats["connections"], CONNECTIONS + 1)
@@ -225,6 +231,13 @@ class Veth(unittest.TestCase):
         self.assertEqual([l["counts"]["requests"] for l in loads], [100, 100])
         self.assertEqual(stats["requests"], 200)
         self.assertEqual(stats["connections"], 202)
+
+    def test_benchmark_range_is_refused_outside_the_namespaces(self):
+        with netns.TwoHosts(server_cpus=[SERVER_CPU], load_cpus=[[LOAD_CPU]]) as net:
+            proc = run([LOAD_BIN, "--host", net.server.address, "--port", "9", "-n", "1"])
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("no interface of this network namespace has an address there",
+                      proc.stderr)
 
     def test_exception_tears_down(self):
         with self.assertRaises(ZeroDivisionError):

@@ -23,8 +23,7 @@ forwarding runs inside the softirq that RPS already steered to the server's CPUs
                                                    "--host", net.server.address, ...])
         load = net.loads[0]
         subprocess.run(net.prefix(load) + ["tcplab-load", "--host", net.server.address,
-                       "--source-base", load.source_base,
-                       "--source-addresses", str(load.source_addresses), ...])
+                                           *load.load_args(), ...])  # --source-base ...
         results["net"] = net.describe()
 
 Needs root and iproute2's `ip`; without them TwoHosts raises NetnsUnavailable, which a caller
@@ -204,6 +203,11 @@ class Host:
     def source_addresses(self):
         """For `tcplab-load --source-addresses`."""
         return len(self.addresses)
+
+    def load_args(self):
+        """tcplab-load's arguments to connect from this generator's own addresses in turn."""
+        return ["--source-base", self.source_base,
+                "--source-addresses", str(self.source_addresses)]
 
     def __repr__(self):
         return f"Host({self.name}, {self.addresses[0]}, cpus={self.cpus})"
@@ -473,20 +477,6 @@ class TwoHosts:
         }
 
 
-def load_source_args(load_bin, host):
-    """tcplab-load's arguments to connect from HOST's own addresses: `--source-base` and
-    `--source-addresses` where tcplab-load has them, else `--allow-remote` (one address, the
-    kernel's choice), which older builds need for a 198.18.0.0/15 target."""
-    try:
-        helptext = _run([load_bin, "--help"], check=False).stdout
-    except OSError:
-        helptext = ""
-    if "--source-base" in helptext:
-        return ["--source-base", host.source_base, "--source-addresses",
-                str(host.source_addresses)]
-    return ["--allow-remote"]
-
-
 # ---------------------------------------------------------------------- command line
 
 def _cpu_list(text):
@@ -620,9 +610,7 @@ def main(argv=None):
             span = f"{h.addresses[0]} .. {h.addresses[-1]}"
             print(f"generator  {h.name:24} {span:28} softirq on CPUs {h.cpus}")
         load = net.loads[0]
-        tree = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        source = " ".join(load_source_args(os.path.join(tree, "build", "bin", "tcplab-load"),
-                                           load))
+        source = " ".join(load.load_args())
         print(f"\ntry, from the top of the tree:\n"
               f"  ip netns exec {srv.name} taskset -c {srv.cpus[0]} build/bin/tcplab-server "
               f"epoll --host {srv.address} &\n"
