@@ -447,7 +447,9 @@ def main(argv=None):
     p.add_argument("--workers", type=int, default=15, help="pool size (default 15)")
     p.add_argument("--connections", default="%d,%d" % CONNECTIONS,
                    help="N1,N2 measured connections of the two runs (default %d,%d)" % CONNECTIONS)
-    p.add_argument("--requests-per-conn", type=int, default=1)
+    p.add_argument("--requests-per-conn", type=int, default=1,
+                   help="requests per connection (default 1; more: keep-alive, and the table "
+                        "is per request)")
     p.add_argument("--server-cpus", default="0", help="CPU list for the server (default 0)")
     p.add_argument("--load-cpus", default="1", help="CPU list for the load (default 1)")
     p.add_argument("--tracer", choices=["auto"] + sorted(PARSERS), default="auto",
@@ -465,7 +467,13 @@ def main(argv=None):
             raise ValueError
     except ValueError:
         p.error(f"--connections {a.connections!r}: want N1,N2 with 0 < N1 < N2")
-    cpus = [[int(c) for c in s.split(",")] if s else [] for s in (a.server_cpus, a.load_cpus)]
+    if a.requests_per_conn < 1:
+        p.error(f"--requests-per-conn {a.requests_per_conn}: want 1 or more")
+    try:
+        cpus = [[int(c) for c in s.split(",")] if s else [] for s in (a.server_cpus, a.load_cpus)]
+    except ValueError:
+        p.error(f"--server-cpus {a.server_cpus!r} / --load-cpus {a.load_cpus!r}: want CPU "
+                "numbers separated by commas, e.g. 0 or 0,1")
     designs = a.designs.split(",") if a.designs else list_designs(server_bin)
     a.tracer = choose_tracer(a.tracer)
     results = []

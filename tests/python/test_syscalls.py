@@ -4,6 +4,7 @@ one real counted run of the iterative server."""
 import os
 import shutil
 import sys
+import time
 import unittest
 from unittest import mock
 
@@ -99,6 +100,14 @@ class Difference(unittest.TestCase):
 BIN_DIR = os.environ.get("TCPLAB_BIN_DIR")
 
 
+def read_cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
 @unittest.skipUnless(BIN_DIR, "TCPLAB_BIN_DIR (where tcplab-server is) is not set; ctest sets it")
 class CountedRun(unittest.TestCase):
     def setUp(self):
@@ -114,6 +123,24 @@ class CountedRun(unittest.TestCase):
     def test_unknown_design_is_a_clear_error(self):
         with self.assertRaisesRegex(syscalls.CountError, "no-such-design did not start"):
             syscalls.counted_run(self.server, self.load, "no-such-design", 1, 10)
+
+    @unittest.skipUnless(shutil.which("strace"), "strace is not installed (see .ci/setup)")
+    def test_a_failed_load_leaves_no_process_behind(self):
+        # The server is a pool of 3 children under strace; the "load" fails at once. The odd
+        # --max-bytes marks this test's processes.
+        marker = "--max-bytes\x00987653"
+        with self.assertRaisesRegex(syscalls.CountError, "prefork: tcplab-load exited 1"):
+            syscalls.counted_run(self.server, "/bin/false", "prefork", 3, 10, tracer="strace",
+                                 extra_args=("--max-bytes", "987653"))
+        with open(f"/proc/{os.getpid()}/task/{os.getpid()}/children") as f:
+            self.assertEqual(f.read().split(), [])  # strace reaped
+        for _ in range(500):  # SIGKILLed: gone (or zombies, with no command line) at once
+            left = [pid for pid in os.listdir("/proc") if pid.isdigit() and
+                    marker in read_cmdline(pid)]
+            if not left:
+                break
+            time.sleep(0.01)
+        self.assertEqual(left, [])
 
     @unittest.skipUnless(shutil.which("strace"), "strace is not installed (see .ci/setup)")
     def test_iterative_per_connection(self):
