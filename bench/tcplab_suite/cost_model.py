@@ -167,12 +167,10 @@ def model(design, counts, floor_counts, prices, floor_us=None, lock_parties=LOCK
 
     for p in primitives(design, lock_parties):
         per = (p.per,) if isinstance(p.per, str) else p.per
-        times = sum(extra.get(n, 0) for n in per) / p.per_times if per else 1.0
+        times = p.times * (sum(extra.get(n, 0) for n in per) / p.per_times if per else 1.0)
         full, base = price(p.benchmark), price(p.less) if p.less else 0.0
-        us = None if full is None or base is None else p.times * (full - base)
-        what = f"{p.times:g} x {p.benchmark}" if p.times != 1 else p.benchmark
-        if p.less:
-            what += f" - {p.less}"
+        us = None if full is None or base is None else full - base
+        what = p.benchmark + (f" - {p.less}" if p.less else "")
         terms.append({"what": what, "count": round(times, 3), "price_us": us,
                       "us": None if us is None else times * us})
         covered.update(p.covers)

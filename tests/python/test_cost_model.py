@@ -94,6 +94,8 @@ class Model(unittest.TestCase):
         self.assertAlmostEqual(fd["above_floor_us"], (9 - 1) + 0.3 * 0.5)
         dispatch = cm.model("prethread-dispatch", with_calls(futex=4.4), FLOOR, PRICES, 14.0)
         self.assertAlmostEqual(dispatch["above_floor_us"], 4.0)
+        self.assertEqual(dispatch["terms"], [{"what": "BM_ThreadHandoff/round_trip",
+                                              "count": 0.5, "price_us": 8.0, "us": 4.0}])
 
     def test_a_missing_benchmark_leaves_no_model(self):
         prices = {k: v for k, v in PRICES.items() if k != "BM_ThreadCreateDetached"}
