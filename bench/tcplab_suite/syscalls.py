@@ -328,8 +328,9 @@ def counted_run(server_bin, load_bin, design, workers, connections, requests_per
     """One fresh server under the tracer (strace -f -c, or perf stat): `warmup` connections,
     then `connections` measured ones, then SIGTERM. Returns {syscall: calls} over the whole run
     and the whole tree."""
-    tracer_cmd = tracer_command(tracer, "")
-    if not shutil.which(tracer_cmd[0]):
+    if tracer not in PARSERS:
+        raise ValueError(f"tracer {tracer!r}: strace or perf")
+    if not shutil.which(tracer):  # the program is named as the tracer
         package = "strace" if tracer == "strace" else "linux-perf"
         raise CountError(f"{tracer} is not installed (Debian package {package}, see .ci/setup)")
     with tempfile.TemporaryDirectory(prefix="tcplab-syscalls-", dir=tmp) as d:
