@@ -17,6 +17,10 @@ priced. They are priced in two ways:
   (DEFAULT_PRICE, getrusage). A negative count is a call the design makes fewer times than the
   floor (the event loops set no socket timeouts) and takes its price off.
 
+A price is a benchmark's real (wall-clock) time: with tcplab-micro pinned to one CPU, as the
+suite runs it, on an otherwise idle CPU that is the CPU time of both parties of a hand-off, the
+context switches between them included; on a busy machine it holds others' time too.
+
 What the model leaves out is the residual, measured - model: the wake-ups and context switches
 a design causes beyond those inside its primitives, cache misses, and the error of pricing an
 unbenchmarked call as a cheap one.
