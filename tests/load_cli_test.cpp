@@ -79,12 +79,12 @@ Outcome run_tool(std::vector<std::string> args, std::chrono::seconds limit = 20s
 TEST(LoadCli, HelpListsEveryOptionWithUnits) {
   const Outcome o = run_tool({"--help"});
   EXPECT_EQ(o.exit_code, 0);
-  for (const char* word : {"--port", "--host", "--clients", "--connections", "--duration",
-                           "--warmup", "--requests-per-conn", "--bytes", "--rate", "--http",
-                           "--timeout-ms", "--threads", "--cpu", "--json", "--allow-errors",
-                           "--allow-remote", "--source-addresses", "--source-base", "--arrivals",
-                           "poisson", "--seed", "--late-after", "--max-late", "--hgrm", "merge",
-                           "milliseconds", "per second", "bytes"})
+  for (const char* word :
+       {"--port", "--host", "--clients", "--connections", "--duration", "--warmup",
+        "--requests-per-conn", "--bytes", "--rate", "--http", "--timeout-ms", "--threads", "--cpu",
+        "--json", "--allow-errors", "--allow-remote", "--source-addresses", "--source-base",
+        "--arrivals", "poisson", "--seed", "--late-after", "--max-late", "--hgrm", "merge",
+        "milliseconds", "per second", "bytes"})
     EXPECT_NE(o.out.find(word), std::string::npos) << word;
 }
 
@@ -106,26 +106,50 @@ TEST_P(LoadCliBadArgs, ExitTwoWithAMessage) {
 
 INSTANTIATE_TEST_SUITE_P(
     Load, LoadCliBadArgs,
-    ::testing::Values(BadArgs{"no_port", {"--clients", "5"}, "--port is required"},
-                      BadArgs{"port_range", {"--port", "70000"}, "--port"},
-                      BadArgs{"bad_duration", {"--port", "9000", "--duration", "5x"}, "not a duration"},
-                      BadArgs{"remote_host", {"--port", "9000", "--host", "8.8.8.8"}, "not loopback"},
-                      BadArgs{"host_name", {"--port", "9000", "--host", "example.org"}, "numeric"},
-                      BadArgs{"rate_no_duration", {"--port", "9000", "--rate", "100"}, "--rate needs --duration"},
-                      BadArgs{"bad_cpu", {"--port", "9000", "--cpu", "x"}, "not a CPU list"},
-                      BadArgs{"zero_clients", {"--port", "9000", "--clients", "0"}, "--clients"},
-                      BadArgs{"sources_ipv6", {"--port", "9000", "--host", "::1", "--source-addresses", "2"}, "needs an IPv4 loopback"},
-                      BadArgs{"zero_sources", {"--port", "9000", "--source-addresses", "0"}, "--source-addresses"},
-                      BadArgs{"unknown_flag", {"--port", "9000", "--bogus"}, "--bogus"},
-                      BadArgs{"arrivals_kind", {"--port", "9000", "--rate", "10", "--duration", "1s", "--arrivals", "bursty"}, "--arrivals: bursty not in {uniform,poisson}"},
-                      BadArgs{"arrivals_closed", {"--port", "9000", "--arrivals", "poisson"}, "--arrivals requires --rate"},
-                      BadArgs{"max_late_closed", {"--port", "9000", "--max-late", "0.01"}, "--max-late requires --rate"},
-                      BadArgs{"max_late_range", {"--port", "9000", "--rate", "10", "--duration", "1s", "--max-late", "2"}, "--max-late"},
-                      BadArgs{"late_after", {"--port", "9000", "--rate", "10", "--duration", "1s", "--late-after", "soon"}, "not a duration"},
-                      BadArgs{"source_base_text", {"--port", "9000", "--source-base", "1.2.3"}, "--source-base: '1.2.3' is not a numeric IPv4 address"},
-                      BadArgs{"source_base_ipv6", {"--port", "9000", "--host", "::1", "--source-base", "127.0.0.1"}, "--source-base needs an IPv4 --host"},
-                      BadArgs{"source_base_top", {"--port", "9000", "--source-base", "255.255.255.254", "--source-addresses", "4"}, "--source-base 255.255.255.254 with --source-addresses 4 runs past 255.255.255.255"},
-                      BadArgs{"sources_remote", {"--port", "9000", "--host", "10.1.2.3", "--allow-remote", "--source-addresses", "4"}, "needs an IPv4 loopback --host, or --source-base"}),
+    ::testing::Values(
+        BadArgs{"no_port", {"--clients", "5"}, "--port is required"},
+        BadArgs{"port_range", {"--port", "70000"}, "--port"},
+        BadArgs{"bad_duration", {"--port", "9000", "--duration", "5x"}, "not a duration"},
+        BadArgs{"remote_host", {"--port", "9000", "--host", "8.8.8.8"}, "not loopback"},
+        BadArgs{"host_name", {"--port", "9000", "--host", "example.org"}, "numeric"},
+        BadArgs{"rate_no_duration", {"--port", "9000", "--rate", "100"}, "--rate needs --duration"},
+        BadArgs{"bad_cpu", {"--port", "9000", "--cpu", "x"}, "not a CPU list"},
+        BadArgs{"zero_clients", {"--port", "9000", "--clients", "0"}, "--clients"},
+        BadArgs{"sources_ipv6",
+                {"--port", "9000", "--host", "::1", "--source-addresses", "2"},
+                "needs an IPv4 loopback"},
+        BadArgs{
+            "zero_sources", {"--port", "9000", "--source-addresses", "0"}, "--source-addresses"},
+        BadArgs{"unknown_flag", {"--port", "9000", "--bogus"}, "--bogus"},
+        BadArgs{"arrivals_kind",
+                {"--port", "9000", "--rate", "10", "--duration", "1s", "--arrivals", "bursty"},
+                "--arrivals: bursty not in {uniform,poisson}"},
+        BadArgs{"arrivals_closed",
+                {"--port", "9000", "--arrivals", "poisson"},
+                "--arrivals requires --rate"},
+        BadArgs{"max_late_closed",
+                {"--port", "9000", "--max-late", "0.01"},
+                "--max-late requires --rate"},
+        BadArgs{"max_late_range",
+                {"--port", "9000", "--rate", "10", "--duration", "1s", "--max-late", "2"},
+                "--max-late"},
+        BadArgs{"late_after",
+                {"--port", "9000", "--rate", "10", "--duration", "1s", "--late-after", "soon"},
+                "not a duration"},
+        BadArgs{"source_base_text",
+                {"--port", "9000", "--source-base", "1.2.3"},
+                "--source-base: '1.2.3' is not a numeric IPv4 address"},
+        BadArgs{"source_base_ipv6",
+                {"--port", "9000", "--host", "::1", "--source-base", "127.0.0.1"},
+                "--source-base needs an IPv4 --host"},
+        BadArgs{
+            "source_base_top",
+            {"--port", "9000", "--source-base", "255.255.255.254", "--source-addresses", "4"},
+            "--source-base 255.255.255.254 with --source-addresses 4 runs past 255.255.255.255"},
+        BadArgs{
+            "sources_remote",
+            {"--port", "9000", "--host", "10.1.2.3", "--allow-remote", "--source-addresses", "4"},
+            "needs an IPv4 loopback --host, or --source-base"}),
     [](const auto& test_info) { return std::string(test_info.param.name); });
 
 TEST(LoadCli, MissingServerIsAClearErrorNotAHang) {
@@ -301,18 +325,17 @@ TEST(LoadCli, AnImpossibleRateMakesSendsLateAndTheExitStatusSaysSo) {
   test::TestServer server(test::serve_well);
   const std::string json_path = temp_path("late.json");
   // One connection cannot carry a million requests a second: nearly all of them wait.
-  const Outcome o = run_tool({"--port", std::to_string(server.port()), "--rate", "1000000",
-                              "--duration", "300ms", "--clients", "1", "--bytes", "10",
-                              "--max-late", "0.01", "--json", json_path});
+  const Outcome o =
+      run_tool({"--port", std::to_string(server.port()), "--rate", "1000000", "--duration", "300ms",
+                "--clients", "1", "--bytes", "10", "--max-late", "0.01", "--json", json_path});
   EXPECT_EQ(o.exit_code, 1) << o.err;
-  EXPECT_NE(o.err.find("after their scheduled time: above --max-late 0.01 (1%)"),
-            std::string::npos)
+  EXPECT_NE(o.err.find("after their scheduled time: above --max-late 0.01 (1%)"), std::string::npos)
       << o.err;
   EXPECT_NE(o.out.find("of 300000 sends"), std::string::npos) << o.out;
   const auto j = nlohmann::json::parse(slurp(json_path));
   expect_lateness_adds_up(j, 300'000);  // one every microsecond for 300 ms, exactly
   EXPECT_GT(j["lateness"]["late_fraction"].get<double>(), 0.9);
-  EXPECT_GT(j["lateness"]["max_us"].get<double>(), 1000.0);
+  EXPECT_GT(j["lateness"]["max_us"].get<double>(), 10'000.0);  // a send of the backlog
   EXPECT_EQ(j["lateness"]["threshold_us"], 1000.0);
   EXPECT_EQ(j["config"]["max_late"], 0.01);
   EXPECT_EQ(j["config"]["arrivals"], "uniform");
@@ -321,16 +344,18 @@ TEST(LoadCli, AnImpossibleRateMakesSendsLateAndTheExitStatusSaysSo) {
 TEST(LoadCli, AModestRateIsOnTime) {
   test::TestServer server(test::serve_well);
   const std::string json_path = temp_path("on_time.json");
-  // 200 requests over 8 connections, each answered in well under a millisecond: a send is late
-  // only if this process is not scheduled for 50 ms.
-  const Outcome o = run_tool({"--port", std::to_string(server.port()), "--rate", "200",
-                              "--duration", "1s", "--clients", "8", "--bytes", "10",
-                              "--late-after", "50ms", "--max-late", "0.2", "--json", json_path});
+  // 100 requests over 16 connections, each answered in well under a millisecond. On a shared
+  // machine with every CPU busy this process can wait 150 ms for one (measured with a load
+  // average of 22 on 2 CPUs), so "on time" here is within half a second: the impossible rate
+  // above is late by far more than that.
+  const Outcome o = run_tool({"--port", std::to_string(server.port()), "--rate", "100",
+                              "--duration", "1s", "--clients", "16", "--bytes", "10",
+                              "--late-after", "500ms", "--max-late", "0.1", "--json", json_path});
   EXPECT_EQ(o.exit_code, 0) << o.err;
   const auto j = nlohmann::json::parse(slurp(json_path));
-  expect_lateness_adds_up(j, 200);
-  EXPECT_LE(j["lateness"]["late_fraction"].get<double>(), 0.2);
-  EXPECT_EQ(j["lateness"]["threshold_us"], 50'000.0);
+  expect_lateness_adds_up(j, 100);
+  EXPECT_LE(j["lateness"]["late_fraction"].get<double>(), 0.1);
+  EXPECT_EQ(j["lateness"]["threshold_us"], 500'000.0);
 }
 
 TEST(LoadCli, PoissonArrivalsAreRecordedAndReproducible) {
@@ -384,9 +409,9 @@ Hgrm parse_hgrm(const std::string& text) {
 TEST(LoadCli, HgrmPercentilesMatchTheJson) {
   test::TestServer server(test::serve_well);
   const std::string json_path = temp_path("h.json"), hgrm_path = temp_path("h.hgrm");
-  const Outcome o = run_tool({"--port", std::to_string(server.port()), "--clients", "2",
-                              "--connections", "3000", "--bytes", "100", "--json", json_path,
-                              "--hgrm", hgrm_path});
+  const Outcome o =
+      run_tool({"--port", std::to_string(server.port()), "--clients", "2", "--connections", "3000",
+                "--bytes", "100", "--json", json_path, "--hgrm", hgrm_path});
   ASSERT_EQ(o.exit_code, 0) << o.err;
   const auto total = nlohmann::json::parse(slurp(json_path))["latency"]["total"];
   const std::string text = slurp(hgrm_path);
@@ -399,8 +424,9 @@ TEST(LoadCli, HgrmPercentilesMatchTheJson) {
   EXPECT_EQ(h.lines.back().total, 3000u);
   const auto width = [](double us) { return us * 0.0079 + 0.001; };  // a bucket, and rounding
   for (const auto& [p, key] : {std::pair{0.5, "p50_us"}, {0.9, "p90_us"}}) {
-    const auto at = std::find_if(h.lines.begin(), h.lines.end(),
-                                 [&](const Hgrm::Line& l) { return std::abs(l.percentile - p) < 1e-12; });
+    const auto at = std::find_if(h.lines.begin(), h.lines.end(), [&](const Hgrm::Line& l) {
+      return std::abs(l.percentile - p) < 1e-12;
+    });
     ASSERT_NE(at, h.lines.end()) << p;
     const double json = total[key].get<double>();
     EXPECT_LE(json, at->value_us + 0.001) << key;
@@ -422,8 +448,8 @@ TEST(LoadCli, MergeAddsTwoRunsUp) {
   test::TestServer server(test::serve_well);
   const std::string a = temp_path("a.json"), b = temp_path("b.json"), m = temp_path("m.json");
   for (const auto& [path, n] : {std::pair{a, "150"}, {b, "250"}})
-    ASSERT_EQ(run_tool({"--port", std::to_string(server.port()), "--clients", "2",
-                        "--connections", n, "--bytes", "10", "--json", path})
+    ASSERT_EQ(run_tool({"--port", std::to_string(server.port()), "--clients", "2", "--connections",
+                        n, "--bytes", "10", "--json", path})
                   .exit_code,
               0);
   const Outcome o = run_tool({"merge", a, b, "--json", m});

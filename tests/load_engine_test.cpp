@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <mutex>
 #include <set>
-#include <cmath>
 #include <thread>
 
 #include "engine.hpp"
@@ -228,7 +228,8 @@ std::vector<double> gaps_of(Arrivals arrivals, double rate, unsigned threads, do
       times.push_back(s.next());
   std::sort(times.begin(), times.end());
   std::vector<double> gaps;
-  for (std::size_t i = 1; i < times.size(); ++i) gaps.push_back(double(times[i] - times[i - 1]));
+  for (std::size_t i = 1; i < times.size(); ++i)
+    gaps.push_back(double(times[i] - times[i - 1]));
   return gaps;
 }
 
@@ -237,9 +238,11 @@ struct Moments {
 };
 Moments moments_of(const std::vector<double>& x) {
   double sum = 0, squares = 0;
-  for (double v : x) sum += v;
+  for (double v : x)
+    sum += v;
   const double mean = sum / double(x.size());
-  for (double v : x) squares += (v - mean) * (v - mean);
+  for (double v : x)
+    squares += (v - mean) * (v - mean);
   return {mean, std::sqrt(squares / double(x.size() - 1)) / mean};
 }
 
@@ -279,7 +282,8 @@ TEST(LoadSchedule, TheSeedDecidesThePoissonScheduleAndACopyReplaysIt) {
   Schedule s(Arrivals::poisson, 1000, 1, 0, 7, 0);
   s.advance();
   Schedule copy = s;
-  for (int i = 0; i < 100; ++i, s.advance(), copy.advance()) ASSERT_EQ(s.next(), copy.next());
+  for (int i = 0; i < 100; ++i, s.advance(), copy.advance())
+    ASSERT_EQ(s.next(), copy.next());
 }
 
 TEST(LoadSources, BaseAddressArithmeticCarriesAndStopsAtTheTop) {

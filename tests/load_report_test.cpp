@@ -20,7 +20,8 @@ std::vector<std::uint64_t> lognormal_samples(std::size_t n, unsigned seed) {
   std::mt19937_64 rng(seed);
   std::lognormal_distribution<double> lognormal(std::log(60e3), 0.8);  // around 60 µs
   std::vector<std::uint64_t> out(n);
-  for (auto& v : out) v = 1 + std::uint64_t(lognormal(rng));
+  for (auto& v : out)
+    v = 1 + std::uint64_t(lognormal(rng));
   return out;
 }
 
@@ -57,7 +58,8 @@ std::vector<HgrmLine> lines_of(const std::string& text) {
 
 TEST(LoadHgrm, HdrHistogramsLayoutTicksAndFooter) {
   Histogram h;
-  for (std::uint64_t v : lognormal_samples(20'000, 3)) h.record(v);
+  for (std::uint64_t v : lognormal_samples(20'000, 3))
+    h.record(v);
   const std::string text = hgrm_of(h);
   EXPECT_EQ(text.rfind("       Value     Percentile TotalCount 1/(1-Percentile)\n\n", 0), 0u)
       << text.substr(0, 80);
@@ -114,7 +116,8 @@ Report closed_run(const std::vector<std::uint64_t>& samples, double seconds) {
 
 // Without stddev_us, which the round trip through JSON may change in its last digit.
 nlohmann::json without_stddev(nlohmann::json j) {
-  for (auto& [name, entry] : j["latency"].items()) entry.erase("stddev_us");
+  for (auto& [name, entry] : j["latency"].items())
+    entry.erase("stddev_us");
   return j;
 }
 
@@ -132,7 +135,8 @@ TEST(LoadMerge, ReadingTheJsonBackGivesTheSameJson) {
 TEST(LoadMerge, TwoRunsMergeToOneRunOverBothSampleSets) {
   const auto samples = lognormal_samples(60'000, 2);
   std::vector<std::uint64_t> a, b;
-  for (std::size_t i = 0; i < samples.size(); ++i) (i % 3 ? a : b).push_back(samples[i]);
+  for (std::size_t i = 0; i < samples.size(); ++i)
+    (i % 3 ? a : b).push_back(samples[i]);
   const Report whole = closed_run(samples, 3.0);
   const Report merged =
       merge({from_json(to_json(closed_run(a, 3.0))), from_json(to_json(closed_run(b, 2.5)))},
@@ -170,8 +174,9 @@ TEST(LoadMerge, RunsOfDifferentWorkloadsAreRefused) {
     }
     return std::string("merged");
   };
-  EXPECT_EQ(message(http), "a.json and b.json differ in protocol (line and http): they measured "
-                           "different things and cannot be added up");
+  EXPECT_EQ(message(http),
+            "a.json and b.json differ in protocol (line and http): they measured "
+            "different things and cannot be added up");
   EXPECT_NE(message(bigger).find("differ in bytes (4000 and 100)"), std::string::npos);
 }
 

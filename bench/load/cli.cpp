@@ -4,10 +4,10 @@
 #include <sched.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
-#include <cmath>
+#include <CLI/CLI.hpp>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 #include <system_error>
@@ -54,15 +54,19 @@ static std::vector<int> parse_cpu_list(const std::string& text) {
   return cpus;
 }
 
-bool in_benchmark_range(std::uint32_t address) { return (address >> 17) == (198u << 7 | 18u >> 1); }
+bool in_benchmark_range(std::uint32_t address) {
+  return (address >> 17) == (198u << 7 | 18u >> 1);
+}
 
 bool benchmark_range_is_local() {
   ifaddrs* list = nullptr;
-  if (::getifaddrs(&list) != 0) throw std::system_error(errno, std::generic_category(), "getifaddrs");
+  if (::getifaddrs(&list) != 0)
+    throw std::system_error(errno, std::generic_category(), "getifaddrs");
   bool found = false;
   for (const ifaddrs* a = list; a && !found; a = a->ifa_next)
     if (a->ifa_addr && a->ifa_addr->sa_family == AF_INET)
-      found = in_benchmark_range(ntohl(reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr));
+      found = in_benchmark_range(
+          ntohl(reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr));
   ::freeifaddrs(list);
   return found;
 }
@@ -76,9 +80,10 @@ static std::string ipv4_text(std::uint32_t address) {
 
 void check_source_range(std::uint32_t source_base, unsigned count) {
   if (count > 0 && std::uint64_t(source_base) + count - 1 > UINT32_MAX)
-    throw std::invalid_argument(fmt::format("--source-base {} with --source-addresses {} runs past "
-                                            "255.255.255.255",
-                                            ipv4_text(source_base), count));
+    throw std::invalid_argument(
+        fmt::format("--source-base {} with --source-addresses {} runs past "
+                    "255.255.255.255",
+                    ipv4_text(source_base), count));
 }
 
 std::string source_address(std::uint32_t source_base, std::uint64_t i) {
@@ -182,17 +187,22 @@ int parse_command_line(int argc, char** argv, Options& o) {
   app.add_option("--arrivals", arrivals,
                  "open loop: uniform (one request every 1/rate) or poisson (exponential gaps "
                  "of mean 1/rate, as from many independent users)")
-      ->check(CLI::IsMember({"uniform", "poisson"}))->default_str("uniform")->needs(rate);
-  app.add_option("--seed", o.seed, "open loop: seed of the poisson schedule (same seed, same "
-                                   "--threads: same schedule)")
-      ->capture_default_str()->needs(rate);
+      ->check(CLI::IsMember({"uniform", "poisson"}))
+      ->default_str("uniform")
+      ->needs(rate);
+  app.add_option("--seed", o.seed,
+                 "open loop: seed of the poisson schedule (same seed, same "
+                 "--threads: same schedule)")
+      ->capture_default_str()
+      ->needs(rate);
   app.add_option("--late-after", late_after,
                  "open loop: a send that starts more than this after its scheduled time is late, "
                  "e.g. 1ms (the default), 500us")
       ->needs(rate);
   app.add_option("--max-late", o.max_late,
                  "open loop: exit 1 if the fraction of late sends is above this, e.g. 0.01")
-      ->check(CLI::Range(0.0, 1.0))->needs(rate);
+      ->check(CLI::Range(0.0, 1.0))
+      ->needs(rate);
   app.add_option("--timeout-ms", timeout_ms,
                  "a request (or a connect) still unanswered after this many milliseconds "
                  "fails as a timeout")
@@ -219,7 +229,7 @@ int parse_command_line(int argc, char** argv, Options& o) {
   app.add_flag("--allow-errors", o.allow_errors, "exit 0 even if some requests failed");
   rate->excludes(connections);
 
-  try {
+  const int code = parse_or_exit(app, "tcplab-load", [&] {
     app.parse(argc, argv);
     if (!duration.empty()) o.duration = parse_duration(duration);
     if (!warmup.empty()) o.warmup = parse_duration(warmup);
@@ -255,17 +265,25 @@ int parse_command_line(int argc, char** argv, Options& o) {
             "--source-addresses above 1 needs an IPv4 loopback --host, or --source-base");
       o.source_base = INADDR_LOOPBACK;
     }
+  });
+  if (code >= 0) return code;
+  o.progress = ::isatty(STDERR_FILENO) == 1;
+  return -1;
+}
+
+int parse_or_exit(CLI::App& app, const char* who, const std::function<void()>& parse) {
+  try {
+    parse();
+    return -1;
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return 2;
   } catch (const std::invalid_argument& e) {
-    fmt::print(stderr, "tcplab-load: {}\nRun with --help for more information.\n", e.what());
+    fmt::print(stderr, "{}: {}\nRun with --help for more information.\n", who, e.what());
     return 2;
   }
-  o.progress = ::isatty(STDERR_FILENO) == 1;
-  return -1;
 }
 
 }  // namespace tcplab::load

@@ -49,8 +49,7 @@ void probe(const Options& options) {
       Fd source(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
       if (!source || !bind_source(source.get(), options.source_base + i))
         throw std::system_error(errno, std::generic_category(),
-                                "bind to source address " +
-                                    source_address(options.source_base, i));
+                                "bind to source address " + source_address(options.source_base, i));
     }
   }
   const std::string where = "connect to " + describe_address(options);

@@ -7,8 +7,8 @@
 #include <stdexcept>
 #include <system_error>
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "report.hpp"
@@ -38,9 +38,10 @@ Report merge(const std::vector<Report>& runs, const std::vector<std::string>& na
   const auto differs = [&](std::size_t i, const char* what, const std::string& a,
                            const std::string& b) {
     if (a != b)
-      throw std::invalid_argument(fmt::format("{} and {} differ in {} ({} and {}): they measured "
-                                              "different things and cannot be added up",
-                                              names[0], names[i], what, a, b));
+      throw std::invalid_argument(
+          fmt::format("{} and {} differ in {} ({} and {}): they measured "
+                      "different things and cannot be added up",
+                      names[0], names[i], what, a, b));
   };
   for (std::size_t i = 1; i < runs.size(); ++i) {
     const Report& r = runs[i];
@@ -70,7 +71,8 @@ int merge_main(int argc, char** argv) {
       "tcplab-load merge: adds up the --json files of several runs, for example generators on\n"
       "several hosts driving one server at once, into one JSON of the same schema, and prints\n"
       "the usual table. Percentiles come from the summed histograms; rates are over the longest\n"
-      "window. Exit status: 0 ok, 2 bad arguments or files that cannot be merged.",
+      "window. Exit status: 0 ok, 1 an output file cannot be written, 2 bad arguments or\n"
+      "files that cannot be merged.",
       "tcplab-load merge"};
   std::vector<std::string> inputs;
   std::string json_path, hgrm_path;
@@ -79,26 +81,21 @@ int merge_main(int argc, char** argv) {
   app.add_option("--hgrm", hgrm_path,
                  "write the merged total latency here in HdrHistogram's percentile format");
   try {
-    app.parse(argc, argv);
-    std::vector<Report> runs;
-    for (const std::string& path : inputs) runs.push_back(read_report(path));
-    const Report report = merge(runs, inputs);
-    print_table(report, stdout);
-    if (!json_path.empty()) write_json(report, json_path);
-    if (!hgrm_path.empty()) write_hgrm(report.stats.total, hgrm_path);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);  // --help
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return 2;
-  } catch (const std::invalid_argument& e) {
-    fmt::print(stderr, "tcplab-load merge: {}\n", e.what());
-    return 2;
-  } catch (const std::system_error& e) {
+    const int code = parse_or_exit(app, "tcplab-load merge", [&] {
+      app.parse(argc, argv);
+      std::vector<Report> runs;
+      for (const std::string& path : inputs)
+        runs.push_back(read_report(path));
+      const Report report = merge(runs, inputs);
+      print_table(report, stdout);
+      if (!json_path.empty()) write_json(report, json_path);
+      if (!hgrm_path.empty()) write_hgrm(report.stats.total, hgrm_path);
+    });
+    return code >= 0 ? code : 0;
+  } catch (const std::system_error& e) {  // --json or --hgrm could not be written
     fmt::print(stderr, "tcplab-load merge: {}\n", e.what());
     return 1;
   }
-  return 0;
 }
 
 }  // namespace tcplab::load

@@ -21,8 +21,8 @@ Report read_report(const std::string& path);
 // if the runs differ in protocol, mode, bytes, requests per connection or --late-after.
 Report merge(const std::vector<Report>& runs, const std::vector<std::string>& names);
 
-// The subcommand; argv[0] is "merge". Returns the exit code: 0, or 2 for bad arguments or a
-// file that cannot be merged.
+// The subcommand; argv[0] is "merge". Returns the exit code: 0; 1 if --json or --hgrm cannot be
+// written; 2 for bad arguments or a file that cannot be merged.
 int merge_main(int argc, char** argv);
 
 }  // namespace tcplab::load

@@ -7,9 +7,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace CLI {
+class App;
+}
 
 namespace tcplab::load {
 
@@ -34,7 +39,7 @@ struct Options {
   std::uint64_t bytes = 4000;      // response body size asked for
   double rate = 0;                 // requests per second in total; 0 = closed loop
   Arrivals arrivals = Arrivals::uniform;  // open loop only
-  std::uint64_t seed = 1;          // --arrivals poisson: the same seed gives the same schedule
+  std::uint64_t seed = 1;  // --arrivals poisson: the same seed gives the same schedule
   // Open loop: a send that starts more than late_after after its scheduled time is late; a run
   // whose late fraction is above max_late (if given) ends with exit status 1.
   Nanos late_after{std::chrono::milliseconds(1)};
@@ -50,7 +55,7 @@ struct Options {
   bool progress = false;           // a line a second on stderr
   bool allow_errors = false;       // exit 0 despite failed requests
   std::string json_path;
-  std::string hgrm_path;           // the total latency in HdrHistogram's percentile format
+  std::string hgrm_path;  // the total latency in HdrHistogram's percentile format
 
   bool open_loop() const { return rate > 0; }
 };
@@ -75,6 +80,11 @@ void check_source_range(std::uint32_t source_base, unsigned count);
 // Parses argv. Returns the exit code to end with (0 after --help, 2 on a bad argument) or
 // -1 to go on and run.
 int parse_command_line(int argc, char** argv, Options& options);
+
+// Runs parse (app.parse() and the checks after it) and turns what it throws into the exit code:
+// -1 if it returned, 0 after --help, 2 after printing the message of a bad argument
+// (CLI::ParseError or std::invalid_argument), prefixed by `who`.
+int parse_or_exit(CLI::App& app, const char* who, const std::function<void()>& parse);
 
 // "250ms", "10s", "2m", "1.5s", "500us"; a bare number is seconds. Throws std::invalid_argument.
 Nanos parse_duration(const std::string& text);

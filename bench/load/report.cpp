@@ -71,8 +71,9 @@ void print_table(const Report& r, std::FILE* out) {
   fmt::print(out, "cpu    {:.3f} s user + {:.3f} s sys, {:.2f} µs per request (generator only)\n",
              s.cpu_user_s, s.cpu_sys_s, rate.cpu_us_per_request);
   if (o.open_loop())
-    fmt::print(out, "late   {} of {} sends ({:.2f}%) started more than {:g} µs after their scheduled "
-                    "time; the latest by {:.1f} µs\n",
+    fmt::print(out,
+               "late   {} of {} sends ({:.2f}%) started more than {:g} µs after their scheduled "
+               "time; the latest by {:.1f} µs\n",
                s.late, s.scheduled, 100 * late_fraction(s), us(double(o.late_after.count())),
                us(double(s.max_late_ns)));
   if (!r.merged_from.empty())
@@ -130,7 +131,8 @@ nlohmann::json to_json(const Report& r) {
         {"cpus", o.cpus},
         {"source_addresses", o.source_addresses},
         {"connections", o.connections ? json(o.connections) : json(nullptr)},
-        {"duration_s", o.duration.count() ? json(double(o.duration.count()) * 1e-9) : json(nullptr)},
+        {"duration_s",
+         o.duration.count() ? json(double(o.duration.count()) * 1e-9) : json(nullptr)},
         {"warmup_s", double(o.warmup.count()) * 1e-9},
         {"requests_per_conn", o.requests_per_conn},
         {"bytes", o.bytes},
@@ -178,8 +180,8 @@ std::uint64_t ns_of(const nlohmann::json& us) {
 Histogram histogram_from_json(const nlohmann::json& e) {
   std::vector<Histogram::Bucket> buckets;
   for (const auto& b : e.at("buckets_ns"))
-    buckets.push_back({b.at(0).get<std::uint64_t>(), b.at(1).get<std::uint64_t>(),
-                       b.at(2).get<std::uint64_t>()});
+    buckets.push_back(
+        {b.at(0).get<std::uint64_t>(), b.at(1).get<std::uint64_t>(), b.at(2).get<std::uint64_t>()});
   return Histogram::restore(buckets, e.at("count").get<std::uint64_t>(), ns_of(e.at("min_us")),
                             ns_of(e.at("max_us")), e.at("mean_us").get<double>() * 1000.0,
                             e.at("stddev_us").get<double>() * 1000.0);
@@ -292,9 +294,9 @@ void print_percentile_distribution(const Histogram& h, std::FILE* out) {
     seen += b.count;
     while (100.0 * double(seen) / total >= level) {
       line(b, level);
-      const auto ticks = kTicksPerHalfDistance *
-                         std::int64_t(std::pow(2, std::int64_t(std::log(100 / (100 - level)) /
-                                                               std::log(2)) + 1));
+      const auto ticks =
+          kTicksPerHalfDistance *
+          std::int64_t(std::pow(2, std::int64_t(std::log(100 / (100 - level)) / std::log(2)) + 1));
       level += 100.0 / double(ticks);
       if (double(seen) == total) {
         line(b, 100.0);
@@ -312,7 +314,7 @@ void print_percentile_distribution(const Histogram& h, std::FILE* out) {
 
 void write_hgrm(const Histogram& h, const std::string& path) {
   const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "w"),
-                                                              std::fclose);
+                                                             std::fclose);
   if (!file) throw std::system_error(errno, std::generic_category(), "open " + path);
   print_percentile_distribution(h, file.get());
   if (std::fflush(file.get()) != 0 || std::ferror(file.get()))

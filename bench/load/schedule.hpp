@@ -27,11 +27,11 @@ class Schedule {
   double exponential();  // one draw of mean 1
 
   Arrivals arrivals_;
-  double gap_ns_;         // uniform: the interval; poisson: the mean gap
+  double gap_ns_;  // uniform: the interval; poisson: the mean gap
   std::uint64_t first_ns_;
   std::uint64_t next_ = 0, k_ = 0;
-  double at_ns_ = 0;      // poisson: time since first_ns_, summed in double so it never drifts
-  std::uint64_t state_;   // splitmix64
+  double at_ns_ = 0;     // poisson: time since first_ns_, summed in double so it never drifts
+  std::uint64_t state_;  // splitmix64
 };
 
 }  // namespace tcplab::load

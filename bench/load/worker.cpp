@@ -381,7 +381,8 @@ void Worker::run() {
   // Requests due but never sent, for want of a free connection or in the last turn of the loop:
   // abandoned, and late if they were due more than --late-after before the end.
   if (opt_.open_loop())
-    for (; arrivals_.next() < shared_.end_ns; arrivals_.advance()) ++due_count_;
+    for (; arrivals_.next() < shared_.end_ns; arrivals_.advance())
+      ++due_count_;
   for (; dispatched_ < due_count_; ++dispatched_, to_send_.advance()) {
     if (to_send_.next() < shared_.warmup_end_ns) continue;
     ++stats_.abandoned;
