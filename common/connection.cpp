@@ -10,8 +10,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "connection_parts.hpp"
+#include "connection_step.hpp"
 #include "error.hpp"
 #include "net.hpp"
 #include "protocol.hpp"
@@ -46,10 +48,9 @@ int send_all(int fd, iovec* iov, int iovcnt) {
   return 0;
 }
 
-// The head (HTTP only) and `bytes` of body, in chunks of the shared pattern buffer.
-int send_response(int fd, const proto::Request& r, std::uint64_t& sent) {
-  std::string head = proto::response_head(r);
-  std::uint64_t left = r.head ? 0 : r.bytes;
+// The head (HTTP only) and `body` bytes of the pattern, in chunks of the shared pattern buffer.
+int send_response(int fd, std::string head, std::uint64_t body, std::uint64_t& sent) {
+  std::uint64_t left = body;
   iovec iov[2];
   int n = 0;
   if (!head.empty()) iov[n++] = {head.data(), head.size()};
@@ -123,50 +124,49 @@ void serve_connection(Fd conn, WorkerSlot& slot, const ServeConfig& config) {
 
   char buf[proto::kMaxHttpHeader];
   std::size_t have = 0;
-  bool answered = false;  // a connection accepted before the stop still gets its first answer
+  bool answered = false;
   // SO_RCVTIMEO restarts with every byte, so a client that trickles a byte at a time would hold
   // this worker for ever; a request must also be whole within the timeout of its first byte.
   // Checked only while a request is partial: a request that arrives in one read never looks.
   std::optional<Deadline> request_deadline;
   for (;;) {
-    proto::Parsed p = proto::parse({buf, have}, config.max_bytes);
-
-    if (p.status == proto::Status::need_more) {
-      if (have == 0 && answered && signals::stop_requested()) return;  // between requests
-      if (have > 0 && !request_deadline) request_deadline.emplace(config.io_timeout_ms);
-      if (request_deadline && request_deadline->passed()) {
-        count_failure(slot, Failure::timeout);
+    Step s = step({buf, have}, answered, signals::stop_requested(), config);
+    switch (s.action) {
+      case Action::read: {
+        if (have > 0 && !request_deadline) request_deadline.emplace(config.io_timeout_ms);
+        if (request_deadline && request_deadline->passed()) {
+          count_failure(slot, Failure::timeout);
+          return;
+        }
+        ssize_t n = ::read(fd, buf + have, sizeof buf - have);
+        if (n > 0) {
+          have += static_cast<std::size_t>(n);
+        } else if (n == 0) {
+          if (have > 0) count_failure(slot, Failure::closed_mid_request);
+          return;
+        } else if (errno != EINTR) {  // EINTR: look at the stop flag, then read on
+          count_failure(slot, classify(errno), errno);
+          return;
+        }
+        continue;
+      }
+      case Action::close: return;
+      case Action::crash: crash_on_request();
+      case Action::refuse: {
+        count_refused(slot, s.error, config.max_bytes);
+        iovec iov{s.head.data(), s.head.size()};
+        send_all(fd, &iov, 1);
+        linger_close(fd);
         return;
       }
-      ssize_t n = ::read(fd, buf + have, sizeof buf - have);
-      if (n > 0) {
-        have += static_cast<std::size_t>(n);
-      } else if (n == 0) {
-        if (have > 0) count_failure(slot, Failure::closed_mid_request);
-        return;
-      } else if (errno != EINTR) {  // EINTR: look at the stop flag, then read on
-        count_failure(slot, classify(errno), errno);
-        return;
-      }
-      continue;
+      case Action::answer: break;
     }
 
     request_deadline.reset();
-    if (p.status == proto::Status::error) {
-      if (config.fault_inject && is_crash_request({buf, have})) crash_on_request();
-      std::string answer = proto::error_response(p.kind, p.error, config.max_bytes);
-      iovec iov{answer.data(), answer.size()};
-      send_all(fd, &iov, 1);
-      count_refused(slot, p.error, config.max_bytes);
-      linger_close(fd);
-      return;
-    }
-
-    proto::Request& r = p.request;
-    if (signals::stop_requested() && r.kind == proto::Kind::http) r.keep_alive = false;
+    drop_front(buf, have, s.consumed);
     busy_work(config.work_us);
     std::uint64_t sent = 0;
-    int err = send_response(fd, r, sent);
+    int err = send_response(fd, std::move(s.head), s.body, sent);
     slot.add(slot.bytes_sent, sent);
     if (err) {
       count_failure(slot, classify(err), err);
@@ -174,12 +174,8 @@ void serve_connection(Fd conn, WorkerSlot& slot, const ServeConfig& config) {
     }
     slot.add(slot.requests);
     answered = true;
-    std::memmove(buf, buf + p.consumed, have - p.consumed);
-    have -= p.consumed;
-    if (!r.keep_alive) {
-      if (have > 0) linger_close(fd);  // pipelined requests after "Connection: close"
-      return;
-    }
+    if (s.after == After::linger) linger_close(fd);
+    if (s.after != After::next) return;
   }
 }
 

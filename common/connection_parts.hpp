@@ -55,6 +55,12 @@ inline void count_refused(WorkerSlot& slot, protocol::Error e, std::uint64_t max
   log_once("bad-" + protocol::error_reason(e, 0), "refused a request: " + protocol::error_reason(e, max_bytes));
 }
 
+// Drops the first `n` bytes of the `have` in `buf`: the request just answered.
+inline void drop_front(char* buf, std::size_t& have, std::size_t n) {
+  std::memmove(buf, buf + n, have - n);
+  have -= n;
+}
+
 // --work-us: spins until this thread has used `us` microseconds of CPU, standing in for the
 // work a real request does (templating, a checksum…). The thread's own CPU clock, so time spent
 // preempted by another worker does not count.

@@ -136,7 +136,7 @@ void EventLoop::begin_stop() {
   // Idle between requests: close now (serve_connection does the same at its next read).
   for (auto it = active_.begin(); it != active_.end();) {
     Connection& c = *it++;
-    if (c.answered && c.have == 0 && !c.writing) finish(c);
+    if (c.state == State::reading && c.have == 0) finish(c);
   }
 }
 
@@ -197,13 +197,13 @@ void EventLoop::adopt(Fd conn) {
   drive(c);  // the request is often there already
 }
 
-// Runs the connection as far as it goes without blocking: parse, answer, parse again, like
+// Runs the connection as far as it goes without blocking: step, answer, step again, like
 // serve_connection's loop, returning where that one would wait. false: it was closed.
 bool EventLoop::drive(Connection& c) {
-  if (c.lingering) return linger(c);
+  if (c.state == State::lingering) return linger(c);
   std::size_t budget = kWriteBudget;
   for (int requests = 0;;) {
-    if (c.writing) {
+    if (c.state == State::answering || c.state == State::refusing) {
       int err = 0;
       if (!write_some(c, budget, err)) {
         if (err == EAGAIN) return true;  // EPOLLOUT will bring us back
@@ -212,19 +212,15 @@ bool EventLoop::drive(Connection& c) {
           ready_.push_back(&c);
           return true;
         }
-        if (!c.refusal) count_failure(slot_, classify(err), err);
+        if (c.state == State::answering) count_failure(slot_, classify(err), err);
         finish(c);
         return false;
       }
-      c.writing = false;
-      if (!c.refusal) {
-        slot_.add(slot_.requests);
-        c.answered = true;
-      }
-      if (c.then == Then::close) return finish(c), false;
-      if (c.then == Then::linger) {
-        start_linger(c);
-        return linger(c);
+      if (c.state == State::answering) slot_.add(slot_.requests);
+      switch (c.after) {
+        case After::close: return finish(c), false;
+        case After::linger: start_linger(c); return linger(c);
+        case After::next: c.state = State::reading; break;
       }
       if (++requests == kRequestBudget) {
         c.ready = true;
@@ -233,50 +229,43 @@ bool EventLoop::drive(Connection& c) {
       }
     }
 
-    proto::Parsed p = proto::parse({c.buf, c.have}, config_.max_bytes);
-    if (p.status == proto::Status::need_more) {
-      if (c.have == 0 && c.answered && stopping_) return finish(c), false;  // between requests
-      ssize_t n = ::read(c.fd.get(), c.buf + c.have, sizeof c.buf - c.have);
-      if (n > 0) {
-        // Only a request's first bytes count as progress: the rest must come within the
-        // timeout of those, or a client trickling a byte at a time would never time out.
-        if (c.have == 0) touch(c);
-        c.have += static_cast<std::size_t>(n);
-        continue;
+    Step s = step({c.buf, c.have}, c.state == State::reading, stopping_, config_);
+    switch (s.action) {
+      case Action::read: {
+        ssize_t n = ::read(c.fd.get(), c.buf + c.have, sizeof c.buf - c.have);
+        if (n > 0) {
+          // Only a request's first bytes count as progress: the rest must come within the
+          // timeout of those, or a client trickling a byte at a time would never time out.
+          if (c.have == 0) touch(c);
+          c.have += static_cast<std::size_t>(n);
+          continue;
+        }
+        if (n == 0) {
+          if (c.have > 0) count_failure(slot_, Failure::closed_mid_request);
+        } else if (errno == EAGAIN || errno == EINTR) {
+          return true;  // EPOLLIN will bring us back
+        } else {
+          count_failure(slot_, classify(errno), errno);
+        }
+        finish(c);
+        return false;
       }
-      if (n == 0) {
-        if (c.have > 0) count_failure(slot_, Failure::closed_mid_request);
-      } else if (errno == EAGAIN || errno == EINTR) {
-        return true;  // EPOLLIN will bring us back
-      } else {
-        count_failure(slot_, classify(errno), errno);
-      }
-      finish(c);
-      return false;
+      case Action::close: return finish(c), false;
+      case Action::crash: crash_on_request();
+      case Action::refuse:
+        count_refused(slot_, s.error, config_.max_bytes);
+        c.state = State::refusing;
+        break;
+      case Action::answer:
+        drop_front(c.buf, c.have, s.consumed);
+        busy_work(config_.work_us);
+        c.state = State::answering;
+        break;
     }
-
-    c.writing = true;
+    c.head = std::move(s.head);
     c.head_off = c.body_off = 0;
-    if (p.status == proto::Status::error) {
-      if (config_.fault_inject && is_crash_request({c.buf, c.have})) crash_on_request();
-      c.refusal = true;
-      c.head = proto::error_response(p.kind, p.error, config_.max_bytes);
-      c.body_left = 0;
-      c.then = Then::linger;
-      count_refused(slot_, p.error, config_.max_bytes);
-      continue;
-    }
-    proto::Request& r = p.request;
-    if (stopping_ && r.kind == proto::Kind::http) r.keep_alive = false;
-    busy_work(config_.work_us);
-    c.refusal = false;
-    c.head = proto::response_head(r);
-    c.body_left = r.head ? 0 : r.bytes;
-    std::memmove(c.buf, c.buf + p.consumed, c.have - p.consumed);
-    c.have -= p.consumed;
-    // Pipelined requests after "Connection: close" are left unread: linger, or the RST they
-    // cause could destroy the answer before the client reads it.
-    c.then = r.keep_alive ? Then::next : c.have > 0 ? Then::linger : Then::close;
+    c.body_left = s.body;
+    c.after = s.after;
   }
 }
 
@@ -303,7 +292,7 @@ bool EventLoop::write_some(Connection& c, std::size_t& budget, int& err) {
       return err = errno, false;
     }
     auto done = static_cast<std::size_t>(sent);
-    if (!c.refusal) slot_.add(slot_.bytes_sent, done);  // as serve_connection counts
+    if (c.state == State::answering) slot_.add(slot_.bytes_sent, done);  // as serve_connection counts
     budget -= std::min(budget, done);
     touch(c);
     std::size_t from_head = std::min(done, c.head.size() - c.head_off);
@@ -318,7 +307,7 @@ bool EventLoop::write_some(Connection& c, std::size_t& budget, int& err) {
 // bounded time, then close (serve_connection's linger_close(), without blocking).
 void EventLoop::start_linger(Connection& c) {
   ::shutdown(c.fd.get(), SHUT_WR);
-  c.lingering = true;
+  c.state = State::lingering;
   c.linger_start = now_;
   lingering_.splice(lingering_.end(), active_, c.self);
   c.last = now_;
@@ -339,7 +328,7 @@ bool EventLoop::linger(Connection& c) {
 // Progress: the connection goes to the back of its list, whose front is always the oldest.
 void EventLoop::touch(Connection& c) {
   c.last = now_;
-  List& list = c.lingering ? lingering_ : active_;
+  List& list = c.state == State::lingering ? lingering_ : active_;
   list.splice(list.end(), list, c.self);
 }
 
@@ -347,7 +336,7 @@ void EventLoop::finish(Connection& c) {
   if (c.ready) std::erase(ready_, &c);
   slot_.add(slot_.connections);  // counted before it stops being active (see connection.cpp)
   slot_.active.fetch_sub(1, std::memory_order_release);
-  (c.lingering ? lingering_ : active_).erase(c.self);  // closes the descriptor, leaving epoll
+  (c.state == State::lingering ? lingering_ : active_).erase(c.self);  // closes the descriptor, leaving epoll
 }
 
 void EventLoop::expire() {

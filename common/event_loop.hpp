@@ -5,8 +5,9 @@
 // in the worker's scoreboard slot, the same failure kinds — but a connection that would block
 // is put aside and the thread serves another, instead of the thread waiting on it.
 //
-// Each connection is a small state machine: read and parse; write the response as the socket
-// takes it (EPOLLOUT); then the next request, a close, or a lingering close after an error.
+// Each connection is a small state machine (State): read until step() — the decision
+// serve_connection makes too — has an answer; write it as the socket takes it (EPOLLOUT); then
+// the next request, a close, or a lingering close after an error.
 // Its one fixed 8 KiB buffer lives in the connection, as serve_connection's lives on its stack.
 // Timeouts: every connection sits in a list ordered by its last progress (all share one
 // --io-timeout-ms, so moving a connection to the back on progress keeps the list sorted); each
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include "connection.hpp"
+#include "connection_step.hpp"
 #include "fd.hpp"
 #include "protocol.hpp"
 #include "scoreboard.hpp"
@@ -60,19 +62,26 @@ class EventLoop {
 
  private:
   using Clock = std::chrono::steady_clock;
-  enum class Then { next, close, linger };  // after the response being written
+  // Where a connection stands. The two reading states differ only when the server stops: one
+  // that has answered a request and waits for the next is closed, one that has not answered yet
+  // still gets its first answer.
+  enum class State {
+    reading_first,  // reading its first request
+    reading,        // reading a request after answering one
+    answering,      // writing the answer to a request, then `after`
+    refusing,       // writing the answer to a refused request, then lingering
+    lingering,      // shut for writing: reading and discarding until the close (in lingering_)
+  };
   struct Connection {
     Fd fd;
     std::list<Connection>::iterator self;  // its node in active_ or lingering_
     Clock::time_point last;                // last progress: its deadline is last + timeout
-    bool lingering = false;
-    bool ready = false;    // in ready_: budget spent, to be driven again next turn
-    bool answered = false;
+    State state = State::reading_first;
+    bool ready = false;  // in ready_ (any state): budget spent, to be driven again next turn
     std::size_t have = 0;
-    // The response in progress: head bytes, then body bytes of the shared pattern.
-    bool writing = false;
-    bool refusal = false;  // an error answer: a failed write is not counted again
-    Then then = Then::next;
+    // The answer being written (answering, refusing): head bytes, then body bytes of the
+    // shared pattern.
+    After after = After::next;
     std::string head;
     std::size_t head_off = 0;
     std::uint64_t body_off = 0, body_left = 0;
