@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))  # the package is `tcplab_suite`
 from tcplab_suite import core, designs, summary  # noqa: E402  (after the path)
 from tcplab_suite.workloads import REGISTRY, defaults  # noqa: E402
 
-QUICK_NOTE = "--quick: the figures are indicative only (short windows, one repetition)"
+QUICK_NOTE = "--quick: the figures are indicative only (short windows, 1 repetition by default)"
 
 
 def parse_args(argv):
@@ -36,7 +36,7 @@ def parse_args(argv):
                     "results/<timestamp>/ with results.json, summary.md and the charts.",
         epilog="Workloads (time on two cores, at the default 5 interleaved repetitions and "
                "windows of at least 2 s):\n" + listing +
-               "\nThe default (unp, keepalive, micro) takes about 9.5 minutes; --quick "
+               "\nThe default (unp, keepalive, micro) takes about 8.5 minutes; --quick "
                "(1 repetition, short windows, indicative figures) under a minute.")
     p.add_argument("--quick", action="store_true",
                    help="classroom version: fewer connections, 1 repetition, short windows; "

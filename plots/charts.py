@@ -74,7 +74,7 @@ def _subtitle(results, workload):
     reps = p.get("repeat", 1)
     return (f"{p.get('clients', '')} clients, {p['requests_per_conn']} req/conn of {p['bytes']} B"
             f", {p.get('workers', '')} workers; median of {reps} interleaved run(s), bars 95 % CI"
-            + (" — --quick: indicative only" if results["config"].get("quick") else ""))
+            + (" (--quick: indicative only)" if results["config"].get("quick") else ""))
 
 
 def cpu_per_connection(results, out_dir):
@@ -87,7 +87,7 @@ def cpu_per_connection(results, out_dir):
     names = [e["variant"] for e in es]
     total = [_med(e, "cpu_us_per_conn") for e in es]
     has_split = all("server_cpu_user_share" in e["summary"] for e in es)
-    fig, (ax, contrast) = plt.subplots(1, 2, figsize=(13, 5.5), sharey=True,
+    fig, (ax, contrast) = plt.subplots(1, 2, figsize=(14, 5.5), sharey=True,
                                        gridspec_kw={"width_ratios": [3, 1]})
     y = range(len(es))
     cpus = results["pinning"].get("server")
@@ -124,8 +124,7 @@ def cpu_per_connection(results, out_dir):
     contrast.barh(y, user, color="#bbb")
     contrast.set_xlim(0, 100)
     contrast.set_xlabel("user share, % (getrusage)")
-    contrast.set_title("Teaching contrast: the per-process\ngetrusage split "
-                       "(cputime_adjust(), biased)", fontsize=9)
+    contrast.set_title("Contrast only: getrusage's\nper-process split (biased)", fontsize=9)
     contrast.grid(axis="x", alpha=0.3)
     return _save(fig, out_dir, "1-cpu-per-connection")
 
@@ -529,7 +528,12 @@ def beyond(results, out_dir):
         for row, (key, label) in enumerate((("req_per_s", "requests per second"),
                                              ("cpu_us_per_req", "server CPU µs per request"))):
             ax = axes[row][col]
-            ax.barh(range(len(es)), [e["figures"][key] for e in es], color=colors)
+            vals = [e["figures"][key] for e in es]
+            cis = [_ci(e["summary"][key]) if key in (e.get("summary") or {}) else [v, v]
+                   for e, v in zip(es, vals)]
+            ax.barh(range(len(es)), vals, color=colors, ecolor="#444", capsize=3,
+                    xerr=[[v - c[0] for v, c in zip(vals, cis)],
+                          [c[1] - v for v, c in zip(vals, cis)]])
             ax.set_yticks(range(len(es)), names, fontsize=8)
             ax.invert_yaxis()
             ax.set_xlabel(label)
@@ -538,7 +542,8 @@ def beyond(results, out_dir):
                 p = w["params"]
                 ax.set_title(f"{sub}: {p[sub]['requests_per_conn']} req/conn, {p['clients']} clients,"
                              f" {p['workers']} workers, HTTP", fontsize=10)
-    fig.suptitle("Beyond chapter 30: classic (blue), event loops (green), nginx (red)")
+    fig.suptitle("Beyond chapter 30: classic (blue), event loops (green), nginx (red); "
+                 "bars 95 % CI")
     return _save(fig, out_dir, "beyond-1-throughput-cpu")
 
 

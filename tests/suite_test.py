@@ -16,6 +16,10 @@ import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN_DIR = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(ROOT, "build", "bin")
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from tcplab_suite.workloads import defaults  # noqa: E402  (after the path)
+
+DEFAULT_WORKLOADS = defaults()
 DESIGNS = ("iterative", "prefork-fdpass")
 VARIANTS = ("iterative", "prefork-fdpass/least-loaded", "prefork-fdpass/round-robin",
             "prefork-fdpass/first-free")
@@ -74,7 +78,8 @@ class SuiteQuick(unittest.TestCase):
             self.assertIn(key, r["machine"])
         self.assertEqual([d["name"] for d in r["designs"]], list(DESIGNS))
         self.assertTrue(all(d["description"] for d in r["designs"]))
-        self.assertEqual(r["config"]["workloads"], ["unp", "keepalive", "micro"])
+        self.assertEqual(r["config"]["workloads"], DEFAULT_WORKLOADS)
+        self.assertLessEqual({"unp", "keepalive", "micro"}, set(DEFAULT_WORKLOADS))
         self.assertEqual(r["pinning"]["server_cpus"], [0])
         self.assertEqual(r["pinning"]["load_cpus"], [1])
 
@@ -107,6 +112,10 @@ class SuiteQuick(unittest.TestCase):
                 self.assertAlmostEqual(sum(split["shares"].values()), 1.0, places=6)
                 self.assertGreater(split["samples"], 0)
             self.assertTrue(set(run["cpu"]["saturated"]) <= {"server", "load"})
+            self.assertGreater(run["cpu"]["server"]["process_cpu_s"], 0)
+            self.assertGreaterEqual(run["cpu"]["server"]["ksoftirqd_cpu_s"], 0)
+            if not run["cpu"]["server"]["shared"]:  # the split is the server CPU's own
+                self.assertIn("server_cpu_system_share", run["figures"])
         base = unp["entries"][0]
         self.assertEqual(base["process_control_us_per_conn"]["median"], 0)
         for e in unp["entries"][1:]:
@@ -114,7 +123,7 @@ class SuiteQuick(unittest.TestCase):
             self.assertEqual(sum(e["workers_per_slot"]), e["runs"][0]["server"]["connections"])
         self.assertIn("keepalive", r["workloads"])
         self.assertNotIn("concurrency", r["workloads"])  # a named workload now
-        self.assertEqual(set(r["timings_s"]), {"unp", "keepalive", "micro"})
+        self.assertEqual(set(r["timings_s"]), set(DEFAULT_WORKLOADS))
 
     def test_charts_exist_as_png_and_svg(self):
         self.assertIsNotNone(self.results, "no results.json")

@@ -4,7 +4,7 @@ concurrency)."""
 
 import os
 
-from . import stats
+from . import procfs, stats
 from .core import run_load
 
 
@@ -63,13 +63,14 @@ def summarize(runs):
     good = [r["figures"] for r in runs if r.get("figures")]
     if not good:
         return None
-    keys = [k for k in good[0] if all(k in f for f in good)]
+    keys = [k for k, v in good[0].items() if isinstance(v, (int, float)) and
+            not isinstance(v, bool) and all(k in f for f in good)]
     return {k: stats.summary([f[k] for f in good]) for k in keys}
 
 
-def median_run(runs):
-    """The successful run whose conn/s is the median one (the lower middle for even counts)."""
-    good = sorted((r for r in runs if r.get("figures")), key=lambda r: r["figures"]["conn_per_s"])
+def median_run(runs, figure="conn_per_s"):
+    """The successful run whose `figure` is the median one (the lower middle for even counts)."""
+    good = sorted((r for r in runs if r.get("figures")), key=lambda r: r["figures"][figure])
     return good[(len(good) - 1) // 2] if good else None
 
 
@@ -114,19 +115,20 @@ def histogram(values, bins):
 
 def sized_connections(plan, warmup, min_window_s):
     """How many connections make the measured window last min_window_s: the warm-up's rate
-    times the window, with a margin, never fewer than the plan's count (Stevens' shape keeps
+    times the window, with a 20 % margin, never fewer than the plan's count (Stevens' shape keeps
     its clients, requests and bytes; only the count grows)."""
     rate = warmup["rates"]["connections_per_s"] if warmup else 0
-    need = int(rate * min_window_s * 1.3) + 1
+    need = int(rate * min_window_s * 1.2) + 1
     step = max(plan["clients"], 1)
     return max(plan["connections"], -(-need // step) * step)
 
 
-def cpu_accounting(ctx, a, b, server_cpu_s):
+def cpu_accounting(ctx, a, b, server_cpu_s, softirqd_s=0.0):
     """Both sides' /proc/stat split over the window (procstat.cpu_split), which side saturated
-    (busy >= 95 %), and whether the server was alone on its CPUs: its own CPU time is at least
-    85 % of their busy time and the generator is pinned elsewhere. When it was not, the split
-    is not the server's, and run_figures leaves it out."""
+    (busy >= 95 %), and whether the server was alone on its CPUs: its own CPU time, with the
+    time those CPUs' ksoftirqd threads spent on the packets, is at least 85 % of their busy time,
+    and the generator is pinned elsewhere. When it was not, the split is not the server's, and
+    run_figures leaves it out."""
     from . import procstat
     if not ctx.server_cpus or not ctx.load_cpus:
         return {"error": "not pinned: no per-CPU split"}
@@ -135,7 +137,8 @@ def cpu_accounting(ctx, a, b, server_cpu_s):
     s = out["server"]
     busy_s = s["busy"] * s["window_s"] * len(s["cpus"])
     s["process_cpu_s"] = server_cpu_s
-    s["process_share_of_busy"] = server_cpu_s / busy_s if busy_s > 0 else None
+    s["ksoftirqd_cpu_s"] = softirqd_s
+    s["process_share_of_busy"] = (server_cpu_s + softirqd_s) / busy_s if busy_s > 0 else None
     s["shared"] = bool(set(ctx.server_cpus) & set(ctx.load_cpus)) or \
         (s["process_share_of_busy"] or 0) < 0.85
     out["saturated"] = [side for side in ("server", "load") if procstat.saturated(out[side])]
@@ -159,14 +162,17 @@ def measured_run(ctx, server, label, plan, clients=None, duration_s=None):
         connections = sized_connections(plan, warm, min_window)
     else:
         run_load(ctx, server.port, clients, rpc, nbytes, duration_s=plan["warmup_s"])
+    softirqd = procfs.pids_named({f"ksoftirqd/{c}" for c in ctx.server_cpus})
     a = server.quiet_snapshot()
+    softirqd_a = procfs.cpu_s(softirqd)
     stat_a = procstat.read_stat()
     load, raw = run_load(ctx, server.port, clients, rpc, nbytes, label, connections=connections,
                          duration_s=duration_s)
     stat_b = procstat.read_stat()
+    softirqd_s = procfs.cpu_s(softirqd) - softirqd_a
     b = server.quiet_snapshot()
     d = delta(a, b)
-    cpu = cpu_accounting(ctx, stat_a, stat_b, d["cpu_user_s"] + d["cpu_sys_s"])
+    cpu = cpu_accounting(ctx, stat_a, stat_b, d["cpu_user_s"] + d["cpu_sys_s"], softirqd_s)
     run = {"server": d, "load_file": raw, "connections_asked": connections,
            "load_window_s": load["window_s"], "window_ok": load["window_s"] >= min_window,
            "load_counts": load["counts"], "cpu": cpu,

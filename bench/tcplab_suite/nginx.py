@@ -10,6 +10,8 @@ import tempfile
 import time
 
 from . import procfs
+from .measure import median_run, summarize
+from .table import fmt_ci
 from .core import (SERVER_START_TIMEOUT_S, SERVER_STOP_TIMEOUT_S, Server, Step, StepError,
                    run_load)
 
@@ -130,30 +132,54 @@ def measured(ctx, srv, label, clients, connections, rpc, nbytes, timeout_ms=None
     }
 
 
-def server_step(ctx, what, label, entry, fn):
-    """One server's step: fn() returns its figures, which go into entry["figures"]."""
-    with Step(ctx, label, what, entry) as st:
-        entry["figures"] = f = fn()
-        if "req_per_s" in f:
-            st.note = (f"{f['req_per_s']:,.0f} req/s, {f['cpu_us_per_req']:.1f} µs CPU/req,"
-                       f" p99 {f['p99_us']:,.0f} µs, {f['failed']} failed")
-        elif "rss_kb_per_conn" in f:
-            st.note = f"{f['rss_kb_per_conn']:.1f} KiB/connection"
+def note(f):
+    if "req_per_s" in f:
+        return (f"{f['req_per_s']:,.0f} req/s, {f['cpu_us_per_req']:.1f} µs CPU/req,"
+                f" p99 {f['p99_us']:,.0f} µs, {f['failed']} failed")
+    if "rss_kb_per_conn" in f:
+        return f"{f['rss_kb_per_conn']:.1f} KiB/connection"
+    return ""
 
 
-def servers(ctx, name, p, names, **fields):
-    """Records workload `name` in results and yields (design, entry) for each server to run;
-    the step fills the entry in."""
+def run_servers(ctx, name, p, names, go, what, **fields):
+    """Workload `name` on each server of `names`, ctx.repeat interleaved repetitions, a fresh
+    server each time: go(design, label) returns one run's figures. Each row of
+    results["workloads"][name]["servers"] gets its `runs`, the `summary` of every numeric
+    figure (stats.summary) and `figures`: the medians, with the lists of the median run."""
+    if not names:
+        return
     out = ctx.workload(name, kind=name, params=p, entries=[], servers=[])
-    for design in names:
-        e = {"variant": design, "design": design, **fields}
-        out["servers"].append(e)
-        yield design, e
+    rows = [{"variant": d, "design": d, **fields, "runs": []} for d in names]
+    out["servers"] += rows
+    try:
+        for rep in range(1, ctx.repeat + 1):
+            for e in rows:
+                label = "/".join([name] + [str(v) for v in fields.values()] + [e["design"]])
+                run = {"rep": rep}
+                e["runs"].append(run)
+                with Step(ctx, f"{label}/rep{rep}",
+                          f"{e['design']:<26} {what} rep {rep}/{ctx.repeat}", run) as st:
+                    run["figures"] = go(e["design"], f"{label}/rep{rep}")
+                    st.note = note(run["figures"])
+    finally:
+        for e in rows:
+            e["summary"] = summarize(e["runs"])
+            mid = median_run(e["runs"], "req_per_s" if e["summary"] and
+                             "req_per_s" in e["summary"] else "rss_kb_per_conn")
+            if mid:
+                e["figures"] = dict(mid["figures"], **{k: v["median"]
+                                                        for k, v in e["summary"].items()})
+            else:
+                e["error"] = next((r["error"] for r in e["runs"] if "error" in r), "not run")
 
 
 def row(e):
     f = e.get("figures")
     if not f:
         return f"| {e['variant']} | error: {e.get('error')} | | | | |"
-    return (f"| {e['variant']} | {f['req_per_s']:,.0f} | {f['cpu_us_per_req']:.1f} | "
-            f"{f['p50_us']:,.0f} | {f['p99_us']:,.0f} | {f['failed']} |")
+    s = e.get("summary") or {}
+
+    def ci(key, fmt):
+        return fmt_ci(s[key], fmt) if key in s else fmt.format(f[key])
+    return (f"| {e['variant']} | {ci('req_per_s', '{:,.0f}')} | {ci('cpu_us_per_req', '{:.1f}')} "
+            f"| {ci('p50_us', '{:,.0f}')} | {ci('p99_us', '{:,.0f}')} | {f['failed']:g} |")

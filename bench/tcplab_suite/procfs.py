@@ -78,6 +78,33 @@ def tree_cpu_s(pid):
     return total / tick
 
 
+def pids_named(names):
+    """The pids whose comm is one of `names` (kernel threads like ksoftirqd/0 included)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    if f.read().strip() in names:
+                        out.append(int(entry))
+            except OSError:
+                pass
+    return out
+
+
+def cpu_s(pids):
+    """utime + stime of these processes (without their children), in seconds."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                total += sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:13])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / tick
+
+
 def settled_fds(pid, limit_s=3.0):
     """The tree's descriptor count once it has not changed for 100 ms (or after limit_s)."""
     deadline = time.monotonic() + limit_s

@@ -171,6 +171,9 @@ def table_lines(results, name):
             err_text.append(f"{s['load_errors']['max']:.0f} failed requests")
         if s["server_failures"]["max"]:
             err_text.append(f"{s['server_failures']['max']:.0f} server failures")
+        short = sum(1 for r in e["runs"] if r.get("figures") and not r.get("window_ok", True))
+        if short:
+            err_text.append(f"{short} window(s) below {p['min_window_s']} s")
         split = "–"
         if "server_cpu_user_share" in s:
             split = "/".join(f"{100 * s[f'server_cpu_{k}_share']['median']:.0f}"

@@ -25,21 +25,18 @@ def beyond_designs(ctx):
 
 
 def steps(ctx):
-    return len(TABLES) * len(beyond_designs(ctx))
+    return len(TABLES) * len(beyond_designs(ctx)) * ctx.repeat
 
 
 def run(ctx):
     p = ctx.plan(PLANS)
     workers = p["workers"] = ctx.workers(p["workers"])
     for sub in TABLES:
-        for design, e in nginx.servers(ctx, NAME, p, beyond_designs(ctx), table=sub):
-            label = f"{NAME}/{sub}/{design}"
-
-            def go(design=design, sub=sub, label=label):
-                with nginx.server(ctx, design, workers, nbytes=p["bytes"]) as s:
-                    return nginx.measured(ctx, s, label, p["clients"], p[sub]["connections"],
-                                          p[sub]["requests_per_conn"], p["bytes"])
-            nginx.server_step(ctx, f"{design:<26} beyond/{sub}", label, e, go)
+        def go(design, label, sub=sub):
+            with nginx.server(ctx, design, workers, nbytes=p["bytes"]) as s:
+                return nginx.measured(ctx, s, label, p["clients"], p[sub]["connections"],
+                                      p[sub]["requests_per_conn"], p["bytes"])
+        nginx.run_servers(ctx, NAME, p, beyond_designs(ctx), go, f"beyond/{sub}", table=sub)
 
 
 def table_lines(results, sub):

@@ -25,7 +25,7 @@ def idle_designs(ctx):
 
 
 def steps(ctx):
-    return len(idle_designs(ctx))
+    return len(idle_designs(ctx)) * ctx.repeat
 
 
 def hold_idle(port, n):
@@ -54,20 +54,18 @@ def hold_idle(port, n):
 def run(ctx):
     p = ctx.plan(PLANS)
     workers = p["workers"] = ctx.workers(p["workers"])
-    for design, e in nginx.servers(ctx, NAME, p, idle_designs(ctx)):
-        def go(design=design):
-            with nginx.server(ctx, design, workers, ["--io-timeout-ms", "600000"], nbytes=1) as s:
-                time.sleep(0.2)
-                before = s.usage()["rss_kb"]
-                conns = hold_idle(s.port, p["connections"])
-                time.sleep(0.5)
-                after = s.usage()["rss_kb"]
-                for c in conns:
-                    c.close()
-            return {"rss_kb_idle_server": before, "rss_kb_held": after,
-                    "rss_kb_per_conn": (after - before) / p["connections"]}
-        nginx.server_step(ctx, f"{design:<26} idle x{p['connections']}", f"{NAME}/{design}",
-                          e, go)
+    def go(design, label):
+        with nginx.server(ctx, design, workers, ["--io-timeout-ms", "600000"], nbytes=1) as s:
+            time.sleep(0.2)
+            before = s.usage()["rss_kb"]
+            conns = hold_idle(s.port, p["connections"])
+            time.sleep(0.5)
+            after = s.usage()["rss_kb"]
+            for c in conns:
+                c.close()
+        return {"rss_kb_idle_server": before, "rss_kb_held": after,
+                "rss_kb_per_conn": (after - before) / p["connections"]}
+    nginx.run_servers(ctx, NAME, p, idle_designs(ctx), go, f"idle x{p['connections']}")
 
 
 def summary(results):
@@ -80,6 +78,6 @@ def summary(results):
     for e in i["servers"]:
         f = e.get("figures")
         lines.append(f"| {e['variant']} | " + (
-            f"{f['rss_kb_idle_server']:,} | {f['rss_kb_held']:,} | {f['rss_kb_per_conn']:.1f} |"
+            f"{f['rss_kb_idle_server']:,.0f} | {f['rss_kb_held']:,.0f} | {f['rss_kb_per_conn']:.1f} |"
             if f else f"error: {e.get('error')} | | |"))
     return lines

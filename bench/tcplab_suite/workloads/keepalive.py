@@ -4,7 +4,7 @@ from .. import table
 
 NAME = "keepalive"
 DEFAULT = True
-COST = "about 3.5 min (15 variants x 5 repetitions x a 2 s window)"
+COST = "about 3.5 min (15 variants x 5 repetitions x a window of 2 s or more)"
 PLANS = {
     "default": {"clients": 5, "connections": 200, "requests_per_conn": 100, "bytes": 4000,
                 "workers": 15, "warmup_connections": 20, "min_window_s": 2.0},

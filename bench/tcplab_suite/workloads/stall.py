@@ -20,33 +20,30 @@ def stall_designs(ctx):
 
 
 def steps(ctx):
-    return len(stall_designs(ctx))
+    return len(stall_designs(ctx)) * ctx.repeat
 
 
 def run(ctx):
     p = ctx.plan(PLANS)
     workers = p["workers"] = ctx.workers(p["workers"])
-    for design, e in nginx.servers(ctx, NAME, p, stall_designs(ctx)):
-        label = f"{NAME}/{design}"
-
-        def go(design=design, label=label):
-            extra = ["--stall-worker", "0", "--grace-ms", "500"]
-            with nginx.server(ctx, design, workers, extra) as s:
-                a = s.usage()
-                # No warm-up: connections that reach the stalled worker would wait for ever.
-                load, raw = run_load(ctx, s.port, p["clients"], 1, 4000, label, http=True,
-                                     connections=p["connections"], timeout_ms=p["timeout_ms"])
-                b = s.usage()
-            c = load["counts"]
-            return {"req_per_s": load["rates"]["requests_per_s"], "cpu_us_per_req": 0.0,
-                    "p50_us": load["latency"]["total"]["p50_us"],
-                    "p99_us": load["latency"]["total"]["p99_us"],
-                    "failed": c.get("failed", 0), "requests": c.get("requests", 0),
-                    "failed_fraction": c.get("failed", 0) / max(p["connections"], 1),
-                    "workers": [y - (a["workers"][i] if i < len(a["workers"]) else 0)
-                                for i, y in enumerate(b["workers"])],
-                    "load_file": raw}
-        nginx.server_step(ctx, f"{design:<26} stall worker 0", label, e, go)
+    def go(design, label):
+        extra = ["--stall-worker", "0", "--grace-ms", "500"]
+        with nginx.server(ctx, design, workers, extra) as s:
+            a = s.usage()
+            # No warm-up: connections that reach the stalled worker would wait for ever.
+            load, raw = run_load(ctx, s.port, p["clients"], 1, 4000, label, http=True,
+                                 connections=p["connections"], timeout_ms=p["timeout_ms"])
+            b = s.usage()
+        c = load["counts"]
+        return {"req_per_s": load["rates"]["requests_per_s"], "cpu_us_per_req": 0.0,
+                "p50_us": load["latency"]["total"]["p50_us"],
+                "p99_us": load["latency"]["total"]["p99_us"],
+                "failed": c.get("failed", 0), "requests": c.get("requests", 0),
+                "failed_fraction": c.get("failed", 0) / max(p["connections"], 1),
+                "workers": [y - (a["workers"][i] if i < len(a["workers"]) else 0)
+                            for i, y in enumerate(b["workers"])],
+                "load_file": raw}
+    nginx.run_servers(ctx, NAME, p, stall_designs(ctx), go, "stall worker 0")
 
 
 def summary(results):
@@ -60,6 +57,6 @@ def summary(results):
     for e in s["servers"]:
         f = e.get("figures")
         lines.append(f"| {e['variant']} | " + (
-            f"{f['failed']} ({f['failed_fraction']:.0%}) | {' '.join(map(str, f['workers']))} "
+            f"{f['failed']:g} ({f['failed_fraction']:.0%}) | {' '.join(map(str, f['workers']))} "
             f"| {f['p99_us']:,.0f} |" if f else f"error: {e.get('error')} | | |"))
     return lines

@@ -5,7 +5,7 @@ from .. import table
 
 NAME = "unp"
 DEFAULT = True
-COST = "about 3.5 min (15 variants x 5 repetitions x a 2 s window)"
+COST = "about 3.5 min (15 variants x 5 repetitions x a window of 2 s or more)"
 PLANS = {
     "default": {"clients": 5, "connections": 5000, "requests_per_conn": 1, "bytes": 4000,
                 "workers": 15, "warmup_connections": 1000, "min_window_s": 2.0},

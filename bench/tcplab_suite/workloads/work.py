@@ -21,20 +21,17 @@ def work_designs(ctx):
 
 
 def steps(ctx):
-    return len(work_designs(ctx))
+    return len(work_designs(ctx)) * ctx.repeat
 
 
 def run(ctx):
     p = ctx.plan(PLANS)
     workers = p["workers"] = ctx.workers(p["workers"])
-    for design, e in nginx.servers(ctx, NAME, p, work_designs(ctx)):
-        label = f"{NAME}/{design}"
-
-        def go(design=design, label=label):
-            with nginx.server(ctx, design, workers, ["--work-us", str(p["work_us"])]) as s:
-                return nginx.measured(ctx, s, label, p["clients"], p["connections"],
-                                      p["requests_per_conn"], p["bytes"])
-        nginx.server_step(ctx, f"{design:<26} work {p['work_us']} µs", label, e, go)
+    def go(design, label):
+        with nginx.server(ctx, design, workers, ["--work-us", str(p["work_us"])]) as s:
+            return nginx.measured(ctx, s, label, p["clients"], p["connections"],
+                                  p["requests_per_conn"], p["bytes"])
+    nginx.run_servers(ctx, NAME, p, work_designs(ctx), go, f"work {p['work_us']} µs")
 
 
 def summary(results):
