@@ -504,6 +504,11 @@ TEST(LoadCli, MergeRefusesWhatItCannotAddUp) {
     EXPECT_EQ(o.exit_code, 2) << c.message;
     EXPECT_NE(o.err.find(c.message), std::string::npos) << o.err;
   }
+  const Outcome unwritable = run_tool({"merge", line, "--json", "/nonexistent/merged.json"});
+  EXPECT_EQ(unwritable.exit_code, 1);
+  EXPECT_NE(unwritable.err.find("tcplab-load merge: open /nonexistent/merged.json: No such file"),
+            std::string::npos)
+      << unwritable.err;
 }
 
 }  // namespace

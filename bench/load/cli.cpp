@@ -283,6 +283,9 @@ int parse_or_exit(CLI::App& app, const char* who, const std::function<void()>& p
   } catch (const std::invalid_argument& e) {
     fmt::print(stderr, "{}: {}\nRun with --help for more information.\n", who, e.what());
     return 2;
+  } catch (const std::system_error& e) {  // getifaddrs, or an output file that cannot be written
+    fmt::print(stderr, "{}: {}\n", who, e.what());
+    return 1;
   }
 }
 

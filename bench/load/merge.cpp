@@ -80,22 +80,17 @@ int merge_main(int argc, char** argv) {
   app.add_option("--json", json_path, "write the merged report here");
   app.add_option("--hgrm", hgrm_path,
                  "write the merged total latency here in HdrHistogram's percentile format");
-  try {
-    const int code = parse_or_exit(app, "tcplab-load merge", [&] {
-      app.parse(argc, argv);
-      std::vector<Report> runs;
-      for (const std::string& path : inputs)
-        runs.push_back(read_report(path));
-      const Report report = merge(runs, inputs);
-      print_table(report, stdout);
-      if (!json_path.empty()) write_json(report, json_path);
-      if (!hgrm_path.empty()) write_hgrm(report.stats.total, hgrm_path);
-    });
-    return code >= 0 ? code : 0;
-  } catch (const std::system_error& e) {  // --json or --hgrm could not be written
-    fmt::print(stderr, "tcplab-load merge: {}\n", e.what());
-    return 1;
-  }
+  const int code = parse_or_exit(app, "tcplab-load merge", [&] {
+    app.parse(argc, argv);
+    std::vector<Report> runs;
+    for (const std::string& path : inputs)
+      runs.push_back(read_report(path));
+    const Report report = merge(runs, inputs);
+    print_table(report, stdout);
+    if (!json_path.empty()) write_json(report, json_path);
+    if (!hgrm_path.empty()) write_hgrm(report.stats.total, hgrm_path);
+  });
+  return code >= 0 ? code : 0;
 }
 
 }  // namespace tcplab::load

@@ -83,7 +83,7 @@ int parse_command_line(int argc, char** argv, Options& options);
 
 // Runs parse (app.parse() and the checks after it) and turns what it throws into the exit code:
 // -1 if it returned, 0 after --help, 2 after printing the message of a bad argument
-// (CLI::ParseError or std::invalid_argument), prefixed by `who`.
+// (CLI::ParseError or std::invalid_argument), prefixed by `who`, and 1 after a std::system_error.
 int parse_or_exit(CLI::App& app, const char* who, const std::function<void()>& parse);
 
 // "250ms", "10s", "2m", "1.5s", "500us"; a bare number is seconds. Throws std::invalid_argument.
