@@ -17,6 +17,8 @@ import importlib
 NAMES = (
     "unp",
     "keepalive",
+    "latency",
+    "latency-full",
     "herd",
     "concurrency",
     "faults",

@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+"""End to end, on a real server: the `latency` workload's open-loop points against `iterative`
+with --work-us 2000 (at most 500 requests/s on its one CPU; without the work, about 20,000
+one-request connections a second, still far below the 100,000/s asked). A modest rate (50/s)
+is a plain latency; a rate far past saturation is marked over capacity (the server's CPUs
+saturated), is left off the latency curve, and fails the capacity search, whose bisection
+moves the bracket the way its point's status says; the summary says so; the charts are drawn;
+no process is left behind.
+
+    tests/latency_test.py BIN_DIR        (ctest passes CMAKE_RUNTIME_OUTPUT_DIRECTORY)
+
+Sends count as late after 20 ms here, not the suite's 1 ms: the test must hold with both CPUs
+busy with other work, where a sleeping generator can wait several ms for its CPU.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN_DIR = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(ROOT, "build", "bin")
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+sys.path.insert(0, ROOT)
+from tcplab_suite import core, designs, procfs  # noqa: E402
+from tcplab_suite.workloads import latency as L  # noqa: E402
+
+MODEST, PAST = 50, 100000
+PLAN = {"modes": ["conn"], "rates": {"conn": [MODEST, PAST]}, "duration_s": 2.0,
+        "warmup_s": 0.1, "clients": 20, "bytes": 100, "workers": 1, "arrivals": "poisson",
+        "slo_us": 1e6, "search_steps": 1, "repeat": 1, "late_after_ms": 20,
+        "server_extra": ["--work-us", "2000"]}
+
+
+class OverCapacity(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="latency_test-")
+        usable = sorted(os.sched_getaffinity(0))
+        pinned = len(usable) >= 2 and shutil.which("taskset")
+        args = argparse.Namespace(quick=True, repeat=1, bin=BIN_DIR, workers=None,
+                                  load_threads=None,
+                                  server_cpus=usable[:1] if pinned else [],
+                                  load_cpus=usable[1:2] if pinned else [])
+        table = [d for d in designs.load(os.path.join(BIN_DIR, "tcplab-server"))
+                 if d["name"] == "iterative"]
+        cls.out = os.path.join(cls.tmp, "results")
+        cls.results = {"workloads": {}, "errors": [], "config": {"quick": True}}
+        ctx = core.Context(args, cls.out, os.path.join(cls.tmp, "t"), table, cls.results)
+        os.makedirs(ctx.tmp)
+        plans = {"quick": PLAN, "default": PLAN}
+        ctx.total_steps = L.plan_steps(ctx, plans)
+        cls.steps = ctx.total_steps
+        L.run_plan(ctx, "latency", plans)
+        cls.ctx = ctx
+        cls.w = cls.results["workloads"]["latency"]
+        cls.entry = cls.w["entries"][0]
+        cls.children = procfs.children(os.getpid())
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def point(self, rate):
+        return next(p for p in self.entry["points"] if p["rate"] == rate and p["kind"] == "grid")
+
+    def test_no_errors_and_no_process_left(self):
+        self.assertEqual(self.results["errors"], [])
+        self.assertEqual(self.children, [])
+        self.assertEqual(self.ctx.step, self.steps)
+
+    def test_modest_rate_is_a_latency(self):
+        p = self.point(MODEST)
+        self.assertEqual(p["status"], "ok", p.get("reasons"))
+        self.assertGreaterEqual(p["figures"]["achieved_fraction"], 0.95)
+        self.assertLessEqual(p["figures"]["late_fraction"], 0.01)
+        # from the scheduled send is never shorter than from the actual one
+        self.assertGreaterEqual(p["figures"]["p50_us"], p["figures"]["raw_p50_us"])
+        self.assertGreaterEqual(p["figures"]["p99_us"], p["figures"]["raw_p99_us"])
+        # every answer the generator counted was served inside the window of the snapshots
+        self.assertGreaterEqual(p["server"]["requests"],
+                                round(p["figures"]["achieved_per_s"] * p["window_s"]))
+
+    def test_past_saturation_is_over_capacity(self):
+        p = self.point(PAST)
+        self.assertEqual(p["status"], "over_capacity", p.get("reasons"))
+        f = p["figures"]
+        self.assertLess(f["achieved_fraction"], 0.95)
+        self.assertGreater(f["late_fraction"], 0.5)
+        if p["cpu"].get("server"):
+            self.assertIn("server CPUs saturated", p["reasons"])
+
+    def test_curve_and_chart_keep_it_off_the_latency_line(self):
+        from plots import latency_charts as C
+        self.assertEqual([c["status"] for c in self.entry["curve"]], ["ok", "over_capacity"])
+        plain, other = C.curve_points(self.entry, "p99_us")
+        self.assertEqual([r for r, _ in plain], [MODEST])
+        self.assertEqual([(r, s) for r, _, s in other], [(PAST, "over_capacity")])
+
+    def test_capacity_search_narrows_between_the_two(self):
+        # the grid brackets it [50, 100000]; one bisection at their geometric mean, 2236/s
+        self.assertEqual([p["rate"] for p in self.entry["points"]], [MODEST, PAST, 2236])
+        mid = self.entry["points"][2]
+        lo, hi = (2236, PAST) if mid["status"] == "ok" else (MODEST, 2236)
+        self.assertEqual(self.entry["capacity"]["searches"], [{"rep": 1, "lo": lo, "hi": hi}])
+        self.assertEqual(self.entry["capacity"]["summary"]["median"], lo)
+
+    def test_summary_marks_it(self):
+        text = "\n".join(L.summary_lines(self.results, "latency"))
+        row = next(line for line in text.splitlines() if line.startswith("| iterative |"))
+        self.assertIn("(over capacity)", row)
+        self.assertIn("Capacity at p99", text)
+
+    def test_charts_are_drawn(self):
+        for chart in L.CHARTS:
+            name = chart(self.results, self.out)
+            self.assertTrue(os.path.getsize(os.path.join(self.out, name + ".png")) > 1000, name)
+        with open(os.path.join(self.out, self.point(MODEST)["load_file"])) as f:
+            self.assertEqual(json.load(f)["config"]["mode"], "open")
+
+
+if __name__ == "__main__":
+    unittest.main()
