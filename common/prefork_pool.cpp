@@ -1,16 +1,9 @@
 #include "prefork_pool.hpp"
 
-#include "accept_loop.hpp"
 #include "process_pool.hpp"
 #include "signals.hpp"
 
 namespace tcplab {
-
-int run_prefork_pool(Server& server, AcceptLock& lock) {
-  return run_process_pool(server, [&](std::size_t slot) {
-    accept_loop(server.listen_fd, lock, server.board.slot(slot), server.config.serve);
-  });
-}
 
 int run_process_pool(Server& server, const std::function<void(std::size_t slot)>& worker) {
   const Config& config = server.config;

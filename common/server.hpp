@@ -17,15 +17,16 @@ struct Config {
   std::string host = "127.0.0.1";
   std::uint16_t port = 9877;  // UNP's SERV_PORT
   std::size_t workers = 15;   // Stevens' pool size
-  DispatchPolicy dispatch = DispatchPolicy::least_loaded;
-  std::size_t queue_size = 0;  // prethread-dispatch; 0: twice the workers
   int backlog = 1024;
   int grace_ms = 3000;  // on SIGTERM: how long in-flight connections may take to finish
   int stall_worker = -1;  // --stall-worker: event-loop worker that serves nothing (tests, suite)
-  int route_port_base = -1;  // --route-ports: prefork-fdpass child i also on this port + i
   ServeConfig serve;
   std::string stats_json;
   std::string control_path;
+  // Options of one design each; the others ignore them.
+  DispatchPolicy dispatch = DispatchPolicy::least_loaded;  // prefork-fdpass: --dispatch
+  int route_port_base = -1;    // prefork-fdpass: --route-ports, child i also on this port + i
+  std::size_t queue_size = 0;  // prethread-dispatch: --queue-size; 0: twice the workers
 };
 
 // A running server as a design sees it. main() owns the listener and the scoreboard; the design

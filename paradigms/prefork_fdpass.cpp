@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <optional>
 #include <vector>
 
 #include "designs.hpp"
@@ -71,42 +72,56 @@ int child_main(int channel, WorkerSlot& slot, const ServeConfig& config) {
   }
 }
 
-// The parent's view of its children: one channel and one load each.
+// What the parent knows of one child, as nginx's master keeps one ngx_process_t per worker.
+struct Child {
+  Fd channel;    // the parent's end of the socketpair to the child
+  Fd child_end;  // the child's end: held only from socketpair() until fork()
+  WorkerLoad load;
+  bool full = false;  // its channel took no more (EAGAIN, ETOOMANYREFS): not until it reports
+  Fd route;           // --route-ports: its own listener
+};
+
+// The parent: accepts, chooses a child, passes the descriptor, reads the reports.
 class Manager {
  public:
   explicit Manager(Server& server)
       : server_(server),
         policy_(server.config.dispatch),
-        n_(server.config.workers),
-        parent_end_(n_),
-        child_end_(n_),
-        load_(n_),
-        full_(n_, false),
-        pool_(n_, server.board, [this](std::size_t slot) { return in_child(slot); }, hooks()) {}
+        children_(server.config.workers),
+        loads_(children_.size()),
+        pool_(
+            children_.size(), server.board, [this](std::size_t slot) { return in_child(slot); },
+            hooks()) {}
 
   int run() {
     signals::block_for_manager();
     set_nonblocking(server_.listen_fd, true);
     if (server_.config.route_port_base >= 0) open_routes();
     pool_.start();
-    std::vector<pollfd> fds(n_ + 1 + route_.size());
+    // fds: the listener, then each child's channel, then (--route-ports) each child's listener.
+    const std::size_t n = children_.size();
+    std::vector<pollfd> fds(1 + n + (routed_ ? n : 0));
     int next_respawn_ms = -1;
     while (!signals::stop_requested()) {
       fds[0] = {server_.listen_fd, static_cast<short>(can_take() ? POLLIN : 0), 0};
-      for (std::size_t i = 0; i < n_; ++i) fds[i + 1] = {parent_end_[i].get(), POLLIN, 0};
-      for (std::size_t i = 0; i < route_.size(); ++i)
-        fds[n_ + 1 + i] = {route_[i].get(), static_cast<short>(load_[i].available ? POLLIN : 0), 0};
+      for (std::size_t i = 0; i < n; ++i) {
+        const Child& c = children_[i];
+        fds[1 + i] = {c.channel.get(), POLLIN, 0};
+        if (routed_)
+          fds[1 + n + i] = {c.route.get(), static_cast<short>(c.load.available ? POLLIN : 0), 0};
+      }
       signals::wait_for_events(fds.data(), fds.size(), next_respawn_ms);
       if (signals::stop_requested()) break;
       if (signals::take_child_exited() || next_respawn_ms >= 0) next_respawn_ms = pool_.supervise();
-      for (std::size_t i = 0; i < n_; ++i)
-        if (fds[i + 1].revents) read_reports(i);
+      for (std::size_t i = 0; i < n; ++i)
+        if (fds[1 + i].revents) read_reports(i);
       if (fds[0].revents & POLLIN) accept_and_pass();
-      for (std::size_t i = 0; i < route_.size(); ++i)
-        if (fds[n_ + 1 + i].revents & POLLIN) accept_routed(i);
+      for (std::size_t i = 0; routed_ && i < n; ++i)
+        if (fds[1 + n + i].revents & POLLIN) accept_routed(i);
     }
     // Closing the channels tells each child to finish what it holds and exit (EOF).
-    for (Fd& end : parent_end_) end.reset();
+    for (Child& c : children_)
+      c.channel.reset();
     pool_.stop(server_.config.grace_ms);
     return 0;
   }
@@ -115,7 +130,7 @@ class Manager {
   ProcessPool::Hooks hooks() {
     return {
         .before_fork = [this](std::size_t i) { open_channel(i); },
-        .after_fork = [this](std::size_t i) { child_end_[i].reset(); },  // the child's end now
+        .after_fork = [this](std::size_t i) { children_[i].child_end.reset(); },  // the child's now
         .after_exit = [this](std::size_t i) { close_channel(i); },
     };
   }
@@ -124,46 +139,59 @@ class Manager {
   // of the parent's (the listener, the parent's ends), or a sibling would never see EOF.
   int in_child(std::size_t slot) {
     ::close(server_.listen_fd);
-    for (Fd& end : parent_end_) end.reset();
-    for (Fd& route : route_) route.reset();
-    return child_main(child_end_[slot].get(), server_.board.slot(slot), server_.config.serve);
+    for (Child& c : children_) {
+      c.channel.reset();
+      c.route.reset();
+    }
+    return child_main(children_[slot].child_end.get(), server_.board.slot(slot),
+                      server_.config.serve);
   }
 
   void open_channel(std::size_t i) {
     int sv[2];
     // SOCK_SEQPACKET keeps record boundaries: one sendmsg is one recvmsg, never half of one.
     check(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), "socketpair");
-    parent_end_[i].reset(sv[0]);
-    child_end_[i].reset(sv[1]);
-    load_[i] = {};
-    full_[i] = false;
-    refresh(i);
+    Child& c = children_[i];
+    c.channel.reset(sv[0]);
+    c.child_end.reset(sv[1]);
+    c.load = {};
+    c.full = false;
+    refresh(c);
   }
 
   void close_channel(std::size_t i) {
-    parent_end_[i].reset();
-    child_end_[i].reset();
-    load_[i] = {};
+    Child& c = children_[i];
+    c.channel.reset();
+    c.child_end.reset();
+    c.load = {};
   }
 
-  void refresh(std::size_t i) {
-    load_[i].available = parent_end_[i].valid() && !full_[i] && load_[i].in_hand < kMaxInHand;
+  void refresh(Child& c) {
+    c.load.available = c.channel.valid() && !c.full && c.load.in_hand < kMaxInHand;
   }
 
-  bool can_take() const {
+  // choose_worker() reads the loads as one array: copied out of children_ for each choice.
+  std::optional<std::size_t> choose(std::size_t& cursor) {
+    for (std::size_t i = 0; i < children_.size(); ++i)
+      loads_[i] = children_[i].load;
+    return choose_worker(policy_, loads_, cursor);
+  }
+
+  bool can_take() {
     std::size_t cursor = cursor_;
-    return choose_worker(policy_, load_, cursor).has_value();
+    return choose(cursor).has_value();
   }
 
   // "Done" records from child i, or EOF: the child is gone (SIGCHLD will bring the reaping).
   void read_reports(std::size_t i) {
+    Child& c = children_[i];
     Done done;
     for (;;) {
-      ssize_t n = ::recv(parent_end_[i].get(), &done, sizeof done, MSG_DONTWAIT);
+      ssize_t n = ::recv(c.channel.get(), &done, sizeof done, MSG_DONTWAIT);
       if (n == sizeof done) {
-        if (load_[i].in_hand > 0) --load_[i].in_hand;
-        full_[i] = false;
-        refresh(i);
+        if (c.load.in_hand > 0) --c.load.in_hand;
+        c.full = false;
+        refresh(c);
         continue;
       }
       if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) close_channel(i);
@@ -180,24 +208,25 @@ class Manager {
   }
 
   void pass(int conn) {
-    while (auto i = choose_worker(policy_, load_, cursor_))
+    while (auto i = choose(cursor_))
       if (give(*i, conn)) return;
     drop();
   }
 
   // Sends the descriptor to child i; false if it cannot take it now.
   bool give(std::size_t i, int conn) {
-    int err = send_fd(parent_end_[i].get(), conn, Handoff{++next_id_}, MSG_DONTWAIT);
+    Child& c = children_[i];
+    int err = send_fd(c.channel.get(), conn, Handoff{++next_id_}, MSG_DONTWAIT);
     if (err == 0) {
-      ++load_[i].in_hand;
+      ++c.load.in_hand;
     } else if (err == EAGAIN || err == ETOOMANYREFS) {
       // Its channel is full, or (unprivileged) more descriptors are in flight than our
       // RLIMIT_NOFILE allows: until it reports, pass to another. The child is not dead.
-      full_[i] = true;
+      c.full = true;
     } else {
       close_channel(i);  // EPIPE, ECONNRESET: it died; SIGCHLD will bring the reaping
     }
-    refresh(i);
+    refresh(c);
     return err == 0;
   }
 
@@ -210,20 +239,24 @@ class Manager {
   // any free port), and what arrives there is passed to child i and no other — the routing
   // that children competing in accept() cannot do. Opened before the first fork.
   void open_routes() {
-    const Config& c = server_.config;
-    for (std::size_t i = 0; i < n_; ++i) {
-      auto port = static_cast<std::uint16_t>(c.route_port_base ? c.route_port_base + i : 0);
-      route_.push_back(listen_tcp(c.host, port, c.backlog));
-      set_nonblocking(route_.back().get(), true);
-      fmt::print("worker {} also on {}\n", i, local_address(route_.back().get()));
+    const Config& config = server_.config;
+    for (std::size_t i = 0; i < children_.size(); ++i) {
+      auto port =
+          static_cast<std::uint16_t>(config.route_port_base ? config.route_port_base + i : 0);
+      Fd& route = children_[i].route;
+      route = listen_tcp(config.host, port, config.backlog);
+      set_nonblocking(route.get(), true);
+      fmt::print("worker {} also on {}\n", i, local_address(route.get()));
     }
+    routed_ = true;
     std::fflush(stdout);
   }
 
   // Polled only while child i can take one: otherwise they wait in this port's backlog.
   void accept_routed(std::size_t i) {
-    for (int k = 0; k < kAcceptBatch && load_[i].available; ++k) {
-      Accepted a = accept_connection(route_[i].get());
+    Child& c = children_[i];
+    for (int k = 0; k < kAcceptBatch && c.load.available; ++k) {
+      Accepted a = accept_connection(c.route.get());
       if (a.status != AcceptStatus::ok) return;
       if (!give(i, a.conn.get())) drop();
     }
@@ -231,18 +264,18 @@ class Manager {
 
   Server& server_;
   DispatchPolicy policy_;
-  std::size_t n_;
-  std::vector<Fd> parent_end_, child_end_;
-  std::vector<WorkerLoad> load_;
-  std::vector<bool> full_;
+  std::vector<Child> children_;    // children_[i] is the child in the pool's slot i
+  std::vector<WorkerLoad> loads_;  // scratch for choose()
+  bool routed_ = false;            // --route-ports: each child has a listener of its own
   std::size_t cursor_ = 0;
   std::uint64_t next_id_ = 0;
-  std::vector<Fd> route_;  // --route-ports: child i's own listener
   ProcessPool pool_;
 };
 
 }  // namespace
 
-int run_prefork_fdpass(Server& server) { return Manager(server).run(); }
+int run_prefork_fdpass(Server& server) {
+  return Manager(server).run();
+}
 
 }  // namespace tcplab
