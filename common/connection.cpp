@@ -107,7 +107,9 @@ struct Deadline {
 // accounting read these).
 struct ActiveGuard {
   WorkerSlot& slot;
-  explicit ActiveGuard(WorkerSlot& s) : slot(s) { slot.active.fetch_add(1, std::memory_order_relaxed); }
+  explicit ActiveGuard(WorkerSlot& s) : slot(s) {
+    slot.active.fetch_add(1, std::memory_order_relaxed);
+  }
   ~ActiveGuard() {
     // Counted before it stops being active: a snapshot never sees it in neither.
     slot.add(slot.connections);
@@ -150,8 +152,10 @@ void serve_connection(Fd conn, WorkerSlot& slot, const ServeConfig& config) {
         }
         continue;
       }
-      case Action::close: return;
-      case Action::crash: crash_on_request();
+      case Action::close:
+        return;
+      case Action::crash:
+        crash_on_request();
       case Action::refuse: {
         count_refused(slot, s.error, config.max_bytes);
         iovec iov{s.head.data(), s.head.size()};
@@ -159,7 +163,8 @@ void serve_connection(Fd conn, WorkerSlot& slot, const ServeConfig& config) {
         linger_close(fd);
         return;
       }
-      case Action::answer: break;
+      case Action::answer:
+        break;
     }
 
     request_deadline.reset();

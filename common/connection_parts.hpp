@@ -21,10 +21,13 @@ namespace tcplab {
 // The kind of failure an errno from read or write means.
 inline Failure classify(int err) {
   switch (err) {
-    case EAGAIN: return Failure::timeout;  // SO_RCVTIMEO / SO_SNDTIMEO ran out (blocking sockets)
+    case EAGAIN:
+      return Failure::timeout;  // SO_RCVTIMEO / SO_SNDTIMEO ran out (blocking sockets)
     case ECONNRESET:
-    case EPIPE: return Failure::reset;
-    default: return Failure::io_error;
+    case EPIPE:
+      return Failure::reset;
+    default:
+      return Failure::io_error;
   }
 }
 
@@ -52,7 +55,8 @@ inline bool is_crash_request(std::string_view input) {
 // Counts a request the parser refused (its answer is the caller's to send).
 inline void count_refused(WorkerSlot& slot, protocol::Error e, std::uint64_t max_bytes) {
   slot.fail(Failure::bad_request);
-  log_once("bad-" + protocol::error_reason(e, 0), "refused a request: " + protocol::error_reason(e, max_bytes));
+  log_once("bad-" + protocol::error_reason(e, 0),
+           "refused a request: " + protocol::error_reason(e, max_bytes));
 }
 
 // Drops the first `n` bytes of the `have` in `buf`: the request just answered.

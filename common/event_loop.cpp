@@ -58,8 +58,10 @@ void EventLoop::watch_listener(int listen_fd, bool exclusive) {
 void EventLoop::listen_on(bool on) {
   if (listen_fd_ < 0 || on == listening_) return;
   epoll_event ev{EPOLLIN | (exclusive_ ? EPOLLEXCLUSIVE : 0u), {.ptr = &g_listener_tag}};
-  if (on) check(::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listen_fd_, &ev), "epoll_ctl ADD listener");
-  else ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listen_fd_, nullptr);
+  if (on)
+    check(::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listen_fd_, &ev), "epoll_ctl ADD listener");
+  else
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listen_fd_, nullptr);
   listening_ = on;
 }
 
@@ -96,7 +98,8 @@ void EventLoop::run() {
   if (stall_) {  // --stall-worker: hold the listener and the posted connections, serve nothing
     listen_on(false);
     timespec slice{0, 50'000'000};
-    while (!stopping()) ::ppoll(nullptr, 0, &slice, &wait_mask);
+    while (!stopping())
+      ::ppoll(nullptr, 0, &slice, &wait_mask);
   }
   epoll_event events[kMaxEvents];
   for (;;) {
@@ -108,9 +111,12 @@ void EventLoop::run() {
     now_ = Clock::now();
     for (int i = 0; i < n; ++i) {
       void* tag = events[i].data.ptr;
-      if (tag == &g_listener_tag) accept_ready();
-      else if (tag == &g_wake_tag) take_posted();
-      else if (auto* c = static_cast<Connection*>(tag); !c->ready) drive(*c);
+      if (tag == &g_listener_tag)
+        accept_ready();
+      else if (tag == &g_wake_tag)
+        take_posted();
+      else if (auto* c = static_cast<Connection*>(tag); !c->ready)
+        drive(*c);
     }
     // Connections that spent their budget last turn: epoll (edge-triggered) will not repeat it.
     std::vector<Connection*> again;
@@ -123,8 +129,10 @@ void EventLoop::run() {
     if (!listening_ && backoff_ms_ > 0 && now_ >= resume_listen_at_ && !stopping_) listen_on(true);
   }
   // What is left after the grace period is cut, as a process worker would be by SIGKILL.
-  while (!active_.empty()) finish(active_.front());
-  while (!lingering_.empty()) finish(lingering_.front());
+  while (!active_.empty())
+    finish(active_.front());
+  while (!lingering_.empty())
+    finish(lingering_.front());
   ::pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
 }
 
@@ -218,9 +226,14 @@ bool EventLoop::drive(Connection& c) {
       }
       if (c.state == State::answering) slot_.add(slot_.requests);
       switch (c.after) {
-        case After::close: return finish(c), false;
-        case After::linger: start_linger(c); return linger(c);
-        case After::next: c.state = State::reading; break;
+        case After::close:
+          return finish(c), false;
+        case After::linger:
+          start_linger(c);
+          return linger(c);
+        case After::next:
+          c.state = State::reading;
+          break;
       }
       if (++requests == kRequestBudget) {
         c.ready = true;
@@ -250,8 +263,10 @@ bool EventLoop::drive(Connection& c) {
         finish(c);
         return false;
       }
-      case Action::close: return finish(c), false;
-      case Action::crash: crash_on_request();
+      case Action::close:
+        return finish(c), false;
+      case Action::crash:
+        crash_on_request();
       case Action::refuse:
         count_refused(slot_, s.error, config_.max_bytes);
         c.state = State::refusing;
@@ -276,11 +291,14 @@ bool EventLoop::write_some(Connection& c, std::size_t& budget, int& err) {
     if (budget == 0) return err = 0, false;
     iovec iov[2];
     int n = 0;
-    if (c.head_off < c.head.size()) iov[n++] = {c.head.data() + c.head_off, c.head.size() - c.head_off};
+    if (c.head_off < c.head.size())
+      iov[n++] = {c.head.data() + c.head_off, c.head.size() - c.head_off};
     if (c.body_left > 0) {
-      // Any slice of the pattern that starts at the right digit continues it (kBodyChunk % 10 == 0).
+      // Any slice of the pattern that starts at the right digit continues it (kBodyChunk % 10 ==
+      // 0).
       std::size_t room = proto::kBodyChunk - 10;
-      std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>({c.body_left, room, budget}));
+      std::size_t len =
+          static_cast<std::size_t>(std::min<std::uint64_t>({c.body_left, room, budget}));
       iov[n++] = {const_cast<char*>(proto::body_chunk()) + c.body_off % 10, len};
     }
     msghdr msg{};
@@ -292,7 +310,8 @@ bool EventLoop::write_some(Connection& c, std::size_t& budget, int& err) {
       return err = errno, false;
     }
     auto done = static_cast<std::size_t>(sent);
-    if (c.state == State::answering) slot_.add(slot_.bytes_sent, done);  // as serve_connection counts
+    if (c.state == State::answering)
+      slot_.add(slot_.bytes_sent, done);  // as serve_connection counts
     budget -= std::min(budget, done);
     touch(c);
     std::size_t from_head = std::min(done, c.head.size() - c.head_off);
@@ -336,7 +355,8 @@ void EventLoop::finish(Connection& c) {
   if (c.ready) std::erase(ready_, &c);
   slot_.add(slot_.connections);  // counted before it stops being active (see connection.cpp)
   slot_.active.fetch_sub(1, std::memory_order_release);
-  (c.state == State::lingering ? lingering_ : active_).erase(c.self);  // closes the descriptor, leaving epoll
+  (c.state == State::lingering ? lingering_ : active_)
+      .erase(c.self);  // closes the descriptor, leaving epoll
 }
 
 void EventLoop::expire() {
@@ -345,7 +365,8 @@ void EventLoop::expire() {
     count_failure(slot_, Failure::timeout);
     finish(active_.front());
   }
-  while (!lingering_.empty() && now_ - lingering_.front().last >= kLingerQuiet) finish(lingering_.front());
+  while (!lingering_.empty() && now_ - lingering_.front().last >= kLingerQuiet)
+    finish(lingering_.front());
 }
 
 // Until the earliest of: the oldest connection's deadline, the listener's return after a

@@ -33,7 +33,8 @@ std::string read_all(int fd, std::chrono::milliseconds quiet = 2000ms) {
 
 std::string pattern(std::size_t n) {
   std::string s(n, '0');
-  for (std::size_t k = 0; k < n; ++k) s[k] = static_cast<char>('0' + k % 10);
+  for (std::size_t k = 0; k < n; ++k)
+    s[k] = static_cast<char>('0' + k % 10);
   return s;
 }
 
