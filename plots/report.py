@@ -230,10 +230,29 @@ def claim_herd(data):
             + "; ".join(parts) + ".")
 
 
+def claim_ranking(unp, figure="cpu_us_per_conn", unit="µs/conn"):
+    """The designs in order of `figure`, each neighbour pair with its verdict: '<' where the
+    intervals are apart (the order holds), '≈' where they overlap (cannot tell)."""
+    es = sorted((e for e in unp.get("entries", []) if e.get("summary")),
+                key=lambda e: e["summary"][figure]["median"])
+    if len(es) < 2:
+        return None
+    text = f"`{es[0]['variant']}` {fmt(es[0]['summary'][figure]['median'])}"
+    apart = 0
+    for a, b in zip(es, es[1:]):
+        v = stats.verdict(a["summary"][figure], b["summary"][figure], "a<b")
+        apart += v["verdict"] == stats.HOLDS
+        sign = "<" if v["verdict"] == stats.HOLDS else "≈"
+        text += f" {sign} `{b['variant']}` {fmt(b['summary'][figure]['median'])}"
+    return (f"- **Ranking by CPU per connection ({unit}, medians; `<`: the intervals are apart, "
+            f"the order holds; `≈`: they overlap, cannot tell on this machine), {apart} of "
+            f"{len(es) - 1} neighbouring orders hold:** {text}.")
+
+
 def block_claims(data):
     unp = data["workloads"].get("unp", {})
     out = [c for c in (claim_fork_vs_pools(data, unp), claim_accept_vs_fdpass(data, unp),
-                       claim_herd(data)) if c]
+                       claim_herd(data), claim_ranking(unp)) if c]
     return "\n".join(out) if out else "_(this run has no `unp` workload)_"
 
 

@@ -41,7 +41,7 @@ def run_suite(cls, *args):
     cls.proc = subprocess.run(
         ["/usr/bin/python3", os.path.join(ROOT, "bench", "suite.py"), "--quick", *args,
          "--out", cls.out, "--bin", BIN_DIR],
-        capture_output=True, text=True, timeout=180)
+        capture_output=True, text=True, timeout=300)  # ~30 s on a quiet machine
     cls.results = None
     path = os.path.join(cls.out, "results.json")
     if os.path.exists(path):
@@ -162,6 +162,11 @@ class SuiteQuick(unittest.TestCase):
         base = self.results["workloads"]["unp"]["entries"][0]
         self.assertIn(f"| `iterative` | {base['summary']['cpu_us_per_conn']['median']:,.1f} |", fork_free)
         self.assertIn("| `fork` | — |", fork_free)  # not in this run: shown as missing, not invented
+        claims = filled.split("<!-- BEGIN generated:claims -->")[1].split("<!-- END")[0]
+        # Every claim is a generated verdict; one repetition gives no interval to decide by.
+        self.assertIn("**Ranking by CPU per connection", claims)
+        self.assertIn("0 of 3 neighbouring orders hold", claims)
+        self.assertNotIn("`fork`", claims)
         self.assertIn("Stevens' column is process-control CPU seconds", filled)
         self.assertTrue(os.path.exists(os.path.join(self.tmp.name, "charts", "1-cpu-per-connection.png")))
         subprocess.run(cmd, check=True, capture_output=True, timeout=60)

@@ -16,6 +16,8 @@ import socket
 import subprocess
 import time
 
+from . import procfs
+
 SCHEMA = "tcplab-suite/2"
 SERVER_START_TIMEOUT_S = 10
 SERVER_STOP_TIMEOUT_S = 15   # the server's own grace is --grace-ms 3000
@@ -172,7 +174,6 @@ class Server:
 
     def usage(self):
         """CPU seconds of the server's accounting, its tree's RSS now, connections per slot."""
-        from . import procfs
         s = self.snapshot()
         return {"cpu_s": s["cpu_user_s"] + s["cpu_sys_s"], "rss_kb": procfs.tree_rss_kb(self.pid),
                 "workers": s.get("workers") or []}

@@ -4,8 +4,9 @@ concurrency)."""
 
 import os
 
-from . import procfs, stats
-from .core import run_load
+from . import procfs, procstat, stats
+from .core import Server, Step, run_load
+from .designs import variant_name
 
 
 def delta(a, b):
@@ -129,7 +130,6 @@ def cpu_accounting(ctx, a, b, server_cpu_s, softirqd_s=0.0):
     time those CPUs' ksoftirqd threads spent on the packets, is at least 85 % of their busy time,
     and the generator is pinned elsewhere. When it was not, the split is not the server's, and
     run_figures leaves it out."""
-    from . import procstat
     if not ctx.server_cpus or not ctx.load_cpus:
         return {"error": "not pinned: no per-CPU split"}
     out = {"server": procstat.cpu_split(a, b, ctx.server_cpus),
@@ -149,7 +149,6 @@ def measured_run(ctx, server, label, plan, clients=None, duration_s=None):
     """Warm-up, snapshot A, measured load, snapshot B, on a running server, with /proc/stat
     read around the load. Count-based plans (no duration) are sized from the warm-up's rate so
     the window lasts plan["min_window_s"]; the window is checked and kept as load_window_s."""
-    from . import procstat
     clients = clients or plan["clients"]
     rpc, nbytes = plan["requests_per_conn"], plan["bytes"]
     min_window = plan.get("min_window_s", 0)
@@ -194,14 +193,12 @@ def progress_note(run):
 
 
 def new_entry(design, dispatch, workers, clients):
-    from .designs import variant_name
     return {"variant": variant_name(design, dispatch), "design": design, "dispatch": dispatch,
             "workers": workers, "clients": clients, "runs": []}
 
 
 def one_run(ctx, entry, rep, label, what, plan, server_extra=()):
     """One repetition on a fresh server, appended to entry["runs"] whatever happens."""
-    from .core import Server, Step
     run = {"rep": rep}
     entry["runs"].append(run)
     with Step(ctx, label, what, run) as st:

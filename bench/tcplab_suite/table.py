@@ -4,7 +4,8 @@ run with interleaved repetitions, and how their summary.md tables read."""
 from . import designs as D
 from . import stats
 from .core import Server, Step
-from .measure import cdf_points, median_run, new_entry, one_run, progress_note, summarize
+from .measure import (cdf_points, measured_run, median_run, new_entry, one_run, progress_note,
+                      summarize)
 
 
 def fmt_ci(stat, fmt="{:,.1f}"):
@@ -64,7 +65,6 @@ def run_concurrency(ctx, name, plan):
         entries += by_variant[(d, p)]
     w = ctx.workload(name, kind="sweep", x="clients",
                      params=dict(plan, workers=workers, repeat=ctx.repeat), entries=entries)
-    from .measure import measured_run
     try:
         for rep in range(1, ctx.repeat + 1):
             for (d, p), levels in by_variant.items():
