@@ -36,8 +36,8 @@ def parse_args(argv):
                     "results/<timestamp>/ with results.json, summary.md and the charts.",
         epilog="Workloads (time on two cores, at the default 5 interleaved repetitions and "
                "windows of at least 2 s):\n" + listing +
-               "\nThe default (unp, keepalive, micro) takes about 8.5 minutes; --quick "
-               "(1 repetition, short windows, indicative figures) under a minute.")
+               f"\nThe default runs {', '.join(defaults())}: the sum of their costs above; "
+               "--quick (1 repetition, short windows, indicative figures) under a minute.")
     p.add_argument("--quick", action="store_true",
                    help="classroom version: fewer connections, 1 repetition, short windows; "
                         "its figures are indicative only")

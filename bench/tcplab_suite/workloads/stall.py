@@ -7,7 +7,7 @@ from ..core import run_load
 
 NAME = "stall"
 DEFAULT = False
-COST = "about 15 s"
+COST = "about 30 s (3 designs x 5 repetitions)"
 PLANS = {
     "default": {"workers": 4, "clients": 5, "connections": 2000, "timeout_ms": 300},
     "quick": {"workers": 4, "clients": 5, "connections": 200, "timeout_ms": 300},
