@@ -280,23 +280,17 @@ def _wait_quiet(pid, limit_s=QUIET_LIMIT_S):
     return False
 
 
-def _kill_tree(pid):
-    """SIGKILL to the tracer and every process under it, the deepest first; the caller reaps
-    the tracer (the others are reaped by their parents, or by init once those are gone)."""
-    tree, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        tree.append(p)
-        try:
-            with open(f"/proc/{p}/task/{p}/children") as f:
-                todo += [int(c) for c in f.read().split()]
-        except OSError:
-            pass
-    for p in reversed(tree):
-        try:
-            os.kill(p, signal.SIGKILL)
-        except OSError:
-            pass
+def _kill_group(proc):
+    """SIGKILL to the tracer's process group, and reaps the tracer. The tracer is started in a
+    session of its own and the server makes no other, so the group is the tracer, the server
+    and every worker: one kill reaches them all at once, where killing them one by one would
+    let a pool's manager start a new worker for each one killed. (strace, killed, does not take
+    its tracees with it.) The others are reaped by init."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    proc.wait()
 
 
 def _load(load_bin, port, connections, requests_per_conn, load_cpus, json_path):
@@ -341,7 +335,7 @@ def counted_run(server_bin, load_bin, design, workers, connections, requests_per
             "--workers", str(workers)] + list(extra_args)
         with open(stderr_path, "w") as err:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=err)
+                                    stderr=err, start_new_session=True)
         try:
             line = _read_line(proc, START_TIMEOUT_S)
             if not line.startswith("listening on 127.0.0.1:"):
@@ -354,10 +348,10 @@ def counted_run(server_bin, load_bin, design, workers, connections, requests_per
             _wait_quiet(server)
             os.kill(server, signal.SIGTERM)
             status = proc.wait(timeout=STOP_TIMEOUT_S)
-        except (CountError, OSError, subprocess.TimeoutExpired) as e:
-            # strace, killed, takes its tracees with it (it started them); perf does not.
-            _kill_tree(proc.pid)
-            proc.wait()
+        except BaseException as e:  # Ctrl-C too: the server is in a session of its own
+            _kill_group(proc)
+            if not isinstance(e, (CountError, OSError, subprocess.TimeoutExpired)):
+                raise
             with open(stderr_path, errors="replace") as f:
                 tail = f.read()[-400:].strip()
             raise CountError(f"{design}: {e}; stderr: {tail}") from None

@@ -126,12 +126,13 @@ class CountedRun(unittest.TestCase):
 
     @unittest.skipUnless(shutil.which("strace"), "strace is not installed (see .ci/setup)")
     def test_a_failed_load_leaves_no_process_behind(self):
-        # The server is a pool of 3 children under strace; the "load" fails at once. The odd
-        # --max-bytes marks this test's processes.
-        marker = "--max-bytes\x00987653"
+        # The server is a pool of 3 children under strace; the "load" fails at once. A
+        # --max-bytes of this test process's own marks the server's processes.
+        max_bytes = str(10**9 + os.getpid())
+        marker = "--max-bytes\x00" + max_bytes + "\x00"
         with self.assertRaisesRegex(syscalls.CountError, "prefork: tcplab-load exited 1"):
             syscalls.counted_run(self.server, "/bin/false", "prefork", 3, 10, tracer="strace",
-                                 extra_args=("--max-bytes", "987653"))
+                                 extra_args=("--max-bytes", max_bytes))
         with open(f"/proc/{os.getpid()}/task/{os.getpid()}/children") as f:
             self.assertEqual(f.read().split(), [])  # strace reaped
         for _ in range(500):  # SIGKILLed: gone (or zombies, with no command line) at once
