@@ -27,6 +27,8 @@ NAMES = (
     "work",
     "idle",
     "stall",
+    "ballast",
+    "syscalls",
     "micro",
 )
 

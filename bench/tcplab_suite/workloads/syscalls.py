@@ -1,0 +1,187 @@
+"""syscalls: the system calls of every design, per connection (one request each) and per
+request (keep-alive), counted exactly in the server's whole process tree by
+tcplab_suite.syscalls.count_syscalls (perf's syscall tracepoints where permitted, else
+strace -f -c; two counted runs, per connection by difference). Counts only: no time from a
+traced run enters any figure. With a `unp` result and tcplab-micro's prices in the same
+results, summary.md sets the cost model (cost_model.py: floor + sum of count x price) beside
+the CPU per connection that `unp` measured untraced."""
+
+from .. import cost_model
+from .. import syscalls as counting
+from ..core import Step, StepError
+
+NAME = "syscalls"
+DEFAULT = False
+COST = "about 3 min (every design, 2 counted runs each for one request per connection and " \
+       "for keep-alive)"
+MODES = ("conn", "keepalive")
+PLANS = {
+    "default": {"workers": 15, "tracer": "auto", "top": 8, "modes": {
+        "conn": {"requests_per_conn": 1, "connections": [500, 2500], "warmup": 200},
+        "keepalive": {"requests_per_conn": 100, "connections": [20, 100], "warmup": 30}}},
+    "quick": {"workers": 15, "tracer": "auto", "top": 8, "modes": {
+        "conn": {"requests_per_conn": 1, "connections": [100, 400], "warmup": 50},
+        "keepalive": {"requests_per_conn": 20, "connections": [10, 40], "warmup": 15}}},
+}
+FIGURE = {"conn": "per_connection", "keepalive": "per_request"}
+OTHER = "other"
+
+
+def steps(ctx):
+    return len(ctx.designs) * len(MODES)
+
+
+def run(ctx):
+    p = ctx.plan(PLANS)
+    workers = p["workers"] = ctx.workers(p["workers"])
+    entries = []
+    w = ctx.workload(NAME, kind="counts", params=dict(p, quick=ctx.quick), entries=entries)
+    try:
+        p["tracer"] = counting.choose_tracer(p["tracer"])
+    except ValueError as e:
+        ctx.fail(NAME, str(e))
+        return
+    w["tracer"] = p["tracer"]
+    for mode in MODES:
+        m = p["modes"][mode]
+        for d in ctx.designs:
+            e = {"design": d["name"], "mode": mode, "requests_per_conn": m["requests_per_conn"]}
+            entries.append(e)
+            policy = (d["dispatch_policies"] or [None])[0]
+            extra = ["--dispatch", policy] if policy else []
+            if policy:
+                e["dispatch"] = policy
+            what = f"{d['name']:<26} syscalls {mode:<9} ({p['tracer']})"
+            with Step(ctx, f"{NAME}/{d['name']}/{mode}", what, e) as st:
+                try:
+                    e["counts"] = counting.count_syscalls(
+                        ctx.server_bin, ctx.load_bin, d["name"], workers,
+                        tuple(m["connections"]), m["requests_per_conn"], ctx.server_cpus,
+                        ctx.load_cpus, extra, ctx.tmp, m["warmup"], p["tracer"])
+                except counting.CountError as exc:
+                    raise StepError(str(exc)) from None
+                per = e["counts"][FIGURE[mode]]
+                st.note = f"{sum(per.values()):.2f} calls per " + \
+                    ("connection" if mode == "conn" else "request")
+
+
+# --------------------------------------------------------------------------- the table
+
+def per_design(w, mode):
+    """{design: {syscall: count}} of the designs counted in `mode` (per connection for "conn",
+    per request for "keepalive")."""
+    return {e["design"]: e["counts"][FIGURE[mode]] for e in w["entries"]
+            if e["mode"] == mode and e.get("counts")}
+
+
+def split_calls(counts, top):
+    """The columns of a table or a stacked bar: every call among the `top` commonest of some
+    design, commonest over all designs first, and each design's row as {call: count} over them
+    plus OTHER (the rest, with the tracer's own "other" folded in).
+    counts: {design: {syscall: count}}. Returns (columns, {design: row})."""
+    chosen, totals = set(), {}
+    for per in counts.values():
+        ranked = sorted((n for n in per if n != OTHER), key=lambda n: (-abs(per[n]), n))
+        chosen.update(ranked[:top])
+        for n, c in per.items():
+            totals[n] = totals.get(n, 0) + abs(c)
+    columns = sorted(chosen, key=lambda n: (-totals[n], n))
+    rows = {}
+    for design, per in counts.items():
+        row = {n: per.get(n, 0) for n in columns}
+        row[OTHER] = round(sum(c for n, c in per.items() if n not in chosen), 3)
+        rows[design] = row
+    return columns, rows
+
+
+def count_table(counts, top):
+    """Markdown lines: one row per design, the split_calls columns, OTHER and the total."""
+    columns, rows = split_calls(counts, top)
+    lines = ["| design | " + " | ".join(f"`{c}`" for c in columns) + " | other | total |",
+             "|---|" + "---:|" * (len(columns) + 2)]
+    for design, row in rows.items():
+        cells = [f"{row[c]:.2f}" if abs(row[c]) >= 0.005 else "" for c in columns]
+        cells.append(f"{row[OTHER]:.2f}" if abs(row[OTHER]) >= 0.005 else "")
+        lines.append(f"| {design} | " + " | ".join(cells) +
+                     f" | {sum(counts[design].values()):.2f} |")
+    return lines
+
+
+# --------------------------------------------------------------------------- the cost model
+
+def measured_cpu(results, workload="unp"):
+    """({design: median CPU µs per connection}, baseline) from a `unp` result: each design's
+    first variant (the one its counts were made with), untraced; (None, None) without it."""
+    u = results.get("workloads", {}).get(workload)
+    if not u or not u.get("entries"):
+        return None, None
+    measured = {}
+    for e in u["entries"]:
+        if e.get("summary") and e["design"] not in measured:
+            measured[e["design"]] = e["summary"]["cpu_us_per_conn"]["median"]
+    return measured, u.get("baseline")
+
+
+def model_lines(results, w):
+    """The cost model beside the measured CPU, or a sentence naming what it needs."""
+    counts = per_design(w, "conn")
+    measured, baseline = measured_cpu(results)
+    micro = results.get("micro") or {}
+    prices = cost_model.prices_from_micro(micro) if micro.get("benchmarks") else {}
+    need = []
+    if measured is None:
+        need.append("a `unp` result (--workloads unp,…)")
+    elif baseline not in measured:
+        need.append(f"the baseline `{baseline}` measured in `unp`")
+    if not prices:
+        need.append("tcplab-micro's prices (the `micro` workload)")
+    if baseline and baseline not in counts and measured is not None:
+        need.append(f"the counts of the baseline `{baseline}`")
+    lines = ["", "### The cost model: floor + Σ count × price, against the measured CPU", ""]
+    if need:
+        return lines + ["The model needs, in the same results: " + "; ".join(need) + "."]
+    rows = cost_model.model_all(counts, prices, measured[baseline], measured, baseline)
+    return lines + [
+        f"Floor: `{baseline}`'s CPU µs/conn measured by `unp`; terms: the calls each design "
+        "makes per connection beyond the floor's, priced by tcplab-micro (real µs) as "
+        "bench/tcplab_suite/cost_model.py says; measured: `unp`'s median, untraced. The "
+        "residual is what the model leaves out: wake-ups and context switches beyond those "
+        "inside a primitive, cache misses, unbenchmarked calls priced as cheap ones.", ""] + \
+        cost_model.table_lines(rows)
+
+
+def summary(results):
+    w = results.get("workloads", {}).get(NAME)
+    if not w or not w.get("entries"):
+        return []
+    p = w["params"]
+    lines = ["", "## Workload `syscalls`: system calls per connection and per request", "",
+             f"Counted by {w.get('tracer', p['tracer'])} over the server's whole process "
+             "tree, by difference of two counted runs (start-up, warm-up and exit cancel "
+             "out); exact counts, not timings: no traced run enters a CPU figure. Columns: "
+             f"the {p['top']} commonest calls of each design; the rest is \"other\"."]
+    if w.get("tracer") == "strace":
+        lines.append("strace counts a call when it returns: exit and exit_group (one per "
+                     "connection for `fork`'s children) are not in these tables.")
+    for mode in MODES:
+        counts = per_design(w, mode)
+        rpc = p["modes"][mode]["requests_per_conn"]
+        c1, c2 = p["modes"][mode]["connections"]
+        title = ("### Per connection (one request of 4000 bytes)" if mode == "conn" else
+                 f"### Per request (keep-alive: {rpc} requests per connection)")
+        lines += ["", title, "", f"{c2 - c1:,} connections by difference ({c1:,} and {c2:,})."]
+        if counts:
+            lines += [""] + count_table(counts, p["top"])
+        failed = [e for e in w["entries"] if e["mode"] == mode and e.get("error")]
+        for e in failed:
+            lines.append(f"\n{e['design']}: not counted: {e['error']}")
+    return lines + model_lines(results, w)
+
+
+def _chart(results, out_dir):
+    """plots/syscall_charts.py's chart, imported only when drawn."""
+    from ._plots import chart_module
+    return chart_module("syscall_charts").stacked(results, out_dir)
+
+
+CHARTS = (_chart,)
