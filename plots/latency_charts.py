@@ -76,11 +76,11 @@ def load_curves(results, out_dir, workload):
         return None
     modes = w["params"]["modes"]
     fig, axes = plt.subplots(len(modes), 2, figsize=(12, 4.6 * len(modes)), squeeze=False)
-    seen = set()
     for row, mode in enumerate(modes):
         mine = [e for e in w["entries"] if e["mode"] == mode]
         for col, (key, what) in enumerate((("p50_us", "p50"), ("p99_us", "p99"))):
             a = axes[row][col]
+            seen = set()
             for i, e in enumerate(mine):
                 plain, other = curve_points(e, key)
                 if plain:
@@ -171,7 +171,7 @@ def capacity(results, out_dir, workload):
     p = w["params"]
     rows = [e for e in w["entries"] if e.get("capacity")]
     modes = p["modes"]
-    fig, axes = plt.subplots(1, len(modes), figsize=(6.5 * len(modes), 0.4 * len(rows) + 2),
+    fig, axes = plt.subplots(1, len(modes), figsize=(6.5 * len(modes), max(3.5, 0.4 * len(rows) / len(modes) + 2)),
                              squeeze=False)
     for col, mode in enumerate(modes):
         a = axes[0][col]

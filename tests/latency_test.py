@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """End to end, on a real server: the `latency` workload's open-loop points against `iterative`
-with --work-us 2000 (at most 500 requests/s on its one CPU; without the work, about 20,000
+with --work-us 200 (at most 5,000 requests/s on its one CPU; without the work, about 20,000
 one-request connections a second, still far below the 100,000/s asked). A modest rate (50/s)
 is a plain latency; a rate far past saturation is marked over capacity (the server's CPUs
 saturated), is left off the latency curve, and fails the capacity search, whose bisection
@@ -9,8 +9,8 @@ no process is left behind.
 
     tests/latency_test.py BIN_DIR        (ctest passes CMAKE_RUNTIME_OUTPUT_DIRECTORY)
 
-Sends count as late after 20 ms here, not the suite's 1 ms: the test must hold with both CPUs
-busy with other work, where a sleeping generator can wait several ms for its CPU.
+Sends count as late after 100 ms here, not the suite's 1 ms: the test must hold with both CPUs
+busy with other work (and more), where a sleeping generator can wait tens of ms for its CPU.
 """
 
 import argparse
@@ -31,8 +31,8 @@ from tcplab_suite.workloads import latency as L  # noqa: E402
 MODEST, PAST = 50, 100000
 PLAN = {"modes": ["conn"], "rates": {"conn": [MODEST, PAST]}, "duration_s": 2.0,
         "warmup_s": 0.1, "clients": 20, "bytes": 100, "workers": 1, "arrivals": "poisson",
-        "slo_us": 1e6, "search_steps": 1, "repeat": 1, "late_after_ms": 20,
-        "server_extra": ["--work-us", "2000"]}
+        "slo_us": 1e6, "search_steps": 1, "repeat": 1, "late_after_ms": 100,
+        "server_extra": ["--work-us", "200"]}
 
 
 class OverCapacity(unittest.TestCase):
@@ -111,7 +111,7 @@ class OverCapacity(unittest.TestCase):
     def test_summary_marks_it(self):
         text = "\n".join(L.summary_lines(self.results, "latency"))
         row = next(line for line in text.splitlines() if line.startswith("| iterative |"))
-        self.assertIn("(over capacity)", row)
+        self.assertIn("*over capacity* (", row)
         self.assertIn("Capacity at p99", text)
 
     def test_charts_are_drawn(self):
