@@ -6,15 +6,17 @@
 
 namespace tcplab {
 
-nlohmann::json final_summary(const Server& server, bool pooled, std::chrono::steady_clock::duration wall) {
+nlohmann::json final_summary(const Server& server, SummaryShape shape,
+                             std::chrono::steady_clock::duration wall) {
   const Config& c = server.config;
   nlohmann::json s = snapshot(server);
   s["wall_s"] = std::chrono::duration<double>(wall).count();
-  s["pooled"] = pooled;
-  if (!pooled && c.design != "iterative") s["workers"] = nlohmann::json::array();
-  if (!pooled) s["worker_pids"] = nlohmann::json::array();
+  s["pooled"] = shape.pooled;
+  if (shape.worker_per_connection) s["workers"] = nlohmann::json::array();
+  if (!shape.pooled) s["worker_pids"] = nlohmann::json::array();
   s["config"] = {{"workers", c.workers},
                  {"dispatch", dispatch_name(c.dispatch)},
+                 {"ballast_mb", c.ballast_mb},
                  {"max_bytes", c.serve.max_bytes},
                  {"io_timeout_ms", c.serve.io_timeout_ms},
                  {"fault_inject", c.serve.fault_inject}};

@@ -18,6 +18,7 @@ struct Config {
   std::uint16_t port = 9877;  // UNP's SERV_PORT
   std::size_t workers = 15;   // Stevens' pool size
   int backlog = 1024;
+  std::size_t ballast_mb = 0;  // --ballast-mb: MiB the main process touches before serving
   int grace_ms = 3000;  // on SIGTERM: how long in-flight connections may take to finish
   int stall_worker = -1;  // --stall-worker: event-loop worker that serves nothing (tests, suite)
   ServeConfig serve;
@@ -37,10 +38,17 @@ struct Server {
   Scoreboard& board;
 };
 
+// What the summary must know of the design (its row of the table, paradigms/designs.hpp).
+struct SummaryShape {
+  bool pooled;                 // `workers` and `worker_pids` have a slot per worker of the pool
+  bool worker_per_connection;  // fork, thread: `workers` is [] (each worker served one)
+};
+
 // The summary printed on stop: the accounting snapshot (accounting.hpp) taken after every
 // worker has been reaped, so it covers the server's whole life, plus the wall time and the
-// configuration. `workers` lists connections per worker for pooled designs only.
-nlohmann::json final_summary(const Server& server, bool pooled, std::chrono::steady_clock::duration wall);
+// configuration. `workers` lists connections per worker: the pool's, or the one process's.
+nlohmann::json final_summary(const Server& server, SummaryShape shape,
+                             std::chrono::steady_clock::duration wall);
 std::string format_summary(const nlohmann::json& summary);
 
 }  // namespace tcplab

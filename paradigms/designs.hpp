@@ -35,6 +35,8 @@ struct Design {
 
   bool processes() const { return workers == Workers::processes; }
   bool threads() const { return workers == Workers::threads; }
+  // fork, thread: a process or a thread is made for each connection, and ends with it.
+  bool worker_per_connection() const { return !pooled && workers != Workers::none; }
   bool in_book() const { return !unp.empty(); }
 };
 

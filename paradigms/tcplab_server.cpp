@@ -1,10 +1,12 @@
 // tcplab-server DESIGN [options]: runs one of the designs of UNP vol. 1 ch. 30 on one port.
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -40,9 +42,37 @@ void raise_descriptor_limit() {
   }
 }
 
+// --ballast-mb: memory the main process allocates and writes, page by page, before it serves,
+// so that every fork() copies (and every exit tears down) the page tables of that much more:
+// what makes fork-per-connection dearer as a server grows. Small pages (MADV_NOHUGEPAGE), as
+// a heap grown piece by piece has; huge pages would copy 512 times fewer entries.
+class Ballast {
+ public:
+  explicit Ballast(std::size_t mib) : size_(mib << 20) {
+    if (size_ == 0) return;
+    void* p = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw sys_error(errno, fmt::format("mmap(--ballast-mb {})", mib));
+    data_ = static_cast<char*>(p);
+    ::madvise(data_, size_, MADV_NOHUGEPAGE);  // advice only: without it, still correct
+    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    for (std::size_t at = 0; at < size_; at += page)
+      data_[at] = 1;
+  }
+  ~Ballast() {
+    if (data_ != nullptr) ::munmap(data_, size_);
+  }
+  Ballast(const Ballast&) = delete;
+  Ballast& operator=(const Ballast&) = delete;
+
+ private:
+  std::size_t size_;
+  char* data_ = nullptr;
+};
+
 int serve(Config& config) {
   raise_descriptor_limit();
   const Design* design = find_design(config.design);
+  Ballast ballast(config.ballast_mb);  // before any worker exists: every one inherits it
   Fd listener = listen_tcp(config.host, config.port, config.backlog, design->reuseport);
   signals::install_stop_handlers(listener.get());
   Scoreboard board(design->pooled ? config.workers : 1);
@@ -58,7 +88,8 @@ int serve(Config& config) {
   auto start = std::chrono::steady_clock::now();
   int status = design->run(server);
   control.reset();
-  auto summary = final_summary(server, design->pooled, std::chrono::steady_clock::now() - start);
+  auto summary = final_summary(server, {design->pooled, design->worker_per_connection()},
+                               std::chrono::steady_clock::now() - start);
 
   fmt::print("{}", format_summary(summary));
   if (!config.stats_json.empty()) {
@@ -126,6 +157,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--backlog", config.backlog, "listen() backlog")
       ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  app.add_option("--ballast-mb", config.ballast_mb,
+                 "Before serving, the main process allocates and writes this many MiB, so every "
+                 "fork() copies the page tables of that much more memory (fork's cost against "
+                 "a server's size)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{4096}))
       ->capture_default_str();
   app.add_option("--work-us", config.serve.work_us,
                  "CPU-bound work per request: spin this many microseconds of CPU before answering")

@@ -86,10 +86,10 @@ TEST(Docs, ListJsonIsTheLinkedTable) {
     EXPECT_EQ(row["dispatch_policies"].size(), d.dispatch_policies.size());
     // What the rows say must hang together.
     EXPECT_EQ(row["unp"].is_null(), d.event_loop) << "beyond ch. 30 means an event loop";
-    if (d.workers == tcplab::Workers::none) EXPECT_FALSE(d.pooled);
-    if (!row["accept_lock"].is_null()) EXPECT_EQ(row["accepts"], "workers");
-    if (d.reuseport) EXPECT_EQ(row["accepts"], "workers");
-    if (!d.dispatch_policies.empty()) EXPECT_EQ(row["accepts"], "main");
+    EXPECT_FALSE(d.workers == tcplab::Workers::none && d.pooled) << "a pool of nothing";
+    EXPECT_TRUE(row["accept_lock"].is_null() || row["accepts"] == "workers") << "a lock for whom";
+    EXPECT_TRUE(!d.reuseport || row["accepts"] == "workers") << "a listener each: who accepts";
+    EXPECT_TRUE(d.dispatch_policies.empty() || row["accepts"] == "main") << "who dispatches";
   }
   // The example row of the schema, whole.
   const json fdpass = json::parse(R"j({"name": "prefork-fdpass",

@@ -23,7 +23,8 @@ std::vector<CorpusCase> corpus() {
 // a request (MORE), or idle and open.
 ::testing::AssertionResult exact_answer(std::uint16_t port, const CorpusCase& c) {
   std::string want;
-  for (const Answer& a : c.answers) want += render(a);
+  for (const Answer& a : c.answers)
+    want += render(a);
   const Answer& last = c.answers.back();
 
   Client client(port);
@@ -34,8 +35,8 @@ std::vector<CorpusCase> corpus() {
   if (!last.closes()) {
     Received r = client.read_exactly(want.size(), 5s);
     if (r.status != IoStatus::ok || r.data != want)
-      return ::testing::AssertionFailure() << "got " << r.data.size() << " bytes (" << r.status
-                                           << "), expected " << want.size();
+      return ::testing::AssertionFailure()
+             << "got " << r.data.size() << " bytes (" << r.status << "), expected " << want.size();
     // Open and silent: nothing more comes while the client says nothing.
     if (Received more = client.read_exactly(1, 30ms); more.status != IoStatus::timeout)
       return ::testing::AssertionFailure() << "expected an open, idle connection, got "
@@ -44,14 +45,14 @@ std::vector<CorpusCase> corpus() {
   }
   Received r = client.read_to_eof(5s);
   if (r.status != IoStatus::ok)
-    return ::testing::AssertionFailure() << "no EOF: " << r.status << " "
-                                         << client.last_error_text();
+    return ::testing::AssertionFailure()
+           << "no EOF: " << r.status << " " << client.last_error_text();
   const std::string got = last.closes() ? r.data : want + r.data;
   if (got != want) {
     auto at = std::mismatch(got.begin(), got.end(), want.begin(), want.end()).first - got.begin();
-    return ::testing::AssertionFailure() << "got " << got.size() << " bytes, expected "
-                                         << want.size() << ", first difference at byte " << at
-                                         << ": '" << got.substr(at, 40) << "'";
+    return ::testing::AssertionFailure()
+           << "got " << got.size() << " bytes, expected " << want.size()
+           << ", first difference at byte " << at << ": '" << got.substr(at, 40) << "'";
   }
   return ::testing::AssertionSuccess();
 }
@@ -62,18 +63,21 @@ TEST_P(Corpus, EveryCaseGetsItsExactAnswerThenServiceGoesOnAndNoDescriptorLeaks)
   const auto cases = corpus();
   ASSERT_GE(cases.size(), 30u);
   std::map<std::uint64_t, std::vector<const CorpusCase*>> by_cap;  // one server per --max-bytes
-  for (const CorpusCase& c : cases) by_cap[c.max_bytes].push_back(&c);
+  for (const CorpusCase& c : cases)
+    by_cap[c.max_bytes].push_back(&c);
 
   for (const auto& [cap, group] : by_cap) {
-    ServerProcess server({GetParam(), "--port", "0", "--workers", "4", "--max-bytes",
-                          std::to_string(cap)});
+    ServerProcess server(
+        {GetParam(), "--port", "0", "--workers", "4", "--max-bytes", std::to_string(cap)});
     ASSERT_TRUE(good_request(server.port(), 100));
     FdCounts before;
-    ASSERT_TRUE(wait_until([&] {
-      FdCounts a = server_fd_counts(server.pid());
-      std::this_thread::sleep_for(50ms);
-      return (before = server_fd_counts(server.pid())) == a;
-    }, 5s));
+    ASSERT_TRUE(wait_until(
+        [&] {
+          FdCounts a = server_fd_counts(server.pid());
+          std::this_thread::sleep_for(50ms);
+          return (before = server_fd_counts(server.pid())) == a;
+        },
+        5s));
 
     int failures = 0;
     for (const CorpusCase* c : group) {
@@ -83,15 +87,15 @@ TEST_P(Corpus, EveryCaseGetsItsExactAnswerThenServiceGoesOnAndNoDescriptorLeaks)
       if (HasFailure() && ++failures >= 5) return;  // enough to see the pattern
     }
     FdCounts after;
-    EXPECT_TRUE(wait_until([&] {
-      return total_fds(after = server_fd_counts(server.pid())) <= total_fds(before);
-    }, 5s)) << "before: " << show_fds(before) << "\nafter: " << show_fds(after);
+    EXPECT_TRUE(wait_until(
+        [&] { return total_fds(after = server_fd_counts(server.pid())) <= total_fds(before); }, 5s))
+        << "before: " << show_fds(before) << "\nafter: " << show_fds(after);
     Exit e = server.stop();
     EXPECT_EQ(e.code(), 0) << e.describe();
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(E2e, Corpus, ::testing::ValuesIn(kAllDesigns),
+INSTANTIATE_TEST_SUITE_P(E2e, Corpus, ::testing::ValuesIn(all_designs()),
                          [](const auto& p) { return design_param_name(p.param); });
 
 }  // namespace

@@ -40,7 +40,7 @@ TEST_P(Crash, CrashingHandlerTakesDownThreadDesignsButOnlyOneConnectionOfProcess
 
   // A keep-alive client in the middle of its conversation with another worker (iterative has
   // none: it would serve the bystander and never read the crash).
-  const bool concurrent = design != "iterative";
+  const bool concurrent = design_row(design).workers != tcplab::Workers::none;
   Client bystander(server.port());
   ASSERT_TRUE(bystander) << bystander.last_error_text();
   if (concurrent) {
@@ -55,8 +55,10 @@ TEST_P(Crash, CrashingHandlerTakesDownThreadDesignsButOnlyOneConnectionOfProcess
   ASSERT_EQ(crasher.send("crash\n"), IoStatus::ok);
   Received lost = crasher.read_to_eof(5s);
   EXPECT_TRUE(lost.data.empty()) << "a crashed handler answered: " << lost.data;
-  EXPECT_NE(lost.status, IoStatus::timeout) << "the crashing connection was neither closed nor reset; "
-                                             "server stderr:\n" << server.err();
+  EXPECT_NE(lost.status, IoStatus::timeout)
+      << "the crashing connection was neither closed nor reset; "
+         "server stderr:\n"
+      << server.err();
 
   if (!worker_processes(design)) {
     // One process: the abort ends every thread, the bystander's too.
@@ -72,21 +74,27 @@ TEST_P(Crash, CrashingHandlerTakesDownThreadDesignsButOnlyOneConnectionOfProcess
   // A process design: the bystander's worker never noticed, and new clients are served.
   ASSERT_EQ(bystander.send("20\n"), IoStatus::ok);
   EXPECT_EQ(bystander.read_exactly(20).data, expected_body(20));
-  for (int i = 0; i < 10; ++i) EXPECT_TRUE(good_request(server.port(), 1000));
+  for (int i = 0; i < 10; ++i)
+    EXPECT_TRUE(good_request(server.port(), 1000));
   EXPECT_TRUE(server.running());
-  if (design != "fork") {  // the pool is whole again
+  if (design_row(design).pooled) {  // the pool is whole again
     // The manager reaps the aborted worker (children lists zombies too: wait for its log line).
-    EXPECT_TRUE(wait_until([&] { return server.err().find("killed by signal 6") != std::string::npos; }, 5s))
+    EXPECT_TRUE(wait_until(
+        [&] { return server.err().find("killed by signal 6") != std::string::npos; }, 5s))
         << server.err();
     EXPECT_TRUE(wait_until([&] { return child_pids(server.pid()).size() == 4; }, 5s))
-        << child_pids(server.pid()).size() << " children; server stderr:\n" << server.err();
+        << child_pids(server.pid()).size() << " children; server stderr:\n"
+        << server.err();
   }
   bystander.close();
   Exit e = server.stop();
   EXPECT_EQ(e.code(), 0) << e.describe();
 }
 
-INSTANTIATE_TEST_SUITE_P(E2e, Crash, ::testing::ValuesIn(kAllDesigns),
+// The designs that serve with the blocking request loop (common/connection.cpp).
+INSTANTIATE_TEST_SUITE_P(E2e, Crash, ::testing::ValuesIn(designs_where([](const auto& d) {
+                           return !d.event_loop;
+                         })),
                          [](const auto& p) { return design_param_name(p.param); });
 
 // --- 2b. The same crash in an event loop: every connection of that loop's process goes ------
@@ -107,7 +115,8 @@ TEST_P(CrashInEventLoop, TakesDownEveryConnectionOfItsProcess) {
   ASSERT_EQ(crasher.send("crash\n"), IoStatus::ok);
   Received lost = crasher.read_to_eof(5s);
   EXPECT_TRUE(lost.data.empty()) << "a crashed handler answered: " << lost.data;
-  EXPECT_NE(lost.status, IoStatus::timeout) << "the crashing connection was neither closed nor reset";
+  EXPECT_NE(lost.status, IoStatus::timeout)
+      << "the crashing connection was neither closed nor reset";
   Received gone = bystander.read_exactly(1, 2s);
   EXPECT_NE(gone.status, IoStatus::ok) << "the bystander's connection outlived its loop";
 
@@ -117,17 +126,20 @@ TEST_P(CrashInEventLoop, TakesDownEveryConnectionOfItsProcess) {
     return;
   }
   // A pool of loop processes: the manager starts another, and new clients are served.
-  EXPECT_TRUE(wait_until([&] { return server.err().find("killed by signal 6") != std::string::npos; }, 5s))
+  EXPECT_TRUE(
+      wait_until([&] { return server.err().find("killed by signal 6") != std::string::npos; }, 5s))
       << server.err();
-  for (int i = 0; i < 10; ++i) EXPECT_TRUE(good_request(server.port(), 1000));
+  for (int i = 0; i < 10; ++i)
+    EXPECT_TRUE(good_request(server.port(), 1000));
   bystander.close();
   Exit e = server.stop();
   EXPECT_EQ(e.code(), 0) << e.describe();
 }
 
 INSTANTIATE_TEST_SUITE_P(E2e, CrashInEventLoop,
-                         ::testing::Values("epoll", "prefork-reuseport", "prefork-epoll-exclusive",
-                                           "loop-per-thread"),
+                         ::testing::ValuesIn(designs_where([](const auto& d) {
+                           return d.event_loop;
+                         })),
                          [](const auto& p) { return design_param_name(p.param); });
 
 // --- 3. Out of descriptors: RLIMIT_NOFILE 64, 300 clients at once ----------------------------
@@ -149,7 +161,8 @@ TEST_P(Emfile, SurvivesWithoutSpinningAndServesEveryClientOnceLoadDrops) {
     clients.push_back(std::make_unique<Client>(server.port()));
     ASSERT_TRUE(*clients.back()) << "client " << i << ": " << clients.back()->last_error_text()
                                  << "; server " << (server.running() ? "running" : "gone")
-                                 << ", its stderr:\n" << server.err();
+                                 << ", its stderr:\n"
+                                 << server.err();
   }
   std::this_thread::sleep_for(300ms);  // let it reach the limit
   const double cpu0 = tree_cpu_seconds(server.pid());
@@ -160,12 +173,14 @@ TEST_P(Emfile, SurvivesWithoutSpinningAndServesEveryClientOnceLoadDrops) {
   EXPECT_LT(cpu_per_s, 0.25) << "the server spins while saturated";
   if (design == "thread") {
     EXPECT_GE(open_fd_count(server.pid()), 60) << "the test never reached the descriptor limit";
-    EXPECT_NE(server.err().find("Too many open files: backing off"), std::string::npos) << server.err();
+    EXPECT_NE(server.err().find("Too many open files: backing off"), std::string::npos)
+        << server.err();
   }
   ASSERT_TRUE(server.running());
 
   // Load drops: every held client asks and is answered in full.
-  for (auto& c : clients) ASSERT_EQ(c->send("100\n"), IoStatus::ok);
+  for (auto& c : clients)
+    ASSERT_EQ(c->send("100\n"), IoStatus::ok);
   int served = 0;
   for (auto& c : clients) {
     c->shutdown_write();
@@ -174,7 +189,8 @@ TEST_P(Emfile, SurvivesWithoutSpinningAndServesEveryClientOnceLoadDrops) {
     c->close();
   }
   EXPECT_EQ(served, kClients);
-  for (int i = 0; i < 20; ++i) EXPECT_TRUE(good_request(server.port(), 4000));
+  for (int i = 0; i < 20; ++i)
+    EXPECT_TRUE(good_request(server.port(), 4000));
   Exit e = server.stop();
   EXPECT_EQ(e.code(), 0) << e.describe();
 }

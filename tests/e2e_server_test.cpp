@@ -32,24 +32,17 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kDesigns = {
-    "iterative", "fork", "prefork", "prefork-fcntl", "prefork-mutex", "prefork-fdpass", "thread",
-    "prethread-mutex", "prethread-dispatch",
-    // beyond chapter 30: the event-loop designs
-    "epoll", "prefork-reuseport", "prefork-epoll-exclusive", "loop-per-thread"};
-const std::vector<std::string> kPreforkDesigns = {"prefork",           "prefork-fcntl",
-                                                  "prefork-mutex",     "prefork-fdpass",
-                                                  "prefork-reuseport", "prefork-epoll-exclusive"};
+// Every design of the table (paradigms/designs.cpp), and those with a pool of processes.
+const std::vector<std::string> kDesigns = all_designs();
+const std::vector<std::string> kPreforkDesigns =
+    designs_where([](const tcplab::Design& d) { return d.pooled && d.processes(); });
 constexpr std::size_t kWorkers = 4;
 
-bool thread_pool(const std::string& design) {
-  return design.starts_with("prethread") || design == "loop-per-thread";
-}
 bool pooled(const std::string& design) {
-  return design.starts_with("prefork") || thread_pool(design);
+  return design_row(design).pooled;
 }
 bool process_pool(const std::string& design) {
-  return design.starts_with("prefork");
+  return design_row(design).pooled && design_row(design).processes();
 }
 // How many children an idle server has: its pool, or none.
 std::size_t idle_children(const std::string& design) {
@@ -266,12 +259,14 @@ void PrintTo(const Variant& v, std::ostream* os) {
   *os << v.design << (v.dispatch.empty() ? "" : " --dispatch " + v.dispatch);
 }
 
+// Every design with its default, and each --dispatch policy of the designs that take one.
 std::vector<Variant> concurrency_variants() {
   std::vector<Variant> v;
   for (const auto& d : kDesigns)
     v.push_back({d, ""});
-  for (const char* policy : {"least-loaded", "round-robin", "first-free"})
-    v.push_back({"prefork-fdpass", policy});
+  for (const tcplab::Design& d : tcplab::designs())
+    for (DispatchPolicy policy : d.dispatch_policies)
+      v.push_back({std::string(d.name), std::string(dispatch_name(policy))});
   return v;
 }
 
@@ -337,20 +332,21 @@ TEST_P(Concurrency, SixteenClientsTimesFiftyConnectionsGetExactBytes) {
               number(s, "connections"));
   }
   // What each design had to create to serve 800 connections.
-  const std::uint64_t processes = v.design == "fork"       ? kTotal
-                                  : process_pool(v.design) ? kWorkers
-                                                           : 0;
-  const std::uint64_t threads = v.design == "thread"    ? kTotal
-                                : thread_pool(v.design) ? kWorkers
-                                                        : 0;
+  // A process or a thread per connection (fork, thread), a pool of them, or none at all.
+  const tcplab::Design& d = design_row(v.design);
+  const std::uint64_t per_design = d.worker_per_connection() ? kTotal : kWorkers;
+  const std::uint64_t processes = d.processes() ? per_design : 0;
+  const std::uint64_t threads = d.threads() ? per_design : 0;
   EXPECT_EQ(number(s, "processes_created"), processes);
   EXPECT_EQ(number(s, "threads_created"), threads);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    E2e, Concurrency, ::testing::ValuesIn(concurrency_variants()), [](const auto& p) {
-      return design_param_name(p.param.design + (p.param.dispatch.empty() ? "" : "_" + p.param.dispatch));
-    });
+INSTANTIATE_TEST_SUITE_P(E2e, Concurrency, ::testing::ValuesIn(concurrency_variants()),
+                         [](const auto& p) {
+                           return design_param_name(
+                               p.param.design +
+                               (p.param.dispatch.empty() ? "" : "_" + p.param.dispatch));
+                         });
 
 // ============================================================================================
 // 2-4, 6: one server per test, for each design.
@@ -886,15 +882,17 @@ TEST_P(Prefork, KillingEveryChildAtOnceLeavesNoLockHeld) {
     ASSERT_TRUE(fetch(server.port(), 100));
   // A child existing is not a child in accept() yet (slow under the sanitizers); with an
   // accept lock, the one in accept() is the one holding it.
-  if (GetParam() == "prefork-fcntl" || GetParam() == "prefork-mutex") {
-    ASSERT_TRUE(wait_until([&] { return std::any_of(kids.begin(), kids.end(), blocked_in_accept); }, 5s));
+  const tcplab::Design& design = design_row(GetParam());
+  if (design.accept_lock != tcplab::AcceptLockKind::none) {
+    ASSERT_TRUE(
+        wait_until([&] { return std::any_of(kids.begin(), kids.end(), blocked_in_accept); }, 5s));
   }
 
   for (pid_t kid : kids)
     ASSERT_EQ(::kill(kid, SIGKILL), 0);
   ASSERT_TRUE(pool_replaced(server, kids)) << server.err();
   EXPECT_TRUE(serve_fifty(server.port())) << server.err();
-  if (GetParam() == "prefork-mutex") {
+  if (design.accept_lock == tcplab::AcceptLockKind::mutex) {  // robust: EOWNERDEAD
     EXPECT_NE(server.err().find("previous owner died holding it"), std::string::npos)
         << "the robust mutex's recovery did not run:\n"
         << server.err();
@@ -972,7 +970,7 @@ TEST(E2eCli, HelpExitsZero) {
   Exit e = run_program({server_path(), "--help"});
   EXPECT_EQ(e.code(), 0) << e.describe();
   for (const char* option : {"--port", "--workers", "--dispatch", "--max-bytes", "--io-timeout-ms",
-                             "--grace-ms", "--stats-json", "--list"})
+                             "--grace-ms", "--stats-json", "--list", "--json", "--ballast-mb"})
     EXPECT_NE(e.out.find(option), std::string::npos) << option;
 }
 
@@ -1000,6 +998,52 @@ TEST(E2eCli, BadOptionValueExitsTwo) {
     EXPECT_EQ(e.code(), 2) << bad[0] << "\n" << e.describe();
     EXPECT_FALSE(e.err.empty()) << bad[0];
   }
+}
+
+// ============================================================================================
+// 9. --ballast-mb: the main process holds that much written memory before it serves.
+
+// A line of /proc/PID/status in KiB (e.g. "VmRSS"); -1 if it is not there.
+long status_kib(pid_t pid, const std::string& key) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with(key + ":")) return std::stol(line.substr(key.size() + 1));
+  return -1;
+}
+
+TEST(E2eBallast, MainProcessHoldsItAndForkedChildrenStillServeExactBytes) {
+  constexpr long kMib = 64;
+  StatsFile stats;
+  ServerProcess plain({"fork", "--port", "0"});
+  const long plain_rss = status_kib(plain.pid(), "VmRSS");
+  ASSERT_GT(plain_rss, 0);
+  EXPECT_LT(plain_rss, kMib * 1024) << "the test needs a server smaller than its ballast";
+  plain.stop();
+
+  ServerProcess server(
+      {"fork", "--port", "0", "--ballast-mb", std::to_string(kMib), "--stats-json", stats.path()});
+  // Written before "listening on": resident now, not merely reserved.
+  EXPECT_GE(status_kib(server.pid(), "VmRSS"), kMib * 1024 + plain_rss / 2)
+      << "VmRSS of a server with --ballast-mb " << kMib;
+  for (std::size_t n : {0, 1, 4000, 100'000})
+    EXPECT_TRUE(fetch(server.port(), n)) << n << " bytes";
+  Exit e = server.stop();
+  expect_clean_exit(e, "fork");
+  json s = stats.read();
+  EXPECT_EQ(number(s, "connections"), 4u) << s.dump(2);
+  EXPECT_EQ(number(s, "config.ballast_mb"), std::uint64_t{kMib}) << s.dump(2);
+  EXPECT_GE(number(s, "peak_rss_max_kb"), std::uint64_t{kMib * 1024});
+}
+
+TEST(E2eBallast, OutOfRangeIsRefusedWithTheRange) {
+  for (const char* bad : {"4097", "-1", "lots"}) {
+    Exit e = run_program({server_path(), "fork", "--port", "0", "--ballast-mb", bad});
+    EXPECT_EQ(e.code(), 2) << bad << "\n" << e.describe();
+    EXPECT_NE(e.err.find("--ballast-mb"), std::string::npos) << e.describe();
+    EXPECT_EQ(e.out.find("listening on"), std::string::npos) << e.describe();
+  }
+  Exit e = run_program({server_path(), "fork", "--port", "0", "--ballast-mb", "4097"});
+  EXPECT_NE(e.err.find("4096"), std::string::npos) << e.describe();
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // A client that trickles its request a byte at a time must not hold a worker (or, in an event
 // loop, a connection slot) for longer than --io-timeout-ms: every byte restarts SO_RCVTIMEO, so
 // serve_connection also gives the whole request a deadline from its first byte, and the event
-// loop counts only a request's first bytes as progress. Here the digits alone (no newline) would reach the
-// 32-byte line limit only after 32 × 100 ms; the deadline ends it after about 500 ms.
+// loop counts only a request's first bytes as progress. Here the digits alone (no newline) would
+// reach the 32-byte line limit only after 32 × 100 ms; the deadline ends it after about 500 ms.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -17,7 +17,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class Trickle : public ::testing::TestWithParam<const char*> {};
+class Trickle : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Trickle, AWholeRequestHasADeadline) {
   ServerProcess server({GetParam(), "--port", "0", "--workers", "2", "--io-timeout-ms", "500"});
@@ -34,7 +34,9 @@ TEST_P(Trickle, AWholeRequestHasADeadline) {
   }
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_TRUE(closed) << "the trickling client was never dropped";
-  EXPECT_LT(took, 2500ms) << "dropped only after " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+  EXPECT_LT(took, 2500ms) << "dropped only after "
+                          << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                          << " ms";
 
   // The worker is free again: a normal request is served.
   Client normal(server.port());
@@ -49,14 +51,9 @@ TEST_P(Trickle, AWholeRequestHasADeadline) {
   EXPECT_NE(e.out.find("timeout 1"), std::string::npos) << e.out;
 }
 
-// The nine designs that serve with the blocking request loop (common/connection.cpp), and the
-// four event-loop designs (common/event_loop.cpp).
-INSTANTIATE_TEST_SUITE_P(Designs, Trickle,
-                         ::testing::Values("iterative", "fork", "prefork", "prefork-fcntl",
-                                           "prefork-mutex", "prefork-fdpass", "thread",
-                                           "prethread-mutex", "prethread-dispatch", "epoll",
-                                           "prefork-reuseport", "prefork-epoll-exclusive",
-                                           "loop-per-thread"),
+// Every design: those that serve with the blocking request loop (common/connection.cpp) and
+// the event-loop designs (common/event_loop.cpp).
+INSTANTIATE_TEST_SUITE_P(Designs, Trickle, ::testing::ValuesIn(all_designs()),
                          [](const auto& p) { return design_param_name(p.param); });
 
 }  // namespace

@@ -1,7 +1,7 @@
 #pragma once
-// Test support for the end-to-end tests of the fault behaviour (e2e_corpus_test,
-// e2e_faults_test): the nine designs, a good request and its check, the descriptors of a server
-// and its children, and a server's CPU time from /proc.
+// Test support for the end-to-end tests: the designs (from the linked table,
+// paradigms/designs.cpp), a good request and its check, the descriptors of a server and its
+// children, and a server's CPU time from /proc.
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,23 +10,41 @@
 #include <iterator>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "client.hpp"
+#include "designs.hpp"
 #include "server_process.hpp"
 
 namespace tcplab::test {
 
-inline const std::vector<std::string> kAllDesigns = {
-    "iterative",      "fork",   "prefork",         "prefork-fcntl",     "prefork-mutex",
-    "prefork-fdpass", "thread", "prethread-mutex", "prethread-dispatch"};
+// A design's row of the table; a name the table lacks is the test's own mistake.
+inline const tcplab::Design& design_row(const std::string& name) {
+  const tcplab::Design* d = tcplab::find_design(name);
+  if (d == nullptr) throw std::invalid_argument("no design named " + name);
+  return *d;
+}
+
+// The names of the designs whose row passes `keep`, in the table's order: a design added to
+// the table is tested by every test that takes its kind.
+template <class Keep>
+std::vector<std::string> designs_where(Keep keep) {
+  std::vector<std::string> names;
+  for (const tcplab::Design& d : tcplab::designs())
+    if (keep(d)) names.emplace_back(d.name);
+  return names;
+}
+inline std::vector<std::string> all_designs() {
+  return designs_where([](const tcplab::Design&) { return true; });
+}
 
 // Designs whose workers are processes: a crash ends one process, not the server.
 inline bool worker_processes(const std::string& design) {
-  return design == "fork" || design.starts_with("prefork");
+  return design_row(design).processes();
 }
 
 // GoogleTest parameter names: letters, digits and '_'.
