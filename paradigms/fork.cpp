@@ -4,6 +4,14 @@
 // closes its copy of the listener, serves, and exits. The cost is a fork() and an exit() per
 // connection: the largest row of Fig 30.1.
 //
+// What a child finds ready-made it does not pay for, once per connection: the response pattern
+// is built here, before the first fork, so every child reads the parent's copy instead of
+// zero-filling and writing 64 kB of its own (16 page faults and a 64 000-byte loop). The other
+// half of the same lesson is in paradigms/CMakeLists.txt: tcplab-server is linked with -z now,
+// so the dynamic linker resolves every function once, at start, in the parent; lazily bound,
+// each child would repeat the lookups of the functions it calls first (read, sendmsg, ...) and
+// copy the GOT pages it writes the answers into.
+//
 // The parent waits in ppoll() with SIGCHLD unblocked only there, so every child is reaped as
 // soon as it exits (never a zombie) and no SIGCHLD can arrive between a check and the wait.
 #include <poll.h>
@@ -17,11 +25,13 @@
 #include "error.hpp"
 #include "net.hpp"
 #include "process_pool.hpp"
+#include "protocol.hpp"
 #include "signals.hpp"
 
 namespace tcplab {
 
 int run_fork(Server& server) {
+  protocol::body_chunk();
   signals::block_for_manager();
   set_nonblocking(server.listen_fd, true);  // woken by ppoll; a vanished connection must not block
   std::unordered_set<pid_t> children;
