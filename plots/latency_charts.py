@@ -158,9 +158,11 @@ def spectrum(results, out_dir, workload):
     a.set_ylabel("latency from the scheduled send, µs")
     a.grid(True, which="both", alpha=0.3)
     a.legend(fontsize=7, ncol=2)
+    kept_up = (w.get("spectrum_all_ok") or {}).get(mode, True)
     a.set_title(_title(w, f"`{workload}`: percentile spectrum at {rate:,} requests/s "
-                       f"({mode_text(mode)}), "
-                       "repetitions' histograms summed"), fontsize=10)
+                       f"({mode_text(mode)}), repetitions' histograms summed"
+                       + ("" if kept_up else "\nno rate at which every design kept up: the "
+                          "lowest, some curves are not latencies")), fontsize=10)
     return _save(fig, out_dir, f"{workload}-2-percentile-spectrum")
 
 
@@ -171,8 +173,8 @@ def capacity(results, out_dir, workload):
     p = w["params"]
     rows = [e for e in w["entries"] if e.get("capacity")]
     modes = p["modes"]
-    fig, axes = plt.subplots(1, len(modes), figsize=(6.5 * len(modes), max(3.5, 0.4 * len(rows) / len(modes) + 2)),
-                             squeeze=False)
+    height = max(3.5, 0.4 * len(rows) / len(modes) + 2)
+    fig, axes = plt.subplots(1, len(modes), figsize=(8 * len(modes), height), squeeze=False)
     for col, mode in enumerate(modes):
         a = axes[0][col]
         mine = [e for e in rows if e["mode"] == mode]
@@ -193,6 +195,9 @@ def capacity(results, out_dir, workload):
         a.set_yticks(range(len(mine)), [e["variant"] for e in mine], fontsize=8)
         a.invert_yaxis()
         a.set_xscale("log")
+        if mine:
+            a.set_xlim(mine[0]["rates"][0] / 2, mine[0]["rates"][-1] * 2)
+            a.set_ylim(len(mine) - 0.5, -0.5)
         _plain(a.xaxis)
         a.set_xlabel(f"highest offered rate with p99 ≤ {p['slo_us']:,.0f} µs, requests/s")
         a.set_title(f"{mode_text(mode)}; "

@@ -30,7 +30,7 @@ from tcplab_suite.workloads import latency as L  # noqa: E402
 
 MODEST, PAST = 50, 100000
 PLAN = {"modes": ["conn"], "rates": {"conn": [MODEST, PAST]}, "duration_s": 2.0,
-        "warmup_s": 0.1, "clients": 20, "bytes": 100, "workers": 1, "arrivals": "poisson",
+        "warmup_s": 0.1, "clients": 100, "bytes": 100, "workers": 1, "arrivals": "poisson",
         "slo_us": 1e6, "search_steps": 1, "repeat": 1, "late_after_ms": 100,
         "server_extra": ["--work-us", "200"]}
 

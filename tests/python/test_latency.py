@@ -59,6 +59,26 @@ class Classify(unittest.TestCase):
         self.assertEqual(L.classify(figs(late=0.0101), cpu())[0], "over_capacity")
 
 
+class Figures(unittest.TestCase):
+    def load(self, requests, abandoned, scheduled=1000, clients=50):
+        lat = {k: 1.0 for k in ("p50_us", "p90_us", "p99_us", "p99_9_us", "max_us")}
+        return {"config": {"rate": 500.0, "clients": clients},
+                "rates": {"requests_per_s": requests / 2.0, "connections_per_s": requests / 2.0},
+                "counts": {"requests": requests, "failed": 0, "abandoned": abandoned},
+                "lateness": {"late": 0, "scheduled": scheduled, "late_fraction": 0.0,
+                             "max_us": 0.0},
+                "cpu": {"us_per_request": 10.0},
+                "latency": {"total": dict(lat, p99_us=7.0), "total_raw": dict(lat, p99_us=5.0)}}
+
+    def test_in_flight_at_the_end_is_left_out_up_to_the_pool(self):
+        f = L.point_figures(self.load(requests=900, abandoned=40))
+        self.assertAlmostEqual(f["achieved_fraction"], 900 / 960)
+        f = L.point_figures(self.load(requests=900, abandoned=100))
+        self.assertAlmostEqual(f["achieved_fraction"], 900 / 950)   # only 50 could be in flight
+        self.assertEqual((f["p99_us"], f["raw_p99_us"]), (7.0, 5.0))
+        self.assertEqual(f["achieved_per_s"], 450.0)
+
+
 class Search(unittest.TestCase):
     def test_bracket_is_the_first_failure_and_the_pass_below_it(self):
         pts = [point(8000, p99=2000.0), point(1000), point(2000), point(4000, "over_capacity")]

@@ -176,12 +176,15 @@ def curve(points, rates):
 def point_figures(load):
     """An open-loop point's figures from tcplab-load's JSON: corrected (total) and raw
     (total_raw) percentiles, the achieved rate, lateness, failures. achieved_fraction is the
-    share of the sends scheduled in the window that were answered in it: the offered rate's
-    own Poisson noise (±2 % over 2000 sends) stays out of the 95 % test."""
+    share of the sends scheduled in the window that were answered, so the offered rate's own
+    Poisson noise (±2 % over 2000 sends) stays out of the 95 % test; requests still in flight
+    when the window closed are neither answered nor refused and are left out, up to the pool
+    of connections (more than that were queued, and a queued send is a late one)."""
     lat, late, counts = load["latency"], load["lateness"], load["counts"]
+    in_flight = min(counts["abandoned"], load["config"]["clients"])
     f = {"offered_per_s": load["config"]["rate"],
          "achieved_per_s": load["rates"]["requests_per_s"],
-         "achieved_fraction": counts["requests"] / max(late["scheduled"], 1),
+         "achieved_fraction": counts["requests"] / max(late["scheduled"] - in_flight, 1),
          "conn_per_s": load["rates"]["connections_per_s"],
          "late": late["late"], "scheduled": late["scheduled"],
          "late_fraction": late["late_fraction"], "late_max_us": late["max_us"],
@@ -360,13 +363,14 @@ def finalize(w):
     for e in w["entries"]:
         e["curve"] = curve(e["points"], e["rates"])
         e["capacity"] = capacity(e["searches"], p["slo_us"])
-    w["spectrum_rate"] = {}
+    w["spectrum_rate"], w["spectrum_all_ok"] = {}, {}
     for mode in p["modes"]:
         mine = [e for e in w["entries"] if e["mode"] == mode]
         common = [c["rate"] for c in (mine[0]["curve"] if mine else [])
                   if all(any(x["rate"] == c["rate"] and x["status"] == "ok" for x in e["curve"])
                          for e in mine)]
         w["spectrum_rate"][mode] = max(common) if common else p["rates"][mode][0]
+        w["spectrum_all_ok"][mode] = bool(common)
 
 
 def run(ctx):
