@@ -12,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
+from matplotlib import ticker  # noqa: E402
 
 NAME = "ballast-1-cpu-and-p99"
 
@@ -46,6 +47,7 @@ def cpu_and_p99(results, out_dir):
         ax.set_xlabel("ballast of the main process, MiB (--ballast-mb)")
         ax.set_ylabel(label)
         ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     quick = " (--quick: indicative only)" if w["params"].get("quick") else ""

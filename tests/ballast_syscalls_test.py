@@ -9,6 +9,7 @@ chart files.
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -48,7 +49,7 @@ class Common:
         self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
         self.assertIsNotNone(self.results, "no results.json")
         self.assertEqual(self.results["errors"], [])
-        steps = int(self.proc.stdout.split(" steps;")[0].rsplit("(", 1)[1])
+        steps = int(re.search(r"\((\d+) steps\b", self.proc.stdout).group(1))
         self.assertEqual(self.proc.stdout.count("\n["), steps)
 
     def test_the_chart_is_drawn(self):

@@ -12,7 +12,7 @@ from ..core import Step, StepError
 
 NAME = "syscalls"
 DEFAULT = False
-COST = "about 3 min (every design, 2 counted runs each for one request per connection and " \
+COST = "about 5 min (13 designs, 2 counted runs each for one request per connection and " \
        "for keep-alive)"
 MODES = ("conn", "keepalive")
 PLANS = {
