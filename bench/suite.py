@@ -8,6 +8,7 @@ Standard library only: this runs under Debian's /usr/bin/python3 with python3-ma
 """
 
 import argparse
+import contextlib
 import datetime
 import os
 import shlex
@@ -21,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # for plots.charts
 sys.path.insert(0, os.path.join(ROOT, "bench"))  # the package is `tcplab_suite`
 
-from tcplab_suite import core, designs, summary  # noqa: E402  (after the path)
+from tcplab_suite import core, designs, netns, summary  # noqa: E402  (after the path)
 from tcplab_suite.workloads import REGISTRY, defaults  # noqa: E402
 
 QUICK_NOTE = "--quick: the figures are indicative only (short windows, 1 repetition by default)"
@@ -56,14 +57,33 @@ def parse_args(argv):
                    help="pool size of pooled designs (default: each workload's, times the "
                         "number of server CPUs)")
     p.add_argument("--load-threads", type=int, metavar="N",
-                   help="tcplab-load threads (default: one per load CPU)")
+                   help="tcplab-load threads (default: one per load CPU of each generator)")
     p.add_argument("--out", metavar="DIR",
                    help="results folder (default: results/<timestamp> under the source tree)")
     p.add_argument("--bin", metavar="DIR", default=os.path.join(ROOT, "build", "bin"),
                    help="where tcplab-server, tcplab-load and tcplab-micro are "
                         "(default: %(default)s)")
+    p.add_argument("--net", choices=("loopback", "veth"), default="loopback",
+                   help="loopback (the default), or veth: the servers in a network namespace "
+                        "of their own on 198.18.0.1 and the load generator in another, joined "
+                        "by veth, each side's receive work steered to its own CPUs "
+                        "(bench/tcplab_suite/netns.py); needs root, else the run says so and "
+                        "carries on over loopback. The workloads that connect from the suite "
+                        "itself or start a server of their own on 127.0.0.1 (" + ", ".join(
+                            n for n, w in REGISTRY.items() if getattr(w, "LOOPBACK_ONLY", None))
+                   + ") are skipped over veth")
+    p.add_argument("--load-hosts", type=int, metavar="K", default=1,
+                   help="with --net veth: K generator namespaces on a bridge, one tcplab-load "
+                        "on each at once (the clients and connections split between them, "
+                        "their JSON merged with `tcplab-load merge`), each on its share of "
+                        "--load-cpus, or all sharing them when there are fewer than K; the "
+                        "open-loop latency points run from the first (default: %(default)s)")
     p.add_argument("--no-charts", action="store_true", help="skip drawing the charts")
     args = p.parse_args(argv)
+    if not 1 <= args.load_hosts <= netns.MAX_LOAD_HOSTS:
+        p.error(f"--load-hosts must be 1..{netns.MAX_LOAD_HOSTS}")
+    if args.load_hosts > 1 and args.net != "veth":
+        p.error("--load-hosts needs --net veth (over loopback there is one host)")
     if args.repeat is None:
         args.repeat = 1 if args.quick else 5
     if args.repeat < 1:
@@ -87,6 +107,58 @@ def parse_args(argv):
     if len(usable) < 2 or not shutil.which("taskset"):
         args.server_cpus, args.load_cpus = [], []  # no pinning on one CPU or without taskset
     return args
+
+
+def load_cpu_lists(cpus, hosts):
+    """Each generator's CPUs: its own contiguous share of CPUS when there are enough, else all
+    of them shared."""
+    if len(cpus) < hosts:
+        return [cpus]
+    shares = core.split(len(cpus), hosts)
+    return [cpus[sum(shares[:k]):sum(shares[:k + 1])] for k in range(hosts)]
+
+
+def open_net(args, stack):
+    """With --net veth: the namespaces (netns.TwoHosts), up until STACK closes, and their
+    description for results["net"]; without root, the reason, and loopback. (None, {...})
+    for loopback."""
+    if args.net == "loopback":
+        return None, {"net": "loopback"}
+    usable = sorted(os.sched_getaffinity(0))  # unpinned: each side's packets on any CPU
+    net = netns.TwoHosts(load_hosts=args.load_hosts, server_cpus=args.server_cpus or usable,
+                         load_cpus=load_cpu_lists(args.load_cpus or usable, args.load_hosts))
+    try:
+        stack.enter_context(net)
+    except netns.NetnsUnavailable as e:
+        print(f"suite.py: --net veth is not available here ({e}); carrying on over loopback",
+              flush=True)
+        return None, {"net": "loopback", "requested": "veth", "unavailable": str(e)}
+    except netns.NetnsError as e:
+        sys.exit(f"suite.py: --net veth: {e}")
+    return net, net.describe()
+
+
+def run_workloads(args, out_dir, table, results, net, workloads):
+    """Every workload in turn; Ctrl-C ends the run with partial results."""
+    tmp = tempfile.mkdtemp(prefix="tcplab-suite-")
+    ctx = core.Context(args, out_dir, tmp, table, results, net)
+    ctx.total_steps = sum(REGISTRY[w].steps(ctx) for w in workloads)
+    where = f"over veth, {len(ctx.generators)} load host(s)" if net else "over loopback"
+    print(f"tcplab suite → {out_dir}  ({ctx.total_steps} steps {where}; server on CPU "
+          f"{ctx.server_pin}, load on CPU {ctx.load_pin})", flush=True)
+    if args.quick:
+        print(QUICK_NOTE, flush=True)
+    try:
+        for w in workloads:
+            began = time.monotonic()
+            REGISTRY[w].run(ctx)
+            results["timings_s"][w] = round(time.monotonic() - began, 1)
+    except KeyboardInterrupt:
+        # The Server context managers have already stopped and reaped the current server.
+        results["interrupted"] = True
+        print("\ninterrupted: writing partial results", flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main(argv=None):
@@ -126,29 +198,23 @@ def main(argv=None):
                     "server_cpus": args.server_cpus, "load_cpus": args.load_cpus},
         "config": {"quick": args.quick, "repeat": args.repeat, "workloads": args.workloads,
                    "designs": names, "bin": os.path.abspath(args.bin),
-                   "workers": args.workers, "load_threads": args.load_threads},
+                   "workers": args.workers, "load_threads": args.load_threads,
+                   "net": args.net, "load_hosts": args.load_hosts},
         "designs": table, "workloads": {}, "micro": None, "errors": [], "charts": [],
         "timings_s": {},
     }
-    tmp = tempfile.mkdtemp(prefix="tcplab-suite-")
-    ctx = core.Context(args, out_dir, tmp, table, results)
-    ctx.total_steps = sum(REGISTRY[w].steps(ctx) for w in args.workloads)
-    print(f"tcplab suite → {out_dir}  ({ctx.total_steps} steps; server on CPU "
-          f"{ctx.server_pin}, load on CPU {ctx.load_pin})", flush=True)
-    if args.quick:
-        print(QUICK_NOTE, flush=True)
     t0 = time.monotonic()
-    try:
-        for w in args.workloads:
-            began = time.monotonic()
-            REGISTRY[w].run(ctx)
-            results["timings_s"][w] = round(time.monotonic() - began, 1)
-    except KeyboardInterrupt:
-        # The Server context managers have already stopped and reaped the current server.
-        results["interrupted"] = True
-        print("\ninterrupted: writing partial results", flush=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with contextlib.ExitStack() as stack:
+        net, results["net"] = open_net(args, stack)
+        workloads = list(args.workloads)
+        if net:
+            skipped = {w: REGISTRY[w].LOOPBACK_ONLY for w in workloads
+                       if getattr(REGISTRY[w], "LOOPBACK_ONLY", None)}
+            results["net"]["skipped_workloads"] = skipped
+            for w, why in skipped.items():
+                print(f"skipped over veth: {w} ({why}); run it with --net loopback", flush=True)
+            workloads = [w for w in workloads if w not in skipped]
+        run_workloads(args, out_dir, table, results, net, workloads)
 
     results["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
     results["duration_s"] = time.monotonic() - t0

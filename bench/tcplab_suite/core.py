@@ -5,6 +5,11 @@ A measured step starts a fresh tcplab-server (pinned to the server CPUs) on port
 own control socket, warms it up, takes a snapshot of its accounting, runs tcplab-load (pinned
 to the load CPUs), takes a second snapshot, and stops the server with SIGTERM. Server figures
 are the difference of the two snapshots, so start-up and warm-up are left out.
+
+Where they run is decided in one place, the Context: over loopback the server listens on
+127.0.0.1 and one tcplab-load runs beside it; with --net veth (netns.TwoHosts) the server runs
+in its own network namespace on 198.18.0.1 and one tcplab-load per generator namespace, from
+that namespace's own source addresses, all at once, their JSON merged (`tcplab-load merge`).
 """
 
 import json
@@ -19,6 +24,7 @@ import time
 from . import procfs
 
 SCHEMA = "tcplab-suite/2"
+LOOPBACK = "127.0.0.1"
 SERVER_START_TIMEOUT_S = 10
 SERVER_STOP_TIMEOUT_S = 15   # the server's own grace is --grace-ms 3000
 LOAD_TIMEOUT_S = 120
@@ -70,9 +76,11 @@ def pin_text(cpus):
 # --------------------------------------------------------------------------- one server
 
 class Server:
-    """One tcplab-server on 127.0.0.1, port 0, with its control socket in the suite's temp dir,
-    pinned to the server CPUs. `extra` are further options, `launcher` goes in front (prlimit).
-    Use as a context manager: leaving the block always stops and reaps the process."""
+    """One tcplab-server on the context's server address (127.0.0.1, or 198.18.0.1 inside the
+    server's namespace), port 0, with its control socket in the suite's temp dir, pinned to the
+    server CPUs. `extra` are further options, `launcher` goes in front (prlimit). The namespace
+    prefix (`ip netns exec NAME`), the launcher and taskset each exec the next, so the pid is
+    the server's. Use as a context manager: leaving the block always stops and reaps it."""
 
     def __init__(self, ctx, design, workers, dispatch=None, extra=(), launcher=()):
         self.design = design
@@ -82,7 +90,8 @@ class Server:
         for path in (self.control, self.stats_path):
             if os.path.exists(path):
                 os.unlink(path)
-        cmd = [ctx.server_bin, design, "--host", "127.0.0.1", "--port", "0",
+        self.host = ctx.server_host
+        cmd = [ctx.server_bin, design, "--host", self.host, "--port", "0",
                "--workers", str(workers), "--control", self.control,
                "--stats-json", self.stats_path]
         if dispatch:
@@ -90,7 +99,7 @@ class Server:
         cmd += list(extra)
         if ctx.server_pin:
             cmd = ["taskset", "-c", ctx.server_pin] + cmd
-        self.cmd = list(launcher) + cmd
+        self.cmd = ctx.server_prefix + list(launcher) + cmd
         self.proc = None
         self.port = None
         self.exit = None
@@ -100,7 +109,7 @@ class Server:
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=self._stderr,
                                      stdin=subprocess.DEVNULL)
         line = self._read_line(SERVER_START_TIMEOUT_S)
-        if not line.startswith("listening on 127.0.0.1:"):
+        if not line.startswith(f"listening on {self.host}:"):
             self.stop()
             raise StepError(f"server did not start: {line!r}; stderr: {self.stderr_tail()}")
         self.port = int(line.rsplit(":", 1)[1])
@@ -211,12 +220,30 @@ class Server:
 
 # --------------------------------------------------------------------------- one load run
 
+class Generator:
+    """Where one tcplab-load runs: the command prefix that enters its namespace ([] on
+    loopback), its CPUs and their taskset list (None when unpinned), and the options that make
+    it connect from its own source addresses ([] on loopback: tcplab-load's default)."""
+
+    def __init__(self, name, prefix, cpus, pin, source_args):
+        self.name, self.prefix, self.cpus, self.pin = name, list(prefix), cpus, pin
+        self.source_args = list(source_args)
+
+
+def split(total, parts):
+    """TOTAL split into PARTS whole shares as equal as they go, the larger first."""
+    return [total // parts + (k < total % parts) for k in range(parts)]
+
+
 def load_command(ctx, port, clients, requests_per_conn, nbytes, connections=None,
-                 duration_s=None, json_path=None, http=False, timeout_ms=None, threads=None):
-    """The one tcplab-load command line: pinned with taskset and --cpu to the load CPUs."""
-    cmd = [ctx.load_bin, "--host", "127.0.0.1", "--port", str(port), "--clients", str(clients),
-           "--requests-per-conn", str(requests_per_conn), "--bytes", str(nbytes),
-           "--allow-errors"]
+                 duration_s=None, json_path=None, http=False, timeout_ms=None, threads=None,
+                 generator=None):
+    """One tcplab-load command line, run in GENERATOR (the context's first by default):
+    inside its namespace, pinned with taskset and --cpu to its CPUs, from its addresses."""
+    gen = generator or ctx.generators[0]
+    cmd = [ctx.load_bin, "--host", ctx.server_host, "--port", str(port),
+           "--clients", str(clients), "--requests-per-conn", str(requests_per_conn),
+           "--bytes", str(nbytes), "--allow-errors"] + gen.source_args
     if http:
         cmd.append("--http")
     if connections is not None:
@@ -225,29 +252,78 @@ def load_command(ctx, port, clients, requests_per_conn, nbytes, connections=None
         cmd += ["--duration", "%gs" % duration_s]
     if timeout_ms:
         cmd += ["--timeout-ms", str(timeout_ms)]
-    threads = threads or ctx.load_threads(clients)
+    threads = threads or ctx.load_threads(clients, len(gen.cpus))
     if threads:
         cmd += ["--threads", str(threads)]
     if json_path:
         cmd += ["--json", json_path]
-    if ctx.load_pin:
-        cmd = ["taskset", "-c", ctx.load_pin] + cmd + ["--cpu", ctx.load_pin]
-    return cmd
+    if gen.pin:
+        cmd = ["taskset", "-c", gen.pin] + cmd + ["--cpu", gen.pin]
+    return gen.prefix + cmd
 
 
-def run_load(ctx, port, clients, requests_per_conn, nbytes, label=None, **options):
-    """Runs tcplab-load to its end; with a label, its JSON goes to raw/LABEL.load.json and
-    is returned with that file's path relative to the results folder, else (None, None)."""
-    raw = os.path.join(ctx.raw_dir, label.replace("/", "_") + ".load.json") if label else None
-    cmd = load_command(ctx, port, clients, requests_per_conn, nbytes, json_path=raw, **options)
+def _run_all(cmds, names, tmp, cwd=None):
+    """Runs the commands at the same time to their end (LOAD_TIMEOUT_S for all); StepError
+    naming the first that failed. Whatever happens, none is left running."""
+    procs = []
+    deadline = time.monotonic() + LOAD_TIMEOUT_S
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=LOAD_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise StepError(f"tcplab-load took more than {LOAD_TIMEOUT_S}s") from None
-    if proc.returncode != 0:
-        raise StepError(f"tcplab-load exited {proc.returncode}: {proc.stderr.strip()[-300:]}")
+        for i, (cmd, name) in enumerate(zip(cmds, names)):
+            err = open(os.path.join(tmp, f"load{i}.stderr"), "w+")
+            procs.append((subprocess.Popen(cmd, stdin=subprocess.DEVNULL, cwd=cwd,
+                                           stdout=subprocess.DEVNULL, stderr=err), err, name))
+        for proc, err, name in procs:
+            try:
+                proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                raise StepError(f"{name} took more than {LOAD_TIMEOUT_S}s") from None
+            if proc.returncode != 0:
+                err.seek(0)
+                raise StepError(f"{name} exited {proc.returncode}: {err.read().strip()[-300:]}")
+    finally:
+        for proc, err, _ in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            err.close()
+
+
+def run_load(ctx, port, clients, requests_per_conn, nbytes, label=None, connections=None,
+             **options):
+    """Runs the load to its end; with a label, its JSON goes to raw/LABEL.load.json and is
+    returned with that file's path relative to the results folder, else (None, None).
+
+    With several generators (--load-hosts K) one tcplab-load runs on each at the same time,
+    the clients and connections split between them (never a generator without either), and
+    `tcplab-load merge` adds their JSON up into that one file: a workload cannot tell."""
+    raw = os.path.join(ctx.raw_dir, label.replace("/", "_") + ".load.json") if label else None
+    gens = ctx.generators[:max(1, min(len(ctx.generators), clients, connections or clients))]
+    shares = split(clients, len(gens))
+    counts = [None] * len(gens) if connections is None else \
+        [connections * c // clients for c in shares]
+    if connections is not None:
+        counts[0] += connections - sum(counts)
+    if len(gens) == 1:
+        parts, names = [raw], ["tcplab-load"]
+    else:
+        stem = os.path.basename(raw)[:-len(".load.json")] if raw else "load"
+        parts = [os.path.join(ctx.tmp, f"{stem}.{g.name}.json") if raw else None for g in gens]
+        names = [f"tcplab-load on {g.name}" for g in gens]
+    _run_all([load_command(ctx, port, c, requests_per_conn, nbytes, connections=n,
+                           json_path=part, generator=gen, **options)
+              for gen, c, n, part in zip(gens, shares, counts, parts)], names, ctx.tmp)
     if not raw:
         return None, None
+    if len(gens) > 1:
+        try:
+            # Run where the parts are, so that its merged_from names them, not the temp dir.
+            _run_all([[os.path.abspath(ctx.load_bin), "merge", *map(os.path.basename, parts),
+                       "--json", os.path.abspath(raw)]], ["tcplab-load merge"], ctx.tmp,
+                     cwd=ctx.tmp)
+        finally:
+            for part in parts:
+                if os.path.exists(part):
+                    os.unlink(part)
     with open(raw) as f:
         return json.load(f), os.path.relpath(raw, ctx.out_dir)
 
@@ -296,10 +372,11 @@ def record_step(ctx, label, what, into, run, note):
 # --------------------------------------------------------------------------- the context
 
 class Context:
-    """What a workload's run() gets: the binaries, the pinning, the results being filled,
-    the plan (default or quick) and the designs chosen."""
+    """What a workload's run() gets: the binaries, the pinning, where the server and the load
+    run (loopback, or the namespaces of NET, a netns.TwoHosts that is up), the results being
+    filled, the plan (default or quick) and the designs chosen."""
 
-    def __init__(self, args, out_dir, tmp, designs, results):
+    def __init__(self, args, out_dir, tmp, designs, results, net=None):
         self.args = args
         self.quick = args.quick
         self.repeat = args.repeat
@@ -318,6 +395,18 @@ class Context:
         self.errors = results["errors"]
         self.step = 0
         self.total_steps = 0
+        # Where the server and the load run: the one place that decides it for every workload.
+        self.net = net
+        if net is None:
+            self.server_host, self.server_prefix = LOOPBACK, []
+            self.generators = [Generator("loopback", [], self.load_cpus, self.load_pin, [])]
+        else:
+            self.server_host, self.server_prefix = net.server.address, net.prefix(net.server)
+            pinned = bool(self.load_pin)
+            self.generators = [Generator(h.name.rsplit("-", 1)[1], net.prefix(h),
+                                         h.cpus if pinned else [],
+                                         pin_text(h.cpus) if pinned else None, h.load_args())
+                               for h in net.loads]
 
     def plan(self, plans):
         """The default or the --quick half of a workload's PLANS."""
@@ -327,9 +416,10 @@ class Context:
         """Pool size: --workers if given, else the plan's, times the number of server CPUs."""
         return self.args.workers or planned * max(1, len(self.server_cpus))
 
-    def load_threads(self, clients):
-        """Generator threads: one per load CPU (never more than the clients), unless set."""
-        n = self.args.load_threads or len(self.load_cpus)
+    def load_threads(self, clients, cpus=None):
+        """Generator threads: one per load CPU of the generator (CPUS of them, by default all
+        the load CPUs), never more than the clients, unless set."""
+        n = self.args.load_threads or (len(self.load_cpus) if cpus is None else cpus)
         return min(n, clients) if n > 1 else None
 
     def fail(self, label, message, record=None):

@@ -3,6 +3,22 @@
 from .workloads import REGISTRY
 
 
+def net_line(net):
+    """Which network the run used (results["net"]; older results have none: loopback)."""
+    net = net or {"net": "loopback"}
+    if net["net"] != "veth":
+        return "- network: loopback (127.0.0.1)" + (
+            f"; --net veth was not available: {net['unavailable']}" if "unavailable" in net
+            else "")
+    skipped = net.get("skipped_workloads") or {}
+    return (f"- network: veth ({net['topology']}), server in namespace "
+            f"{net['server']['namespace']} on {net['server']['address']}, "
+            f"{len(net['load_hosts'])} load host(s) "
+            + ", ".join(f"{h['namespace']} (CPU {','.join(map(str, h['cpus']))})"
+                        for h in net["load_hosts"])
+            + (f"; skipped over veth: {', '.join(skipped)}" if skipped else ""))
+
+
 def header_lines(results):
     m = results["machine"]
     pin = results["pinning"]
@@ -17,6 +33,7 @@ def header_lines(results):
             f"- pinning: server on CPU {pin['server']}, load generator on CPU {pin['load']}"
             if pin["server"] is not None else
             "- pinning: none (fewer than two CPUs or no taskset)",
+            net_line(results.get("net")),
             f"- command: `{results['command_line']}`",
             f"- figures are medians of {results['config']['repeat']} interleaved repetition(s) "
             "with their 95 % confidence interval [lo–hi] where there are enough; server CPU "

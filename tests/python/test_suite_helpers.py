@@ -1,13 +1,16 @@
 """The suite's own helpers: the per-figure summaries over repetitions, Stevens' subtraction
 paired by repetition, the latency CDF and the histogram, the design sets derived from the
-design table, and the CPU-list parser."""
+design table, the CPU-list parser, and where the server and the load run (loopback or veth)."""
 
+import argparse
+import importlib.util
 import os
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
-from tcplab_suite import core, designs, measure, table  # noqa: E402
+from tcplab_suite import core, designs, measure, netns, table  # noqa: E402
 
 
 def run(rep, cpu, conn_per_s=1000.0, **extra):
@@ -152,6 +155,62 @@ class CpuList(unittest.TestCase):
         for bad in ("", "a", "1-", "-1", "0,,1"):
             with self.assertRaises(ValueError, msg=bad):
                 core.cpu_list(bad)
+
+
+class WhereThingsRun(unittest.TestCase):
+    """The Context decides the server's address and prefix and each generator's, for every
+    workload; a TwoHosts that is not up is enough to build the command lines."""
+
+    def context(self, net=None):
+        tmp = tempfile.TemporaryDirectory(prefix="suite_helpers-")
+        self.addCleanup(tmp.cleanup)
+        args = argparse.Namespace(quick=True, repeat=1, bin="/b", workers=None,
+                                  load_threads=None, server_cpus=[0], load_cpus=[0])
+        return core.Context(args, tmp.name, tmp.name, [], {"errors": []}, net)
+
+    def test_loopback(self):
+        ctx = self.context()
+        self.assertEqual(core.load_command(ctx, 9, 5, 1, 4000), [
+            "taskset", "-c", "0", "/b/tcplab-load", "--host", "127.0.0.1", "--port", "9",
+            "--clients", "5", "--requests-per-conn", "1", "--bytes", "4000", "--allow-errors",
+            "--cpu", "0"])
+        cmd = core.Server(ctx, "epoll", 2).cmd
+        self.assertEqual(cmd[:5], ["taskset", "-c", "0", "/b/tcplab-server", "epoll"])
+        self.assertEqual(cmd[5:7], ["--host", "127.0.0.1"])
+
+    def test_veth_two_load_hosts(self):
+        net = netns.TwoHosts(load_hosts=2, server_cpus=[0], load_cpus=[[0]])
+        ctx = self.context(net)
+        ip = net.prefix(net.server)[0]
+        self.assertEqual([g.name for g in ctx.generators], ["gen1", "gen2"])
+        cmd = core.load_command(ctx, 9, 2, 1, 100, connections=10, generator=ctx.generators[1])
+        self.assertEqual(cmd[:7], [ip, "netns", "exec", f"tcplab-{os.getpid()}-gen2",
+                                   "taskset", "-c", "0"])
+        self.assertEqual(cmd[7:10], ["/b/tcplab-load", "--host", netns.SERVER_ADDRESS])
+        i = cmd.index("--source-base")
+        self.assertEqual(cmd[i:i + 4], ["--source-base", "198.18.2.1", "--source-addresses",
+                                        "16"])
+        self.assertEqual(cmd[-2:], ["--cpu", "0"])
+        server = core.Server(ctx, "epoll", 2).cmd
+        self.assertEqual(server[:7], [ip, "netns", "exec", f"tcplab-{os.getpid()}-srv",
+                                      "taskset", "-c", "0"])
+        self.assertEqual(server[8:10], ["epoll", "--host"])
+        self.assertEqual(server[10], netns.SERVER_ADDRESS)
+
+    def test_split(self):
+        self.assertEqual(core.split(5, 2), [3, 2])
+        self.assertEqual(core.split(4, 4), [1, 1, 1, 1])
+        self.assertEqual(core.split(7, 1), [7])
+
+    def test_each_generator_its_share_of_the_load_cpus(self):
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench",
+                            "suite.py")
+        spec = importlib.util.spec_from_file_location("suite_main", path)
+        suite = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(suite)
+        self.assertEqual(suite.load_cpu_lists([1], 2), [[1]])
+        self.assertEqual(suite.load_cpu_lists([1, 2, 3], 2), [[1, 2], [3]])
+        self.assertEqual(suite.load_cpu_lists([1, 2, 3, 4], 4), [[1], [2], [3], [4]])
 
 
 if __name__ == "__main__":

@@ -9,6 +9,10 @@ A workload is one module here with
     run(ctx)                   measures, writing ctx.results["workloads"][NAME] (ctx.workload)
     summary(results) -> [str]  its summary.md lines, from results.json alone
     CHARTS   names of chart functions in plots/charts.py (or callables (results, out_dir))
+    LOOPBACK_ONLY  (optional) why it cannot run over --net veth, where the suite skips it and
+             says so: it connects from the suite's own process or starts nginx on 127.0.0.1.
+             Every workload that starts its servers with core.Server and its load with
+             core.run_load or core.load_command runs over veth unchanged.
 Adding a workload is adding its module and its name below.
 """
 

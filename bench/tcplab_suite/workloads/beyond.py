@@ -8,6 +8,7 @@ from .. import nginx
 NAME = "beyond"
 DEFAULT = False
 COST = "about 2 min (2 tables x 8 servers x 5 repetitions; --quick 15 s)"
+LOOPBACK_ONLY = "nginx, one of its servers, listens on 127.0.0.1"
 PLANS = {
     "default": {"workers": 4, "clients": 5, "bytes": 4000,
                 "unp": {"connections": 10000, "requests_per_conn": 1},

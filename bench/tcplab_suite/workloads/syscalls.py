@@ -7,6 +7,7 @@ results, summary.md sets the cost model (cost_model.py: floor + sum of count x p
 the CPU per connection that `unp` measured untraced."""
 
 from .. import cost_model
+from .. import designs as D
 from .. import syscalls as counting
 from ..core import Step, StepError
 
@@ -14,12 +15,13 @@ NAME = "syscalls"
 DEFAULT = False
 COST = "about 5 min (13 designs, 2 counted runs each for one request per connection and " \
        "for keep-alive)"
+LOOPBACK_ONLY = "its traced server and load are started on 127.0.0.1 by tcplab_suite.syscalls"
 MODES = ("conn", "keepalive")
 PLANS = {
-    "default": {"workers": 15, "tracer": "auto", "top": 8, "modes": {
+    "default": {"workers": 15, "tracer": "auto", "top": 6, "modes": {
         "conn": {"requests_per_conn": 1, "connections": [500, 2500], "warmup": 200},
         "keepalive": {"requests_per_conn": 100, "connections": [20, 100], "warmup": 30}}},
-    "quick": {"workers": 15, "tracer": "auto", "top": 8, "modes": {
+    "quick": {"workers": 15, "tracer": "auto", "top": 6, "modes": {
         "conn": {"requests_per_conn": 1, "connections": [100, 400], "warmup": 50},
         "keepalive": {"requests_per_conn": 20, "connections": [10, 40], "warmup": 15}}},
 }
@@ -42,6 +44,8 @@ def run(ctx):
         ctx.fail(NAME, str(e))
         return
     w["tracer"] = p["tracer"]
+    base = D.baseline(ctx.designs)
+    w["baseline"] = base["name"] if base else None
     for mode in MODES:
         m = p["modes"][mode]
         for d in ctx.designs:
@@ -74,14 +78,17 @@ def per_design(w, mode):
             if e["mode"] == mode and e.get("counts")}
 
 
-def split_calls(counts, top):
+def split_calls(counts, top, baseline=None):
     """The columns of a table or a stacked bar: every call among the `top` commonest of some
     design, commonest over all designs first, and each design's row as {call: count} over them
-    plus OTHER (the rest, with the tracer's own "other" folded in).
+    plus OTHER (the rest, with the tracer's own "other" folded in). Among calls made equally
+    often, those the `baseline` design does not make rank first: what is the design's own.
     counts: {design: {syscall: count}}. Returns (columns, {design: row})."""
     chosen, totals = set(), {}
+    common = counts.get(baseline, {})
     for per in counts.values():
-        ranked = sorted((n for n in per if n != OTHER), key=lambda n: (-abs(per[n]), n))
+        ranked = sorted((n for n in per if n != OTHER),
+                        key=lambda n: (-abs(per[n]), n in common, n))
         chosen.update(ranked[:top])
         for n, c in per.items():
             totals[n] = totals.get(n, 0) + abs(c)
@@ -94,9 +101,9 @@ def split_calls(counts, top):
     return columns, rows
 
 
-def count_table(counts, top):
+def count_table(counts, top, baseline=None):
     """Markdown lines: one row per design, the split_calls columns, OTHER and the total."""
-    columns, rows = split_calls(counts, top)
+    columns, rows = split_calls(counts, top, baseline)
     lines = ["| design | " + " | ".join(f"`{c}`" for c in columns) + " | other | total |",
              "|---|" + "---:|" * (len(columns) + 2)]
     for design, row in rows.items():
@@ -171,7 +178,7 @@ def summary(results):
                  f"### Per request (keep-alive: {rpc} requests per connection)")
         lines += ["", title, "", f"{c2 - c1:,} connections by difference ({c1:,} and {c2:,})."]
         if counts:
-            lines += [""] + count_table(counts, p["top"])
+            lines += [""] + count_table(counts, p["top"], w.get("baseline"))
         failed = [e for e in w["entries"] if e["mode"] == mode and e.get("error")]
         for e in failed:
             lines.append(f"\n{e['design']}: not counted: {e['error']}")
