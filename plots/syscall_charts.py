@@ -33,7 +33,7 @@ def stacked(results, out_dir):
     cmap = plt.get_cmap("tab20")
     colours = {}
     for ax, (mode, counts) in zip(axes[0], panels):
-        columns, rows = workload.split_calls(counts, w["params"]["top"])
+        columns, rows = workload.split_calls(counts, w["params"]["top"], w.get("baseline"))
         designs = list(rows)
         base = [0.0] * len(designs)
         for call in columns + [workload.OTHER]:

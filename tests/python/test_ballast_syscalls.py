@@ -136,6 +136,14 @@ class SplitCalls(unittest.TestCase):
         self.assertEqual(rows["fork"]["close"], 2.0)
         self.assertEqual(rows["iterative"]["close"], 1.0)
 
+    def test_among_equals_the_calls_the_baseline_does_not_make_first(self):
+        columns, rows = syscalls.split_calls(COUNTS, 4, "iterative")
+        # fork's fourth: clone (1.0, not iterative's) before accept4 (1.0, iterative's too).
+        self.assertEqual(columns, ["read", "setsockopt", "close", "accept4", "clone"])
+        self.assertEqual(rows["fork"]["clone"], 1.0)
+        self.assertEqual(rows["iterative"]["clone"], 0)
+        self.assertEqual(rows["fork"]["other"], 5.0)
+
     def test_the_tracers_other_is_folded_into_other(self):
         columns, rows = syscalls.split_calls({"x": {"read": 5.0, "other": 2.5, "close": 1.0}}, 1)
         self.assertEqual(columns, ["read"])
