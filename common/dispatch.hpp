@@ -6,7 +6,11 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
+
+struct sockaddr;
 
 namespace tcplab {
 
@@ -30,5 +34,50 @@ struct WorkerLoad {
 // idle). `cursor` is where the round begins and is advanced past the choice.
 std::optional<std::size_t> choose_worker(DispatchPolicy policy, std::span<const WorkerLoad> workers,
                                          std::size_t& cursor);
+
+// --route-by: what the manager looks at before the policy has a say. The policy chooses
+// whatever no route claims.
+enum class RouteBy {
+  none,
+  port,        // child i also listens on a port of its own (--route-ports BASE)
+  peer,        // the peer's address: one client address, one child
+  first_line,  // the first bytes of the request, peeked: a line that starts with a prefix
+};
+std::optional<RouteBy> parse_route_by(std::string_view name);
+std::string_view route_by_name(RouteBy r);
+
+// --route-prefix PREFIX=WORKER: a first line that starts with PREFIX goes to WORKER.
+struct RoutePrefix {
+  std::string prefix;
+  std::size_t worker;
+};
+// A prefix is at most this long: the manager peeks this many bytes, no more.
+inline constexpr std::size_t kMaxRoutePrefix = 64;
+
+struct Routing {
+  RouteBy by = RouteBy::none;
+  int port_base = -1;                 // port: child i listens on port_base + i (0: any free)
+  std::vector<RoutePrefix> prefixes;  // first-line: tried in the order given
+};
+
+// Checks the three options together and fills `out`; returns what is wrong, or "". `by` is ""
+// when --route-by was not given (then --route-ports alone means port), `port_base` -1 when
+// --route-ports was not.
+std::string make_routing(Routing& out, std::string_view by, int port_base,
+                         std::span<const std::string> prefixes, std::size_t workers);
+
+// peer: FNV-1a over the address bytes (4 for IPv4 and IPv4-mapped IPv6, 16 for IPv6; never
+// the port), modulo the pool — stable across connections, runs and restarts.
+std::size_t peer_worker(const sockaddr* peer, std::size_t workers);
+
+// first-line: what `seen`, the first bytes of a connection so far, decides. `ended`: no more
+// will come (EOF). The first prefix (in order) the line starts with names the worker; while an
+// earlier prefix could still match, the answer waits for more bytes.
+struct LineRoute {
+  bool decided = false;
+  std::optional<std::size_t> worker;  // decided and nullopt: no prefix, the policy chooses
+};
+LineRoute route_first_line(std::span<const RoutePrefix> prefixes, std::string_view seen,
+                           bool ended);
 
 }  // namespace tcplab

@@ -26,7 +26,7 @@ struct Config {
   std::string control_path;
   // Options of one design each; the others ignore them.
   DispatchPolicy dispatch = DispatchPolicy::least_loaded;  // prefork-fdpass: --dispatch
-  int route_port_base = -1;    // prefork-fdpass: --route-ports, child i also on this port + i
+  Routing routing;             // prefork-fdpass: --route-by, --route-ports, --route-prefix
   std::size_t queue_size = 0;  // prethread-dispatch: --queue-size; 0: twice the workers
 };
 

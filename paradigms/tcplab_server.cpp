@@ -172,10 +172,24 @@ int main(int argc, char** argv) {
                  "Testing only: event-loop worker N (prefork-reuseport, prefork-epoll-exclusive, "
                  "loop-per-thread) serves nothing until the server stops")
       ->check(CLI::Range(0, 4095));
-  app.add_option("--route-ports", config.route_port_base,
-                 "prefork-fdpass: child i also listens on port BASE+i (0: any free ports, printed "
-                 "at start) and is passed only the connections that arrive there")
+  std::string route_by;
+  int route_ports = -1;
+  std::vector<std::string> route_prefixes;
+  app.add_option("--route-by", route_by,
+                 "prefork-fdpass: route before the policy chooses. port: see --route-ports; "
+                 "peer: one client address always reaches one child (FNV-1a hash of the "
+                 "address, modulo --workers); first-line: the parent peeks at the first line, "
+                 "see --route-prefix");
+  app.add_option("--route-ports", route_ports,
+                 "prefork-fdpass, --route-by port (implied): child i also listens on port BASE+i "
+                 "(0: any free ports, printed at start) and is passed only the connections that "
+                 "arrive there")
       ->check(CLI::Range(0, 65535));
+  app.add_option("--route-prefix", route_prefixes,
+                 "prefork-fdpass, --route-by first-line, repeatable: PREFIX=WORKER sends a "
+                 "connection whose first line starts with PREFIX (at most 64 bytes) to child "
+                 "WORKER; the first that matches wins, other lines go by --dispatch")
+      ->allow_extra_args(false);  // one PREFIX=WORKER per --route-prefix
   app.add_flag("--fault-inject", config.serve.fault_inject,
                "Testing only: the line request \"crash\" aborts the process serving it, every "
                "design (without this flag it is refused as a bad request)");
@@ -202,6 +216,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   config.dispatch = *parse_dispatch(dispatch);
+  if (!route_by.empty() || route_ports >= 0 || !route_prefixes.empty()) {
+    std::string why =
+        config.design != "prefork-fdpass"
+            ? "--route-by, --route-ports and --route-prefix are options of "
+              "prefork-fdpass only, not " +
+                  config.design
+            : make_routing(config.routing, route_by, route_ports, route_prefixes, config.workers);
+    if (!why.empty()) {
+      fmt::print(stderr, "tcplab-server: {}\n", why);
+      return 2;
+    }
+  }
 
   int status = 1;
   try {

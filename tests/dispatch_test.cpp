@@ -178,5 +178,67 @@ TEST(FirstFree, UnderOverlapTheLowWorkersStillServeMost) {
   EXPECT_EQ(served, (std::vector<int>{50, 50, 0, 0}));
 }
 
+// --route-by, --route-ports and --route-prefix, checked together.
+std::string routing_error(std::string_view by, int ports, std::vector<std::string> prefixes,
+                          std::size_t workers = 4) {
+  Routing r;
+  return make_routing(r, by, ports, prefixes, workers);
+}
+
+TEST(Routing, OptionsAreCheckedTogether) {
+  Routing r;
+  EXPECT_EQ(make_routing(r, "", -1, {}, 4), "");
+  EXPECT_EQ(r.by, RouteBy::none);
+  EXPECT_EQ(make_routing(r, "", 9000, {}, 4), "");  // --route-ports alone: the port mode
+  EXPECT_EQ(r.by, RouteBy::port);
+  EXPECT_EQ(r.port_base, 9000);
+  EXPECT_EQ(make_routing(r, "port", -1, {}, 4), "");  // any free ports
+  EXPECT_EQ(r.port_base, 0);
+  const std::vector<std::string> prefixes = {"node=3", "a=b=0"};
+  EXPECT_EQ(make_routing(r, "first-line", -1, prefixes, 4), "");
+  ASSERT_EQ(r.prefixes.size(), 2u);
+  EXPECT_EQ(r.prefixes[0].prefix, "node");
+  EXPECT_EQ(r.prefixes[0].worker, 3u);
+  EXPECT_EQ(r.prefixes[1].prefix, "a=b");  // split at the last '='
+  EXPECT_EQ(routing_error("hash", -1, {}),
+            "--route-by hash: unknown mode (port, peer or first-line)");
+  EXPECT_EQ(routing_error("peer", 0, {}), "--route-ports goes with --route-by port, not peer");
+  EXPECT_EQ(routing_error("peer", -1, {"x=1"}), "--route-prefix needs --route-by first-line");
+  EXPECT_EQ(routing_error("first-line", -1, {}),
+            "--route-by first-line needs at least one --route-prefix PREFIX=WORKER");
+  EXPECT_EQ(routing_error("first-line", -1, {"node=4"}),
+            "--route-prefix node=4: worker 4 is outside the pool (--workers 4: 0 to 3)");
+  EXPECT_EQ(routing_error("first-line", -1, {"node"}),
+            "--route-prefix node: expected PREFIX=WORKER, e.g. node=3");
+  EXPECT_EQ(routing_error("first-line", -1, {"=1"}), "--route-prefix =1: the prefix is empty");
+  EXPECT_EQ(routing_error("first-line", -1, {"n=-1"}),
+            "--route-prefix n=-1: WORKER must be a number, got '-1'");
+  EXPECT_EQ(routing_error("first-line", -1, {std::string(65, 'x') + "=1"}),
+            "--route-prefix " + std::string(65, 'x') + "=1: the prefix is longer than 64 bytes");
+}
+
+TEST(Routing, FirstLineWaitsOnlyWhileAPrefixCouldStillMatch) {
+  const std::vector<RoutePrefix> p = {{"node", 3}, {"no", 1}, {"GET /7", 2}};
+  auto route = [&](std::string_view seen, bool ended = false) {
+    LineRoute r = route_first_line(p, seen, ended);
+    return r.decided ? std::optional<int>(r.worker ? static_cast<int>(*r.worker) : -1)
+                     : std::nullopt;  // -1: the policy's; nullopt: wait
+  };
+  EXPECT_EQ(route("node7 hello\n"), 3);
+  EXPECT_EQ(route("node"), 3);            // enough bytes: no need for the newline
+  EXPECT_EQ(route("nod"), std::nullopt);  // "node" still possible, listed first
+  EXPECT_EQ(route("not"), 1);             // "node" no longer possible: "no" matches
+  EXPECT_EQ(route("nod\n"), 1);           // the line ended: "no"
+  EXPECT_EQ(route("n"), std::nullopt);
+  EXPECT_EQ(route("n", true), -1);  // EOF: no prefix, the policy
+  EXPECT_EQ(route("100\n"), -1);
+  EXPECT_EQ(route("GET /8"), -1);
+  EXPECT_EQ(route("GET /"), std::nullopt);
+  EXPECT_EQ(route("GET /7"), 2);
+  EXPECT_EQ(route(""), std::nullopt);
+  EXPECT_EQ(route("", true), -1);
+  EXPECT_EQ(route("\nnode"), -1);  // only the first line counts
+}
+
 }  // namespace
 }  // namespace tcplab
