@@ -9,7 +9,6 @@ Needs root (CI runs as root); otherwise it prints "skipped: needs root" and exit
 ctest reports as skipped.
 """
 
-import ctypes
 import json
 import os
 import select
@@ -24,16 +23,16 @@ BENCH = os.path.join(ROOT, "bench")
 BIN_DIR = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(ROOT, "build", "bin")
 sys.path.insert(0, BENCH)
 from tcplab_suite import netns, procstat  # noqa: E402
+import veth_support  # noqa: E402
+from veth_support import namespaces, reap_orphans, root_links  # noqa: E402
 
 LOAD_BIN = os.path.join(BIN_DIR, "tcplab-load")
 
-SKIP = 77
 BUDGET_S = 55          # the whole file; ctest's TIMEOUT is above it
 CONNECTIONS = 1000
 CLIENTS = 20           # more work per wake-up, for a machine whose CPUs are busy
 LOAD_TIMEOUT_S = 30
 SERVER_CPU, LOAD_CPU = 0, 1
-PR_SET_CHILD_SUBREAPER = 36
 
 # The child used by the signal tests: it sets up, starts a process in the server namespace,
 # says so, and waits to be signalled.
@@ -58,15 +57,6 @@ def run(cmd, timeout=20, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
 
 
-def namespaces():
-    return set(netns.list_namespaces())
-
-
-def root_links():
-    return {line.split(":")[1].strip().split("@")[0]
-            for line in run(["ip", "-o", "link"]).stdout.splitlines()}
-
-
 def softnet():
     """/proc/net/softnet_stat per CPU: (packets processed by its backlog, times another CPU
     woke it to process packets that RPS queued for it); column 13 is the CPU."""
@@ -76,17 +66,6 @@ def softnet():
             cols = [int(x, 16) for x in line.split()]
             counts[cols[12]] = (cols[0], cols[9])
     return counts
-
-
-def reap_orphans():
-    """We are a subreaper: processes left by a killed child become ours; reap them."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
 
 
 class ServerInNamespace:
@@ -309,25 +288,7 @@ class Veth(unittest.TestCase):
 
 
 def main():
-    if os.geteuid() != 0:
-        print("skipped: needs root (network namespaces)")
-        return SKIP
-    if not netns._tool("ip"):
-        print("skipped: needs iproute2's ip")
-        return SKIP
-    if (os.cpu_count() or 1) < 2:
-        print("skipped: needs 2 CPUs (one per side)")
-        return SKIP
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-
-    def over_budget(signum, frame):
-        raise TimeoutError(f"e2e_veth_test: over its {BUDGET_S} s budget")
-    signal.signal(signal.SIGALRM, over_budget)
-    signal.alarm(BUDGET_S)
-    prog = unittest.main(exit=False, verbosity=2)
-    signal.alarm(0)
-    reap_orphans()
-    return 0 if prog.result.wasSuccessful() else 1
+    return veth_support.main("e2e_veth_test", BUDGET_S)
 
 
 if __name__ == "__main__":

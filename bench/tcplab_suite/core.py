@@ -108,7 +108,11 @@ class Server:
         self._stderr = open(self.stderr_path, "w")
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=self._stderr,
                                      stdin=subprocess.DEVNULL)
-        line = self._read_line(SERVER_START_TIMEOUT_S)
+        try:
+            line = self._read_line(SERVER_START_TIMEOUT_S)
+        except BaseException:  # Ctrl-C while it starts: __exit__ will not run, so stop it here
+            self.stop()
+            raise
         if not line.startswith(f"listening on {self.host}:"):
             self.stop()
             raise StepError(f"server did not start: {line!r}; stderr: {self.stderr_tail()}")
