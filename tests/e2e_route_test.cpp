@@ -142,6 +142,13 @@ TEST(RouteByFirstLine, ASilentClientStallsNobody) {
   const std::string stats = stats_path("silent");
   ServerProcess server(fdpass_args(
       stats, {"--route-by", "first-line", "--route-prefix", "5=3", "--io-timeout-ms", "2000"}));
+  FdCounts before;  // once the parent and all its children are up, and steady
+  ASSERT_TRUE(wait_until(
+      [&] {
+        FdCounts a = server_fd_counts(server.pid());
+        return a.size() == kWorkers + 1 && (before = server_fd_counts(server.pid())) == a;
+      },
+      5s));
   Client silent_a(server.port()), silent_b(server.port());
   ASSERT_TRUE(silent_a && silent_b);
   // Well inside the 2 s the parent gives a silent client: a parent that waited on either before
@@ -155,6 +162,11 @@ TEST(RouteByFirstLine, ASilentClientStallsNobody) {
     EXPECT_EQ(r.status, IoStatus::ok) << silent->last_error_text();
     EXPECT_EQ(r.data, "");
   }
+  // The parent held each while it waited, and holds none now; neither does any child.
+  FdCounts after;
+  EXPECT_TRUE(wait_until(
+      [&] { return total_fds(after = server_fd_counts(server.pid())) <= total_fds(before); }, 5s))
+      << "before: " << show_fds(before) << "\nafter: " << show_fds(after);
   std::vector<std::uint64_t> served = served_per_worker(server, stats);
   ASSERT_EQ(served.size(), kWorkers);
   EXPECT_GE(served[3], 8u);
