@@ -304,7 +304,8 @@ class Manager {
       if (route && !route->decided && now >= w.deadline) route = LineRoute{true, std::nullopt};
       if (route && route->decided) {
         pass_to(route->worker, w.conn.get());
-        continue;  // w.conn closes when waiting_ is trimmed: the child has its own copy
+        w.conn.reset();  // the parent's copy: the child has its own
+        continue;
       }
       if (kept != k) waiting_[kept] = std::move(w);
       ++kept;
@@ -322,7 +323,7 @@ class Manager {
     if (got < 0) return {true, std::nullopt};  // ECONNRESET…: the policy's child will see it
     w.seen = static_cast<std::size_t>(got);
     w.repeek = Clock::now() + kRepeek;
-    if (w.seen == want) ended = true;  // every prefix can be told by now
+    if (w.seen == want) ended = true;  // as long as the longest prefix: every one can be told
     return route_first_line(routing_.prefixes, {buf, w.seen}, ended || got == 0);
   }
 
