@@ -14,7 +14,7 @@ namespace tcplab {
 namespace {
 
 void set_lock(int fd, short type) {
-  struct flock fl{};
+  struct flock fl {};
   fl.l_type = type;
   fl.l_whence = SEEK_SET;  // the whole file: start 0, length 0
   check(retry_eintr([&] { return ::fcntl(fd, F_SETLKW, &fl); }), "fcntl F_SETLKW");
@@ -33,8 +33,12 @@ FcntlLock::FcntlLock() {
   ::unlink(path.c_str());
 }
 
-void FcntlLock::lock() { set_lock(file_.get(), F_WRLCK); }
-void FcntlLock::unlock() { set_lock(file_.get(), F_UNLCK); }
+void FcntlLock::lock() {
+  set_lock(file_.get(), F_WRLCK);
+}
+void FcntlLock::unlock() {
+  set_lock(file_.get(), F_UNLCK);
+}
 
 ProcessMutexLock::ProcessMutexLock() : creator_(::getpid()) {
   void* p = ::mmap(nullptr, sizeof(pthread_mutex_t), PROT_READ | PROT_WRITE,
@@ -43,8 +47,10 @@ ProcessMutexLock::ProcessMutexLock() : creator_(::getpid()) {
   mutex_ = static_cast<pthread_mutex_t*>(p);
   pthread_mutexattr_t attr;
   check_pthread(pthread_mutexattr_init(&attr), "pthread_mutexattr_init");
-  check_pthread(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED), "pthread_mutexattr_setpshared");
-  check_pthread(pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST), "pthread_mutexattr_setrobust");
+  check_pthread(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED),
+                "pthread_mutexattr_setpshared");
+  check_pthread(pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST),
+                "pthread_mutexattr_setrobust");
   check_pthread(pthread_mutex_init(mutex_, &attr), "pthread_mutex_init");
   pthread_mutexattr_destroy(&attr);
 }
@@ -65,6 +71,8 @@ void ProcessMutexLock::lock() {
   check_pthread(rc, "pthread_mutex_lock");
 }
 
-void ProcessMutexLock::unlock() { check_pthread(pthread_mutex_unlock(mutex_), "pthread_mutex_unlock"); }
+void ProcessMutexLock::unlock() {
+  check_pthread(pthread_mutex_unlock(mutex_), "pthread_mutex_unlock");
+}
 
 }  // namespace tcplab

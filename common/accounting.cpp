@@ -14,7 +14,9 @@ namespace tcplab {
 
 namespace {
 
-double seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; }
+double seconds(const timeval& tv) {
+  return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6;
+}
 
 void add_rusage(Usage& u, const rusage& r) {
   u.cpu_user_s += seconds(r.ru_utime);
@@ -26,10 +28,12 @@ void add_rusage(Usage& u, const rusage& r) {
 // Splits a live process's CPU time `total` into user and sys in the proportion of its tick
 // samples, never letting either go below what an earlier snapshot reported for that process
 // (the kernel's cputime_adjust() does the same), so a window's difference is never negative.
-std::pair<double, double> split_monotonic(pid_t pid, double total, double utime_ticks, double stime_ticks) {
+std::pair<double, double> split_monotonic(pid_t pid, double total, double utime_ticks,
+                                          double stime_ticks) {
   static std::mutex mutex;
   static std::map<pid_t, std::pair<double, double>> previous;  // pid -> (user, sys)
-  double sys = utime_ticks + stime_ticks > 0 ? total * stime_ticks / (utime_ticks + stime_ticks) : 0;
+  double sys =
+      utime_ticks + stime_ticks > 0 ? total * stime_ticks / (utime_ticks + stime_ticks) : 0;
   std::lock_guard lock(mutex);
   auto& [prev_user, prev_sys] = previous[pid];
   sys = std::clamp(sys, prev_sys, std::max(prev_sys, total - prev_user));
@@ -68,9 +72,12 @@ bool add_process(Usage& u, pid_t pid) {
   std::uint64_t rss_kb = 0;
   while (status >> key) {
     std::uint64_t value = 0;
-    if (key == "VmHWM:" && status >> value) rss_kb = value;
-    else if (key == "voluntary_ctxt_switches:" && status >> value) u.voluntary_ctxt += value;
-    else if (key == "nonvoluntary_ctxt_switches:" && status >> value) u.involuntary_ctxt += value;
+    if (key == "VmHWM:" && status >> value)
+      rss_kb = value;
+    else if (key == "voluntary_ctxt_switches:" && status >> value)
+      u.voluntary_ctxt += value;
+    else if (key == "nonvoluntary_ctxt_switches:" && status >> value)
+      u.involuntary_ctxt += value;
   }
   u.peak_rss_max_kb = std::max(u.peak_rss_max_kb, rss_kb);
   u.peak_rss_sum_kb += rss_kb;
@@ -91,7 +98,8 @@ Usage measure_usage(const Scoreboard& board) {
   add_rusage(u, children);
   auto self_kb = static_cast<std::uint64_t>(self.ru_maxrss);
   u.peak_rss_sum_kb += self_kb;
-  u.peak_rss_max_kb = std::max({u.peak_rss_max_kb, self_kb, static_cast<std::uint64_t>(children.ru_maxrss)});
+  u.peak_rss_max_kb =
+      std::max({u.peak_rss_max_kb, self_kb, static_cast<std::uint64_t>(children.ru_maxrss)});
   ++u.live_processes;
   return u;
 }
@@ -101,8 +109,8 @@ nlohmann::json snapshot(const Server& server) {
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);
   Usage u = measure_usage(b);
-  nlohmann::json workers = nlohmann::json::array(), worker_pids = nlohmann::json::array(), failures = nlohmann::json::object(),
-                 events = nlohmann::json::object();
+  nlohmann::json workers = nlohmann::json::array(), worker_pids = nlohmann::json::array(),
+                 failures = nlohmann::json::object(), events = nlohmann::json::object();
   std::uint64_t active = 0;
   for (std::size_t i = 0; i < b.size(); ++i) {
     workers.push_back(b.slot(i).connections.load());
@@ -110,7 +118,8 @@ nlohmann::json snapshot(const Server& server) {
     active += b.slot(i).active.load(std::memory_order_acquire);
   }
   for (std::size_t f = 0; f < kFailureKinds; ++f)
-    failures[std::string(failure_name(static_cast<Failure>(f)))] = b.total_failures(static_cast<Failure>(f));
+    failures[std::string(failure_name(static_cast<Failure>(f)))] =
+        b.total_failures(static_cast<Failure>(f));
   for (std::size_t e = 0; e < kEventKinds; ++e)
     events[std::string(event_name(static_cast<Event>(e)))] = b.events(static_cast<Event>(e));
   return {

@@ -10,8 +10,8 @@
 //  - live worker processes (pids from the scoreboard): CPU from their CPU-time clock
 //    (clock_getcpuclockid: nanoseconds), split into user and sys in the proportion of the
 //    kernel's tick samples in /proc/PID/stat, as getrusage itself does, and never below the
-//    split an earlier snapshot reported (so a window's user or sys is never negative); context switches and
-//    peak RSS (VmHWM) from /proc/PID/status.
+//    split an earlier snapshot reported (so a window's user or sys is never negative); context
+//    switches and peak RSS (VmHWM) from /proc/PID/status.
 // A worker reaped between two of those reads is counted in neither or both: workers do not
 // die during a measurement unless a fault test kills them.
 #include <cstdint>

@@ -18,13 +18,16 @@ ControlSocket::ControlSocket(std::string path, std::function<std::string()> answ
     : path_(std::move(path)), answer_(std::move(answer)) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (path_.size() >= sizeof addr.sun_path) throw std::invalid_argument("--control path too long: " + path_);
+  if (path_.size() >= sizeof addr.sun_path)
+    throw std::invalid_argument("--control path too long: " + path_);
   std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
-  listener_.reset(static_cast<int>(check(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket AF_UNIX")));
+  listener_.reset(
+      static_cast<int>(check(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket AF_UNIX")));
   ::unlink(path_.c_str());
   check(::bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), "bind " + path_);
   check(::listen(listener_.get(), 16), "listen " + path_);
-  spare_.reset(static_cast<int>(check(::open("/dev/null", O_RDONLY | O_CLOEXEC), "open /dev/null")));
+  spare_.reset(
+      static_cast<int>(check(::open("/dev/null", O_RDONLY | O_CLOEXEC), "open /dev/null")));
 
   // The thread starts with every signal blocked; the mask is inherited from this thread.
   sigset_t all, old;
@@ -54,7 +57,8 @@ void ControlSocket::serve() {
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        log_once("control-accept", fmt::format("control accept: {}: backing off", std::strerror(errno)));
+        log_once("control-accept",
+                 fmt::format("control accept: {}: backing off", std::strerror(errno)));
         backoff.failed();
         continue;
       }
@@ -67,8 +71,9 @@ void ControlSocket::serve() {
     ssize_t n = ::read(fd, request, sizeof request - 1);
     if (n <= 0) continue;
     std::string_view line(request, static_cast<std::size_t>(n));
-    std::string reply = line.starts_with("snapshot") ? answer_() + "\n"
-                                                     : "{\"error\": \"unknown command; send: snapshot\"}\n";
+    std::string reply = line.starts_with("snapshot")
+                            ? answer_() + "\n"
+                            : "{\"error\": \"unknown command; send: snapshot\"}\n";
     ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
     // A worker forked by the manager while this connection was open holds a copy of it: the
     // client would never see EOF from close() alone. shutdown() ends it in every process.

@@ -76,7 +76,8 @@ RecvStatus recv_fd(int channel, Fd& fd, void* record, std::size_t len, std::stri
   if (msg.msg_flags & MSG_CTRUNC) return malformed(msg, why, "control data truncated (MSG_CTRUNC)");
   if (msg.msg_flags & MSG_TRUNC) return malformed(msg, why, "record truncated (MSG_TRUNC)");
   if (static_cast<std::size_t>(n) != len)
-    return malformed(msg, why, "record of " + std::to_string(n) + " bytes, expected " + std::to_string(len));
+    return malformed(msg, why,
+                     "record of " + std::to_string(n) + " bytes, expected " + std::to_string(len));
 
   cmsghdr* c = CMSG_FIRSTHDR(&msg);
   if (c == nullptr) return malformed(msg, why, "no control message");

@@ -47,9 +47,11 @@ Fd listen_tcp(const std::string& host, std::uint16_t port, int backlog, bool reu
       check(::socket(addr.any.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket")));
   int on = 1;
   // A restarted server must be able to bind while old connections sit in TIME_WAIT.
-  check(::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on), "setsockopt SO_REUSEADDR");
+  check(::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on),
+        "setsockopt SO_REUSEADDR");
   if (reuseport)
-    check(::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on), "setsockopt SO_REUSEPORT");
+    check(::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on),
+          "setsockopt SO_REUSEPORT");
   check(::bind(fd.get(), &addr.any, len), "bind " + host + ":" + std::to_string(port));
   check(::listen(fd.get(), backlog), "listen");
   return fd;
@@ -80,18 +82,27 @@ Accepted try_accept(int listen_fd, bool nonblocking) {
   if (fd >= 0) return {AcceptStatus::ok, Fd(fd)};
   int err = errno;
   switch (err) {
-    case EINTR:        // a signal: the caller checks whether to stop
-    case EAGAIN:       // non-blocking listener, or another process took the connection
-    case ECONNABORTED: // the client gave up before we accepted
-    case EPROTO: case ENOPROTOOPT: case EHOSTDOWN: case ENONET: case EHOSTUNREACH:
-    case EOPNOTSUPP: case ENETUNREACH: case ENETDOWN:  // network errors accept(2) passes on
-    case EPERM:        // a firewall rule refused it
+    case EINTR:         // a signal: the caller checks whether to stop
+    case EAGAIN:        // non-blocking listener, or another process took the connection
+    case ECONNABORTED:  // the client gave up before we accepted
+    case EPROTO:
+    case ENOPROTOOPT:
+    case EHOSTDOWN:
+    case ENONET:
+    case EHOSTUNREACH:
+    case EOPNOTSUPP:
+    case ENETUNREACH:
+    case ENETDOWN:  // network errors accept(2) passes on
+    case EPERM:     // a firewall rule refused it
       return {AcceptStatus::retry, Fd()};
-    case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM:
+    case EMFILE:
+    case ENFILE:
+    case ENOBUFS:
+    case ENOMEM:
       log_once(std::string("accept-") + strerrorname_np(err),
                fmt::format("accept: {}: backing off", std::strerror(err)));
       return {AcceptStatus::exhausted, Fd()};
-    case EINVAL:       // shutdown_listener(): the server is stopping
+    case EINVAL:  // shutdown_listener(): the server is stopping
       return {AcceptStatus::closed, Fd()};
     default:
       throw sys_error(err, "accept");
@@ -123,6 +134,8 @@ void set_nonblocking(int fd, bool on) {
   check(::fcntl(fd, F_SETFL, flags), "fcntl F_SETFL");
 }
 
-void shutdown_listener(int listen_fd) { ::shutdown(listen_fd, SHUT_RDWR); }
+void shutdown_listener(int listen_fd) {
+  ::shutdown(listen_fd, SHUT_RDWR);
+}
 
 }  // namespace tcplab

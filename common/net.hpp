@@ -17,10 +17,10 @@ std::uint16_t local_port(int fd);
 std::string local_address(int fd);  // "127.0.0.1:9000"
 
 enum class AcceptStatus {
-  ok,        // a connection
-  retry,     // expected and already handled (EINTR, ECONNABORTED, EPROTO, EMFILE after back-off…)
-  closed,    // the listening socket was shut down: the server is stopping
-  exhausted, // try_accept() only: EMFILE, ENFILE, ENOBUFS or ENOMEM (logged once); back off
+  ok,      // a connection
+  retry,   // expected and already handled (EINTR, ECONNABORTED, EPROTO, EMFILE after back-off…)
+  closed,  // the listening socket was shut down: the server is stopping
+  exhausted,  // try_accept() only: EMFILE, ENFILE, ENOBUFS or ENOMEM (logged once); back off
 };
 
 struct Accepted {

@@ -18,7 +18,8 @@ namespace {
 
 std::string describe(int status) {
   if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+  if (WIFSIGNALED(status))
+    return fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
   return "stopped";
 }
 
@@ -29,7 +30,8 @@ ProcessPool::ProcessPool(std::size_t size, Scoreboard& board, WorkerMain main, H
 
 void ProcessPool::start() {
   std::size_t started = 0;
-  for (std::size_t i = 0; i < workers_.size(); ++i) started += spawn(i) ? 1 : 0;
+  for (std::size_t i = 0; i < workers_.size(); ++i)
+    started += spawn(i) ? 1 : 0;
   if (started == 0) throw sys_error(EAGAIN, "fork: no worker could be started");
 }
 
@@ -66,7 +68,8 @@ bool ProcessPool::spawn(std::size_t slot) {
 }
 
 void ProcessPool::reaped(pid_t pid, int status, bool stopping) {
-  auto it = std::find_if(workers_.begin(), workers_.end(), [&](const Worker& w) { return w.pid == pid; });
+  auto it =
+      std::find_if(workers_.begin(), workers_.end(), [&](const Worker& w) { return w.pid == pid; });
   if (it == workers_.end()) return;  // not one of ours (cannot happen: we fork nothing else)
   auto slot = static_cast<std::size_t>(it - workers_.begin());
   it->pid = 0;
@@ -86,7 +89,8 @@ void ProcessPool::reaped(pid_t pid, int status, bool stopping) {
 int ProcessPool::supervise() {
   int status = 0;
   pid_t pid;
-  while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) reaped(pid, status, false);
+  while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0)
+    reaped(pid, status, false);
   int next_ms = -1;
   auto now = Clock::now();
   for (std::size_t i = 0; i < workers_.size(); ++i) {
@@ -112,8 +116,10 @@ void ProcessPool::stop(int grace_ms) {
   stop_processes(pids, grace_ms, [&](pid_t pid) { reaped(pid, 0, true); });
 }
 
-void stop_processes(std::vector<pid_t> pids, int grace_ms, const std::function<void(pid_t)>& on_reaped) {
-  for (pid_t pid : pids) ::kill(pid, SIGTERM);
+void stop_processes(std::vector<pid_t> pids, int grace_ms,
+                    const std::function<void(pid_t)>& on_reaped) {
+  for (pid_t pid : pids)
+    ::kill(pid, SIGTERM);
   auto reap = [&](pid_t pid, int flags) {
     int status;
     if (retry_eintr([&] { return ::waitpid(pid, &status, flags); }) != pid) return false;

@@ -25,16 +25,16 @@ enum class Kind { line, http };
 // Every way a request can be refused; each has its fixed answer (error_reason, http_status).
 enum class Error {
   none,
-  empty_line,       // "\n"
-  not_a_number,     // garbage, NULs, spaces, '+', binary
-  negative,         // "-5"
-  overflow,         // does not fit in 64 bits
-  above_cap,        // N > --max-bytes
-  line_too_long,    // no '\n' within kMaxLine bytes
-  bad_request,      // malformed HTTP request line or header
-  bad_method,       // well-formed HTTP method other than GET / HEAD
-  not_found,        // path is not /N
-  bad_version,      // HTTP/x.y other than 1.0 or 1.1
+  empty_line,     // "\n"
+  not_a_number,   // garbage, NULs, spaces, '+', binary
+  negative,       // "-5"
+  overflow,       // does not fit in 64 bits
+  above_cap,      // N > --max-bytes
+  line_too_long,  // no '\n' within kMaxLine bytes
+  bad_request,    // malformed HTTP request line or header
+  bad_method,     // well-formed HTTP method other than GET / HEAD
+  not_found,      // path is not /N
+  bad_version,    // HTTP/x.y other than 1.0 or 1.1
   headers_too_large,
   body_not_supported,  // Content-Length > 0 or Transfer-Encoding
 };
@@ -42,19 +42,19 @@ enum class Error {
 struct Request {
   Kind kind = Kind::line;
   std::uint64_t bytes = 0;
-  bool keep_alive = true;    // false: close after answering
-  bool http10 = false;       // answer with HTTP/1.0's keep-alive rules
-  bool head = false;         // HEAD: headers only
+  bool keep_alive = true;  // false: close after answering
+  bool http10 = false;     // answer with HTTP/1.0's keep-alive rules
+  bool head = false;       // HEAD: headers only
 };
 
 enum class Status { need_more, request, error };
 
 struct Parsed {
   Status status = Status::need_more;
-  Request request;           // when status == request
+  Request request;            // when status == request
   Error error = Error::none;  // when status == error
-  Kind kind = Kind::line;    // which protocol the bytes were taken for
-  std::size_t consumed = 0;  // bytes of input this request used
+  Kind kind = Kind::line;     // which protocol the bytes were taken for
+  std::size_t consumed = 0;   // bytes of input this request used
 };
 
 // Parses the first request in `input`, which may hold a partial request or several pipelined.

@@ -20,8 +20,8 @@ std::string_view failure_name(Failure f) {
 }
 
 std::string_view event_name(Event e) {
-  constexpr std::string_view names[] = {"fork_failed", "thread_failed",   "worker_died",
-                                        "worker_respawned", "dropped", "process_created",
+  constexpr std::string_view names[] = {"fork_failed",      "thread_failed", "worker_died",
+                                        "worker_respawned", "dropped",       "process_created",
                                         "thread_created"};
   return names[static_cast<std::size_t>(e)];
 }
@@ -31,18 +31,23 @@ Scoreboard::Scoreboard(std::size_t workers) : size_(std::max<std::size_t>(worker
   void* p = ::mmap(nullptr, map_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw sys_error(errno, "mmap scoreboard");
   slots_ = static_cast<WorkerSlot*>(p);
-  for (std::size_t i = 0; i < size_; ++i) new (&slots_[i]) WorkerSlot();
+  for (std::size_t i = 0; i < size_; ++i)
+    new (&slots_[i]) WorkerSlot();
   events_ = reinterpret_cast<std::atomic<std::uint64_t>*>(slots_ + size_);
-  for (std::size_t i = 0; i < kEventKinds; ++i) new (&events_[i]) std::atomic<std::uint64_t>(0);
+  for (std::size_t i = 0; i < kEventKinds; ++i)
+    new (&events_[i]) std::atomic<std::uint64_t>(0);
 }
 
-Scoreboard::~Scoreboard() { ::munmap(slots_, map_bytes_); }
+Scoreboard::~Scoreboard() {
+  ::munmap(slots_, map_bytes_);
+}
 
 namespace {
 template <class F>
 std::uint64_t sum(const Scoreboard& s, F f) {
   std::uint64_t n = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) n += f(s.slot(i));
+  for (std::size_t i = 0; i < s.size(); ++i)
+    n += f(s.slot(i));
   return n;
 }
 }  // namespace
@@ -57,7 +62,8 @@ std::uint64_t Scoreboard::total_bytes() const {
   return sum(*this, [](const WorkerSlot& w) { return w.bytes_sent.load(); });
 }
 std::uint64_t Scoreboard::total_failures(Failure f) const {
-  return sum(*this, [f](const WorkerSlot& w) { return w.failures[static_cast<std::size_t>(f)].load(); });
+  return sum(*this,
+             [f](const WorkerSlot& w) { return w.failures[static_cast<std::size_t>(f)].load(); });
 }
 
 }  // namespace tcplab

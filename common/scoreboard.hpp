@@ -30,7 +30,7 @@ std::string_view failure_name(Failure f);
 enum class Event : unsigned {
   fork_failed,
   thread_failed,
-  worker_died,      // a worker process ended without being asked to
+  worker_died,  // a worker process ended without being asked to
   worker_respawned,
   dropped,          // a connection accepted but given to no worker (all gone)
   process_created,  // fork() succeeded
@@ -41,11 +41,11 @@ inline constexpr std::size_t kEventKinds = static_cast<std::size_t>(Event::count
 std::string_view event_name(Event e);
 
 struct alignas(64) WorkerSlot {
-  std::atomic<pid_t> pid{0};                 // process designs: who holds the slot now
+  std::atomic<pid_t> pid{0};                  // process designs: who holds the slot now
   std::atomic<std::uint64_t> connections{0};  // finished connections
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> bytes_sent{0};
-  std::atomic<std::uint32_t> active{0};       // connections being served now
+  std::atomic<std::uint32_t> active{0};  // connections being served now
   std::array<std::atomic<std::uint64_t>, kFailureKinds> failures{};
 
   void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) {
@@ -66,7 +66,9 @@ class Scoreboard {
   WorkerSlot& slot(std::size_t i) { return slots_[i]; }
   const WorkerSlot& slot(std::size_t i) const { return slots_[i]; }
 
-  void count(Event e) { events_[static_cast<std::size_t>(e)].fetch_add(1, std::memory_order_relaxed); }
+  void count(Event e) {
+    events_[static_cast<std::size_t>(e)].fetch_add(1, std::memory_order_relaxed);
+  }
   std::uint64_t events(Event e) const { return events_[static_cast<std::size_t>(e)].load(); }
 
   std::uint64_t total_connections() const;

@@ -32,10 +32,12 @@ std::string format_summary(const nlohmann::json& s) {
       s["requests"].get<std::uint64_t>(), s["bytes_sent"].get<std::uint64_t>() / 1e6,
       s["wall_s"].get<double>(), s["cpu_user_s"].get<double>(), s["cpu_sys_s"].get<double>(),
       s["processes_created"].get<std::uint64_t>(), s["threads_created"].get<std::uint64_t>(),
-      s["voluntary_ctxt_switches"].get<std::uint64_t>(), s["involuntary_ctxt_switches"].get<std::uint64_t>(),
+      s["voluntary_ctxt_switches"].get<std::uint64_t>(),
+      s["involuntary_ctxt_switches"].get<std::uint64_t>(),
       s["peak_rss_max_kb"].get<std::uint64_t>());
   if (!s["workers"].empty())
-    out += fmt::format("  connections per worker: {}\n", fmt::join(s["workers"].get<std::vector<std::uint64_t>>(), " "));
+    out += fmt::format("  connections per worker: {}\n",
+                       fmt::join(s["workers"].get<std::vector<std::uint64_t>>(), " "));
   std::string failures;
   for (const auto* group : {&s["failures"], &s["events"]})
     for (auto& [name, n] : group->items())

@@ -19,7 +19,7 @@ struct Config {
   std::size_t workers = 15;   // Stevens' pool size
   int backlog = 1024;
   std::size_t ballast_mb = 0;  // --ballast-mb: MiB the main process touches before serving
-  int grace_ms = 3000;  // on SIGTERM: how long in-flight connections may take to finish
+  int grace_ms = 3000;         // on SIGTERM: how long in-flight connections may take to finish
   int stall_worker = -1;  // --stall-worker: event-loop worker that serves nothing (tests, suite)
   ServeConfig serve;
   std::string stats_json;

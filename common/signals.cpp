@@ -29,11 +29,13 @@ void on_stop(int) {
   errno = saved;
 }
 
-void on_child(int) { g_child.store(true); }
+void on_child(int) {
+  g_child.store(true);
+}
 
 // No SA_RESTART: a blocking accept() or read() returns EINTR so that the caller looks at the flag.
 void handle(int sig, void (*handler)(int)) {
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = handler;
   sigemptyset(&sa.sa_mask);
   check(::sigaction(sig, &sa, nullptr), "sigaction");
@@ -59,8 +61,12 @@ void become_worker() {
   }
 }
 
-bool stop_requested() { return g_stop.load(std::memory_order_relaxed); }
-void request_stop() { g_stop.store(true); }
+bool stop_requested() {
+  return g_stop.load(std::memory_order_relaxed);
+}
+void request_stop() {
+  g_stop.store(true);
+}
 
 void block_for_manager() {
   sigset_t set;
@@ -77,6 +83,8 @@ int wait_for_events(pollfd* fds, nfds_t n, int timeout_ms) {
   return ::ppoll(fds, n, timeout_ms < 0 ? nullptr : &ts, g_blocked ? &g_saved_mask : nullptr);
 }
 
-bool take_child_exited() { return g_child.exchange(false); }
+bool take_child_exited() {
+  return g_child.exchange(false);
+}
 
 }  // namespace tcplab::signals

@@ -42,7 +42,8 @@ int run_fork(Server& server) {
     signals::wait_for_events(&listener, 1, -1);
     if (signals::take_child_exited()) {
       pid_t pid;
-      while ((pid = ::waitpid(-1, nullptr, WNOHANG)) > 0) children.erase(pid);
+      while ((pid = ::waitpid(-1, nullptr, WNOHANG)) > 0)
+        children.erase(pid);
     }
     if (!(listener.revents & POLLIN)) continue;
 

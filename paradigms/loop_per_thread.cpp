@@ -37,7 +37,8 @@ int run_loop_per_thread(Server& server) {
     loops[next]->post(std::move(a.conn));
     next = (next + 1) % loops.size();
   }
-  for (auto& loop : loops) loop->stop();
+  for (auto& loop : loops)
+    loop->stop();
   threads.wait(config.grace_ms);
   return 0;
 }

@@ -24,7 +24,8 @@ int run_prefork_reuseport(Server& server) {
   std::vector<Fd> more;
   std::vector<int> listeners = {server.listen_fd};
   for (std::size_t i = 1; i < config.workers; ++i) {
-    more.push_back(listen_tcp(config.host, local_port(server.listen_fd), config.backlog, /*reuseport=*/true));
+    more.push_back(
+        listen_tcp(config.host, local_port(server.listen_fd), config.backlog, /*reuseport=*/true));
     listeners.push_back(more.back().get());
   }
   return run_process_pool(server, [&](std::size_t slot) {

@@ -17,11 +17,13 @@ namespace tcplab {
 int run_prethread_dispatch(Server& server) {
   const Config& config = server.config;
   // Shared with the workers: one still serving after the grace period must find it alive.
-  auto queue = std::make_shared<BoundedQueue<Fd>>(config.queue_size ? config.queue_size : 2 * config.workers);
+  auto queue = std::make_shared<BoundedQueue<Fd>>(config.queue_size ? config.queue_size
+                                                                    : 2 * config.workers);
   ThreadGroup threads(server.board);
   for (std::size_t i = 0; i < config.workers; ++i)
     threads.spawn([&server, queue, i] {
-      while (auto conn = queue->pop()) serve_connection(std::move(*conn), server.board.slot(i), server.config.serve);
+      while (auto conn = queue->pop())
+        serve_connection(std::move(*conn), server.board.slot(i), server.config.serve);
     });
   if (threads.created() == 0) throw sys_error(EAGAIN, "pthread_create: no worker thread started");
 

@@ -5,8 +5,8 @@
 // thread only waits for a stop; SIGINT and SIGTERM are blocked in the workers (they inherit
 // the mask), so the signal is taken by the main thread, which shuts the listener and so wakes
 // every worker out of accept().
-#include "designs.hpp"
 #include "accept_loop.hpp"
+#include "designs.hpp"
 #include "error.hpp"
 #include "signals.hpp"
 #include "thread_group.hpp"
@@ -24,7 +24,8 @@ int run_prethread_mutex(Server& server) {
     });
   if (threads.created() == 0) throw sys_error(EAGAIN, "pthread_create: no worker thread started");
 
-  while (!signals::stop_requested()) signals::wait_for_events(nullptr, 0, -1);
+  while (!signals::stop_requested())
+    signals::wait_for_events(nullptr, 0, -1);
   threads.wait(server.config.grace_ms);
   return 0;
 }

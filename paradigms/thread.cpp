@@ -21,8 +21,10 @@ int run_thread(Server& server) {
     bool started = threads.spawn([conn = std::move(a.conn), &server]() mutable {
       serve_connection(std::move(conn), server.board.slot(0), server.config.serve);
     });
-    if (started) create_backoff.succeeded();
-    else create_backoff.failed();
+    if (started)
+      create_backoff.succeeded();
+    else
+      create_backoff.failed();
   }
   threads.wait(server.config.grace_ms);
   return 0;

@@ -40,7 +40,8 @@ nlohmann::json snapshot(const std::string& path) {
   ::send(fd.get(), "snapshot\n", 9, MSG_NOSIGNAL);
   std::string reply;
   char buf[4096];
-  for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;) reply.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;)
+    reply.append(buf, static_cast<std::size_t>(n));
   return nlohmann::json::parse(reply);
 }
 
@@ -62,7 +63,8 @@ nlohmann::json quiet_snapshot(const std::string& path) {
 double task_runtime_seconds(pid_t pid, int& tasks) {
   std::error_code ec;
   std::uint64_t ns = 0;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
     std::ifstream file(task.path() / "schedstat");
     std::uint64_t runtime = 0;
     if (file >> runtime) {
@@ -74,15 +76,17 @@ double task_runtime_seconds(pid_t pid, int& tasks) {
 }
 
 Exit run_load(std::uint16_t port, int connections) {
-  return run_program({std::string(TCPLAB_BIN_DIR) + "/tcplab-load", "--port", std::to_string(port),
-                      "--clients", "4", "--connections", std::to_string(connections), "--bytes", "4000"},
-                     120s);
+  return run_program(
+      {std::string(TCPLAB_BIN_DIR) + "/tcplab-load", "--port", std::to_string(port), "--clients",
+       "4", "--connections", std::to_string(connections), "--bytes", "4000"},
+      120s);
 }
 
 class AccountingCrossCheck : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(AccountingCrossCheck, SnapshotAgreesWithProcStatWithinFivePercent) {
-  const std::string control = ::testing::TempDir() + "tcplab-acct-" + std::to_string(::getpid()) + ".ctl";
+  const std::string control =
+      ::testing::TempDir() + "tcplab-acct-" + std::to_string(::getpid()) + ".ctl";
   ServerProcess server({GetParam(), "--port", "0", "--workers", "4", "--control", control});
 
   Exit load = run_load(server.port(), 40000);
@@ -93,7 +97,8 @@ TEST_P(AccountingCrossCheck, SnapshotAgreesWithProcStatWithinFivePercent) {
   double ours = snap["cpu_user_s"].get<double>() + snap["cpu_sys_s"].get<double>();
   int tasks = 0;
   double theirs = task_runtime_seconds(server.pid(), tasks);
-  for (pid_t kid : child_pids(server.pid())) theirs += task_runtime_seconds(kid, tasks);
+  for (pid_t kid : child_pids(server.pid()))
+    theirs += task_runtime_seconds(kid, tasks);
 
   ASSERT_EQ(snap["events"]["worker_died"], 0) << "a task exited: its runtime is not in schedstat";
   ASSERT_GT(tasks, 1);
@@ -106,7 +111,8 @@ TEST_P(AccountingCrossCheck, SnapshotAgreesWithProcStatWithinFivePercent) {
 
 // Two snapshots bound a window: what happened between them, and nothing from before.
 TEST_P(AccountingCrossCheck, TwoSnapshotsBoundTheWindow) {
-  const std::string control = ::testing::TempDir() + "tcplab-win-" + std::to_string(::getpid()) + ".ctl";
+  const std::string control =
+      ::testing::TempDir() + "tcplab-win-" + std::to_string(::getpid()) + ".ctl";
   ServerProcess server({GetParam(), "--port", "0", "--workers", "4", "--control", control});
   ASSERT_EQ(run_load(server.port(), 2000).code(), 0);  // the warm-up, left out below
 
@@ -119,10 +125,12 @@ TEST_P(AccountingCrossCheck, TwoSnapshotsBoundTheWindow) {
   auto connections = b["connections"].get<std::uint64_t>() - a["connections"].get<std::uint64_t>();
   EXPECT_EQ(connections, 3001u);
   EXPECT_EQ(b["requests"].get<std::uint64_t>() - a["requests"].get<std::uint64_t>(), 3000u);
-  EXPECT_EQ(b["bytes_sent"].get<std::uint64_t>() - a["bytes_sent"].get<std::uint64_t>(), 3000u * 4000u);
+  EXPECT_EQ(b["bytes_sent"].get<std::uint64_t>() - a["bytes_sent"].get<std::uint64_t>(),
+            3000u * 4000u);
   EXPECT_GE(b["cpu_user_s"].get<double>(), a["cpu_user_s"].get<double>());
   EXPECT_GT(b["cpu_sys_s"].get<double>(), a["cpu_sys_s"].get<double>());
-  EXPECT_GT(b["voluntary_ctxt_switches"].get<std::uint64_t>(), a["voluntary_ctxt_switches"].get<std::uint64_t>());
+  EXPECT_GT(b["voluntary_ctxt_switches"].get<std::uint64_t>(),
+            a["voluntary_ctxt_switches"].get<std::uint64_t>());
   std::uint64_t per_worker = 0;
   for (std::size_t i = 0; i < b["workers"].size(); ++i)
     per_worker += b["workers"][i].get<std::uint64_t>() - a["workers"][i].get<std::uint64_t>();

@@ -29,20 +29,24 @@ json read_json(const std::string& path) {
 }
 
 std::vector<std::uint64_t> per_worker(const json& stats) {
-  return stats.contains("workers") ? stats["workers"].get<std::vector<std::uint64_t>>() : std::vector<std::uint64_t>{};
+  return stats.contains("workers") ? stats["workers"].get<std::vector<std::uint64_t>>()
+                                   : std::vector<std::uint64_t>{};
 }
 
 // --route-ports 0: "worker I also on HOST:PORT" for each child, after the "listening on" line.
 std::vector<std::uint16_t> route_ports(ServerProcess& server) {
   static const std::regex kRoute(R"(worker (\d+) also on \S+:(\d+)\n)");
   std::vector<std::uint16_t> ports(kWorkers);
-  EXPECT_TRUE(wait_until([&] {
-    std::string out = server.out();
-    std::size_t found = 0;
-    for (std::sregex_iterator it(out.begin(), out.end(), kRoute), end; it != end; ++it, ++found)
-      ports.at(std::stoul((*it)[1])) = static_cast<std::uint16_t>(std::stoi((*it)[2]));
-    return found == kWorkers;
-  }, 5s)) << server.out();
+  EXPECT_TRUE(wait_until(
+      [&] {
+        std::string out = server.out();
+        std::size_t found = 0;
+        for (std::sregex_iterator it(out.begin(), out.end(), kRoute), end; it != end; ++it, ++found)
+          ports.at(std::stoul((*it)[1])) = static_cast<std::uint16_t>(std::stoi((*it)[2]));
+        return found == kWorkers;
+      },
+      5s))
+      << server.out();
   return ports;
 }
 
@@ -51,8 +55,10 @@ TEST(Routing, ConnectionsOnAChildsOwnPortAreServedByThatChildOnly) {
   ServerProcess server({"prefork-fdpass", "--port", "0", "--workers", std::to_string(kWorkers),
                         "--route-ports", "0", "--stats-json", stats});
   auto ports = route_ports(server);
-  for (int i = 0; i < 25; ++i) ASSERT_TRUE(good_request(ports[1], 100)) << i;
-  for (int i = 0; i < 15; ++i) ASSERT_TRUE(good_request(ports[3], 100)) << i;
+  for (int i = 0; i < 25; ++i)
+    ASSERT_TRUE(good_request(ports[1], 100)) << i;
+  for (int i = 0; i < 15; ++i)
+    ASSERT_TRUE(good_request(ports[3], 100)) << i;
   ASSERT_TRUE(good_request(server.port(), 100));  // the shared port still serves
   Exit e = server.stop();
   ASSERT_EQ(e.code(), 0) << e.describe();
@@ -70,7 +76,8 @@ std::size_t unanswered_with_worker_0_stalled(const std::string& design, int n, j
   ServerProcess server({design, "--port", "0", "--workers", std::to_string(kWorkers),
                         "--stall-worker", "0", "--grace-ms", "500", "--stats-json", path});
   std::size_t lost = 0;
-  for (int i = 0; i < n; ++i) lost += good_request(server.port(), 10, 300ms) ? 0 : 1;
+  for (int i = 0; i < n; ++i)
+    lost += good_request(server.port(), 10, 300ms) ? 0 : 1;
   Exit e = server.stop();
   EXPECT_EQ(e.code(), 0) << e.describe();
   stats = read_json(path);
@@ -100,7 +107,8 @@ TEST(StalledWorker, RoundRobinKeepsHandingItItsTurn) {
 TEST(WorkUs, EachRequestCostsTheCpuAskedFor) {
   const std::string path = stats_path("work");
   ServerProcess server({"epoll", "--port", "0", "--work-us", "20000", "--stats-json", path});
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(good_request(server.port(), 10));
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(good_request(server.port(), 10));
   ASSERT_EQ(server.stop().code(), 0);
   json s = read_json(path);
   EXPECT_GE(s["cpu_user_s"].get<double>() + s["cpu_sys_s"].get<double>(), 0.095) << s.dump();

@@ -90,8 +90,13 @@ class OverCapacity(unittest.TestCase):
         f = p["figures"]
         self.assertLess(f["achieved_fraction"], 0.95)
         self.assertGreater(f["late_fraction"], 0.5)
-        if p["cpu"].get("server"):
-            self.assertIn("server CPUs saturated", p["reasons"])
+        # The server's fault, never the generator's. Not always "server CPUs saturated":
+        # iterative can also fall behind while it blocks on a connection whose request has not
+        # arrived yet, with its CPU partly idle ("sends waited for the server").
+        self.assertTrue(any(r in p["reasons"] for r in
+                            ("server CPUs saturated",
+                             "neither side's CPUs saturated: sends waited for the server")),
+                        p["reasons"])
 
     def test_curve_and_chart_keep_it_off_the_latency_line(self):
         from plots import latency_charts as C

@@ -48,7 +48,8 @@ Outcome run_tool(std::vector<std::string> args, std::chrono::seconds limit = 20s
   const std::string out = stem + ".out", err = stem + ".err";
   args.insert(args.begin(), std::string(TCPLAB_BIN_DIR) + "/tcplab-load");
   std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
+  for (auto& a : args)
+    argv.push_back(a.data());
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -79,12 +80,34 @@ Outcome run_tool(std::vector<std::string> args, std::chrono::seconds limit = 20s
 TEST(LoadCli, HelpListsEveryOptionWithUnits) {
   const Outcome o = run_tool({"--help"});
   EXPECT_EQ(o.exit_code, 0);
-  for (const char* word :
-       {"--port", "--host", "--clients", "--connections", "--duration", "--warmup",
-        "--requests-per-conn", "--bytes", "--rate", "--http", "--timeout-ms", "--threads", "--cpu",
-        "--json", "--allow-errors", "--allow-remote", "--source-addresses", "--source-base",
-        "--arrivals", "poisson", "--seed", "--late-after", "--max-late", "--hgrm", "merge",
-        "milliseconds", "per second", "bytes"})
+  for (const char* word : {"--port",
+                           "--host",
+                           "--clients",
+                           "--connections",
+                           "--duration",
+                           "--warmup",
+                           "--requests-per-conn",
+                           "--bytes",
+                           "--rate",
+                           "--http",
+                           "--timeout-ms",
+                           "--threads",
+                           "--cpu",
+                           "--json",
+                           "--allow-errors",
+                           "--allow-remote",
+                           "--source-addresses",
+                           "--source-base",
+                           "--arrivals",
+                           "poisson",
+                           "--seed",
+                           "--late-after",
+                           "--max-late",
+                           "--hgrm",
+                           "merge",
+                           "milliseconds",
+                           "per second",
+                           "bytes"})
     EXPECT_NE(o.out.find(word), std::string::npos) << word;
 }
 
@@ -94,7 +117,9 @@ struct BadArgs {
   const char* message;
 };
 
-void PrintTo(const BadArgs& bad, std::ostream* os) { *os << bad.name; }
+void PrintTo(const BadArgs& bad, std::ostream* os) {
+  *os << bad.name;
+}
 
 class LoadCliBadArgs : public ::testing::TestWithParam<BadArgs> {};
 
@@ -166,9 +191,9 @@ TEST(LoadCli, RunWritesTableAndJson) {
   test::TestServer server(test::serve_well);
   const std::string json_path =
       ::testing::TempDir() + "/load_cli_" + std::to_string(::getpid()) + ".json";
-  const Outcome o = run_tool({"--port", std::to_string(server.port()), "--clients", "3",
-                              "--connections", "200", "--requests-per-conn", "2", "--bytes",
-                              "500", "--json", json_path});
+  const Outcome o =
+      run_tool({"--port", std::to_string(server.port()), "--clients", "3", "--connections", "200",
+                "--requests-per-conn", "2", "--bytes", "500", "--json", json_path});
   ASSERT_EQ(o.exit_code, 0) << o.err;
   EXPECT_NE(o.out.find("400 requests"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("p99.9"), std::string::npos);
@@ -183,7 +208,8 @@ TEST(LoadCli, RunWritesTableAndJson) {
   EXPECT_EQ(j["counts"]["failures"].size(), 7u);
   EXPECT_GT(j["rates"]["requests_per_s"].get<double>(), 0);
   std::uint64_t in_buckets = 0;
-  for (const auto& b : j["latency"]["total"]["buckets_ns"]) in_buckets += b[2].get<std::uint64_t>();
+  for (const auto& b : j["latency"]["total"]["buckets_ns"])
+    in_buckets += b[2].get<std::uint64_t>();
   EXPECT_EQ(in_buckets, 400u);
   EXPECT_EQ(j["latency"]["total"]["count"], 400);
   EXPECT_FALSE(j["latency"].contains("total_raw"));  // open loop only
@@ -200,8 +226,8 @@ TEST(LoadCli, FailedRequestsExitOneUnlessAllowed) {
     if (!test::write_all(fd, test::body(static_cast<std::uint64_t>(n)))) return;
     test::serve_well(fd, s);
   });
-  const std::vector<std::string> args{"--port", std::to_string(server.port()), "--connections",
-                                      "50", "--bytes", "10"};
+  const std::vector<std::string> args{
+      "--port", std::to_string(server.port()), "--connections", "50", "--bytes", "10"};
   const Outcome strict = run_tool(args);
   EXPECT_EQ(strict.exit_code, 1);
   EXPECT_NE(strict.err.find("requests failed"), std::string::npos) << strict.err;
@@ -231,8 +257,11 @@ std::set<std::string> peers_of_a_run(const std::vector<std::string>& extra, nloh
   });
   const std::string json_path =
       ::testing::TempDir() + "/load_sources_" + std::to_string(::getpid()) + ".json";
-  std::vector<std::string> args{"--port", std::to_string(server.port()), "--clients", "3",
-                                "--connections", "64", "--bytes", "10", "--json", json_path};
+  std::vector<std::string> args{"--port",        std::to_string(server.port()),
+                                "--clients",     "3",
+                                "--connections", "64",
+                                "--bytes",       "10",
+                                "--json",        json_path};
   args.insert(args.end(), extra.begin(), extra.end());
   const Outcome o = run_tool(args);
   EXPECT_EQ(o.exit_code, 0) << o.err;

@@ -28,7 +28,9 @@ Options options_for(std::uint16_t port) {
   return o;
 }
 
-std::uint64_t failures(const Report& r, Failure kind) { return r.stats.failures[std::size_t(kind)]; }
+std::uint64_t failures(const Report& r, Failure kind) {
+  return r.stats.failures[std::size_t(kind)];
+}
 
 TEST(LoadEngine, CountsExactlyWhatTheServerServed) {
   TestServer server(test::serve_well);
@@ -84,7 +86,7 @@ TEST(LoadEngine, WarmupIsLeftOutOfEveryFigure) {
   EXPECT_EQ(r.stats.failed(), 0u);
   EXPECT_EQ(r.stats.requests, 100u);  // --connections counts measured connections only
   EXPECT_EQ(r.stats.connections, 100u);
-  EXPECT_GT(server.requests, 100u);   // the warmup's requests were served but not counted
+  EXPECT_GT(server.requests, 100u);  // the warmup's requests were served but not counted
   EXPECT_LT(r.seconds, 5.0);
 }
 
@@ -132,7 +134,9 @@ void never_answer(int fd, TestServer& server) {
   }
 }
 
-void PrintTo(const Fault& fault, std::ostream* os) { *os << fault.name; }
+void PrintTo(const Fault& fault, std::ostream* os) {
+  *os << fault.name;
+}
 
 class LoadFaults : public ::testing::TestWithParam<Fault> {};
 
@@ -148,15 +152,15 @@ TEST_P(LoadFaults, EachFailureIsCountedInItsKind) {
   EXPECT_EQ(failures(r, GetParam().kind), 20u) << GetParam().name;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Load, LoadFaults,
-    ::testing::Values(Fault{"reset", reset_after_request, Failure::reset},
-                      Fault{"close_early", close_after_request, Failure::short_read},
-                      Fault{"too_few", send_too_few, Failure::short_read},
-                      Fault{"too_many", send_too_many, Failure::bad_response},
-                      Fault{"err_line", send_err, Failure::bad_response},
-                      Fault{"timeout", never_answer, Failure::timeout}),
-    [](const auto& test_info) { return std::string(test_info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Load, LoadFaults,
+                         ::testing::Values(Fault{"reset", reset_after_request, Failure::reset},
+                                           Fault{"close_early", close_after_request,
+                                                 Failure::short_read},
+                                           Fault{"too_few", send_too_few, Failure::short_read},
+                                           Fault{"too_many", send_too_many, Failure::bad_response},
+                                           Fault{"err_line", send_err, Failure::bad_response},
+                                           Fault{"timeout", never_answer, Failure::timeout}),
+                         [](const auto& test_info) { return std::string(test_info.param.name); });
 
 TEST(LoadEngine, RefusedPortIsCountedAsRefused) {
   const test::RefusingPort refusing;

@@ -30,7 +30,8 @@ void expect_matches(const std::vector<std::uint64_t>& data, const Histogram& h) 
   const double mean = sum / double(sorted.size());
   EXPECT_NEAR(h.mean(), mean, mean * 1e-12);
   double squares = 0;
-  for (auto v : sorted) squares += (double(v) - mean) * (double(v) - mean);
+  for (auto v : sorted)
+    squares += (double(v) - mean) * (double(v) - mean);
   const double stddev = std::sqrt(squares / double(sorted.size() - 1));
   EXPECT_NEAR(h.stddev(), stddev, stddev * 1e-6 + 1e-9);
   for (double p : kPercentiles) {
@@ -44,17 +45,23 @@ std::vector<std::uint64_t> generate(const char* shape, std::size_t n, unsigned s
   std::vector<std::uint64_t> out(n);
   const std::string s = shape;
   std::uniform_real_distribution<double> log_range(std::log(1e3), std::log(60e9));  // 1 µs..60 s
-  std::exponential_distribution<double> expo(1.0 / 200e3);                         // mean 200 µs
+  std::exponential_distribution<double> expo(1.0 / 200e3);                          // mean 200 µs
   std::lognormal_distribution<double> lognormal(std::log(50e3), 1.0);
   std::uniform_int_distribution<std::uint64_t> small(0, 300);
   std::bernoulli_distribution slow(0.02);
   for (auto& v : out) {
-    if (s == "log-uniform") v = std::uint64_t(std::exp(log_range(rng)));
-    else if (s == "exponential") v = 1000 + std::uint64_t(expo(rng));
-    else if (s == "lognormal") v = std::uint64_t(lognormal(rng));
-    else if (s == "bimodal") v = slow(rng) ? 500'000'000 + small(rng) * 1000 : 40'000 + small(rng);
-    else if (s == "small") v = small(rng);  // the exact region
-    else v = 123'456;                        // constant
+    if (s == "log-uniform")
+      v = std::uint64_t(std::exp(log_range(rng)));
+    else if (s == "exponential")
+      v = 1000 + std::uint64_t(expo(rng));
+    else if (s == "lognormal")
+      v = std::uint64_t(lognormal(rng));
+    else if (s == "bimodal")
+      v = slow(rng) ? 500'000'000 + small(rng) * 1000 : 40'000 + small(rng);
+    else if (s == "small")
+      v = small(rng);  // the exact region
+    else
+      v = 123'456;  // constant
   }
   return out;
 }
@@ -64,7 +71,8 @@ class HistogramShapes : public ::testing::TestWithParam<const char*> {};
 TEST_P(HistogramShapes, PercentilesWithinOnePercentOfExact) {
   const auto data = generate(GetParam(), 200'000, 42);
   Histogram h;
-  for (auto v : data) h.record(v);
+  for (auto v : data)
+    h.record(v);
   expect_matches(data, h);
 }
 
@@ -76,9 +84,11 @@ TEST_P(HistogramShapes, MergeOfPartsEqualsTheWhole) {
     parts[i % 3].record(data[i]);
   }
   Histogram merged;
-  for (auto& part : parts) merged.merge(part);
+  for (auto& part : parts)
+    merged.merge(part);
   expect_matches(data, merged);
-  for (double p : kPercentiles) EXPECT_EQ(merged.percentile(p), whole.percentile(p));
+  for (double p : kPercentiles)
+    EXPECT_EQ(merged.percentile(p), whole.percentile(p));
   EXPECT_NEAR(merged.stddev(), whole.stddev(), whole.stddev() * 1e-9 + 1e-9);
 }
 

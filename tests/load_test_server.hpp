@@ -43,9 +43,11 @@ class TestServer {
     acceptor_.join();
     {
       std::lock_guard lock(mutex_);
-      for (int fd : open_) ::shutdown(fd, SHUT_RDWR);  // wakes blocked reads
+      for (int fd : open_)
+        ::shutdown(fd, SHUT_RDWR);  // wakes blocked reads
     }
-    for (auto& t : workers_) t.join();
+    for (auto& t : workers_)
+      t.join();
     ::close(listen_fd_);
   }
   TestServer(const TestServer&) = delete;
@@ -118,7 +120,8 @@ inline bool read_line(int fd, std::string& line) {
 
 inline std::string body(std::uint64_t n) {
   std::string out(n, '0');
-  for (std::uint64_t k = 0; k < n; ++k) out[k] = char('0' + k % 10);
+  for (std::uint64_t k = 0; k < n; ++k)
+    out[k] = char('0' + k % 10);
   return out;
 }
 

@@ -26,10 +26,14 @@ Nanos parse_duration(const std::string& text) {
   }
   const std::string unit = text.substr(used);
   double scale = 0;
-  if (unit.empty() || unit == "s") scale = 1e9;
-  else if (unit == "ms") scale = 1e6;
-  else if (unit == "us") scale = 1e3;
-  else if (unit == "m") scale = 60e9;
+  if (unit.empty() || unit == "s")
+    scale = 1e9;
+  else if (unit == "ms")
+    scale = 1e6;
+  else if (unit == "us")
+    scale = 1e3;
+  else if (unit == "m")
+    scale = 60e9;
   if (scale == 0 || !(value >= 0) || value * scale > 1e18)
     throw std::invalid_argument("not a duration: '" + text + "' (try 500ms, 10s, 2m)");
   return Nanos(std::llround(value * scale));
@@ -48,7 +52,8 @@ static std::vector<int> parse_cpu_list(const std::string& text) {
     if (n == 1) last = first;
     if ((n != 1 && n != 2) || first < 0 || last < first || last >= CPU_SETSIZE)
       throw std::invalid_argument("not a CPU list: '" + text + "' (try 1, 0,1 or 0-3)");
-    for (int cpu = first; cpu <= last; ++cpu) cpus.push_back(cpu);
+    for (int cpu = first; cpu <= last; ++cpu)
+      cpus.push_back(cpu);
     pos = comma + 1;
   }
   return cpus;
@@ -167,7 +172,8 @@ int parse_command_line(int argc, char** argv, Options& o) {
   app.add_flag("--http", o.http, "speak HTTP/1.1 (GET /BYTES) instead of the line protocol");
   app.add_option("-c,--clients", o.clients,
                  "concurrent clients (closed loop) or pooled connections (open loop)")
-      ->capture_default_str()->check(CLI::Range(1u, 1000000u));
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000000u));
   auto* connections = app.add_option("-n,--connections", o.connections,
                                      "measured connections to make in total, then stop "
                                      "(default 10000 when --duration is not given)")
@@ -177,9 +183,11 @@ int parse_command_line(int argc, char** argv, Options& o) {
   app.add_option("--warmup", warmup, "time run first and left out of every figure, e.g. 1s");
   app.add_option("-k,--requests-per-conn", o.requests_per_conn,
                  "requests sent on each connection before closing it")
-      ->capture_default_str()->check(CLI::Range(1u, 1000000000u));
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000000000u));
   app.add_option("-b,--bytes", o.bytes, "response body size asked for, bytes")
-      ->capture_default_str()->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40));
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40));
   auto* rate = app.add_option("-r,--rate", o.rate,
                               "open loop: requests per second in total, started on a fixed "
                               "schedule whatever the server does (needs --duration)")
@@ -206,9 +214,11 @@ int parse_command_line(int argc, char** argv, Options& o) {
   app.add_option("--timeout-ms", timeout_ms,
                  "a request (or a connect) still unanswered after this many milliseconds "
                  "fails as a timeout")
-      ->capture_default_str()->check(CLI::Range(1u, 3600000u));
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 3600000u));
   app.add_option("-t,--threads", o.threads, "event-loop threads, one epoll each")
-      ->capture_default_str()->check(CLI::Range(1u, 1024u));
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1024u));
   auto* sources =
       app.add_option("--source-addresses", o.source_addresses,
                      "connect from this many source addresses in turn, 127.0.0.1, 127.0.0.2, "

@@ -68,7 +68,8 @@ void probe(const Options& options) {
   int err = 0;
   socklen_t len = sizeof err;
   ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
-  if (ready < 0 || err) throw std::system_error(ready < 0 ? errno : err, std::generic_category(), where);
+  if (ready < 0 || err)
+    throw std::system_error(ready < 0 ? errno : err, std::generic_category(), where);
 }
 
 Report run(const Options& options) {
@@ -107,9 +108,8 @@ Report run(const Options& options) {
 
   {
     std::unique_lock lock(mutex);
-    for (int second = 1; !finished_cv.wait_for(lock, std::chrono::seconds(1), [&] {
-           return finished == options.threads;
-         });
+    for (int second = 1; !finished_cv.wait_for(lock, std::chrono::seconds(1),
+                                               [&] { return finished == options.threads; });
          ++second) {
       if (!options.progress) continue;
       std::uint64_t requests = 0, failed = 0;
@@ -121,16 +121,18 @@ Report run(const Options& options) {
                  now_ns() < shared.warmup_end_ns ? "  (warmup)" : "");
     }
   }
-  for (auto& thread : threads) thread.join();
+  for (auto& thread : threads)
+    thread.join();
   for (auto& error : errors)
     if (error) std::rethrow_exception(error);
 
   Report report{options, {}, 0};
-  for (auto& w : workers) report.stats.merge(w->stats());
+  for (auto& w : workers)
+    report.stats.merge(w->stats());
   // A run that ran out of time is measured over exactly --duration; one that ran out of
   // connections, until its last response.
   const std::uint64_t joined = now_ns();
-  const std::uint64_t end = joined >= shared.end_ns          ? shared.end_ns
+  const std::uint64_t end = joined >= shared.end_ns         ? shared.end_ns
                             : report.stats.last_done_ns > 0 ? report.stats.last_done_ns
                                                             : joined;
   report.seconds = end > shared.warmup_end_ns ? double(end - shared.warmup_end_ns) * 1e-9 : 0;

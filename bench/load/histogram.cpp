@@ -10,7 +10,7 @@ namespace tcplab::load {
 
 std::size_t Histogram::index_of(std::uint64_t ns) {
   ns = std::min(ns, kMaxNs);
-  if (ns < 2 * kSub) return ns;  // exact region
+  if (ns < 2 * kSub) return ns;          // exact region
   const int e = std::bit_width(ns) - 1;  // ns in [2^e, 2^(e+1))
   const int shift = e - kSubBits;
   // Octave e starts at index (shift + 1) * kSub; within it, the top kSubBits bits after the
@@ -67,7 +67,8 @@ void Histogram::record(std::uint64_t ns) {
 
 void Histogram::merge(const Histogram& other) {
   if (other.count_ == 0) return;
-  for (std::size_t i = 0; i < kBuckets; ++i) counts_[i] += other.counts_[i];
+  for (std::size_t i = 0; i < kBuckets; ++i)
+    counts_[i] += other.counts_[i];
   const double n1 = double(count_), n2 = double(other.count_), n = n1 + n2;
   const double delta = other.wmean_ - wmean_;
   m2_ += other.m2_ + delta * delta * n1 * n2 / n;

@@ -21,7 +21,7 @@ class Histogram {
  public:
   static constexpr int kSubBits = 7;
   static constexpr std::uint64_t kSub = std::uint64_t{1} << kSubBits;  // 128 per octave
-  static constexpr std::uint64_t kMaxNs = 64'000'000'000;               // 64 s > 60 s
+  static constexpr std::uint64_t kMaxNs = 64'000'000'000;              // 64 s > 60 s
   static constexpr std::size_t kBuckets = 3840;  // index_of(kMaxNs) < kBuckets
   static std::size_t index_of(std::uint64_t ns);
   static std::uint64_t lower_edge(std::size_t index);  // smallest value in the bucket

@@ -31,13 +31,13 @@ struct Options {
   socklen_t address_len = 0;
 
   bool http = false;
-  unsigned clients = 10;           // concurrent clients (closed) or pooled connections (open)
-  std::uint64_t connections = 0;   // measured connections to make; 0 = run for duration
-  Nanos duration{0};               // measured time; 0 = run until connections are made
-  Nanos warmup{0};                 // run before measuring; excluded from every figure
+  unsigned clients = 10;          // concurrent clients (closed) or pooled connections (open)
+  std::uint64_t connections = 0;  // measured connections to make; 0 = run for duration
+  Nanos duration{0};              // measured time; 0 = run until connections are made
+  Nanos warmup{0};                // run before measuring; excluded from every figure
   unsigned requests_per_conn = 1;
-  std::uint64_t bytes = 4000;      // response body size asked for
-  double rate = 0;                 // requests per second in total; 0 = closed loop
+  std::uint64_t bytes = 4000;             // response body size asked for
+  double rate = 0;                        // requests per second in total; 0 = closed loop
   Arrivals arrivals = Arrivals::uniform;  // open loop only
   std::uint64_t seed = 1;  // --arrivals poisson: the same seed gives the same schedule
   // Open loop: a send that starts more than late_after after its scheduled time is late; a run
@@ -51,9 +51,9 @@ struct Options {
   // For a loopback --host, --source-addresses above 1 starts at 127.0.0.1.
   unsigned source_addresses = 1;
   std::uint32_t source_base = 0;
-  std::vector<int> cpus;           // thread i runs on cpus[i % size]; empty = unpinned
-  bool progress = false;           // a line a second on stderr
-  bool allow_errors = false;       // exit 0 despite failed requests
+  std::vector<int> cpus;      // thread i runs on cpus[i % size]; empty = unpinned
+  bool progress = false;      // a line a second on stderr
+  bool allow_errors = false;  // exit 0 despite failed requests
   std::string json_path;
   std::string hgrm_path;  // the total latency in HdrHistogram's percentile format
 

@@ -78,7 +78,8 @@ ResponseParser::Status ResponseParser::parse_head() {
     pos = eol + 2;
     if (starts_with_nocase(line, "content-length:")) {
       line.remove_prefix(15);
-      while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+      while (!line.empty() && line.front() == ' ')
+        line.remove_prefix(1);
       std::uint64_t length = 0;
       for (char c : line) {
         if (c < '0' || c > '9') break;

@@ -26,7 +26,7 @@ class ResponseParser {
   // response with used < n means the server sent more than asked.
   Status feed(const char* data, std::size_t n, std::size_t& used);
   bool server_closes() const { return server_closes_; }  // HTTP "Connection: close"
-  const char* error() const { return error_; }          // why the response was bad
+  const char* error() const { return error_; }           // why the response was bad
 
  private:
   Status parse_head();

@@ -16,7 +16,9 @@ namespace tcplab::load {
 
 namespace {
 
-double us(double ns) { return ns / 1000.0; }
+double us(double ns) {
+  return ns / 1000.0;
+}
 
 struct Rates {
   double requests, connections, mb, cpu_us_per_request;
@@ -36,8 +38,8 @@ struct Row {
 };
 
 std::vector<Row> rows_of(const Report& r) {
-  std::vector<Row> rows{{"connect", &r.stats.connect}, {"ttfb", &r.stats.ttfb},
-                        {"total", &r.stats.total}};
+  std::vector<Row> rows{
+      {"connect", &r.stats.connect}, {"ttfb", &r.stats.ttfb}, {"total", &r.stats.total}};
   if (r.options.open_loop()) rows.push_back({"total_raw", &r.stats.total_raw});
   return rows;
 }
@@ -57,13 +59,12 @@ void print_table(const Report& r, std::FILE* out) {
   const Options& o = r.options;
   const Stats& s = r.stats;
   const Rates rate = rates_of(r);
-  fmt::print(out, "tcplab-load → {}  {}, {} loop{}, {} {}{}, {} thread{}, {} request{}/conn, {} bytes\n",
-             describe_address(o), o.http ? "HTTP/1.1" : "line protocol",
-             o.open_loop() ? "open" : "closed",
-             o.open_loop() ? fmt::format(" at {:g} req/s", o.rate) : "", o.clients,
-             o.open_loop() ? "connection" : "client", o.clients == 1 ? "" : "s", o.threads,
-             o.threads == 1 ? "" : "s",
-             o.requests_per_conn, o.requests_per_conn == 1 ? "" : "s", o.bytes);
+  fmt::print(
+      out, "tcplab-load → {}  {}, {} loop{}, {} {}{}, {} thread{}, {} request{}/conn, {} bytes\n",
+      describe_address(o), o.http ? "HTTP/1.1" : "line protocol", o.open_loop() ? "open" : "closed",
+      o.open_loop() ? fmt::format(" at {:g} req/s", o.rate) : "", o.clients,
+      o.open_loop() ? "connection" : "client", o.clients == 1 ? "" : "s", o.threads,
+      o.threads == 1 ? "" : "s", o.requests_per_conn, o.requests_per_conn == 1 ? "" : "s", o.bytes);
   fmt::print(out, "window {:.3f} s: {} requests, {} connections, {} failed, {} abandoned at end\n",
              r.seconds, s.requests, s.connections, s.failed(), s.abandoned);
   fmt::print(out, "rate   {:.1f} req/s, {:.1f} conn/s, {:.2f} MB/s in\n", rate.requests,
@@ -90,12 +91,14 @@ void print_table(const Report& r, std::FILE* out) {
     const Histogram& h = *row.histogram;
     fmt::print(out, "{:<10} {:>9.1f} {:>9.1f} {:>9.1f}", row.name, us(double(h.min())),
                us(h.mean()), us(h.stddev()));
-    for (double p : kPercentiles) fmt::print(out, " {:>9.1f}", us(double(h.percentile(p))));
+    for (double p : kPercentiles)
+      fmt::print(out, " {:>9.1f}", us(double(h.percentile(p))));
     fmt::print(out, " {:>9.1f}\n", us(double(h.max())));
   }
   if (o.open_loop())
-    fmt::print(out, "(total: from the scheduled start, corrected for coordinated omission; "
-                    "total_raw: from the actual start)\n");
+    fmt::print(out,
+               "(total: from the scheduled start, corrected for coordinated omission; "
+               "total_raw: from the actual start)\n");
 }
 
 nlohmann::json to_json(const Report& r) {
@@ -104,17 +107,21 @@ nlohmann::json to_json(const Report& r) {
   const Rates rate = rates_of(r);
   using nlohmann::json;
   json failures = json::object();
-  for (std::size_t k = 0; k < kFailureKinds; ++k) failures[std::string(kFailureNames[k])] = s.failures[k];
+  for (std::size_t k = 0; k < kFailureKinds; ++k)
+    failures[std::string(kFailureNames[k])] = s.failures[k];
   json latency = json::object();
   for (const Row& row : rows_of(r)) {
     const Histogram& h = *row.histogram;
-    json entry = {{"count", h.count()},           {"min_us", us(double(h.min()))},
-                  {"mean_us", us(h.mean())},      {"stddev_us", us(h.stddev())},
+    json entry = {{"count", h.count()},
+                  {"min_us", us(double(h.min()))},
+                  {"mean_us", us(h.mean())},
+                  {"stddev_us", us(h.stddev())},
                   {"max_us", us(double(h.max()))}};
     for (std::size_t i = 0; i < std::size(kPercentiles); ++i)
       entry[kPercentileKeys[i]] = us(double(h.percentile(kPercentiles[i])));
     json buckets = json::array();
-    for (const auto& b : h.nonempty_buckets()) buckets.push_back({b.lo_ns, b.hi_ns, b.count});
+    for (const auto& b : h.nonempty_buckets())
+      buckets.push_back({b.lo_ns, b.hi_ns, b.count});
     entry["buckets_ns"] = std::move(buckets);
     latency[row.name] = std::move(entry);
   }

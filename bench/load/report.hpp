@@ -1,4 +1,5 @@
-// Output of a run: the table on stdout and the JSON file (schema in README.md, "tcplab-load's JSON").
+// Output of a run: the table on stdout and the JSON file (schema in README.md, "tcplab-load's
+// JSON").
 #pragma once
 
 #include <cstdio>

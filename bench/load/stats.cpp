@@ -22,7 +22,8 @@ void Stats::merge(const Stats& other) {
   scheduled += other.scheduled;
   late += other.late;
   max_late_ns = std::max(max_late_ns, other.max_late_ns);
-  for (std::size_t k = 0; k < kFailureKinds; ++k) failures[k] += other.failures[k];
+  for (std::size_t k = 0; k < kFailureKinds; ++k)
+    failures[k] += other.failures[k];
   last_done_ns = std::max(last_done_ns, other.last_done_ns);
   cpu_user_s += other.cpu_user_s;
   cpu_sys_s += other.cpu_sys_s;

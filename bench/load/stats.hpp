@@ -29,20 +29,20 @@ inline constexpr std::array<std::string_view, kFailureKinds> kFailureNames{
 struct Stats {
   // A request counts if it started (was scheduled, in open loop) after the warmup; a
   // connection counts if it was opened after the warmup.
-  Histogram connect;    // connect() to established, once per connection
-  Histogram ttfb;       // request sent to first response byte
-  Histogram total;      // request start to last byte; open loop: from its scheduled time
-  Histogram total_raw;  // open loop only: from when it was actually started
+  Histogram connect;              // connect() to established, once per connection
+  Histogram ttfb;                 // request sent to first response byte
+  Histogram total;                // request start to last byte; open loop: from its scheduled time
+  Histogram total_raw;            // open loop only: from when it was actually started
   std::uint64_t requests = 0;     // completed
   std::uint64_t connections = 0;  // established
   std::uint64_t bytes_in = 0, bytes_out = 0;  // all bytes read and written, heads included
-  std::uint64_t abandoned = 0;    // in flight or queued when --duration ended: neither counted
+  std::uint64_t abandoned = 0;  // in flight or queued when --duration ended: neither counted
   // Open loop: measured requests scheduled; of those, the sends that started more than
   // --late-after after their scheduled time (or never started, though due that long before the
   // end); and the largest delay of a send that started.
   std::uint64_t scheduled = 0, late = 0, max_late_ns = 0;
   std::array<std::uint64_t, kFailureKinds> failures{};
-  std::uint64_t last_done_ns = 0;  // CLOCK_MONOTONIC of the last completed request
+  std::uint64_t last_done_ns = 0;        // CLOCK_MONOTONIC of the last completed request
   double cpu_user_s = 0, cpu_sys_s = 0;  // getrusage(RUSAGE_THREAD) over the measured part
 
   std::uint64_t failed() const;

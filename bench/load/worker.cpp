@@ -30,11 +30,15 @@ std::uint64_t now_ns() {
 
 Failure classify(int err, bool connecting) {
   switch (err) {
-    case ECONNREFUSED: return Failure::refused;
-    case ETIMEDOUT: return connecting ? Failure::connect_timeout : Failure::timeout;
+    case ECONNREFUSED:
+      return Failure::refused;
+    case ETIMEDOUT:
+      return connecting ? Failure::connect_timeout : Failure::timeout;
     case ECONNRESET:
-    case EPIPE: return Failure::reset;
-    default: return Failure::other;
+    case EPIPE:
+      return Failure::reset;
+    default:
+      return Failure::other;
   }
 }
 
@@ -56,7 +60,8 @@ Worker::Worker(Shared& shared, unsigned index, unsigned clients)
   to_start_.reserve(clients);
   idle_.reserve(clients);
   closed_.reserve(clients);
-  for (std::uint32_t i = clients; i-- > 0;) (opt_.open_loop() ? closed_ : to_start_).push_back(i);
+  for (std::uint32_t i = clients; i-- > 0;)
+    (opt_.open_loop() ? closed_ : to_start_).push_back(i);
   active_ = clients;
 }
 
@@ -142,8 +147,8 @@ void Worker::drive(Conn& c, std::uint64_t now) {
       }
       case State::sending: {
         if (!c.writable) return;
-        const ssize_t n = ::send(c.fd.get(), c.out->data() + c.out_off, c.out->size() - c.out_off,
-                                 MSG_NOSIGNAL);
+        const ssize_t n =
+            ::send(c.fd.get(), c.out->data() + c.out_off, c.out->size() - c.out_off, MSG_NOSIGNAL);
         if (n < 0) {
           if (errno == EINTR) continue;
           if (errno == EAGAIN) return void(c.writable = false);
@@ -198,7 +203,8 @@ void Worker::read_response(Conn& c, std::uint64_t now) {
       case ResponseParser::Status::bad:
         return fail(c, Failure::bad_response, c.parser.error(), now);
       case ResponseParser::Status::done:
-        if (used < std::size_t(n)) return fail(c, Failure::bad_response, "more bytes than asked", now);
+        if (used < std::size_t(n))
+          return fail(c, Failure::bad_response, "more bytes than asked", now);
         return complete(c, now);
       case ResponseParser::Status::more:
         if (!c.readable) return;

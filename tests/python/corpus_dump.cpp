@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
   try {
     for (const auto& c : tcplab::test::load_corpus(argv[1])) {
       std::string expect;
-      for (const auto& a : c.answers) expect += tcplab::test::render(a);
+      for (const auto& a : c.answers)
+        expect += tcplab::test::render(a);
       const auto& last = c.answers.back();
       std::printf("%s\t%llu\t%d\t%d\t%s\t%s\n", c.name.c_str(),
                   static_cast<unsigned long long>(c.max_bytes), last.closes() ? 1 : 0,
