@@ -37,25 +37,6 @@ STEVENS_3RD = {
 # Fill it from the book and the table grows the three columns.
 STEVENS_2ND = {}
 
-# The cost model (issue 5): what each design pays per connection on top of the iterative
-# server, as (microbenchmark, times per connection). The floor itself is measured.
-COST_MODEL = {
-    "iterative": [],
-    "fork": [("BM_ForkExitWait/heap_mib:0", 1)],
-    "prefork": [],
-    "prefork-fcntl": [("BM_FcntlLock/uncontended", 1)],
-    "prefork-mutex": [("BM_SharedMutex/uncontended", 1)],
-    # The parent's ppoll, and the descriptor's trip to a child and the "done" record back.
-    "prefork-fdpass": [("BM_Poll/ppoll_sigmask", 1), ("BM_SendRecvFdToChild", 1)],
-    # Create, run, exit, and one wake-up of the creator: the closest benchmark to the server's
-    # create-and-forget (the detached variant also waits on a latch per thread).
-    "thread": [("BM_ThreadCreateJoin", 1)],
-    "prethread-mutex": [("BM_ThreadMutex/uncontended", 1)],
-    # One way of the round trip: main thread to a sleeping worker.
-    "prethread-dispatch": [("BM_ThreadHandoff/round_trip", 0.5)],
-}
-
-
 def load(folder):
     return json.loads((folder / "results.json").read_text())
 
@@ -77,6 +58,9 @@ def fmt(x, digits=1):
     return "—" if x is None else f"{x:,.{digits}f}"
 
 
+NO_DATA = "_(this run has no data for this block)_"
+
+
 def block(lines, keep_heading=False):
     """Summary lines as a REPORT block: the first '## ' heading dropped (or kept in bold),
     further ones in bold, leading blank lines gone."""
@@ -89,7 +73,7 @@ def block(lines, keep_heading=False):
             continue
         out.append(line)
     text = "\n".join(out).strip()
-    return text or "_(this run has no data for this block)_"
+    return text or NO_DATA
 
 
 def design_row(data, name):
@@ -282,48 +266,47 @@ def lookup(m, name):
 
 
 def block_cost_model(data):
-    m = micro_medians(data)
-    unp = data["workloads"].get("unp", {})
-    base = unp.get("baseline") or "iterative"
-    floor = med(entry(unp, base), "cpu_us_per_conn")
-    if not m or floor is None:
-        return "_(needs both the `unp` workload and the microbenchmarks in one run)_"
-    base_ctxt = med(entry(unp, base), "ctxt_per_conn") or 0
-    rows = ["| design | model: iterative floor + primitives | model µs/conn | measured µs/conn | measured / model "
-            "| context switches / conn beyond iterative's (measured) |",
-            "|---|---|---:|---:|---:|---:|"]
-    for design, parts in COST_MODEL.items():
-        measured = med(entry(unp, variant_for(data, design)), "cpu_us_per_conn")
-        total, terms, missing = floor, [f"{fmt(floor)} floor"], []
-        for name, times in parts:
-            us = lookup(m, name)
-            if us is None:
-                missing.append(name)
-                continue
-            total += us * times
-            terms.append(f"{times:g}× `{name}` {fmt(us, 2)}")
-        model = None if missing else total
-        ratio = measured / model if model and measured else None
-        flag = " ⚠" if ratio and abs(ratio - 1) > 0.2 else ""
-        ctxt = med(entry(unp, variant_for(data, design)), "ctxt_per_conn")
-        rows.append(f"| `{design}` | {' + '.join(terms)}{' (missing: ' + ', '.join(missing) + ')' if missing else ''} | "
-                    f"{fmt(model)} | {fmt(measured)} | {fmt(ratio, 2)}{flag} | "
-                    f"{fmt(ctxt - base_ctxt if ctxt is not None else None, 2)} |")
-    floor_parts = [lookup(m, "BM_ConnectAcceptClose"), lookup(m, "BM_Response4000")]
-    if all(p is not None for p in floor_parts):
-        rows.append("")
-        rows.append(f"The floor against its syscalls: one loopback connection's life (`BM_ConnectAcceptClose`, both ends) "
-                    f"{fmt(floor_parts[0], 2)} µs plus a 4000-byte response written and read (`BM_Response4000`) "
-                    f"{fmt(floor_parts[1], 2)} µs = {fmt(sum(floor_parts), 2)} µs, against the iterative server's measured "
-                    f"{fmt(floor)} µs/conn of server-side CPU. ⚠ marks a design more than 20 % from its model.")
+    """The one cost model (bench/tcplab_suite/cost_model.py: floor + the calls each design makes
+    beyond the floor's, from the `syscalls` workload, priced by tcplab-micro), beside `unp`."""
+    w = data["workloads"].get("syscalls")
+    if not w or not w.get("entries"):
+        return "_(needs the `syscalls` workload: pass its results folder with --extra)_"
+    return block(REGISTRY["syscalls"].model_lines(data, w))
+
+
+def block_stevens(path):
+    """bench/stevens_compare.py's JSON: each design beside its twin from the book's server/."""
+    if not path:
+        return NO_DATA
+    d = json.loads(Path(path).read_text())
+    c = d["config"]
+    rows = [f"Made by `bench/stevens_compare.py UNPV13E --reps {c['reps']} --loops {c['loops']}` "
+            f"({c['children']} client children × {c['loops']} connections × {c['bytes']} bytes; "
+            f"CPU from a cgroup {d['cgroup']['version']} per server tree; median of {c['reps']} "
+            "interleaved repetitions, [min, max]).", "",
+            "| design | Stevens' C µs/conn | tcplab µs/conn | tcplab / Stevens |",
+            "|---|---:|---:|---:|"]
+    for r in d["rows"]:
+        cell = lambda x: f"{fmt(x['median'])} [{fmt(x['min'])}, {fmt(x['max'])}]"
+        rows.append(f"| `{r['design']}` | {cell(r['stevens'])} | {cell(r['tcplab'])} | "
+                    f"{fmt(r['ratio'], 2)} |")
     return "\n".join(rows)
+
+
+def block_syscalls(data):
+    """The count tables of the `syscalls` workload, without its cost model (block cost-model)."""
+    w = data["workloads"].get("syscalls")
+    if not w or not w.get("entries"):
+        return block([])
+    lines = REGISTRY["syscalls"].summary(data)
+    return block(lines[:len(lines) - len(REGISTRY["syscalls"].model_lines(data, w))])
 
 
 def block_repeat(data, previous):
     """The same figure from two runs of the suite on the same machine: how far to trust a
     difference between two designs."""
     if not previous or not (previous / "results.json").exists():
-        return "_(no earlier run given: `plots/report.py DIR --previous OLDER_DIR`)_"
+        return NO_DATA  # the block stays as an earlier pair of runs left it
     old = load(previous)
     unp, old_unp = data["workloads"].get("unp", {}), old["workloads"].get("unp", {})
     rows = [f"CPU µs per connection, workload `unp`, medians of {unp.get('params', {}).get('repeat', '?')} repetitions: this run (`{data['started']}`) "
@@ -342,7 +325,7 @@ def block_repeat(data, previous):
 
 def block_loadgen(path):
     if not path or not path.exists():
-        return "_(no bench/compare_loadgen.sh result given: `plots/report.py DIR --loadgen FILE`)_"
+        return NO_DATA  # the block stays as an earlier bench/compare_loadgen.sh run left it
     r = json.loads(path.read_text())
     names = {"keepalive": "keep-alive, 50 connections, 5 s", "perconn": "one request per connection, 5 clients, 20,000",
              "sources": "tcplab-server prefork, one request per connection, 5 clients, 40,000"}
@@ -396,8 +379,7 @@ BLOCKS = {
     "cost-model": lambda d, f: block_cost_model(d),
     "loadgen": lambda d, f: block_loadgen(LOADGEN),
     "repeat": lambda d, f: block_repeat(d, PREVIOUS),
-    "extra-runs": lambda d, f: "\n".join(f"- `{x.name}`: `{load(x)['command_line']}`"
-                                         for x in EXTRA) or "_(none)_",
+    "extra-runs": None,  # extra_runs_block(kept), once the others are filled
     "faults": workload_block("faults", keep_heading=True),
     "soak": workload_block("soak", keep_heading=True),
     "beyond-unp": lambda d, f: block(REGISTRY["beyond"].table_lines(d, "unp"), True),
@@ -405,10 +387,25 @@ BLOCKS = {
     "work": workload_block("work", keep_heading=True),
     "idle": workload_block("idle", keep_heading=True),
     "stall": workload_block("stall", keep_heading=True),
+    "latency": workload_block("latency"),
+    "ballast": workload_block("ballast"),
+    "syscalls": lambda d, f: block_syscalls(d),
+    "stevens": lambda d, f: block_stevens(STEVENS),
 }
 LOADGEN = None
+STEVENS = None   # bench/stevens_compare.py's JSON
 PREVIOUS = None  # an earlier results folder, for the run-to-run block
 EXTRA = []       # further results folders (faults, beyond…) whose workloads fill their blocks
+
+
+def extra_runs_block(kept):
+    def make(data, folder):
+        lines = [f"- `{x.name}`: `{load(x)['command_line']}`" for x in EXTRA]
+        if kept:
+            lines.append("- not regenerated (no run given here has their data), as an earlier run "
+                         "of the suite left them: " + ", ".join(f"`{k}`" for k in kept))
+        return "\n".join(lines) or "_(none)_"
+    return make
 
 
 def merged(data, extras):
@@ -426,31 +423,41 @@ def main():
     ap.add_argument("--report", type=Path, default=ROOT / "REPORT.md")
     ap.add_argument("--charts", type=Path, default=ROOT / "plots" / "report")
     ap.add_argument("--loadgen", type=Path, help="bench/compare_loadgen.sh's JSON")
+    ap.add_argument("--stevens", type=Path, help="bench/stevens_compare.py's JSON (its --json)")
     ap.add_argument("--previous", type=Path, help="an earlier results folder of the same machine, "
                                                    "for the run-to-run block")
     ap.add_argument("--extra", type=Path, action="append", default=[],
                     help="another results folder (e.g. --workloads faults) whose workloads fill "
                          "the faults and beyond blocks; may be repeated")
     args = ap.parse_args()
-    global LOADGEN, EXTRA, PREVIOUS
+    global LOADGEN, EXTRA, PREVIOUS, STEVENS
     LOADGEN = args.loadgen
+    STEVENS = args.stevens
     PREVIOUS = args.previous
     EXTRA = args.extra
     if not (args.results / "results.json").exists():
         sys.exit(f"report.py: no results.json in {args.results}")
     data = merged(load(args.results), [load(x) for x in EXTRA])
     text = args.report.read_text()
-    for name, make in BLOCKS.items():
+    kept = []
+    # extra-runs last: it names the blocks that no run given here could fill
+    for name, make in sorted(BLOCKS.items(), key=lambda kv: kv[0] == "extra-runs"):
+        if name == "extra-runs":
+            make = extra_runs_block(kept)
         pattern = re.compile(rf"(<!-- BEGIN generated:{re.escape(name)} -->\n).*?(<!-- END generated:{re.escape(name)} -->)", re.S)
         if pattern.search(text):
             body = make(data, args.results)
+            if body == NO_DATA:
+                kept.append(name)  # an earlier run's block stays, with its source in extra-runs
+                continue
             text = pattern.sub(lambda mm: mm.group(1) + body + "\n" + mm.group(2), text)
     args.report.write_text(text)
     args.charts.mkdir(parents=True, exist_ok=True)
     for folder in [args.results] + EXTRA:
         for png in sorted(folder.glob("*.png")):
             shutil.copy2(png, args.charts / png.name)
-    print(f"report.py: REPORT.md blocks filled from {args.results}; charts copied to {args.charts}")
+    print(f"report.py: REPORT.md blocks filled from {args.results}; charts copied to {args.charts}"
+          + (f"; kept as they were: {', '.join(kept)}" if kept else ""))
 
 
 if __name__ == "__main__":

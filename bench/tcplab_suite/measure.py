@@ -116,10 +116,11 @@ def histogram(values, bins):
 
 def sized_connections(plan, warmup, min_window_s):
     """How many connections make the measured window last min_window_s: the warm-up's rate
-    times the window, with a 20 % margin, never fewer than the plan's count (Stevens' shape keeps
-    its clients, requests and bytes; only the count grows)."""
+    times the window, with a 35 % margin (a warm-up runs on a cold server and can be a third
+    slower or faster than the load after it), never fewer than the plan's count (Stevens' shape
+    keeps its clients, requests and bytes; only the count grows)."""
     rate = warmup["rates"]["connections_per_s"] if warmup else 0
-    need = int(rate * min_window_s * 1.2) + 1
+    need = int(rate * min_window_s * 1.35) + 1
     step = max(plan["clients"], 1)
     return max(plan["connections"], -(-need // step) * step)
 
@@ -152,6 +153,7 @@ def measured_run(ctx, server, label, plan, clients=None, duration_s=None):
     clients = clients or plan["clients"]
     rpc, nbytes = plan["requests_per_conn"], plan["bytes"]
     min_window = plan.get("min_window_s", 0)
+    duration_s = duration_s or plan.get("duration_s")
     connections = None
     if duration_s is None:
         # A counted warm-up always completes, however slow the machine; its rate sizes the run.

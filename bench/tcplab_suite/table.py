@@ -145,8 +145,10 @@ def table_lines(results, name):
     p = w["params"]
     lines = ["", f"## Workload `{name}`", "",
              f"{p['clients']} concurrent clients, {p['requests_per_conn']} request(s) of "
-             f"{p['bytes']} bytes per connection, at least {p['connections']:,} measured "
-             f"connections per run{window_text(p)}, "
+             f"{p['bytes']} bytes per connection, "
+             + (f"{p['duration_s']} s measured per run" if p.get("duration_s") else
+                f"at least {p['connections']:,} measured connections per run{window_text(p)}")
+             + ", "
              f"{p['workers']} workers for pooled designs, {p.get('repeat', 1)} interleaved "
              "repetition(s); median [95 % interval]. Process control = CPU/conn minus the "
              f"{w['baseline']} server's CPU/conn, repetition by repetition (Stevens' "
