@@ -63,7 +63,7 @@ class WindowSizing(unittest.TestCase):
 
     def test_count_grows_to_fill_the_window_in_whole_rounds_of_clients(self):
         n = measure.sized_connections(self.PLAN, {"rates": {"connections_per_s": 50000}}, 2.0)
-        self.assertEqual(n, 120005)  # 50,000/s x 2 s x 1.2, rounded up to a multiple of 5
+        self.assertEqual(n, 135005)  # 50,000/s x 2 s x 1.35, rounded up to a multiple of 5
         self.assertEqual(n % 5, 0)
 
     def test_never_below_the_plan(self):
