@@ -76,8 +76,9 @@ def parse_args(argv):
                    help="with --net veth: K generator namespaces on a bridge, one tcplab-load "
                         "on each at once (the clients and connections split between them, "
                         "their JSON merged with `tcplab-load merge`), each on its share of "
-                        "--load-cpus, or all sharing them when there are fewer than K; the "
-                        "open-loop latency points run from the first (default: %(default)s)")
+                        "--load-cpus, or all sharing them when there are fewer than K; an "
+                        "open loop's rate is split the same way, each on a Poisson schedule "
+                        "of its own (default: %(default)s)")
     p.add_argument("--no-charts", action="store_true", help="skip drawing the charts")
     args = p.parse_args(argv)
     if not 1 <= args.load_hosts <= netns.MAX_LOAD_HOSTS:

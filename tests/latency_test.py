@@ -7,6 +7,12 @@ saturated), is left off the latency curve, and fails the capacity search, whose 
 moves the bracket the way its point's status says; the summary says so; the charts are drawn;
 no process is left behind.
 
+Around it, short: a `unp` run of iterative (no work) first, then the generator's ceiling
+(issue 12's target) at unp's rate and 1.2 times it from one core, and once more without unp,
+where it measures the closed loop itself; the REPORT blocks loadgen-ceiling and closed-open
+are filled from these results. What the verdict is depends on the machine; that it follows
+from the figures is tests/python/test_latency.py's.
+
     tests/latency_test.py BIN_DIR        (ctest passes CMAKE_RUNTIME_OUTPUT_DIRECTORY)
 
 Sends count as late after 100 ms here, not the suite's 1 ms: the test must hold with both CPUs
@@ -25,7 +31,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN_DIR = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(ROOT, "build", "bin")
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 sys.path.insert(0, ROOT)
-from tcplab_suite import core, designs, procfs  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from tcplab_suite import core, designs, procfs, stats, table  # noqa: E402
 from tcplab_suite.workloads import latency as L  # noqa: E402
 
 MODEST, PAST = 50, 100000
@@ -33,6 +41,12 @@ PLAN = {"modes": ["conn"], "rates": {"conn": [MODEST, PAST]}, "duration_s": 2.0,
         "warmup_s": 0.1, "clients": 100, "bytes": 100, "workers": 1, "arrivals": "poisson",
         "slo_us": 1e6, "search_steps": 1, "repeat": 1, "late_after_ms": 100,
         "server_extra": ["--work-us", "200"]}
+UNP_PLAN = {"clients": 5, "connections": 1000, "requests_per_conn": 1, "bytes": 100,
+            "workers": 1, "warmup_connections": 100, "min_window_s": 0}
+CEILING = {"factors": [1.0, 1.2], "repeat": 1, "duration_s": 0.5, "warmup_s": 0.1,
+           "closed_s": 0.5, "clients": 100, "bytes": 100, "arrivals": "poisson", "workers": 1,
+           "late_after_ms": 100}
+VERDICTS = (stats.HOLDS, stats.DOES_NOT_HOLD, stats.CANNOT_TELL)
 
 
 class OverCapacity(unittest.TestCase):
@@ -45,19 +59,32 @@ class OverCapacity(unittest.TestCase):
                                   load_threads=None,
                                   server_cpus=usable[:1] if pinned else [],
                                   load_cpus=usable[1:2] if pinned else [])
-        table = [d for d in designs.load(os.path.join(BIN_DIR, "tcplab-server"))
-                 if d["name"] == "iterative"]
+        rows = [d for d in designs.load(os.path.join(BIN_DIR, "tcplab-server"))
+                if d["name"] == "iterative"]
         cls.out = os.path.join(cls.tmp, "results")
-        cls.results = {"workloads": {}, "errors": [], "config": {"quick": True}}
-        ctx = core.Context(args, cls.out, os.path.join(cls.tmp, "t"), table, cls.results)
+        cls.results = {"workloads": {}, "errors": [], "config": {"quick": True},
+                       "command_line": "tests/latency_test.py"}
+        ctx = core.Context(args, cls.out, os.path.join(cls.tmp, "t"), rows, cls.results)
         os.makedirs(ctx.tmp)
         plans = {"quick": PLAN, "default": PLAN}
-        ctx.total_steps = L.plan_steps(ctx, plans)
+        ceiling = {"quick": CEILING, "default": CEILING}
+        ctx.total_steps = (table.table_steps(ctx) + L.plan_steps(ctx, plans)
+                           + L.ceiling_steps(ctx, ceiling))
         cls.steps = ctx.total_steps
+        table.run_table(ctx, "unp", UNP_PLAN)
         L.run_plan(ctx, "latency", plans)
         cls.ctx = ctx
         cls.w = cls.results["workloads"]["latency"]
+        L.run_ceiling(ctx, cls.w, ceiling)
         cls.entry = cls.w["entries"][0]
+        # the ceiling again, in a run without unp: it measures the closed loop itself
+        cls.alone = {"workloads": {"latency": {"entries": cls.w["entries"]}}, "errors": []}
+        ctx2 = core.Context(args, os.path.join(cls.tmp, "alone"), os.path.join(cls.tmp, "t2"),
+                            rows, cls.alone)
+        os.makedirs(ctx2.tmp)
+        ctx2.total_steps = L.ceiling_steps(ctx2, ceiling)
+        L.run_ceiling(ctx2, cls.alone["workloads"]["latency"], ceiling)
+        cls.ctx2 = ctx2
         cls.children = procfs.children(os.getpid())
 
     @classmethod
@@ -69,8 +96,10 @@ class OverCapacity(unittest.TestCase):
 
     def test_no_errors_and_no_process_left(self):
         self.assertEqual(self.results["errors"], [])
+        self.assertEqual(self.alone["errors"], [])
         self.assertEqual(self.children, [])
         self.assertEqual(self.ctx.step, self.steps)
+        self.assertEqual(self.ctx2.step, self.ctx2.total_steps)
 
     def test_modest_rate_is_a_latency(self):
         p = self.point(MODEST)
@@ -125,6 +154,63 @@ class OverCapacity(unittest.TestCase):
             self.assertTrue(os.path.getsize(os.path.join(self.out, name + ".png")) > 1000, name)
         with open(os.path.join(self.out, self.point(MODEST)["load_file"])) as f:
             self.assertEqual(json.load(f)["config"]["mode"], "open")
+
+    def check_ceiling(self, out, rec, rate):
+        self.assertEqual((rec["variant"], rec["rate"]), ("iterative", round(rate)))
+        self.assertEqual([(p["factor"], p["rate"]) for p in rec["points"]],
+                         [(1.0, round(rate)), (1.2, round(1.2 * rate))])
+        for p in rec["points"]:
+            f = p["figures"]
+            self.assertIn(p["status"], ("ok", "over_capacity", "generator_bound"))
+            self.assertTrue(0 <= f["late_fraction"] <= 1, f)
+            self.assertEqual(f["offered_per_s"], p["rate"])
+            with open(os.path.join(out, p["load_file"])) as fh:
+                cfg = json.load(fh)["config"]
+            self.assertEqual((cfg["mode"], cfg["threads"], cfg["rate"], cfg["clients"]),
+                             ("open", 1, p["rate"], CEILING["clients"]))
+            if self.ctx.load_cpus:   # one core: the first load CPU, and only its busy share
+                self.assertEqual(cfg["cpus"], self.ctx.load_cpus[:1])
+                self.assertEqual(p["cpu"]["load"]["cpus"], self.ctx.load_cpus[:1])
+                self.assertEqual(f["load_cpu_busy"], p["cpu"]["load"]["busy"])
+        self.assertEqual(set(rec["verdicts"]), {"1", "1.2"})
+        for v in rec["verdicts"].values():
+            self.assertIn(v["verdict"], VERDICTS)
+            self.assertEqual(v["n"], 1)
+        self.assertIn(f"--rate {rec['rate']} --seed 1", rec["load_command"])
+        self.assertNotIn("--control", rec["server_command"])
+
+    def test_ceiling_from_unp(self):
+        rec = self.w["ceiling"]
+        self.assertEqual(rec["source"], "unp")
+        unp = self.results["workloads"]["unp"]["entries"][0]["summary"]["conn_per_s"]
+        self.assertEqual(rec["saturation"], unp)
+        self.check_ceiling(self.out, rec, unp["median"])
+
+    def test_ceiling_measures_the_closed_loop_without_unp(self):
+        rec = self.alone["workloads"]["latency"]["ceiling"]
+        self.assertEqual(rec["source"], "measured")
+        with open(os.path.join(self.ctx2.out_dir, rec["closed_load_file"])) as f:
+            load = json.load(f)
+        self.assertEqual((load["config"]["mode"], load["config"]["clients"],
+                          load["config"]["threads"]), ("closed", 5, 1))
+        self.assertEqual(rec["saturation"]["median"], load["rates"]["connections_per_s"])
+        self.check_ceiling(self.ctx2.out_dir, rec, load["rates"]["connections_per_s"])
+
+    def test_report_blocks_from_the_run(self):
+        from plots import report
+        text = report.BLOCKS["loadgen-ceiling"](self.results, Path(self.out))
+        rec = self.w["ceiling"]
+        self.assertTrue(text.startswith(f"Fastest design: `iterative`, {rec['rate']:,} "
+                                        "connections/s from workload `unp` of this run"), text)
+        self.assertIn(f"with under 1 % late sends: {rec['verdicts']['1']['verdict']}**", text)
+        self.assertIn("run by `tests/latency_test.py`", text)
+        text = report.BLOCKS["closed-open"](self.results, Path(self.out))
+        row = next(line for line in text.splitlines() if line.startswith("| iterative |"))
+        unp = self.results["workloads"]["unp"]["entries"][0]["summary"]
+        self.assertIn(f"| {unp['conn_per_s']['median']:,.0f} | {unp['p50_us']['median']:,.0f} |",
+                      row)
+        self.assertEqual(len(L.closed_open(self.results)), 1)
+        self.assertIn(L.closed_open_sentence(L.closed_open(self.results)), text)
 
 
 if __name__ == "__main__":

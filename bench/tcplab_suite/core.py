@@ -239,15 +239,21 @@ def split(total, parts):
     return [total // parts + (k < total % parts) for k in range(parts)]
 
 
-def load_command(ctx, port, clients, requests_per_conn, nbytes, connections=None,
-                 duration_s=None, json_path=None, http=False, timeout_ms=None, threads=None,
-                 generator=None):
-    """One tcplab-load command line, run in GENERATOR (the context's first by default):
-    inside its namespace, pinned with taskset and --cpu to its CPUs, from its addresses."""
-    gen = generator or ctx.generators[0]
-    cmd = [ctx.load_bin, "--host", ctx.server_host, "--port", str(port),
+def loopback_generator(cpus):
+    """The one generator of a loopback run: no namespace, tcplab-load's own source address,
+    pinned to CPUS (none: unpinned)."""
+    return Generator("loopback", [], list(cpus), pin_text(cpus) if cpus else None, [])
+
+
+def tcplab_load(load_bin, host, port, clients, requests_per_conn, nbytes, generator,
+                connections=None, duration_s=None, json_path=None, http=False, timeout_ms=None,
+                threads=None, extra=()):
+    """One tcplab-load command line against HOST:PORT, run in GENERATOR: inside its
+    namespace, pinned with taskset and --cpu to its CPUs, from its addresses. EXTRA are
+    further options (the open loop's --rate, --arrivals, --seed…)."""
+    cmd = [load_bin, "--host", host, "--port", str(port),
            "--clients", str(clients), "--requests-per-conn", str(requests_per_conn),
-           "--bytes", str(nbytes), "--allow-errors"] + gen.source_args
+           "--bytes", str(nbytes), "--allow-errors"] + generator.source_args
     if http:
         cmd.append("--http")
     if connections is not None:
@@ -256,14 +262,26 @@ def load_command(ctx, port, clients, requests_per_conn, nbytes, connections=None
         cmd += ["--duration", "%gs" % duration_s]
     if timeout_ms:
         cmd += ["--timeout-ms", str(timeout_ms)]
-    threads = threads or ctx.load_threads(clients, len(gen.cpus))
     if threads:
         cmd += ["--threads", str(threads)]
+    cmd += list(extra)
     if json_path:
         cmd += ["--json", json_path]
-    if gen.pin:
-        cmd = ["taskset", "-c", gen.pin] + cmd + ["--cpu", gen.pin]
-    return gen.prefix + cmd
+    if generator.pin:
+        cmd = ["taskset", "-c", generator.pin] + cmd + ["--cpu", generator.pin]
+    return generator.prefix + cmd
+
+
+def load_command(ctx, port, clients, requests_per_conn, nbytes, connections=None,
+                 duration_s=None, json_path=None, http=False, timeout_ms=None, threads=None,
+                 generator=None, extra=()):
+    """tcplab_load() against the context's server, run in GENERATOR (the context's first by
+    default) with the context's thread count unless THREADS says."""
+    gen = generator or ctx.generators[0]
+    return tcplab_load(ctx.load_bin, ctx.server_host, port, clients, requests_per_conn, nbytes,
+                       gen, connections=connections, duration_s=duration_s,
+                       json_path=json_path, http=http, timeout_ms=timeout_ms,
+                       threads=threads or ctx.load_threads(clients, len(gen.cpus)), extra=extra)
 
 
 def _run_all(cmds, names, tmp, cwd=None):
@@ -293,20 +311,29 @@ def _run_all(cmds, names, tmp, cwd=None):
 
 
 def run_load(ctx, port, clients, requests_per_conn, nbytes, label=None, connections=None,
-             **options):
+             rate=None, seed=1, generators=None, extra=(), **options):
     """Runs the load to its end; with a label, its JSON goes to raw/LABEL.load.json and is
     returned with that file's path relative to the results folder, else (None, None).
 
-    With several generators (--load-hosts K) one tcplab-load runs on each at the same time,
-    the clients and connections split between them (never a generator without either), and
-    `tcplab-load merge` adds their JSON up into that one file: a workload cannot tell."""
+    With several generators (--load-hosts K; GENERATORS, by default the context's) one
+    tcplab-load runs on each at the same time, the clients and connections split between them
+    (never a generator without either), and `tcplab-load merge` adds their JSON up into that
+    one file: a workload cannot tell. An open loop's RATE (requests/s in all) is split like the
+    clients, each generator on a schedule of its own (--seed SEED + k): K independent Poisson
+    schedules add up to one Poisson schedule at their summed rate, so K generators offer the
+    load one would, each with less to do, and merge adds up their late and scheduled sends.
+    (Uniform schedules from K generators add up to K interleaved ones, not one uniform one.)"""
     raw = os.path.join(ctx.raw_dir, label.replace("/", "_") + ".load.json") if label else None
-    gens = ctx.generators[:max(1, min(len(ctx.generators), clients, connections or clients))]
+    gens = generators or ctx.generators
+    gens = gens[:max(1, min(len(gens), clients, connections or clients))]
     shares = split(clients, len(gens))
     counts = [None] * len(gens) if connections is None else \
         [connections * c // clients for c in shares]
     if connections is not None:
         counts[0] += connections - sum(counts)
+    extras = [list(extra) + ([] if rate is None else
+                             ["--rate", "%g" % (rate * c / clients), "--seed", str(seed + k)])
+              for k, c in enumerate(shares)]
     if len(gens) == 1:
         parts, names = [raw], ["tcplab-load"]
     else:
@@ -314,8 +341,9 @@ def run_load(ctx, port, clients, requests_per_conn, nbytes, label=None, connecti
         parts = [os.path.join(ctx.tmp, f"{stem}.{g.name}.json") if raw else None for g in gens]
         names = [f"tcplab-load on {g.name}" for g in gens]
     _run_all([load_command(ctx, port, c, requests_per_conn, nbytes, connections=n,
-                           json_path=part, generator=gen, **options)
-              for gen, c, n, part in zip(gens, shares, counts, parts)], names, ctx.tmp)
+                           json_path=part, generator=gen, extra=more, **options)
+              for gen, c, n, part, more in zip(gens, shares, counts, parts, extras)],
+             names, ctx.tmp)
     if not raw:
         return None, None
     if len(gens) > 1:
@@ -403,7 +431,7 @@ class Context:
         self.net = net
         if net is None:
             self.server_host, self.server_prefix = LOOPBACK, []
-            self.generators = [Generator("loopback", [], self.load_cpus, self.load_pin, [])]
+            self.generators = [loopback_generator(self.load_cpus)]
         else:
             self.server_host, self.server_prefix = net.server.address, net.prefix(net.server)
             pinned = bool(self.load_pin)

@@ -56,6 +56,12 @@ import sys
 import tempfile
 import time
 
+try:
+    from . import core
+except ImportError:  # run as a script (bench/tcplab_suite/syscalls.py), not as the package's
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from tcplab_suite import core
+
 # The suite's usual shape (the unp workload): 5 clients, one request of 4000 bytes.
 CLIENTS = 5
 BYTES = 4000
@@ -296,12 +302,9 @@ def _kill_group(proc):
 def _load(load_bin, port, connections, requests_per_conn, load_cpus, json_path):
     """tcplab-load to its end, pinned; CountError unless every connection and request came
     back whole."""
-    cmd = _taskset(load_cpus) + [
-        load_bin, "--host", "127.0.0.1", "--port", str(port), "--clients", str(CLIENTS),
-        "--connections", str(connections), "--requests-per-conn", str(requests_per_conn),
-        "--bytes", str(BYTES), "--allow-errors", "--json", json_path]
-    if load_cpus:
-        cmd += ["--cpu", ",".join(map(str, load_cpus))]
+    cmd = core.tcplab_load(load_bin, "127.0.0.1", port, CLIENTS, requests_per_conn, BYTES,
+                           core.loopback_generator(load_cpus), connections=connections,
+                           json_path=json_path)
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=LOAD_TIMEOUT_S)
     except subprocess.TimeoutExpired:

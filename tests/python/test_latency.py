@@ -1,17 +1,22 @@
 """The open-loop latency workload's logic on canned figures: which points are a latency, who
 is to blame for those that are not, the bracket and bisection of the capacity search, the
 capacity over repetitions, the per-rate curve, and the charts' split of a curve and summed
-percentile spectrum."""
+percentile spectrum; the generator's ceiling (issue 12's target) and the closed-open
+comparison, with their REPORT blocks; an open loop's rate split between generators."""
 
+import argparse
 import json
+import math
 import os
 import sys
 import tempfile
 import unittest
+from pathlib import Path
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 sys.path.insert(0, ROOT)
+from tcplab_suite import core, netns, stats  # noqa: E402
 from tcplab_suite.workloads import REGISTRY, latency as L  # noqa: E402
 
 
@@ -157,6 +162,256 @@ class Spectrum(unittest.TestCase):
         self.assertEqual(C.spectrum_points(counts), [(1 / (1 - 0.45), 1.0), (2.0, 2.0)])
 
 
+def summ(x):
+    return stats.summary([x])
+
+
+def unp_entry(variant, conn_per_s, p50=100.0, p99=300.0):
+    return {"variant": variant, "design": variant, "dispatch": None,
+            "summary": {"conn_per_s": stats.summary([conn_per_s, conn_per_s * 1.02]),
+                        "p50_us": summ(p50), "p99_us": summ(p99)}}
+
+
+def curve_point(rate, status="ok", achieved=None, p50=100.0, p99=400.0):
+    return {"rate": rate, "n": 1, "status": status,
+            "summary": {"achieved_per_s": summ(achieved or rate * 0.99), "p50_us": summ(p50),
+                        "p99_us": summ(p99)}}
+
+
+def sweep_entry(variant, curve, mode="conn", points=()):
+    return {"variant": variant, "design": variant, "dispatch": None, "mode": mode,
+            "curve": curve, "points": list(points)}
+
+
+def ceiling_point(factor, late, saturated=(), rate=30000, status="ok"):
+    return {"rep": 1, "factor": factor, "rate": round(rate * factor), "status": status,
+            "cpu": {"saturated": list(saturated)},
+            "figures": {"achieved_per_s": rate * factor * 0.99, "late_fraction": late,
+                        "late_max_us": 2500.0, "load_cpu_busy": 0.97, "server_cpu_busy": 0.6}}
+
+
+def ceiling_record(points, cpus=(1,)):
+    return {"params": dict(L.CEILING_PLANS["default"], max_late=0.01, min_achieved=0.95,
+                           quick=False),
+            "generator": {"name": "loopback", "cpus": list(cpus)}, "points": points,
+            "variant": "epoll", "design": "epoll", "dispatch": None, "source": "unp",
+            "saturation": stats.summary([29000, 30000, 31000]),
+            "closed": {"clients": 5, "bytes": 4000, "requests_per_conn": 1}, "rate": 30000,
+            "server_command": "taskset -c 0 tcplab-server epoll --port 0",
+            "load_command": "taskset -c 1 tcplab-load --rate 30000 --cpu 1"}
+
+
+class Ceiling(unittest.TestCase):
+    def test_the_fastest_design_is_unps_by_median_conn_per_s(self):
+        results = {"workloads": {"unp": {"params": {"clients": 5, "bytes": 4000,
+                                                    "requests_per_conn": 1},
+                                         "entries": [unp_entry("fork", 9000),
+                                                     unp_entry("epoll", 30000),
+                                                     {"variant": "x", "summary": None}]},
+                                 "latency": {"entries": []}}}
+        pick = L.fastest(results)
+        self.assertEqual((pick["variant"], pick["source"]), ("epoll", "unp"))
+        self.assertEqual(pick["saturation"]["median"], 30000 * 1.01)
+        self.assertEqual(pick["closed"], {"clients": 5, "bytes": 4000, "requests_per_conn": 1})
+
+    def test_without_unp_the_design_that_served_most_in_the_sweep_is_measured(self):
+        served = lambda x: {"figures": {"achieved_per_s": x}}  # noqa: E731
+        results = {"workloads": {"latency": {"entries": [
+            sweep_entry("fork", [], points=[served(900), served(5000)]),
+            sweep_entry("epoll", [], points=[served(1000), served(20000), {"error": "x"}]),
+            sweep_entry("thread", [], mode="keepalive", points=[served(90000)])]}}}
+        pick = L.fastest(results)
+        self.assertEqual((pick["variant"], pick["source"], pick["saturation"]),
+                         ("epoll", "measured", None))
+        self.assertIsNone(L.fastest({"workloads": {}}))
+
+    def test_one_core_is_the_generators_first_cpu(self):
+        gen = core.Generator("gen1", ["ip", "netns", "exec", "g"], [1, 2], "1,2", ["--x"])
+        one = L.one_core(gen)
+        self.assertEqual((one.cpus, one.pin, one.prefix, one.source_args),
+                         ([1], "1", gen.prefix, ["--x"]))
+        unpinned = core.loopback_generator([])
+        self.assertIs(L.one_core(unpinned), unpinned)
+
+    def test_shown_command_leaves_out_the_suites_own_files(self):
+        self.assertEqual(L.shown_command([os.path.join(L.ROOT, "build", "bin", "s"), "epoll",
+                                          "--control", "/t/c", "--port", "0",
+                                          "--stats-json", "/t/s", "/elsewhere/x"]),
+                         "build/bin/s epoll --port 0 /elsewhere/x")
+
+    def verdict(self, points, cpus=(1,), factor=1.0):
+        return L.ceiling_verdict(ceiling_record(points, cpus), factor)
+
+    def test_holds_when_every_repetition_is_under_one_percent(self):
+        v = self.verdict([ceiling_point(1.0, x) for x in (0.0, 0.002, 0.009, 0.001, 0.004)]
+                         + [ceiling_point(1.2, 0.5, ["load"])])
+        self.assertEqual((v["verdict"], v["n"]), (stats.HOLDS, 5))
+
+    def test_does_not_hold_when_late_with_the_generators_core_full(self):
+        v = self.verdict([ceiling_point(1.2, x, ["load"]) for x in (0.02, 0.3, 0.01)],
+                         factor=1.2)
+        self.assertEqual(v["verdict"], stats.DOES_NOT_HOLD)
+        self.assertIn("saturated in every repetition", v["why"])
+
+    def test_late_with_the_core_to_spare_is_the_servers_and_cannot_tell(self):
+        v = self.verdict([ceiling_point(1.0, 0.2, ["load"]), ceiling_point(1.0, 0.3, ["server"])])
+        self.assertEqual(v["verdict"], stats.CANNOT_TELL)
+        self.assertIn("for the server", v["why"])
+
+    def test_straddling_one_repetition_or_unpinned_cannot_tell(self):
+        v = self.verdict([ceiling_point(1.0, 0.001), ceiling_point(1.0, 0.05, ["load"])])
+        self.assertEqual(v["verdict"], stats.CANNOT_TELL)
+        self.assertIn("straddles", v["why"])
+        v = self.verdict([ceiling_point(1.0, 0.0)])
+        self.assertEqual((v["verdict"], v["why"]), (stats.CANNOT_TELL,
+                                                     "one repetition gives no interval"))
+        v = self.verdict([ceiling_point(1.0, 0.0)] * 3, cpus=())
+        self.assertEqual(v["verdict"], stats.CANNOT_TELL)
+        self.assertIn("not pinned", v["why"])
+        self.assertEqual(self.verdict([])["n"], 0)
+
+    def test_the_block_says_plainly_when_the_target_is_not_met(self):
+        rec = ceiling_record([ceiling_point(1.0, x, ["load"]) for x in (0.02, 0.04, 0.03)]
+                             + [ceiling_point(1.2, 0.3, ["load"], status="generator_bound")])
+        rec["verdicts"] = {f"{f:g}": L.ceiling_verdict(rec, f) for f in (1.0, 1.2)}
+        results = {"command_line": "bench/suite.py", "workloads": {"latency": {"ceiling": rec}}}
+        text = "\n".join(L.ceiling_lines(results))
+        self.assertIn("Fastest design: `epoll`, 30,000 connections/s from workload `unp` of "
+                      "this run", text)
+        self.assertIn("| 30,000 | 1 | 29,700 | 3.00 % [2.00 %–4.00 %] | 2,500 | 97 % | 60 % | "
+                      "3 of 3 |", text)
+        self.assertIn("| 36,000 | 1.2 | 35,640 | 30.00 % | 2,500 | 97 % | 60 % | 0 of 1 "
+                      "(generator bound) |", text)
+        self.assertIn("- **One core of tcplab-load offers the saturation rate of the fastest "
+                      "design (30,000/s) with under 1 % late sends: does not hold** (", text)
+        self.assertIn("late sends 3.00 % [2.00 %–4.00 %], n = 3).", text)
+        self.assertIn("`taskset -c 1 tcplab-load --rate 30000 --cpu 1`", text)
+        from plots import report
+        block = report.BLOCKS["loadgen-ceiling"](results, Path("r"))
+        self.assertTrue(block.startswith("Fastest design: `epoll`"), block[:80])
+        self.assertNotIn("## ", block)
+        self.assertEqual(report.BLOCKS["loadgen-ceiling"]({"workloads": {}}, Path("r")),
+                         report.NO_DATA)
+
+    def test_an_unmeasured_ceiling_says_why(self):
+        rec = {"params": {}, "error": "no design has a figure", "points": []}
+        lines = L.ceiling_lines({"workloads": {"latency": {"ceiling": rec}}})
+        self.assertEqual(lines[-1], "Not measured: no design has a figure.")
+
+
+class ClosedOpen(unittest.TestCase):
+    def results(self, entries, unp):
+        return {"workloads": {"unp": {"entries": unp}, "latency": {"entries": entries}}}
+
+    def test_interpolated_on_log_log_axes_between_the_plain_points_around_it(self):
+        curve = [curve_point(1000, achieved=1000, p50=100, p99=200),
+                 curve_point(3000, "over_capacity", achieved=2990, p50=1, p99=1),
+                 curve_point(4000, achieved=4000, p50=400, p99=3200)]
+        rows = L.closed_open(self.results([sweep_entry("epoll", curve)],
+                                          [unp_entry("epoll", 2000 / 1.01)]))
+        o = rows[0]["open"]
+        self.assertEqual((o["how"], o["between"]), ("interpolated", [1000, 4000]))
+        # T = 2000 is halfway on the log axis: the geometric means 200 and 800
+        self.assertAlmostEqual(o["p50_us"], 200.0, places=6)
+        self.assertAlmostEqual(o["p99_us"], 800.0, places=6)
+        self.assertEqual(rows[0]["closed"], {"conn_per_s": 2000 / 1.01 * 1.01, "p50_us": 100.0,
+                                             "p99_us": 300.0})
+        self.assertAlmostEqual(L._at([(1, {"v": 1.0}), (10, {"v": 100.0})], 10 ** 0.25, "v"),
+                               10 ** 0.5)
+
+    def test_past_every_plain_point_the_nearest_and_the_next_rates_status(self):
+        curve = [curve_point(1000), curve_point(3400, p50=150, p99=700),
+                 curve_point(12000, "over_capacity", p99=90000)]
+        rows = L.closed_open(self.results([sweep_entry("fork", curve)],
+                                          [unp_entry("fork", 9000)]))
+        self.assertEqual(rows[0]["open"], {"how": "nearest", "side": "above", "rate": 3400,
+                                           "achieved_per_s": 3400 * 0.99, "p50_us": 150,
+                                           "p99_us": 700,
+                                           "next": {"rate": 12000, "status": "over_capacity"}})
+
+    def test_below_the_sweep_none_and_designs_missing_on_either_side(self):
+        entries = [sweep_entry("slow", [curve_point(1000)]),
+                   sweep_entry("dead", [curve_point(1000, "over_capacity")]),
+                   sweep_entry("nounp", [curve_point(1000)]),
+                   sweep_entry("slow", [curve_point(1000)], mode="keepalive")]
+        rows = L.closed_open(self.results(entries, [unp_entry("slow", 500),
+                                                    unp_entry("dead", 500)]))
+        self.assertEqual([(r["variant"], r["open"]["how"], r["open"].get("side"))
+                          for r in rows], [("slow", "nearest", "below"), ("dead", "none", None)])
+
+    def test_the_sentence_and_the_report_block(self):
+        entries = [sweep_entry("a", [curve_point(1000, achieved=1000, p50=100, p99=200),
+                                     curve_point(4000, achieved=4000, p50=400, p99=3200)]),
+                   sweep_entry("b", [curve_point(1000, p50=50, p99=100),
+                                     curve_point(4000, "over_capacity")])]
+        results = self.results(entries, [unp_entry("a", 2000 / 1.01, p50=300, p99=400),
+                                         unp_entry("b", 9000)])
+        text = "\n".join(L.closed_open_lines(results))
+        self.assertIn("| a | 2,000 | 300 | 400 | 200 | 800 | interpolated between 1,000 and "
+                      "4,000/s |", text)
+        self.assertIn("| b | 9,090 | 100 | 300 | 50 | 100 | nearest plain point, 1,000/s "
+                      "offered (990/s served): at 4,000/s over capacity |", text)
+        self.assertIn("At equal throughput (1 design(s), interpolated) the open loop's p99 was "
+                      "above the closed loop's for 1 of 1 (open / closed p99 2.00–2.00, median "
+                      "2.00) and its p50 for 0; for 1 of 2 the closed loop's throughput lay "
+                      "past every rate", text)
+        from plots import report
+        block = report.BLOCKS["closed-open"](results, Path("r"))
+        self.assertTrue(block.startswith("Closed loop: workload `unp`"), block[:60])
+        self.assertEqual(report.BLOCKS["closed-open"]({"workloads": {}}, Path("r")),
+                         report.NO_DATA)
+        # the latency block keeps the sweep alone
+        self.assertNotIn("Closed loop against open loop", report.BLOCKS["latency"](
+            {"workloads": {"latency": {"params": {}, "entries": []}}}, Path("r")))
+
+    def test_no_interpolated_design_is_said(self):
+        rows = [{"open": {"how": "nearest", "side": "below"}}]
+        self.assertTrue(L.closed_open_sentence(rows).startswith(
+            "No design's closed-loop throughput lay between two plain open-loop points"))
+
+
+class RateSplit(unittest.TestCase):
+    """core.run_load splits an open loop's rate between the generators like the clients, each
+    on a schedule of its own, and passes the open loop's other options to every one."""
+
+    def test_two_generators_half_the_rate_each_their_own_seed(self):
+        net = netns.TwoHosts(load_hosts=2, server_cpus=[0], load_cpus=[[0], [1]])
+        with tempfile.TemporaryDirectory() as d:
+            args = argparse.Namespace(quick=True, repeat=1, bin="/b", workers=None,
+                                      load_threads=None, server_cpus=[0], load_cpus=[0, 1])
+            ctx = core.Context(args, d, d, [], {"errors": []}, net)
+            ran = []
+            real, core._run_all = core._run_all, lambda cmds, names, tmp, cwd=None: ran.extend(cmds)
+            try:
+                self.assertEqual(core.run_load(ctx, 9, 50, 1, 100, duration_s=1, rate=3001,
+                                               seed=7, extra=["--arrivals", "poisson"]),
+                                 (None, None))
+                one = L.one_core(ctx.generators[1])
+                core.run_load(ctx, 9, 5, 1, 100, duration_s=1, rate=100, seed=3,
+                              generators=[one], threads=1)
+            finally:
+                core._run_all = real
+        self.assertEqual(len(ran), 3)
+        for cmd, rate, seed in zip(ran, ("1500.5", "1500.5", "100"), ("7", "8", "3")):
+            i = cmd.index("--rate")
+            self.assertEqual(cmd[i:i + 4], ["--rate", rate, "--seed", seed])
+        self.assertIn("poisson", ran[0])
+        self.assertIn("poisson", ran[1])
+        self.assertIn(f"tcplab-{os.getpid()}-gen2", ran[2])
+        self.assertEqual(ran[2][ran[2].index("--threads") + 1], "1")
+        self.assertEqual(ran[2][-2:], ["--cpu", "1"])
+        self.assertTrue(math.isclose(sum(float(c[c.index("--rate") + 1]) for c in ran[:2]),
+                                     3001))
+
+    def test_extra_options_go_before_the_json_and_the_pinning(self):
+        with tempfile.TemporaryDirectory() as d:
+            args = argparse.Namespace(quick=True, repeat=1, bin="/b", workers=None,
+                                      load_threads=None, server_cpus=[0], load_cpus=[1])
+            ctx = core.Context(args, d, d, [], {"errors": []})
+            cmd = core.load_command(ctx, 9, 5, 1, 10, json_path="o.json", extra=["--rate", "5"])
+        self.assertEqual(cmd[-6:], ["--rate", "5", "--json", "o.json", "--cpu", "1"])
+
+
 class Registry(unittest.TestCase):
     def test_both_workloads_are_registered_with_their_charts(self):
         self.assertTrue(REGISTRY["latency"].DEFAULT)
@@ -164,6 +419,12 @@ class Registry(unittest.TestCase):
         for name in ("latency", "latency-full"):
             self.assertEqual([c.__name__ for c in REGISTRY[name].CHARTS],
                              [f"{name}_{c}" for c in ("load_curves", "spectrum", "capacity")])
+
+    def test_the_default_ceiling_costs_under_twenty_seconds(self):
+        p = L.CEILING_PLANS["default"]
+        cost = p["closed_s"] + p["warmup_s"] + p["repeat"] * len(p["factors"]) * p["duration_s"]
+        self.assertLess(cost, 20)
+        self.assertEqual(p["factors"][0], 1.0)   # the verdict is at the saturation rate itself
 
     def test_the_plans_keep_every_window_at_two_seconds(self):
         for name in ("latency", "latency-full"):

@@ -15,24 +15,37 @@ the latency target is the highest offered rate whose p99 stays under `slo_us` wi
 not over capacity: the grid brackets it, and `search_steps` geometric bisections narrow the
 bracket (mutilate's --search); repetitions give its interval (stats.summary).
 
+With --load-hosts K every point's offered rate is split between the K generators like its
+pool of connections, each on its own Poisson schedule, and their histograms are merged
+(core.run_load): independent Poisson arrivals add up to Poisson arrivals at the summed rate,
+so the server meets the same load as from one generator, and no generator's own limit caps it.
+
+After the sweep, `latency` alone (not `latency-full`) measures issue 12's benchmark target, the
+generator's ceiling (run_ceiling): one tcplab-load on one core offers the fastest design's
+closed-loop saturation rate, and 1.2 times it, with under 1 % late sends, or it does not.
+Its summary lines and those of the closed loop against the open loop at the same throughput
+(closed_open) fill REPORT.md's blocks `loadgen-ceiling` and `closed-open`.
+
 This module is also the implementation of `latency-full` (both variants, a finer grid, a
 longer search and the suite's --repeat): only the plans differ.
 """
 
-import json
 import math
 import os
-import subprocess
+import shlex
+import statistics
 import sys
 
 from .. import designs as D
 from .. import procfs, procstat, stats
-from ..core import LOAD_TIMEOUT_S, Server, Step, StepError, load_command
+from ..core import Generator, Server, Step, StepError, load_command, pin_text, run_load
 from ..measure import cpu_accounting, delta
+from . import unp
 
 NAME = "latency"
 DEFAULT = True
-COST = "about 2.5 min (13 designs x (4 rates + 1 bisection) x 2 s, one request per conn.)"
+COST = ("about 2.5 min (13 designs x (4 rates + 1 bisection) x 2 s, one request per conn.; "
+        "then about 15 s for the generator's ceiling)")
 MIN_ACHIEVED = 0.95   # achieved / offered below this: the point is not a plain latency
 MAX_LATE = 0.01       # late sends above this fraction: likewise
 MODES = {"conn": 1, "keepalive": 100}   # requests per connection
@@ -48,13 +61,15 @@ PLANS = {
 }
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+
+
 def _chart(workload, name):
     """A chart of plots/latency_charts.py for `workload`, imported only when drawn."""
     def draw(results, out_dir):
-        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-            os.path.abspath(__file__)))))
-        if root not in sys.path:
-            sys.path.insert(0, root)
+        if ROOT not in sys.path:
+            sys.path.insert(0, ROOT)
         from plots import latency_charts
         return getattr(latency_charts, name)(results, out_dir, workload)
     draw.__name__ = f"{workload}_{name}"
@@ -196,41 +211,47 @@ def point_figures(load):
     return f
 
 
-def open_load(ctx, port, plan, rate, requests_per_conn, seed, label=None, duration_s=None):
-    """One open-loop tcplab-load run (core's load command plus --rate, --arrivals, --seed);
-    with a label its JSON goes to raw/LABEL.load.json and is returned with that path relative
-    to the results folder. core.run_load takes no extra options, hence this."""
-    raw = os.path.join(ctx.raw_dir, label.replace("/", "_") + ".load.json") if label else None
-    cmd = load_command(ctx, port, plan["clients"], requests_per_conn, plan["bytes"],
-                       duration_s=duration_s or plan["duration_s"], json_path=raw)
-    cmd += ["--rate", "%g" % rate, "--arrivals", plan["arrivals"], "--seed", str(seed)]
+def open_extra(plan):
+    """The open loop's options besides the rate and the seed (core.run_load adds those, split
+    between the generators): the arrivals, and the lateness threshold if the plan sets one."""
+    extra = ["--arrivals", plan["arrivals"]]
     if plan.get("late_after_ms"):
-        cmd += ["--late-after", "%gms" % plan["late_after_ms"]]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=LOAD_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise StepError(f"tcplab-load took more than {LOAD_TIMEOUT_S}s") from None
-    if proc.returncode != 0:
-        raise StepError(f"tcplab-load exited {proc.returncode}: {proc.stderr.strip()[-300:]}")
-    if not raw:
-        return None, None
-    with open(raw) as f:
-        return json.load(f), os.path.relpath(raw, ctx.out_dir)
+        extra += ["--late-after", "%gms" % plan["late_after_ms"]]
+    return extra
 
 
-def measure_point(ctx, server, label, plan, rate, requests_per_conn, seed):
+def open_load(ctx, port, plan, rate, requests_per_conn, seed, label=None, duration_s=None,
+              generators=None, threads=None):
+    """One open-loop load (core.run_load with --rate, --arrivals, --seed): from every
+    generator (--load-hosts K: the rate split between them, their JSON merged), or from
+    GENERATORS; with a label its JSON goes to raw/LABEL.load.json and is returned with that
+    path relative to the results folder, else (None, None)."""
+    return run_load(ctx, port, plan["clients"], requests_per_conn, plan["bytes"], label,
+                    duration_s=duration_s or plan["duration_s"], rate=rate, seed=seed,
+                    generators=generators, threads=threads, extra=open_extra(plan))
+
+
+def measure_point(ctx, server, label, plan, rate, requests_per_conn, seed, generators=None,
+                  threads=None):
     """One open-loop point on a running, warmed-up server: quiet snapshot, /proc/stat of both
-    sides, the load, the same again; its figures and its classification."""
+    sides, the load, the same again; its figures and its classification. With GENERATORS the
+    load side is their CPUs alone."""
     softirqd = procfs.pids_named({f"ksoftirqd/{c}" for c in ctx.server_cpus})
     a = server.quiet_snapshot()
     softirqd_a = procfs.cpu_s(softirqd)
     stat_a = procstat.read_stat()
-    load, raw = open_load(ctx, server.port, plan, rate, requests_per_conn, seed, label)
+    load, raw = open_load(ctx, server.port, plan, rate, requests_per_conn, seed, label,
+                          generators=generators, threads=threads)
     stat_b = procstat.read_stat()
     softirqd_s = procfs.cpu_s(softirqd) - softirqd_a
     b = server.quiet_snapshot()
     d = delta(a, b)
     cpu = cpu_accounting(ctx, stat_a, stat_b, d["cpu_user_s"] + d["cpu_sys_s"], softirqd_s)
+    mine = sorted({c for g in generators or () for c in g.cpus})
+    if mine and "load" in cpu:
+        cpu["load"] = procstat.cpu_split(stat_a, stat_b, mine)
+        cpu["saturated"] = [side for side in ("server", "load")
+                            if procstat.saturated(cpu[side])]
     figures = point_figures(load)
     for side in ("server", "load"):
         if side in cpu:
@@ -280,7 +301,7 @@ def plan_steps(ctx, plans):
 
 
 def steps(ctx):
-    return plan_steps(ctx, PLANS)
+    return plan_steps(ctx, PLANS) + ceiling_steps(ctx)
 
 
 def run_sweep(ctx, server, e, rep, name, plan, workers):
@@ -375,6 +396,386 @@ def finalize(w):
 
 def run(ctx):
     run_plan(ctx, NAME, PLANS)
+    run_ceiling(ctx, ctx.results["workloads"][NAME])
+
+
+# --------------------------------------------------------------------------- the ceiling
+
+# Issue 12's benchmark target: "In open loop, tcplab-load on one core offers at least the
+# saturation rate of the fastest design with under 1 % late sends." The saturation rate is the
+# closed loop's in unp's shape (5 clients, one 4000-byte request per connection): unp's median
+# when it ran earlier in the same suite, else one closed-loop window measured here by the same
+# one-core generator. Then tcplab-load alone on one CPU, one thread, offers that rate and a
+# little more to the same design, open loop, `repeat` interleaved times.
+CEILING_PLANS = {
+    "default": {"factors": [1.0, 1.2], "repeat": 5, "duration_s": 1.0, "warmup_s": 0.3,
+                "closed_s": 2.0, "clients": 50, "bytes": 4000, "arrivals": "poisson",
+                "workers": 15},
+    "quick": {"factors": [1.0, 1.2], "repeat": 1, "duration_s": 0.5, "warmup_s": 0.1,
+              "closed_s": 0.5, "clients": 50, "bytes": 4000, "arrivals": "poisson",
+              "workers": 15},
+}
+
+
+def ceiling_steps(ctx, plans=CEILING_PLANS):
+    plan = ctx.plan(plans)
+    return 1 + plan["repeat"] * len(plan["factors"])
+
+
+def fastest(results, name=NAME):
+    """The design to drive and its closed-loop saturation rate: unp's fastest variant by median
+    conn/s, with that summary (source "unp"), when unp ran; else the variant whose sweep (one
+    request per connection) served the most requests/s at any point, its rate still to be
+    measured (source "measured", saturation None). None when neither has a figure."""
+    table = results.get("workloads", {}).get("unp") or {}
+    measured = [e for e in table.get("entries", [])
+                if (e.get("summary") or {}).get("conn_per_s")]
+    if measured:
+        e = max(measured, key=lambda e: e["summary"]["conn_per_s"]["median"])
+        p = table.get("params", {})
+        return {"variant": e["variant"], "design": e["design"], "dispatch": e["dispatch"],
+                "source": "unp", "saturation": e["summary"]["conn_per_s"],
+                "closed": {"clients": p.get("clients"), "bytes": p.get("bytes"),
+                           "requests_per_conn": p.get("requests_per_conn")}}
+    best = None
+    for e in (results.get("workloads", {}).get(name) or {}).get("entries", []):
+        served = [p["figures"]["achieved_per_s"] for p in e["points"] if p.get("figures")]
+        if e["mode"] == "conn" and served and (best is None or max(served) > best[0]):
+            best = (max(served), e)
+    if best is None:
+        return None
+    e = best[1]
+    return {"variant": e["variant"], "design": e["design"], "dispatch": e["dispatch"],
+            "source": "measured", "saturation": None}
+
+
+def one_core(gen):
+    """GEN confined to the first of its CPUs (an unpinned one as it is)."""
+    if not gen.cpus:
+        return gen
+    return Generator(gen.name, gen.prefix, gen.cpus[:1], pin_text(gen.cpus[:1]),
+                     gen.source_args)
+
+
+def shown_command(cmd):
+    """A command line for REPORT: the suite's control-socket and stats-file options left out,
+    paths inside the source tree relative to it."""
+    out, skip = [], False
+    for arg in cmd:
+        if skip:
+            skip = False
+        elif arg in ("--control", "--stats-json"):
+            skip = True
+        else:
+            out.append(os.path.relpath(arg, ROOT) if arg.startswith(ROOT + os.sep) else arg)
+    return shlex.join(out)
+
+
+def run_ceiling(ctx, w, plans=CEILING_PLANS):
+    """The target's measurement, into w["ceiling"]: one Step for the saturation rate (the
+    server started and warmed up, the closed loop measured if unp did not run), then
+    repetition by repetition every factor x that rate offered by one tcplab-load on one core
+    (the first generator's first CPU, one thread), on the same server."""
+    plan = ctx.plan(plans)
+    gen = one_core(ctx.generators[0])
+    rec = w["ceiling"] = {"params": dict(plan, max_late=MAX_LATE, min_achieved=MIN_ACHIEVED,
+                                         quick=ctx.quick),
+                          "generator": {"name": gen.name, "cpus": gen.cpus}, "points": []}
+    pick = fastest(ctx.results)
+    server = None
+    try:
+        with Step(ctx, "latency/ceiling/saturation", "loadgen ceiling: saturation rate",
+                  rec) as st:
+            if pick is None:
+                raise StepError("no design has a figure: neither unp nor the sweep measured one")
+            rec.update(pick)
+            shape = unp.PLANS["quick" if ctx.quick else "default"]
+            rec.setdefault("closed", {"clients": shape["clients"], "bytes": shape["bytes"],
+                                      "requests_per_conn": 1})
+            server = Server(ctx, pick["design"], ctx.workers(plan["workers"]), pick["dispatch"])
+            server.start()
+            closed = rec["closed"]
+            run_load(ctx, server.port, closed["clients"], 1, closed["bytes"],
+                     duration_s=plan["warmup_s"], generators=[gen], threads=1)
+            if rec["saturation"] is None:
+                load, raw = run_load(ctx, server.port, closed["clients"], 1, closed["bytes"],
+                                     "latency/ceiling/closed", duration_s=plan["closed_s"],
+                                     generators=[gen], threads=1)
+                rec["saturation"] = stats.summary([load["rates"]["connections_per_s"]])
+                rec["closed_load_file"] = raw
+            rec["rate"] = round(rec["saturation"]["median"])
+            rec["server_command"] = shown_command(server.cmd)
+            rec["load_command"] = shown_command(load_command(
+                ctx, server.port, plan["clients"], 1, plan["bytes"],
+                duration_s=plan["duration_s"], threads=1, generator=gen,
+                extra=open_extra(plan) + ["--rate", "%g" % rec["rate"], "--seed", "1"]))
+            st.note = (f"{pick['variant']}: {rec['rate']:,} conn/s closed loop "
+                       f"({'unp' if pick['source'] == 'unp' else 'measured here'})")
+        for rep in range(1, plan["repeat"] + 1):
+            for i, factor in enumerate(plan["factors"]):
+                p = {"rep": rep, "factor": factor}
+                label = f"latency/ceiling/x{factor:g}/rep{rep}"
+                with Step(ctx, label, f"loadgen ceiling {factor:g} x saturation rep {rep}",
+                          p) as st:
+                    if "rate" not in rec:
+                        st.note = "not measured: no saturation rate"
+                        continue
+                    p["rate"] = round(rec["rate"] * factor)
+                    p.update(measure_point(ctx, server, label, plan, p["rate"], 1,
+                                           100 * rep + i, generators=[gen], threads=1))
+                    st.note = point_note(p)
+                rec["points"].append(p)
+    finally:
+        if server is not None:
+            server.stop()
+            if server.exit not in (0, None):
+                ctx.fail("latency/ceiling", f"server exited with status {server.exit}: "
+                         f"{server.stderr_tail()}")
+        rec["verdicts"] = {f"{f:g}": ceiling_verdict(rec, f) for f in plan["factors"]}
+
+
+def ceiling_verdict(rec, factor=1.0, max_late=MAX_LATE):
+    """Whether one core of tcplab-load offered FACTOR x the saturation rate with under max_late
+    late sends, from the late fractions of the repetitions (stats.verdict_ratio against
+    max_late): holds when their interval lies under it; does not hold when it lies at or
+    above it and the generator's core was saturated in every repetition (the generator fell
+    behind); cannot tell otherwise: the interval straddles it, one repetition gives none, the
+    sends were late with the core not saturated (they waited for a free connection, i.e. for
+    the server), or the generator had no core of its own (unpinned)."""
+    here = [p for p in rec.get("points", []) if p.get("factor") == factor and p.get("figures")]
+    if not here:
+        return {"verdict": stats.CANNOT_TELL, "why": "nothing was measured at this rate",
+                "n": 0}
+    late = stats.summary([p["figures"]["late_fraction"] for p in here])
+    out = {"late_fraction": late, "n": len(here)}
+    if not rec.get("generator", {}).get("cpus"):
+        return dict(out, verdict=stats.CANNOT_TELL,
+                    why="the generator was not pinned, so not on one core")
+    outcome = stats.verdict_ratio(late, "<", max_late)["verdict"]
+    limit = f"{100 * max_late:g} %"
+    if outcome == stats.HOLDS:
+        why = f"the late fraction's interval over the repetitions lies under {limit}"
+    elif outcome == stats.DOES_NOT_HOLD and all(
+            "load" in (p.get("cpu") or {}).get("saturated", []) for p in here):
+        why = (f"the late fraction's interval lies at or above {limit} and the generator's core "
+               "was saturated in every repetition")
+    elif outcome == stats.DOES_NOT_HOLD:
+        outcome = stats.CANNOT_TELL
+        why = (f"the late fraction's interval lies at or above {limit}, but the generator's "
+               "core was not saturated in every repetition: the late sends waited for a free "
+               "connection, i.e. for the server, which set the pace")
+    elif late["ci95"] is None:
+        why = "one repetition gives no interval"
+    else:
+        why = f"the late fraction's interval straddles {limit}"
+    return dict(out, verdict=outcome, why=why)
+
+
+def _spread(values, scale=1.0, fmt="{:,.0f}", unit=""):
+    """'median [min–max]' of the values times SCALE (the median alone for one value)."""
+    from ..table import fmt_ci
+    values = [v for v in values if v is not None]
+    if not values:
+        return "–"
+    return fmt_ci(stats.summary([scale * v for v in values]), fmt + unit)
+
+
+def ceiling_lines(results, name=NAME):
+    """The target's block for summary.md and REPORT.md: where the rate came from, a row per
+    factor over the repetitions, the verdicts, and the commands."""
+    rec = (results.get("workloads", {}).get(name) or {}).get("ceiling")
+    if not rec:
+        return []
+    p = rec["params"]
+    lines = ["", "## One core of tcplab-load against the fastest design (issue 12's target)",
+             ""]
+    if "rate" not in rec:
+        return lines + [f"Not measured: {rec.get('error', 'no saturation rate')}."]
+    sat, closed = rec["saturation"], rec["closed"]
+    shape = (f"closed loop, {closed['clients']} clients, {closed['requests_per_conn']} "
+             f"request(s) of {closed['bytes']} bytes per connection")
+    if rec["source"] == "unp":
+        ci = sat.get("ci95")
+        where = (f"workload `unp` of this run ({shape}; median of {sat['n']} repetitions"
+                 + (f", [{ci[0]:,.0f}–{ci[1]:,.0f}]" if ci else "") + ")")
+    else:
+        where = (f"one closed-loop window of {p['closed_s']:g} s measured here ({shape}, "
+                 "the same one-core generator; `unp` did not run)")
+    cpus = rec["generator"]["cpus"]
+    core = (f"alone on CPU {pin_text(cpus)}, one thread" if cpus else
+            "unpinned (no CPU of its own)")
+    lines += [f"Fastest design: `{rec['variant']}`, {rec['rate']:,} connections/s from {where}. "
+              f"tcplab-load then ran {core}"
+              + (f" in the generator namespace {rec['generator']['name']}"
+                 if rec["generator"]["name"] != "loopback" else "")
+              + f", open loop ({p['arrivals']} arrivals, one request per connection, a pool of "
+              f"{p['clients']} connections, {p['duration_s']:g} s windows"
+              + (", --quick: indicative only" if p.get("quick") else "")
+              + f") at each multiple of that rate, {p['repeat']} interleaved repetition(s) on "
+              "one server. A send is late when it started more than "
+              f"{p.get('late_after_ms') or 1:g} ms after its scheduled time. Cells: median "
+              "[min–max] over the repetitions.", "",
+              "| offered, requests/s | × saturation | achieved, requests/s | late sends | "
+              "largest delay, µs | generator core busy | server CPUs busy | plain latency |",
+              "|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for factor in p["factors"]:
+        here = [x for x in rec["points"] if x.get("factor") == factor and x.get("figures")]
+        if not here:
+            lines.append(f"| {round(rec['rate'] * factor):,} | {factor:g} | – | – | – | – | – "
+                         "| not measured |")
+            continue
+        fs = [x["figures"] for x in here]
+        ok = sum(x["status"] == "ok" for x in here)
+        others = sorted({x["status"].replace("_", " ") for x in here if x["status"] != "ok"})
+        lines.append(
+            f"| {here[0]['rate']:,} | {factor:g} | "
+            f"{_spread([f['achieved_per_s'] for f in fs])} | "
+            f"{_spread([f['late_fraction'] for f in fs], 100, '{:.2f}', ' %')} | "
+            f"{_spread([f['late_max_us'] for f in fs])} | "
+            f"{_spread([f.get('load_cpu_busy') for f in fs], 100, '{:.0f}', ' %')} | "
+            f"{_spread([f.get('server_cpu_busy') for f in fs], 100, '{:.0f}', ' %')} | "
+            f"{ok} of {len(here)}" + (f" ({', '.join(others)})" if others else "") + " |")
+    lines.append("")
+    for factor in p["factors"]:
+        v = rec.get("verdicts", {}).get(f"{factor:g}")
+        if not v:
+            continue
+        rate = round(rec["rate"] * factor)
+        what = ("the saturation rate of the fastest design" if factor == 1.0 else
+                f"{factor:g} × that rate")
+        late = [x["figures"]["late_fraction"] for x in rec["points"]
+                if x.get("factor") == factor and x.get("figures")]
+        figures = f"; late sends {_spread(late, 100, '{:.2f}', ' %')}, n = {v['n']}" if late else ""
+        lines.append(f"- **One core of tcplab-load offers {what} ({rate:,}/s) with under "
+                     f"{100 * p['max_late']:g} % late sends: {v['verdict']}** "
+                     f"({v['why']}{figures}).")
+    lines += ["", f"Command of the points: `{rec['load_command']}` (port of the server "
+              f"`{rec['server_command']}`; a fresh seed for each point), run by "
+              f"`{results.get('command_line', 'bench/suite.py')}`."]
+    return lines
+
+
+# --------------------------------------------------------------------------- closed vs open
+
+def _at(points, x, key):
+    """The value of KEY at throughput X on the log-log line through the two (throughput,
+    figures) POINTS."""
+    (x0, f0), (x1, f1) = points
+    if x1 == x0 or f0[key] <= 0 or f1[key] <= 0:
+        return f0[key]
+    t = math.log(x / x0) / math.log(x1 / x0)
+    return math.exp(math.log(f0[key]) + t * (math.log(f1[key]) - math.log(f0[key])))
+
+
+def closed_open(results, name=NAME):
+    """Per design in both `unp` and the sweep (one request per connection): the closed loop's
+    throughput T (unp's median conn/s) and p50 / p99, beside the open loop's at T. Only plain
+    latency points (status ok) count, placed at their achieved rate (median). "how" says what
+    the open-loop figures are: "interpolated" on log-log axes between the two plain points
+    around T; "nearest", the plain point nearest T on a log scale when none lies on its other
+    side ("side": "above" when T is past every plain point, with "next" the sweep's first
+    rate above them and its status, "below" when T is under them all); "none" without a plain
+    point."""
+    closed = {e["variant"]: e for e in (results.get("workloads", {}).get("unp") or {})
+              .get("entries", []) if (e.get("summary") or {}).get("conn_per_s")}
+    rows = []
+    for e in (results.get("workloads", {}).get(name) or {}).get("entries", []):
+        u = closed.get(e["variant"])
+        if e["mode"] != "conn" or not u:
+            continue
+        s = u["summary"]
+        t = s["conn_per_s"]["median"]
+        row = {"variant": e["variant"],
+               "closed": {k: s[k]["median"] for k in ("conn_per_s", "p50_us", "p99_us")}}
+        plain = sorted(((c["summary"]["achieved_per_s"]["median"],
+                         {"rate": c["rate"], "p50_us": c["summary"]["p50_us"]["median"],
+                          "p99_us": c["summary"]["p99_us"]["median"]})
+                        for c in e.get("curve", []) if c["status"] == "ok"),
+                       key=lambda pt: pt[0])
+        below = [pt for pt in plain if pt[0] <= t]
+        above = [pt for pt in plain if pt[0] > t]
+        if below and above:
+            pair = (below[-1], above[0])
+            row["open"] = {"how": "interpolated", "between": [pt[1]["rate"] for pt in pair],
+                           **{k: _at(pair, t, k) for k in ("p50_us", "p99_us")}}
+        elif plain:
+            x, f = below[-1] if below else above[0]
+            row["open"] = {"how": "nearest", "side": "above" if below else "below",
+                           "rate": f["rate"], "achieved_per_s": x,
+                           "p50_us": f["p50_us"], "p99_us": f["p99_us"]}
+            if below:
+                nxt = [c for c in e.get("curve", []) if c["rate"] > f["rate"]]
+                row["open"]["next"] = ({"rate": nxt[0]["rate"], "status": nxt[0]["status"]}
+                                       if nxt else None)
+        else:
+            row["open"] = {"how": "none"}
+        rows.append(row)
+    return rows
+
+
+def closed_open_lines(results, name=NAME):
+    """The closed-open block: the table of closed_open() and one sentence comparing them."""
+    rows = closed_open(results, name)
+    if not rows:
+        return []
+    lines = ["", "## Closed loop against open loop at the same throughput", "",
+             "Closed loop: workload `unp` (5 clients, each waiting for its answer before it "
+             "connects again; median conn/s and latency from connect to the last byte). Open "
+             f"loop: workload `{name}`, one request per connection, latency from the scheduled "
+             "send, at the closed loop's throughput: interpolated on log-log axes between the "
+             "two plain-latency points of the sweep around it, or the nearest plain point "
+             "where none lies on its far side. Points over capacity or generator bound are "
+             "not latencies and never used.", "",
+             "| design | closed loop, conn/s | closed p50 µs | closed p99 µs | open p50 µs | "
+             "open p99 µs | open-loop figures |", "|---|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        c, o = r["closed"], r["open"]
+        if o["how"] == "interpolated":
+            source = f"interpolated between {o['between'][0]:,} and {o['between'][1]:,}/s"
+        elif o["how"] == "nearest" and o["side"] == "above":
+            nxt = o.get("next")
+            source = (f"nearest plain point, {o['rate']:,}/s offered ({o['achieved_per_s']:,.0f}"
+                      "/s served): " + (f"at {nxt['rate']:,}/s {nxt['status'].replace('_', ' ')}"
+                                        if nxt else "the sweep went no higher"))
+        elif o["how"] == "nearest":
+            source = f"nearest plain point, {o['rate']:,}/s (the sweep's lowest is above it)"
+        else:
+            source = "no plain point in the sweep"
+        cells = (f"{o['p50_us']:,.0f} | {o['p99_us']:,.0f}" if o["how"] != "none" else "– | –")
+        lines.append(f"| {r['variant']} | {c['conn_per_s']:,.0f} | {c['p50_us']:,.0f} | "
+                     f"{c['p99_us']:,.0f} | {cells} | {source} |")
+    lines += ["", closed_open_sentence(rows)]
+    return lines
+
+
+def closed_open_sentence(rows):
+    """One sentence from the rows: at equal throughput (interpolated rows), how the open
+    loop's p99 and p50 stand against the closed loop's; and for how many designs the closed
+    loop's throughput lay past every plain open-loop point."""
+    equal = [r for r in rows if r["open"]["how"] == "interpolated"]
+    past = [r for r in rows if r["open"]["how"] == "nearest" and r["open"]["side"] == "above"]
+    parts = []
+    if equal:
+        ratios = sorted(r["open"]["p99_us"] / r["closed"]["p99_us"] for r in equal)
+        higher99 = sum(x > 1 for x in ratios)
+        higher50 = sum(r["open"]["p50_us"] > r["closed"]["p50_us"] for r in equal)
+        parts.append(
+            f"At equal throughput ({len(equal)} design(s), interpolated) the open loop's p99 "
+            f"was above the closed loop's for {higher99} of {len(equal)} (open / closed p99 "
+            f"{ratios[0]:.2f}–{ratios[-1]:.2f}, median {statistics.median(ratios):.2f}) and its "
+            f"p50 for {higher50}")
+    else:
+        parts.append("No design's closed-loop throughput lay between two plain open-loop "
+                     "points, so none compares at exactly equal throughput")
+    if past:
+        parts.append(
+            f"for {len(past)} of {len(rows)} the closed loop's throughput lay past every rate "
+            "at which the open loop was still a plain latency: offered on a schedule, that "
+            "rate was not served as a plain latency (over capacity or generator bound) or lay "
+            "beyond the sweep, so the closed loop's latency there is "
+            "one an open-loop user at that rate would not get (the nearest plain point, at a "
+            "lower throughput, stands beside it)")
+    return "; ".join(parts) + "."
 
 
 # --------------------------------------------------------------------------- summary.md
@@ -449,4 +850,4 @@ def summary_lines(results, name):
 
 
 def summary(results):
-    return summary_lines(results, NAME)
+    return summary_lines(results, NAME) + ceiling_lines(results) + closed_open_lines(results)
