@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from tcplab_suite import designs as D  # noqa: E402  (after the path)
 from tcplab_suite import stats, table  # noqa: E402
+from tcplab_suite import netsummary  # noqa: E402
 from tcplab_suite.workloads import REGISTRY  # noqa: E402
 
 # Stevens, UNP vol. 1, 3rd ed., Fig. 30.1: process-control CPU seconds over 5000 connections
@@ -323,6 +324,14 @@ def block_repeat(data, previous):
     return "\n".join(rows)
 
 
+def block_veth(data, folder):
+    """The `unp` workload of this (loopback) run beside that of the --veth run
+    (bench/tcplab_suite/netsummary.py, which a veth run's summary.md shares)."""
+    if not VETH:
+        return NO_DATA  # the block stays as an earlier pair of runs left it
+    return block(netsummary.compare_lines(data, load(VETH), folder.name, VETH.name))
+
+
 def block_loadgen(path):
     if not path or not path.exists():
         return NO_DATA  # the block stays as an earlier bench/compare_loadgen.sh run left it
@@ -379,6 +388,7 @@ BLOCKS = {
     "cost-model": lambda d, f: block_cost_model(d),
     "loadgen": lambda d, f: block_loadgen(LOADGEN),
     "repeat": lambda d, f: block_repeat(d, PREVIOUS),
+    "veth": lambda d, f: block_veth(d, f),
     "extra-runs": None,  # extra_runs_block(kept), once the others are filled
     "faults": workload_block("faults", keep_heading=True),
     "soak": workload_block("soak", keep_heading=True),
@@ -397,6 +407,7 @@ BLOCKS = {
 LOADGEN = None
 STEVENS = None   # bench/stevens_compare.py's JSON
 PREVIOUS = None  # an earlier results folder, for the run-to-run block
+VETH = None      # a results folder of bench/suite.py --net veth, for the veth block
 EXTRA = []       # further results folders (faults, beyond…) whose workloads fill their blocks
 
 
@@ -428,18 +439,29 @@ def main():
     ap.add_argument("--stevens", type=Path, help="bench/stevens_compare.py's JSON (its --json)")
     ap.add_argument("--previous", type=Path, help="an earlier results folder of the same machine, "
                                                    "for the run-to-run block")
+    ap.add_argument("--veth", type=Path, metavar="DIR",
+                    help="a results folder of `bench/suite.py --net veth` (at least --workloads "
+                         "unp), whose unp workload the veth block sets beside this run's")
     ap.add_argument("--extra", type=Path, action="append", default=[],
                     help="another results folder (e.g. --workloads faults) whose workloads fill "
                          "the faults and beyond blocks; may be repeated")
     args = ap.parse_args()
-    global LOADGEN, EXTRA, PREVIOUS, STEVENS
+    global LOADGEN, EXTRA, PREVIOUS, STEVENS, VETH
     LOADGEN = args.loadgen
     STEVENS = args.stevens
     PREVIOUS = args.previous
     EXTRA = args.extra
+    VETH = args.veth
     if not (args.results / "results.json").exists():
         sys.exit(f"report.py: no results.json in {args.results}")
     data = merged(load(args.results), [load(x) for x in EXTRA])
+    if VETH:
+        if not (VETH / "results.json").exists():
+            sys.exit(f"report.py: --veth {VETH}: no results.json there")
+        try:  # the block would fail the same way; say it before anything is written
+            netsummary.compare_lines(data, load(VETH), args.results.name, VETH.name)
+        except ValueError as e:
+            sys.exit(f"report.py: --veth: {e}")
     text = args.report.read_text()
     kept = []
     # extra-runs last: it names the blocks that no run given here could fill

@@ -1,5 +1,6 @@
 """summary.md: the run, the designs, then each workload's own summary() in registry order."""
 
+from . import netsummary
 from .workloads import REGISTRY
 
 
@@ -46,7 +47,7 @@ def header_lines(results):
 
 
 def lines(results):
-    out = header_lines(results)
+    out = header_lines(results) + netsummary.run_lines(results)
     for w in REGISTRY.values():
         out += w.summary(results)
     out += ["", "## Errors", ""]
