@@ -523,8 +523,8 @@ def beyond(results, out_dir):
         es = [e for e in rows if e["table"] == sub]
         names = [e["variant"] for e in es]
         loops = {d["name"] for d in results.get("designs", []) if d.get("event_loop")}
-        colors = ["#c44e52" if n == "nginx" else "#55a868" if n in loops
-                  else "#4878a8" for n in names]
+        colors = ["#c44e52" if e["design"].startswith("nginx") else "#55a868"
+                  if e["design"] in loops else "#4878a8" for e in es]
         for row, (key, label) in enumerate((("req_per_s", "requests per second"),
                                              ("cpu_us_per_req", "server CPU µs per request"))):
             ax = axes[row][col]

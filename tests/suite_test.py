@@ -210,8 +210,12 @@ class SuitePartsQuick(unittest.TestCase):
     def test_beyond_measures_both_designs_and_nginx(self):
         servers = self.results["workloads"]["beyond"]["servers"]
         self.assertEqual(sorted((e["variant"], e["table"]) for e in servers),
-                         sorted((v, t) for v in ("prefork", "epoll", "nginx")
+                         sorted((v, t) for v in ("prefork", "epoll", "nginx",
+                                                 "nginx (sendfile, open_file_cache)")
                                 for t in ("unp", "keepalive")))
+        configs = self.results["workloads"]["beyond"]["params"]["nginx_configs"]
+        self.assertNotIn("sendfile", configs["nginx"])
+        self.assertIn("  sendfile on;\n", configs["nginx-tuned"])
         for e in servers:
             self.assertGreater(e["figures"]["req_per_s"], 0, e)
             self.assertEqual(e["figures"]["failed"], 0, e)

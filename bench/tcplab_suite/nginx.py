@@ -1,6 +1,7 @@
 """Debian's nginx as one more server beside the designs (workloads beyond and idle), and the
 measured HTTP run the workloads beyond chapter 30 share."""
 
+import argparse
 import os
 import shutil
 import signal
@@ -13,19 +14,91 @@ from . import procfs
 from .measure import median_run, summarize
 from .table import fmt_ci
 from .core import (SERVER_START_TIMEOUT_S, SERVER_STOP_TIMEOUT_S, Server, Step, StepError,
-                   run_load)
+                   cpu_list, run_load)
 
 NAME = "nginx"
+TUNED = "nginx-tuned"
 BINARY = "/usr/sbin/nginx"
+
+# The two configurations, by the name the suite runs them under. Both have a master process and
+# N workers, no access log and the same limits. NAME, the default, sets no file-serving
+# directive, so nginx's defaults apply (ngx_http_core_module: `sendfile off;`,
+# `open_file_cache off;`): per request it opens the file, fstat()s it, pread()s it into a
+# buffer, writev()s headers and body and closes it. TUNED is how nginx's users run it: sendfile
+# and tcp_nopush as Debian's own /etc/nginx/nginx.conf ships them, the open descriptor and its
+# stat kept per worker (open_file_cache; open_file_cache_valid: how often a cached file is
+# checked again), and each worker bound to one CPU of the server's (worker_cpu_affinity).
+CONFIGS = {
+    NAME: {"label": "nginx", "http": []},
+    TUNED: {"label": "nginx (sendfile, open_file_cache)",
+            "http": ["sendfile on", "tcp_nopush on", "open_file_cache max=1000 inactive=60s",
+                     "open_file_cache_valid 60s"],
+            "affinity": True},
+}
+
+
+def shown_as(name):
+    """The row name a server is shown under: nginx's configurations by what they set."""
+    return CONFIGS[name]["label"] if name in CONFIGS else name
+
+
+def affinity_masks(workers, cpus):
+    """worker_cpu_affinity's masks: worker i on CPU cpus[i % len(cpus)] alone (nginx's mask is
+    a string of 0s and 1s with CPU 0 rightmost: CPU 2 is "100")."""
+    return [format(1 << cpus[i % len(cpus)], "b") for i in range(workers)]
+
+
+def config_text(name, prefix, port, workers, cpus=None, master=True, host="127.0.0.1"):
+    """nginx.conf for configuration `name` (a key of CONFIGS), files under `prefix`, listening on
+    host:port with `workers` workers; master=False is one process and no workers (what
+    bench/compare_loadgen.sh runs). With a master, TUNED binds worker i to CPU
+    cpus[i % len(cpus)] (`cpus`: the server's CPUs; None: those this process may run on)."""
+    c = CONFIGS[name]
+    lines = ["daemon off;"]
+    if not master:
+        lines += ["master_process off;", "worker_processes 1;"]
+    else:
+        lines.append(f"worker_processes {workers};")
+        if c.get("affinity"):
+            cpus = sorted(cpus or os.sched_getaffinity(0))
+            lines.append(f"worker_cpu_affinity {' '.join(affinity_masks(workers, cpus))};")
+    lines += ["worker_rlimit_nofile 20000;", f"error_log {prefix}/logs/error.log;",
+              f"pid {prefix}/nginx.pid;", "events { worker_connections 16384; }", "http {",
+              "  access_log off;", "  keepalive_requests 1000000000;", "  keepalive_timeout 120s;"]
+    lines += [f"  {d};" for d in c["http"]]
+    lines += [f"  client_body_temp_path {prefix}/body; proxy_temp_path {prefix}/proxy;"
+              f" fastcgi_temp_path {prefix}/fastcgi;",
+              f"  uwsgi_temp_path {prefix}/uwsgi; scgi_temp_path {prefix}/scgi;",
+              f"  server {{ listen {host}:{port}; root {prefix}/html;"
+              " default_type application/octet-stream; }", "}", ""]
+    return "\n".join(lines)
+
+
+def record(name, workers, cpus):
+    """What results.json keeps of a configuration: its text, with PREFIX and PORT for the
+    temporary folder and the port of each run."""
+    return config_text(name, "PREFIX", "PORT", workers, cpus)
+
+
+def prepare(prefix, nbytes):
+    """The folders nginx writes to and the file it serves: /NBYTES, byte k being '0' + k % 10
+    as every tcplab server sends it."""
+    os.makedirs(f"{prefix}/html")
+    os.makedirs(f"{prefix}/logs")
+    with open(f"{prefix}/html/{nbytes}", "w") as f:
+        f.write("".join(str(k % 10) for k in range(nbytes)))
 
 
 class Nginx:
-    """Debian's nginx-light from a temporary prefix on a free loopback port: `workers` worker
-    processes, no access log, a 4000-byte file at /4000 with tcplab's byte pattern (the
-    configuration of bench/compare_loadgen.sh, with a master process and N workers)."""
+    """Debian's nginx-light from a temporary prefix on a free loopback port: configuration
+    `name` (CONFIGS) with `workers` worker processes and a 4000-byte file at /4000 with
+    tcplab's byte pattern, the master (and so every worker) under taskset on the server CPUs.
+    `wrap` goes in front of the command (tests: strace -f); it must exec or follow nginx, and
+    nginx is stopped through the pid in its pid file."""
 
-    def __init__(self, ctx, workers, nbytes):
-        self.ctx, self.workers, self.nbytes = ctx, workers, nbytes
+    def __init__(self, ctx, workers, nbytes, name=NAME, wrap=()):
+        self.ctx, self.workers, self.nbytes, self.name = ctx, workers, nbytes, name
+        self.wrap = list(wrap)
         # Its own folder, readable by all: run as root, nginx's workers become "nobody".
         self.dir = tempfile.mkdtemp(prefix="tcplab-nginx-")
         os.chmod(self.dir, 0o755)
@@ -39,38 +112,35 @@ class Nginx:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         d = self.dir
-        os.makedirs(f"{d}/html")
-        os.makedirs(f"{d}/logs")
-        with open(f"{d}/html/{self.nbytes}", "w") as f:
-            f.write("".join(str(k % 10) for k in range(self.nbytes)))
+        prepare(d, self.nbytes)
         with open(f"{d}/nginx.conf", "w") as f:
-            f.write(f"""daemon off;
-worker_processes {self.workers};
-worker_rlimit_nofile 20000;
-error_log {d}/logs/error.log;
-pid {d}/nginx.pid;
-events {{ worker_connections 16384; }}
-http {{
-  access_log off;
-  keepalive_requests 1000000000;
-  keepalive_timeout 120s;
-  client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fastcgi;
-  uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
-  server {{ listen 127.0.0.1:{self.port}; root {d}/html; default_type application/octet-stream; }}
-}}
-""")
+            f.write(config_text(self.name, d, self.port, self.workers, self.ctx.server_cpus))
         cmd = [BINARY, "-p", d, "-c", f"{d}/nginx.conf"]
         if self.ctx.server_pin:
             cmd = ["taskset", "-c", self.ctx.server_pin] + cmd
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(self.wrap + cmd, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while time.monotonic() < deadline:
-            if len(procfs.tree(self.proc.pid)) > self.workers and self._answers():
+            if len(self.worker_pids()) >= self.workers and self._answers():
                 return self
             time.sleep(0.05)
         self.stop()
         raise StepError("nginx did not start")
+
+    def master_pid(self):
+        """The master's pid: the one started, or (wrapped) the one in nginx's pid file."""
+        if not self.wrap:
+            return self.proc.pid
+        try:
+            with open(f"{self.dir}/nginx.pid") as f:
+                return int(f.read())
+        except (OSError, ValueError):
+            return None
+
+    def worker_pids(self):
+        pid = self.master_pid()
+        return procfs.children(pid) if pid else []
 
     def _answers(self):
         try:
@@ -87,7 +157,9 @@ http {{
     def stop(self):
         if self.proc is None or self.exit is not None:
             return
-        self.proc.send_signal(signal.SIGQUIT)  # nginx's graceful stop
+        master = self.master_pid()
+        if master and self.proc.poll() is None:
+            os.kill(master, signal.SIGQUIT)  # nginx's graceful stop
         try:
             self.exit = self.proc.wait(timeout=SERVER_STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -102,9 +174,9 @@ http {{
 
 
 def server(ctx, design, workers, extra=(), nbytes=4000):
-    """nginx, or a tcplab-server design with `extra` options."""
-    if design == NAME:
-        return Nginx(ctx, workers, nbytes)
+    """nginx in one of its CONFIGS, or a tcplab-server design with `extra` options."""
+    if design in CONFIGS:
+        return Nginx(ctx, workers, nbytes, design)
     return Server(ctx, design, workers, extra=extra)
 
 
@@ -149,7 +221,7 @@ def run_servers(ctx, name, p, names, go, what, **fields):
     if not names:
         return
     out = ctx.workload(name, kind=name, params=p, entries=[], servers=[])
-    rows = [{"variant": d, "design": d, **fields, "runs": []} for d in names]
+    rows = [{"variant": shown_as(d), "design": d, **fields, "runs": []} for d in names]
     out["servers"] += rows
     try:
         for rep in range(1, ctx.repeat + 1):
@@ -183,3 +255,46 @@ def row(e):
         return fmt_ci(s[key], fmt) if key in s else fmt.format(f[key])
     return (f"| {e['variant']} | {ci('req_per_s', '{:,.0f}')} | {ci('cpu_us_per_req', '{:.1f}')} "
             f"| {ci('p50_us', '{:,.0f}')} | {ci('p99_us', '{:,.0f}')} | {f['failed']:g} |")
+
+
+CHOICES = {"default": NAME, "tuned": TUNED}
+
+
+def main(argv=None):
+    """`python3 -m tcplab_suite.nginx DIR --port P --config default|tuned [--single-process]`
+    (from bench/): writes DIR/nginx.conf, DIR/html/BYTES and DIR/logs, for a script that runs
+    nginx itself (bench/compare_loadgen.sh)."""
+    ap = argparse.ArgumentParser(prog="python3 -m tcplab_suite.nginx",
+                                 description="Writes an nginx prefix folder: nginx.conf for one "
+                                             "of the suite's configurations and the file it "
+                                             "serves. Run nginx with -p DIR -c DIR/nginx.conf.")
+    ap.add_argument("dir", help="an empty or missing folder")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--config", choices=CHOICES, default="default",
+                    help="default: nginx's own defaults; tuned: "
+                    + "; ".join(CONFIGS[TUNED]["http"]) + "; worker_cpu_affinity (with workers)")
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--cpus", help="the CPUs tuned binds the workers to, e.g. 0 or 0-1 "
+                                   "(default: those this process may run on)")
+    ap.add_argument("--single-process", action="store_true",
+                    help="master_process off: one process serves, no workers")
+    ap.add_argument("--bytes", type=int, default=4000, help="the file's size (served at /BYTES)")
+    args = ap.parse_args(argv)
+    try:
+        cpus = cpu_list(args.cpus) if args.cpus else None
+    except ValueError as e:
+        ap.error(str(e))
+    if not 0 < args.port < 65536 or args.workers < 1 or args.bytes < 0:
+        ap.error("--port must be 1 to 65535, --workers at least 1, --bytes at least 0")
+    if os.path.exists(args.dir) and os.listdir(args.dir):
+        ap.error(f"{args.dir} is not empty")
+    os.makedirs(args.dir, exist_ok=True)
+    prefix = os.path.abspath(args.dir)
+    prepare(prefix, args.bytes)
+    with open(f"{prefix}/nginx.conf", "w") as f:
+        f.write(config_text(CHOICES[args.config], prefix, args.port, args.workers, cpus,
+                            master=not args.single_process))
+
+
+if __name__ == "__main__":
+    main()
