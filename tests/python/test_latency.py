@@ -325,9 +325,27 @@ class ClosedOpen(unittest.TestCase):
         rows = L.closed_open(self.results([sweep_entry("fork", curve)],
                                           [unp_entry("fork", 9000)]))
         self.assertEqual(rows[0]["open"], {"how": "nearest", "side": "above", "rate": 3400,
-                                           "achieved_per_s": 3400 * 0.99, "p50_us": 150,
-                                           "p99_us": 700,
+                                           "achieved_per_s": 3400 * 0.99, "within": False,
+                                           "p50_us": 150, "p99_us": 700,
                                            "next": {"rate": 12000, "status": "over_capacity"}})
+
+    def test_search_points_count_and_one_within_five_percent_is_at_it(self):
+        curve = [curve_point(1000), curve_point(12000, "over_capacity")]
+        search = [{"kind": "search", "rate": 3464, "status": "ok",
+                   "figures": {"achieved_per_s": 3430, "p50_us": 150, "p99_us": 900}},
+                  {"kind": "search", "rate": 6000, "status": "over_capacity",
+                   "figures": {"achieved_per_s": 5000, "p50_us": 1, "p99_us": 1}},
+                  {"kind": "grid", "rate": 1000, "status": "ok",
+                   "figures": {"achieved_per_s": 1, "p50_us": 1, "p99_us": 1}}]
+        rows = L.closed_open(self.results([sweep_entry("fork", curve, points=search)],
+                                          [unp_entry("fork", 3500 / 1.01, p99=300)]))
+        o = rows[0]["open"]
+        self.assertEqual((o["how"], o["rate"], o["within"], o["p99_us"], o["next"]),
+                         ("nearest", 3464, True, 900,
+                          {"rate": 6000, "status": "over_capacity"}))
+        self.assertIn("(1 design(s): 0 interpolated, 1 at a plain point within 5 %) the open "
+                      "loop's p99 was above the closed loop's for 1 of 1 (open / closed p99 "
+                      "3.00–3.00", L.closed_open_sentence(rows))
 
     def test_below_the_sweep_none_and_designs_missing_on_either_side(self):
         entries = [sweep_entry("slow", [curve_point(1000)]),
@@ -350,11 +368,11 @@ class ClosedOpen(unittest.TestCase):
         self.assertIn("| a | 2,000 | 300 | 400 | 200 | 800 | interpolated between 1,000 and "
                       "4,000/s |", text)
         self.assertIn("| b | 9,090 | 100 | 300 | 50 | 100 | nearest plain point, 1,000/s "
-                      "offered (990/s served): at 4,000/s over capacity |", text)
-        self.assertIn("At equal throughput (1 design(s), interpolated) the open loop's p99 was "
-                      "above the closed loop's for 1 of 1 (open / closed p99 2.00–2.00, median "
-                      "2.00) and its p50 for 0; for 1 of 2 the closed loop's throughput lay "
-                      "past every rate", text)
+                      "offered (990/s served); above it 4,000/s was over capacity |", text)
+        self.assertIn("At equal throughput (1 design(s): 1 interpolated, 0 at a plain point "
+                      "within 5 %) the open loop's p99 was above the closed loop's for 1 of 1 "
+                      "(open / closed p99 2.00–2.00, median 2.00) and its p50 for 0; for 1 of 2 "
+                      "the closed loop's throughput lay past every rate", text)
         from plots import report
         block = report.BLOCKS["closed-open"](results, Path("r"))
         self.assertTrue(block.startswith("Closed loop: workload `unp`"), block[:60])
@@ -365,7 +383,7 @@ class ClosedOpen(unittest.TestCase):
             {"workloads": {"latency": {"params": {}, "entries": []}}}, Path("r")))
 
     def test_no_interpolated_design_is_said(self):
-        rows = [{"open": {"how": "nearest", "side": "below"}}]
+        rows = [{"open": {"how": "nearest", "side": "below", "within": False}}]
         self.assertTrue(L.closed_open_sentence(rows).startswith(
             "No design's closed-loop throughput lay between two plain open-loop points"))
 

@@ -667,15 +667,19 @@ def _at(points, x, key):
     return math.exp(math.log(f0[key]) + t * (math.log(f1[key]) - math.log(f0[key])))
 
 
+EQUAL_WITHIN = 0.05   # a plain point this close to the closed loop's throughput is "at" it
+
+
 def closed_open(results, name=NAME):
     """Per design in both `unp` and the sweep (one request per connection): the closed loop's
     throughput T (unp's median conn/s) and p50 / p99, beside the open loop's at T. Only plain
-    latency points (status ok) count, placed at their achieved rate (median). "how" says what
-    the open-loop figures are: "interpolated" on log-log axes between the two plain points
-    around T; "nearest", the plain point nearest T on a log scale when none lies on its other
-    side ("side": "above" when T is past every plain point, with "next" the sweep's first
-    rate above them and its status, "below" when T is under them all); "none" without a plain
-    point."""
+    latency points (status ok) count, grid rates (medians over the repetitions) and search
+    points alike, placed at their achieved rate. "how" says what the open-loop figures are:
+    "interpolated" on log-log axes between the two plain points around T; "nearest", the plain
+    point nearest T when none lies on its other side ("side": "above" when T is past every
+    plain point, with "next" the lowest rate above it that was measured and not a plain
+    latency, and its status; "below" when T is under them all; "within": it is within
+    EQUAL_WITHIN of T); "none" without a plain point."""
     closed = {e["variant"]: e for e in (results.get("workloads", {}).get("unp") or {})
               .get("entries", []) if (e.get("summary") or {}).get("conn_per_s")}
     rows = []
@@ -687,10 +691,15 @@ def closed_open(results, name=NAME):
         t = s["conn_per_s"]["median"]
         row = {"variant": e["variant"],
                "closed": {k: s[k]["median"] for k in ("conn_per_s", "p50_us", "p99_us")}}
-        plain = sorted(((c["summary"]["achieved_per_s"]["median"],
-                         {"rate": c["rate"], "p50_us": c["summary"]["p50_us"]["median"],
-                          "p99_us": c["summary"]["p99_us"]["median"]})
-                        for c in e.get("curve", []) if c["status"] == "ok"),
+        grid = [(c["rate"], c["status"], {k: c["summary"][k]["median"] for k in
+                                          ("achieved_per_s", "p50_us", "p99_us")})
+                for c in e.get("curve", []) if c["status"] != "error"]
+        search = [(p["rate"], p["status"], p["figures"]) for p in e.get("points", [])
+                  if p.get("kind") == "search" and p.get("figures")]
+        measured = sorted(grid + search, key=lambda m: m[0])
+        plain = sorted(((f["achieved_per_s"], {"rate": rate, "p50_us": f["p50_us"],
+                                               "p99_us": f["p99_us"]})
+                        for rate, status, f in measured if status == "ok"),
                        key=lambda pt: pt[0])
         below = [pt for pt in plain if pt[0] <= t]
         above = [pt for pt in plain if pt[0] > t]
@@ -702,10 +711,12 @@ def closed_open(results, name=NAME):
             x, f = below[-1] if below else above[0]
             row["open"] = {"how": "nearest", "side": "above" if below else "below",
                            "rate": f["rate"], "achieved_per_s": x,
+                           "within": abs(x / t - 1) <= EQUAL_WITHIN,
                            "p50_us": f["p50_us"], "p99_us": f["p99_us"]}
             if below:
-                nxt = [c for c in e.get("curve", []) if c["rate"] > f["rate"]]
-                row["open"]["next"] = ({"rate": nxt[0]["rate"], "status": nxt[0]["status"]}
+                nxt = [(rate, status) for rate, status, _ in measured
+                       if rate > f["rate"] and status != "ok"]
+                row["open"]["next"] = ({"rate": nxt[0][0], "status": nxt[0][1]}
                                        if nxt else None)
         else:
             row["open"] = {"how": "none"}
@@ -723,9 +734,9 @@ def closed_open_lines(results, name=NAME):
              "connects again; median conn/s and latency from connect to the last byte). Open "
              f"loop: workload `{name}`, one request per connection, latency from the scheduled "
              "send, at the closed loop's throughput: interpolated on log-log axes between the "
-             "two plain-latency points of the sweep around it, or the nearest plain point "
-             "where none lies on its far side. Points over capacity or generator bound are "
-             "not latencies and never used.", "",
+             "two plain-latency points of the sweep (grid or search) around it, or the nearest "
+             "plain point where none lies on its far side, at its achieved rate. Points over "
+             "capacity or generator bound are not latencies and never used.", "",
              "| design | closed loop, conn/s | closed p50 µs | closed p99 µs | open p50 µs | "
              "open p99 µs | open-loop figures |", "|---|---:|---:|---:|---:|---:|---|"]
     for r in rows:
@@ -735,10 +746,14 @@ def closed_open_lines(results, name=NAME):
         elif o["how"] == "nearest" and o["side"] == "above":
             nxt = o.get("next")
             source = (f"nearest plain point, {o['rate']:,}/s offered ({o['achieved_per_s']:,.0f}"
-                      "/s served): " + (f"at {nxt['rate']:,}/s {nxt['status'].replace('_', ' ')}"
-                                        if nxt else "the sweep went no higher"))
+                      "/s served" + (f", within {100 * EQUAL_WITHIN:g} %" if o["within"] else "")
+                      + "); above it " + (f"{nxt['rate']:,}/s was "
+                                          f"{nxt['status'].replace('_', ' ')}" if nxt else
+                                          "nothing was measured"))
         elif o["how"] == "nearest":
-            source = f"nearest plain point, {o['rate']:,}/s (the sweep's lowest is above it)"
+            source = (f"nearest plain point, {o['rate']:,}/s offered ({o['achieved_per_s']:,.0f}"
+                      "/s served" + (f", within {100 * EQUAL_WITHIN:g} %" if o["within"] else "")
+                      + "), the sweep's lowest")
         else:
             source = "no plain point in the sweep"
         cells = (f"{o['p50_us']:,.0f} | {o['p99_us']:,.0f}" if o["how"] != "none" else "– | –")
@@ -752,21 +767,26 @@ def closed_open_sentence(rows):
     """One sentence from the rows: at equal throughput (interpolated rows), how the open
     loop's p99 and p50 stand against the closed loop's; and for how many designs the closed
     loop's throughput lay past every plain open-loop point."""
-    equal = [r for r in rows if r["open"]["how"] == "interpolated"]
-    past = [r for r in rows if r["open"]["how"] == "nearest" and r["open"]["side"] == "above"]
+    interpolated = [r for r in rows if r["open"]["how"] == "interpolated"]
+    at = [r for r in rows if r["open"]["how"] == "nearest" and r["open"]["within"]]
+    equal = interpolated + at
+    past = [r for r in rows if r["open"]["how"] == "nearest" and r["open"]["side"] == "above"
+            and not r["open"]["within"]]
     parts = []
     if equal:
         ratios = sorted(r["open"]["p99_us"] / r["closed"]["p99_us"] for r in equal)
         higher99 = sum(x > 1 for x in ratios)
         higher50 = sum(r["open"]["p50_us"] > r["closed"]["p50_us"] for r in equal)
         parts.append(
-            f"At equal throughput ({len(equal)} design(s), interpolated) the open loop's p99 "
+            f"At equal throughput ({len(equal)} design(s): {len(interpolated)} interpolated, "
+            f"{len(at)} at a plain point within {100 * EQUAL_WITHIN:g} %) the open loop's p99 "
             f"was above the closed loop's for {higher99} of {len(equal)} (open / closed p99 "
             f"{ratios[0]:.2f}–{ratios[-1]:.2f}, median {statistics.median(ratios):.2f}) and its "
             f"p50 for {higher50}")
     else:
         parts.append("No design's closed-loop throughput lay between two plain open-loop "
-                     "points, so none compares at exactly equal throughput")
+                     f"points or within {100 * EQUAL_WITHIN:g} % of one, so none compares at "
+                     "equal throughput")
     if past:
         parts.append(
             f"for {len(past)} of {len(rows)} the closed loop's throughput lay past every rate "
