@@ -443,7 +443,7 @@ def draw_reuseport(svg, d):
     svg.text(MX + MW / 2, 52, "SO_REUSEPORT", "code", "middle")
     svg.lines(MX + MW / 2, 77, ["each child accepts", "from its own queue:", "no lock, no herd"],
               "small", "middle", step=11)
-    svg.lines(MX + MW / 2, 132, ["the parent binds all", "N before it forks and", "keeps them for respawns"],
+    svg.lines(MX + MW / 2, 132, ["the parent holds all N,", "bound before it forks,", "for a child's respawn"],
               "small", "middle", step=11)
     workers(svg, d)
 
