@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # compare_loadgen.sh RESULTS.json — tcplab-load beside wrk and ab, against the same nginx.
 #
-# nginx-light runs from its own temporary prefix (one worker, no access log, a 4000-byte file
-# at /4000) on a free loopback port, pinned to CPU 0; every generator runs pinned to CPU 1.
+# nginx-light runs from its own temporary prefix (one process, master_process off, no access
+# log, a 4000-byte file at /4000) on a free loopback port, pinned to CPU 0; every generator runs
+# pinned to CPU 1. NGINX_CONFIG=default (the default) leaves nginx's file serving at its
+# defaults (sendfile off, open_file_cache off: the file opened and read per request);
+# NGINX_CONFIG=tuned adds sendfile on, tcp_nopush on and open_file_cache, as the suite's
+# `nginx (sendfile, open_file_cache)` row runs it (bench/tcplab_suite/nginx.py).
 #   keep-alive:      wrk -t1 -c50 -d5s           vs tcplab-load --http --clients 50 --duration 5s
 #                    (tcplab-load keeps each connection for the whole run, as wrk does)
 #   conn per request: ab -c5 -n20000 (HTTP/1.0)  vs tcplab-load --http --clients 5
@@ -17,7 +21,8 @@
 # percentiles come from its -e CSV (its table has whole milliseconds only).
 # If perf is installed and allowed, one more connection-per-request run of tcplab-load under
 # `perf record -g` splits its CPU by system call (socket, connect, send, recv, close, epoll).
-#   Environment: TCPLAB_BIN (default: build/bin beside this script), REPS, SERVER_CPU, LOAD_CPU.
+#   Environment: TCPLAB_BIN (default: build/bin beside this script), REPS, SERVER_CPU, LOAD_CPU,
+#   NGINX_CONFIG (default or tuned).
 set -euo pipefail
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then  # the comment above is the help
   sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
@@ -30,6 +35,9 @@ bin=${TCPLAB_BIN:-$here/../build/bin}
 reps=${REPS:-3}
 server_cpu=${SERVER_CPU:-0}
 load_cpu=${LOAD_CPU:-1}
+nginx_config=${NGINX_CONFIG:-default}
+[[ $nginx_config == default || $nginx_config == tuned ]] ||
+  { echo "compare_loadgen: NGINX_CONFIG must be default or tuned, not '$nginx_config'" >&2; exit 1; }
 for tool in "$bin/tcplab-load" "$bin/tcplab-server" /usr/sbin/nginx /usr/bin/wrk /usr/bin/ab /usr/bin/time taskset; do
   command -v "$tool" >/dev/null || { echo "compare_loadgen: $tool not found" >&2; exit 1; }
 done
@@ -45,32 +53,11 @@ cleanup() {
 trap cleanup EXIT
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p "$tmp/html" "$tmp/logs"
-# Body byte k is '0' + k % 10, as every tcplab server sends it.
-python3 -c 'import sys; sys.stdout.write("".join(str(k % 10) for k in range(4000)))' >"$tmp/html/4000"
-cat >"$tmp/nginx.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-error_log $tmp/logs/error.log;
-pid $tmp/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000000;
-  client_body_temp_path $tmp/body;
-  proxy_temp_path $tmp/proxy;
-  fastcgi_temp_path $tmp/fastcgi;
-  uwsgi_temp_path $tmp/uwsgi;
-  scgi_temp_path $tmp/scgi;
-  server {
-    listen 127.0.0.1:$port;
-    root $tmp/html;
-    default_type application/octet-stream;
-  }
-}
-CONF
-taskset -c "$server_cpu" /usr/sbin/nginx -p "$tmp" -c "$tmp/nginx.conf" &
+# The configuration and the 4000-byte file (byte k is '0' + k % 10, as every tcplab server sends
+# it) come from the suite's nginx module, the one place both configurations are written.
+(cd "$here" && python3 -m tcplab_suite.nginx "$tmp/nginx" --port "$port" --config "$nginx_config" \
+  --single-process) || { echo "compare_loadgen: cannot write the nginx configuration" >&2; exit 1; }
+taskset -c "$server_cpu" /usr/sbin/nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" &
 nginx_pid=$!
 for _ in $(seq 50); do
   curl -sf -o /dev/null "http://127.0.0.1:$port/4000" && break
@@ -148,9 +135,9 @@ else
   echo "compare_loadgen: perf not usable here; no CPU breakdown by system call" >&2
 fi
 
-python3 - "$tmp" "$reps" "$results" "$port" "$perf_txt" <<'PY'
+python3 - "$tmp" "$reps" "$results" "$port" "$perf_txt" "$nginx_config" <<'PY'
 import json, re, statistics, sys
-tmp, reps, results, port, perf_txt = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+tmp, reps, results, port, perf_txt, nginx_config = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
 
 def user_sys(name):
     user, sys_ = open(f"{tmp}/{name}.time").read().split()[-3:-1]
@@ -233,7 +220,8 @@ ratios = {
 }
 titles = {"keepalive": "keep-alive, 50 conns, 5 s", "perconn": "conn/request, 5 clients, 20000",
           "sources": "tcplab prefork, 5 clients, 40000"}
-print(f"\nnginx 1 worker on CPU 0, generator on CPU 1, 4000-byte body, medians of {reps} runs\n")
+print(f"\nnginx ({nginx_config} configuration) in 1 process on the server CPU, generator on the"
+      f" load CPU, 4000-byte body, medians of {reps} runs\n")
 print("| scenario | generator | req/s | conn/s | p50 ms | p99 ms | generator CPU µs/req |")
 print("|---|---|---:|---:|---:|---:|---:|")
 for scenario, tool, _, _ in rows:
@@ -264,7 +252,8 @@ if perf_txt:
     print("\ntcplab-load, connection per request, % of its CPU samples (perf):")
     for k, v in breakdown.items():
         print(f"  {k}: {v:.1f}")
-json.dump({"schema": 2, "nginx_port": int(port), "reps": reps,
+json.dump({"schema": 2, "nginx_port": int(port), "reps": reps, "nginx_config": nginx_config,
+           "nginx_conf": open(f"{tmp}/nginx/nginx.conf").read(),
            "cpu_method": "/usr/bin/time %U+%S of the generator process / completed requests",
            "summary": summary, "ratios": ratios, "perconn_tcplab_cpu_by_call_pct": breakdown},
           open(results, "w"), indent=2)

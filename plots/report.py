@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from tcplab_suite import designs as D  # noqa: E402  (after the path)
-from tcplab_suite import stats, table  # noqa: E402
+from tcplab_suite import nginx, stats, table  # noqa: E402
 from tcplab_suite import netsummary  # noqa: E402
 from tcplab_suite.workloads import REGISTRY  # noqa: E402
 
@@ -338,7 +338,11 @@ def block_loadgen(path):
     r = json.loads(path.read_text())
     names = {"keepalive": "keep-alive, 50 connections, 5 s", "perconn": "one request per connection, 5 clients, 20,000",
              "sources": "tcplab-server prefork, one request per connection, 5 clients, 40,000"}
-    rows = [f"Medians of {r['reps']} runs, rates with their min–max; generator CPU: {r['cpu_method']}; core busy: that CPU over "
+    config = r.get("nginx_config", "default")  # runs before NGINX_CONFIG had nginx's defaults
+    served = ("its defaults: sendfile off, open_file_cache off" if config == "default" else
+              "; ".join(nginx.CONFIGS[nginx.CHOICES[config]]["http"]))
+    rows = [f"nginx's `{config}` configuration ({served}). "
+            f"Medians of {r['reps']} runs, rates with their min–max; generator CPU: {r['cpu_method']}; core busy: that CPU over "
             "the generator's wall-clock time.", "",
             "| workload | generator | req/s | conn/s | p50 ms | p99 ms | generator CPU µs/req | of which user | of which system | core busy |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]

@@ -1,13 +1,17 @@
 """Unit tests of bench/tcplab_suite/nginx.py's two configurations (what each sets, the CPU masks,
 Debian's nginx accepting both) and of the beyond tables that show them side by side."""
 
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import unittest
+from pathlib import Path
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+sys.path.insert(0, ROOT)
 from tcplab_suite import nginx  # noqa: E402
 from tcplab_suite.workloads import beyond  # noqa: E402
 
@@ -102,8 +106,7 @@ class DebianAcceptsThem(unittest.TestCase):
 class Cli(unittest.TestCase):
     def run_cli(self, *args):
         return subprocess.run([sys.executable, "-m", "tcplab_suite.nginx", *args],
-                              cwd=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
-                                               "..", "bench"),
+                              cwd=os.path.join(ROOT, "bench"),
                               capture_output=True, text=True, timeout=30)
 
     def test_writes_the_prefix(self):
@@ -136,6 +139,36 @@ class Cli(unittest.TestCase):
             self.assertEqual(r.returncode, 2)
             self.assertIn("--port must be 1 to 65535", r.stderr)
             self.assertFalse(os.path.exists(os.path.join(tmp, "n")))
+
+
+class CompareLoadgen(unittest.TestCase):
+    SCRIPT = os.path.join(ROOT, "bench", "compare_loadgen.sh")
+
+    def test_a_wrong_nginx_config_is_refused_before_anything_runs(self):
+        r = subprocess.run([self.SCRIPT, "/nonexistent/out.json"], capture_output=True,
+                           text=True, timeout=30, env=dict(os.environ, NGINX_CONFIG="fast"))
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr, "compare_loadgen: NGINX_CONFIG must be default or tuned, "
+                                   "not 'fast'\n")
+
+    def test_the_loadgen_block_names_the_configuration(self):
+        from plots import report
+        run = {"median": {"req_s": 1.0, "conn_s": 1.0, "p50_ms": 0.1, "p99_ms": 0.2,
+                          "cpu_us_per_req": 9.0}}
+        run["runs"] = [run["median"]]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "loadgen.json"
+            for config, want in ((None, "nginx's `default` configuration (its defaults: "
+                                        "sendfile off, open_file_cache off). Medians of 1 runs"),
+                                 ("tuned", "nginx's `tuned` configuration (sendfile on; "
+                                           "tcp_nopush on; open_file_cache max=1000 "
+                                           "inactive=60s; open_file_cache_valid 60s).")):
+                r = {"reps": 1, "cpu_method": "m", "summary": {"keepalive/wrk": run}}
+                if config:
+                    r["nginx_config"] = config
+                path.write_text(json.dumps(r))
+                self.assertTrue(report.block_loadgen(path).startswith(want),
+                                report.block_loadgen(path)[:200])
 
 
 def server_row(design, table, req, cpu):
@@ -179,6 +212,13 @@ class BeyondTables(unittest.TestCase):
         self.assertIn("nginx: worker_processes 4, its defaults otherwise.", text)
         self.assertEqual(sum(line.startswith("| nginx") for line in lines), 1)
         self.assertFalse(any(line.startswith("- ") for line in lines))
+
+    def test_report_blocks_render_both_rows(self):
+        from plots import report
+        block = report.BLOCKS["beyond-keepalive"](self.results(), Path("r"))
+        self.assertTrue(block.startswith("**Beyond chapter 30: `keepalive` over HTTP"), block[:60])
+        self.assertIn("| nginx | 20,000", block)
+        self.assertIn("| nginx (sendfile, open_file_cache) | 20,000", block)
 
     def test_the_suite_runs_both(self):
         ctx = type("Ctx", (), {"designs": []})()
