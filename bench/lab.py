@@ -183,8 +183,10 @@ def q_process_control(src, n):
             test=lambda f, p: f >= 5 * max(p, 1.0))
     c.claim("thread's process control is at least 1.5x prethread-mutex's", pc["thread"],
             pc["prethread-mutex"], test=lambda t, p: t >= 1.5 * max(p, 1.0))
-    c.claim("fork's process control is within 0.4x to 4x of one fork+exit+wait (tcplab-micro)",
-            pc["fork"], fork_us, test=lambda f, m: 0.4 * m <= f <= 4 * m)
+    # CPU time against the micro's real time (fork, exit and wait, two processes): on a busy
+    # machine the real time grows, hence the wide band.
+    c.claim("fork's process control is within 0.25x to 4x of one fork+exit+wait (micro)",
+            pc["fork"], fork_us, test=lambda f, m: 0.25 * m <= f <= 4 * m)
     return c
 
 
