@@ -87,12 +87,29 @@ def variant_for(data, design):
     return D.first_variant(d) if d else design
 
 
+def loadavg(values):
+    return "—" if not values else ", ".join(f"{v:.2f}" for v in values)
+
+
+def network(data):
+    """The network the run used, as results.json's `net` records it."""
+    net = data.get("net") or {}
+    if net.get("net") == "veth":
+        return (f"veth ({net.get('topology')}: the server and {len(net.get('load_hosts', []))} "
+                "load generator(s) in network namespaces of their own)")
+    if net.get("requested") == "veth":
+        return f"loopback (--net veth was asked for but unavailable: {net.get('unavailable')})"
+    return "loopback" if net else "loopback (the run predates the `net` record)"
+
+
 def block_run(data, folder):
     m = data["machine"]
     return "\n".join([
         f"- results folder: `{folder.name}` (suite started {data['started']}, took {data['duration_s']:.0f} s)",
         f"- machine: {m.get('cpu_model')}, {m.get('cpus')} CPUs; kernel {m.get('kernel')}",
-        f"- load average at start and end: {m.get('loadavg_start')} / {m.get('loadavg_end')}",
+        f"- load average (1, 5, 15 min) at start and end: {loadavg(m.get('loadavg_start'))} / "
+        f"{loadavg(m.get('loadavg_end'))}",
+        f"- network: {network(data)}",
         f"- pinning: server on CPU {data['pinning'].get('server')}, load generator on CPU {data['pinning'].get('load')}",
         f"- command: `{data['command_line']}`, then `/usr/bin/python3 plots/report.py results/{folder.name}`",
         f"- failed steps: {len(data['errors'])}" + "".join(f"\n  - `{e['step']}`: {e['message']}" for e in data["errors"]),
@@ -303,27 +320,6 @@ def block_syscalls(data):
     return block(lines[:len(lines) - len(REGISTRY["syscalls"].model_lines(data, w))])
 
 
-def block_repeat(data, previous):
-    """The same figure from two runs of the suite on the same machine: how far to trust a
-    difference between two designs."""
-    if not previous or not (previous / "results.json").exists():
-        return NO_DATA  # the block stays as an earlier pair of runs left it
-    old = load(previous)
-    unp, old_unp = data["workloads"].get("unp", {}), old["workloads"].get("unp", {})
-    rows = [f"CPU µs per connection, workload `unp`, medians of {unp.get('params', {}).get('repeat', '?')} repetitions: this run (`{data['started']}`) "
-            f"and an earlier one (`{old['started']}`, results folder `{previous.name}`).", "",
-            "| design | this run | earlier run | difference | process control, this run | earlier run |",
-            "|---|---:|---:|---:|---:|---:|"]
-    for e in unp.get("entries", []):
-        now, then = med(e, "cpu_us_per_conn"), med(entry(old_unp, e["variant"]), "cpu_us_per_conn")
-        pc_now = (e.get("process_control_us_per_conn") or {}).get("median")
-        oe = entry(old_unp, e["variant"])
-        pc_then = ((oe or {}).get("process_control_us_per_conn") or {}).get("median")
-        diff = now - then if now is not None and then is not None else None
-        rows.append(f"| `{e['variant']}` | {fmt(now)} | {fmt(then)} | {fmt(diff)} | {fmt(pc_now)} | {fmt(pc_then)} |")
-    return "\n".join(rows)
-
-
 def block_veth(data, folder):
     """The `unp` workload of this (loopback) run beside that of the --veth run
     (bench/tcplab_suite/netsummary.py, which a veth run's summary.md shares)."""
@@ -391,7 +387,6 @@ BLOCKS = {
     "micro": lambda d, f: block_micro(d),
     "cost-model": lambda d, f: block_cost_model(d),
     "loadgen": lambda d, f: block_loadgen(LOADGEN),
-    "repeat": lambda d, f: block_repeat(d, PREVIOUS),
     "veth": lambda d, f: block_veth(d, f),
     "extra-runs": None,  # extra_runs_block(kept), once the others are filled
     "faults": workload_block("faults", keep_heading=True),
@@ -410,7 +405,6 @@ BLOCKS = {
 }
 LOADGEN = None
 STEVENS = None   # bench/stevens_compare.py's JSON
-PREVIOUS = None  # an earlier results folder, for the run-to-run block
 VETH = None      # a results folder of bench/suite.py --net veth, for the veth block
 EXTRA = []       # further results folders (faults, beyond…) whose workloads fill their blocks
 
@@ -441,8 +435,6 @@ def main():
     ap.add_argument("--charts", type=Path, default=ROOT / "plots" / "report")
     ap.add_argument("--loadgen", type=Path, help="bench/compare_loadgen.sh's JSON")
     ap.add_argument("--stevens", type=Path, help="bench/stevens_compare.py's JSON (its --json)")
-    ap.add_argument("--previous", type=Path, help="an earlier results folder of the same machine, "
-                                                   "for the run-to-run block")
     ap.add_argument("--veth", type=Path, metavar="DIR",
                     help="a results folder of `bench/suite.py --net veth` (at least --workloads "
                          "unp), whose unp workload the veth block sets beside this run's")
@@ -450,10 +442,9 @@ def main():
                     help="another results folder (e.g. --workloads faults) whose workloads fill "
                          "the faults and beyond blocks; may be repeated")
     args = ap.parse_args()
-    global LOADGEN, EXTRA, PREVIOUS, STEVENS, VETH
+    global LOADGEN, EXTRA, STEVENS, VETH
     LOADGEN = args.loadgen
     STEVENS = args.stevens
-    PREVIOUS = args.previous
     EXTRA = args.extra
     VETH = args.veth
     if not (args.results / "results.json").exists():
