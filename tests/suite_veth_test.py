@@ -117,8 +117,18 @@ class SuiteOverVeth(unittest.TestCase):
                          ("198.18.1.1", 16))
         self.assertEqual(load["config"]["clients"], 5)
         with open(os.path.join(self.out, "summary.md")) as f:
-            self.assertIn(f"- network: veth (veth pair), server in namespace tcplab-{pid}-srv "
-                          f"on {netns.SERVER_ADDRESS}, 1 load host(s)", f.read())
+            md = f.read()
+        self.assertIn(f"- network: veth (veth pair), server in namespace tcplab-{pid}-srv "
+                      f"on {netns.SERVER_ADDRESS}, 1 load host(s)", md)
+        # The veth run's own section (bench/tcplab_suite/netsummary.py): its facts and a row of
+        # both sides' CPU shares for the one design.
+        self.assertIn(f"- load host: namespace `tcplab-{pid}-gen1`, source addresses 198.18.1.1 "
+                      "… 198.18.1.16 (16) on `srv`; RPS `rps_cpus` = 2 (CPU 1) on `srv`; "
+                      "`net.ipv4.tcp_tw_reuse=1`", md)
+        section = md.split("## Both sides' CPUs (`unp`)", 1)[1]
+        # The server's split is '–' when something else ran on its CPUs (a busy machine).
+        self.assertRegex(section.split("\n## ", 1)[0], r"\n\| epoll \| (\d+/\d+/\d+|–) \| "
+                         r"\d+/\d+/\d+ \| ([\d.,]+|–) \| ")
 
     def test_two_load_hosts_merged(self):
         pid, _, results = self.suite("--net", "veth", "--load-hosts", "2", "--workloads", "unp")
