@@ -2,10 +2,12 @@
 shared by the workloads that measure designs with tcplab-load (unp, keepalive, herd,
 concurrency)."""
 
+import math
 import os
+import time
 
 from . import procfs, procstat, stats
-from .core import Server, Step, run_load
+from .core import Server, Step, StepError, run_load
 from .designs import variant_name
 
 
@@ -114,15 +116,81 @@ def histogram(values, bins):
     return [[lo + i * width, lo + (i + 1) * width, n] for i, n in enumerate(counts)]
 
 
-def sized_connections(plan, warmup, min_window_s):
-    """How many connections make the measured window last min_window_s: the warm-up's rate
-    times the window, with a 35 % margin (a warm-up runs on a cold server and can be a third
-    slower or faster than the load after it), never fewer than the plan's count (Stevens' shape
-    keeps its clients, requests and bytes; only the count grows)."""
-    rate = warmup["rates"]["connections_per_s"] if warmup else 0
-    need = int(rate * min_window_s * 1.35) + 1
+# Sizing a count-based window (unp, herd, ballast): Stevens' shape keeps its clients, requests
+# and bytes, and only the count of connections grows until the window lasts min_window_s.
+# A warm-up of a thousand connections on a fresh server lasts some 50 ms, and on a busy 2-core
+# machine the window after it ran at 0.83 to 1.54 times its rate (sd 12 %, 75 runs of unp in
+# results/20261201-232134; most of the spread is the machine's, from one run to the next).
+# So the warm-up's rate is scaled by the speed-up the workload's own windows have shown so far,
+# and a window that still comes out short is measured again with a larger count.
+FIRST_SPEEDUP = 1.35      # until SPEEDUP_RUNS windows are in
+SPEEDUP_RUNS = 8
+SPEEDUP_QUANTILE = 0.9    # of window rate / warm-up rate over the workload's earlier runs
+MARGIN = 1.05             # the least speed-up assumed, and over the variant's fastest window
+RETRY_MARGIN = 1.1        # over the rate a short window ran at
+WINDOW_ATTEMPTS = 3       # windows per repetition before it fails rather than report a short one
+
+
+def expected_rate(warm_rate, speedups=(), variant_rates=()):
+    """The connection rate to size a window for: the warm-up's rate times the SPEEDUP_QUANTILE
+    of `speedups` (window rate / warm-up rate of the workload's earlier runs; FIRST_SPEEDUP
+    while there are fewer than SPEEDUP_RUNS), at least MARGIN times it, and never below MARGIN
+    times the fastest window of the same variant so far (`variant_rates`)."""
+    if len(speedups) >= SPEEDUP_RUNS:
+        ranked = sorted(speedups)
+        factor = max(MARGIN, ranked[round(SPEEDUP_QUANTILE * (len(ranked) - 1))])
+    else:
+        factor = FIRST_SPEEDUP
+    return max([(warm_rate or 0) * factor] + [r * MARGIN for r in variant_rates])
+
+
+def sized_connections(plan, rate, min_window_s):
+    """How many connections last min_window_s at `rate`: in whole rounds of the plan's clients,
+    never fewer than the plan's count."""
+    need = math.ceil(round(rate * min_window_s, 6))  # 27500.000000000004 is 27,500
     step = max(plan["clients"], 1)
     return max(plan["connections"], -(-need // step) * step)
+
+
+def resized_connections(plan, connections, window_s, min_window_s):
+    """The count for another try after a window of `connections` lasted only window_s: sized
+    for RETRY_MARGIN times the rate it ran at, and at least one round of clients more."""
+    rate = connections / max(window_s, 1e-3) * RETRY_MARGIN
+    return max(sized_connections(plan, rate, min_window_s), connections + max(plan["clients"], 1))
+
+
+def sizing_history(ctx, entry):
+    """What sizes ENTRY's next window: the speed-ups (first window's rate / warm-up rate) of
+    every earlier run of the workload ENTRY is in, and the window rates of ENTRY's own runs,
+    both read from the results being filled. ([], []) without an entry."""
+    if entry is None:
+        return [], []
+    entries = next((w["entries"] for w in ctx.results["workloads"].values()
+                    if any(e is entry for e in w.get("entries") or [])), [entry])
+    speedups = [s["attempts"][0]["conn_per_s"] / s["warmup_conn_per_s"]
+                for e in entries for r in e["runs"]
+                if (s := r.get("sizing")) and s["attempts"] and s["warmup_conn_per_s"] > 0]
+    return speedups, [r["figures"]["conn_per_s"] for r in entry["runs"] if r.get("figures")]
+
+
+def long_enough(measure, connections, plan, min_window_s, attempts=WINDOW_ATTEMPTS):
+    """measure(connections) -> run, until the run's window lasts min_window_s: a short one is
+    measured again (a count-based one with resized_connections, a timed one as it was), at most
+    `attempts` windows in all; StepError rather than a short window. Returns the run and the
+    [{connections, window_s, conn_per_s}] of every window tried, the kept one last."""
+    tried = []
+    while True:
+        run = measure(connections)
+        window = run["load_window_s"]
+        tried.append({"connections": connections, "window_s": window,
+                      "conn_per_s": run["figures"]["conn_per_s"]})
+        if window >= min_window_s:
+            return run, tried
+        if len(tried) >= attempts:
+            raise StepError(f"every window was below {min_window_s} s after {attempts} tries ("
+                            + ", ".join(f"{t['window_s']:.2f} s" for t in tried) + ")")
+        if connections is not None:
+            connections = resized_connections(plan, connections, window, min_window_s)
 
 
 def cpu_accounting(ctx, a, b, server_cpu_s, softirqd_s=0.0):
@@ -146,23 +214,43 @@ def cpu_accounting(ctx, a, b, server_cpu_s, softirqd_s=0.0):
     return out
 
 
-def measured_run(ctx, server, label, plan, clients=None, duration_s=None):
-    """Warm-up, snapshot A, measured load, snapshot B, on a running server, with /proc/stat
-    read around the load. Count-based plans (no duration) are sized from the warm-up's rate so
-    the window lasts plan["min_window_s"]; the window is checked and kept as load_window_s."""
+def measured_run(ctx, server, label, plan, clients=None, duration_s=None, entry=None):
+    """Warm-up, then the measured window on a running server. Count-based plans (no duration)
+    are sized from the warm-up's rate and what ENTRY's workload has measured so far
+    (expected_rate), so the window lasts plan["min_window_s"]; a window that comes out shorter
+    is measured again with a larger count (long_enough), and every window tried is kept in the
+    run's "sizing". Returns the run record of the window kept."""
     clients = clients or plan["clients"]
     rpc, nbytes = plan["requests_per_conn"], plan["bytes"]
     min_window = plan.get("min_window_s", 0)
     duration_s = duration_s or plan.get("duration_s")
-    connections = None
+    connections, sizing = None, None
     if duration_s is None:
         # A counted warm-up always completes, however slow the machine; its rate sizes the run.
         warm, warm_file = run_load(ctx, server.port, clients, rpc, nbytes, label + "-warmup",
                                    connections=plan["warmup_connections"])
         os.unlink(os.path.join(ctx.out_dir, warm_file))
-        connections = sized_connections(plan, warm, min_window)
+        speedups, rates = sizing_history(ctx, entry)
+        warm_rate = warm["rates"]["connections_per_s"]
+        expected = expected_rate(warm_rate, speedups, rates)
+        connections = sized_connections(plan, expected, min_window)
+        sizing = {"warmup_connections": plan["warmup_connections"],
+                  "warmup_conn_per_s": warm_rate, "expected_conn_per_s": expected}
     else:
         run_load(ctx, server.port, clients, rpc, nbytes, duration_s=plan["warmup_s"])
+    run, tried = long_enough(
+        lambda n: one_window(ctx, server, label, clients, rpc, nbytes, n, duration_s, min_window),
+        connections, plan, min_window)
+    if sizing is not None:
+        run["sizing"] = dict(sizing, attempts=tried)
+    elif len(tried) > 1:
+        run["sizing"] = {"attempts": tried}
+    return run
+
+
+def one_window(ctx, server, label, clients, rpc, nbytes, connections, duration_s, min_window):
+    """Snapshot A, the measured load (CONNECTIONS of them, or for DURATION_S), snapshot B, with
+    /proc/stat and the server CPUs' ksoftirqd read around the load: one run record."""
     softirqd = procfs.pids_named({f"ksoftirqd/{c}" for c in ctx.server_cpus})
     a = server.quiet_snapshot()
     softirqd_a = procfs.cpu_s(softirqd)
@@ -174,12 +262,11 @@ def measured_run(ctx, server, label, plan, clients=None, duration_s=None):
     b = server.quiet_snapshot()
     d = delta(a, b)
     cpu = cpu_accounting(ctx, stat_a, stat_b, d["cpu_user_s"] + d["cpu_sys_s"], softirqd_s)
-    run = {"server": d, "load_file": raw, "connections_asked": connections,
-           "load_window_s": load["window_s"], "window_ok": load["window_s"] >= min_window,
-           "load_counts": load["counts"], "cpu": cpu,
-           "latency_buckets_ns": load["latency"]["total"]["buckets_ns"],
-           "figures": run_figures(load, d, cpu.get("server"))}
-    return run
+    return {"server": d, "load_file": raw, "connections_asked": connections,
+            "load_window_s": load["window_s"], "window_ok": load["window_s"] >= min_window,
+            "load_counts": load["counts"], "cpu": cpu,
+            "latency_buckets_ns": load["latency"]["total"]["buckets_ns"],
+            "figures": run_figures(load, d, cpu.get("server"))}
 
 
 def progress_note(run):
@@ -191,7 +278,50 @@ def progress_note(run):
     sat = (run.get("cpu") or {}).get("saturated")
     if sat:
         note += f" [{' and '.join(sat)} CPU saturated]"
+    tried = (run.get("sizing") or {}).get("attempts") or []
+    if len(tried) > 1:
+        note += (f" [window {run['load_window_s']:.2f} s on try {len(tried)}: "
+                 + ", ".join(f"{t['window_s']:.2f} s" for t in tried[:-1]) + " too short]")
     return note
+
+
+def window_report(entries, min_window_s):
+    """The check that no reported window is short: over ENTRIES' runs with figures, how many
+    windows, the shortest, those below min_window_s (by variant and repetition; long_enough
+    leaves none), the repetitions measured again after a short window, and the seconds spent
+    in windows against the seconds of the steps (step_s: server start and stop, warm-up and
+    the snapshots are the difference)."""
+    runs = [(e, r) for e in entries for r in e["runs"] if r.get("figures")]
+    windows = [r["load_window_s"] for _, r in runs]
+    retried = [r for _, r in runs if len((r.get("sizing") or {}).get("attempts") or []) > 1]
+    return {"min_window_s": min_window_s, "windows": len(windows),
+            "shortest_s": min(windows) if windows else None,
+            "below_min": [f"{e['variant']}/rep{r['rep']}" for e, r in runs
+                          if min_window_s and r["load_window_s"] < min_window_s],
+            "retried": len(retried),
+            "retried_windows_s": sum(t["window_s"] for r in retried
+                                     for t in r["sizing"]["attempts"][:-1]),
+            "windows_s": sum(windows),
+            "steps_s": sum(r.get("step_s", 0) for e in entries for r in e["runs"])}
+
+
+def window_line(report):
+    """The summary.md line of a window_report."""
+    if not report or not report["windows"]:
+        return "Windows: none measured."
+    line = f"Windows: {report['windows']} measured, the shortest {report['shortest_s']:.2f} s"
+    if report["min_window_s"]:
+        below = report["below_min"]
+        line += (f"; **{len(below)} below {report['min_window_s']} s: {', '.join(below)}**"
+                 if below else f", none below {report['min_window_s']} s")
+    if report["retried"]:
+        line += (f"; {report['retried']} repetition(s) measured again with a larger count "
+                 f"after a short window ({report['retried_windows_s']:.1f} s of windows "
+                 "discarded)")
+    if report["steps_s"]:
+        line += (f"; {report['windows_s']:.0f} s of windows in {report['steps_s']:.0f} s of "
+                 "steps")
+    return line + "."
 
 
 def new_entry(design, dispatch, workers, clients):
@@ -203,10 +333,13 @@ def one_run(ctx, entry, rep, label, what, plan, server_extra=()):
     """One repetition on a fresh server, appended to entry["runs"] whatever happens."""
     run = {"rep": rep}
     entry["runs"].append(run)
+    began = time.monotonic()
     with Step(ctx, label, what, run) as st:
         server = Server(ctx, entry["design"], entry["workers"], entry["dispatch"], server_extra)
         with server:
-            run.update(measured_run(ctx, server, label, plan, clients=entry["clients"]))
+            run.update(measured_run(ctx, server, label, plan, clients=entry["clients"],
+                                    entry=entry))
         server.check_exit()
         st.note = progress_note(run)
+    run["step_s"] = round(time.monotonic() - began, 3)
     return run

@@ -5,7 +5,7 @@ from . import designs as D
 from . import stats
 from .core import Server, Step
 from .measure import (cdf_points, measured_run, median_run, new_entry, one_run, progress_note,
-                      summarize)
+                      summarize, window_line, window_report)
 
 
 def fmt_ci(stat, fmt="{:,.1f}"):
@@ -113,6 +113,8 @@ def finalize(workload):
             run.pop("latency_buckets_ns", None)  # kept in raw/, pooled into latency_cdf
     if workload["kind"] == "table":
         add_process_control(workload["entries"], workload["baseline"])
+    workload["windows"] = window_report(workload["entries"],
+                                        workload["params"].get("min_window_s", 0))
 
 
 def add_process_control(entries, baseline):
@@ -159,6 +161,8 @@ def table_lines(results, name):
              "user/sys/softirq % | getrusage user % | p50 µs | p99 µs | ctxt sw/conn "
              "| saturated | errors |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
+    if "windows" in w:
+        lines[4:4] = ["", window_line(w["windows"])]
     for e in w["entries"]:
         s = e.get("summary")
         errs = sum(1 for r in e["runs"] if r.get("error"))
@@ -241,9 +245,11 @@ def herd_lines(results, name="herd"):
     sizes = p["pool_sizes"]
     lines = ["", "## Sweep `herd`: server CPU µs per connection against pool size", "",
              f"At least {p['connections']:,} connections per point{window_text(p)}, "
-             f"{p['repeat']} interleaved repetition(s); median [95 % interval].", "",
-             "| design | " + " | ".join(f"{n} workers" for n in sizes) + " |",
-             "|---|" + "---:|" * len(sizes)]
+             f"{p['repeat']} interleaved repetition(s); median [95 % interval].", ""]
+    if "windows" in herd:
+        lines += [window_line(herd["windows"]), ""]
+    lines += ["| design | " + " | ".join(f"{n} workers" for n in sizes) + " |",
+              "|---|" + "---:|" * len(sizes)]
     return lines + sweep_rows(herd["entries"], "workers", sizes, "cpu_us_per_conn")
 
 

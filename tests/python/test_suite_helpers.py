@@ -59,17 +59,126 @@ class Summaries(unittest.TestCase):
 
 
 class WindowSizing(unittest.TestCase):
+    """The count-based windows (unp, herd, ballast): sized from the warm-up's rate and what the
+    workload has measured so far, measured again with a larger count when one comes out short,
+    so that no window below min_window_s is ever reported."""
     PLAN = {"clients": 5, "connections": 5000}
 
-    def test_count_grows_to_fill_the_window_in_whole_rounds_of_clients(self):
-        n = measure.sized_connections(self.PLAN, {"rates": {"connections_per_s": 50000}}, 2.0)
-        self.assertEqual(n, 135005)  # 50,000/s x 2 s x 1.35, rounded up to a multiple of 5
-        self.assertEqual(n % 5, 0)
+    def test_count_fills_the_window_in_whole_rounds_of_clients(self):
+        self.assertEqual(measure.sized_connections(self.PLAN, 50001.0, 2.0), 100005)
+        self.assertEqual(measure.sized_connections(self.PLAN, 50000.0, 2.0), 100000)
 
     def test_never_below_the_plan(self):
-        self.assertEqual(measure.sized_connections(self.PLAN, {"rates": {"connections_per_s": 10}},
-                                                   2.0), 5000)
-        self.assertEqual(measure.sized_connections(self.PLAN, None, 2.0), 5000)
+        self.assertEqual(measure.sized_connections(self.PLAN, 10.0, 2.0), 5000)
+        self.assertEqual(measure.sized_connections(self.PLAN, 0.0, 2.0), 5000)
+        self.assertEqual(measure.sized_connections(self.PLAN, 50000.0, 0), 5000)  # --quick
+
+    def test_first_runs_assume_the_window_a_third_faster_than_its_warm_up(self):
+        self.assertEqual(measure.expected_rate(1000.0), 1350.0)
+        self.assertEqual(measure.expected_rate(1000.0, [2.0] * 7), 1350.0)  # 7 < 8 runs in
+        self.assertEqual(measure.expected_rate(None), 0)
+
+    def test_then_the_90th_percentile_of_the_workloads_own_speed_ups(self):
+        speedups = [0.9, 1.0, 1.0, 1.1, 1.0, 0.95, 1.2, 1.3, 1.05, 1.5]
+        # sorted: 0.9 0.95 1.0 1.0 1.0 1.05 1.1 1.2 1.3 1.5; index round(0.9 x 9) = 8: 1.3
+        self.assertAlmostEqual(measure.expected_rate(1000.0, speedups), 1300.0)
+        # never less than 5 % over the warm-up, however slow the earlier windows were
+        self.assertAlmostEqual(measure.expected_rate(1000.0, [0.5] * 10), 1050.0)
+
+    def test_never_below_the_variants_fastest_window_so_far(self):
+        self.assertAlmostEqual(measure.expected_rate(1000.0, [1.0] * 10, [1500.0, 2000.0]),
+                               2100.0)
+        self.assertAlmostEqual(measure.expected_rate(1000.0, [1.0] * 10, [500.0]), 1050.0)
+
+    def test_a_short_window_is_retried_for_a_tenth_more_than_the_rate_it_ran_at(self):
+        # 20,000 connections in 1.6 s: 12,500/s; x 1.1 x 2 s = 27,500
+        self.assertEqual(measure.resized_connections(self.PLAN, 20000, 1.6, 2.0), 27500)
+        # even a window a hair short grows by at least a round of clients
+        self.assertEqual(measure.resized_connections(self.PLAN, 5000, 2.5, 2.0), 5005)
+
+    def measure_with(self, windows):
+        """A fake window: the count asked for is recorded, the next window of WINDOWS given."""
+        asked = []
+        windows = iter(windows)
+
+        def measure_once(n):
+            asked.append(n)
+            w = next(windows)
+            return {"load_window_s": w, "figures": {"conn_per_s": (n or 0) / w}}
+        return measure_once, asked
+
+    def test_no_short_window_is_reported(self):
+        once, asked = self.measure_with([1.6, 1.9, 2.1])
+        run, tried = measure.long_enough(once, 20000, self.PLAN, 2.0)
+        self.assertEqual(run["load_window_s"], 2.1)
+        self.assertEqual(asked, [20000, 27500, 31845])  # 27,500 in 1.9 s x 1.1 x 2 s
+        self.assertEqual([t["window_s"] for t in tried], [1.6, 1.9, 2.1])
+        self.assertEqual([t["connections"] for t in tried], asked)
+        self.assertAlmostEqual(tried[0]["conn_per_s"], 12500.0)
+
+    def test_a_long_enough_first_window_is_the_only_one(self):
+        once, asked = self.measure_with([2.0])
+        run, tried = measure.long_enough(once, 20000, self.PLAN, 2.0)
+        self.assertEqual((asked, len(tried)), ([20000], 1))
+
+    def test_too_many_short_windows_fail_the_step(self):
+        once, asked = self.measure_with([1.0, 1.5, 1.9, 5.0])
+        with self.assertRaises(core.StepError) as err:
+            measure.long_enough(once, 20000, self.PLAN, 2.0)
+        self.assertEqual(str(err.exception), "every window was below 2.0 s after 3 tries "
+                                             "(1.00 s, 1.50 s, 1.90 s)")
+        self.assertEqual(len(asked), 3)
+
+    def test_a_timed_window_is_retried_as_it_was(self):
+        once, asked = self.measure_with([1.2, 2.0])
+        measure.long_enough(once, None, self.PLAN, 2.0)
+        self.assertEqual(asked, [None, None])
+
+    def test_history_comes_from_the_workload_the_entry_is_in(self):
+        def sized(first_rate, warm_rate, rate):
+            return {"rep": 1, "figures": {"conn_per_s": rate},
+                    "sizing": {"warmup_conn_per_s": warm_rate,
+                               "attempts": [{"conn_per_s": first_rate}, {"conn_per_s": rate}]}}
+        mine = {"runs": [sized(1200.0, 1000.0, 1300.0), {"rep": 2, "error": "x"}, {"rep": 3}]}
+        other = {"runs": [sized(900.0, 1000.0, 900.0)]}
+        elsewhere = {"runs": [sized(5000.0, 1000.0, 5000.0)]}
+        ctx = argparse.Namespace(results={"workloads": {
+            "unp": {"entries": [other, mine]}, "herd": {"entries": [elsewhere]},
+            "latency": {"points": []}}})
+        speedups, rates = measure.sizing_history(ctx, mine)
+        self.assertEqual(sorted(speedups), [0.9, 1.2])   # first windows, this workload only
+        self.assertEqual(rates, [1300.0])                # the kept windows of this variant
+        self.assertEqual(measure.sizing_history(ctx, None), ([], []))
+
+
+class WindowReport(unittest.TestCase):
+    F = {"conn_per_s": 1000.0}
+
+    def test_counts_the_shortest_the_short_and_the_retried(self):
+        retried = {"rep": 2, "load_window_s": 2.4, "figures": self.F, "step_s": 5.0,
+                   "sizing": {"attempts": [{"window_s": 1.5}, {"window_s": 2.4}]}}
+        entries = [{"variant": "fork", "runs": [
+            {"rep": 1, "load_window_s": 2.1, "figures": self.F, "step_s": 2.5}, retried,
+            {"rep": 3, "error": "x", "step_s": 0.2}]},
+            {"variant": "epoll", "runs": [{"rep": 1, "load_window_s": 1.9, "figures": self.F}]}]
+        r = measure.window_report(entries, 2.0)
+        self.assertEqual((r["windows"], r["shortest_s"], r["below_min"], r["retried"]),
+                         (3, 1.9, ["epoll/rep1"], 1))
+        self.assertAlmostEqual(r["windows_s"], 6.4)
+        self.assertAlmostEqual(r["steps_s"], 7.7)
+        self.assertEqual(measure.window_line(r),
+                         "Windows: 3 measured, the shortest 1.90 s; **1 below 2.0 s: "
+                         "epoll/rep1**; 1 repetition(s) measured again with a larger count "
+                         "after a short window (1.5 s of windows discarded); 6 s of windows "
+                         "in 8 s of steps.")
+
+    def test_none_short(self):
+        r = measure.window_report([{"variant": "fork", "runs": [
+            {"rep": 1, "load_window_s": 2.0, "figures": self.F}]}], 2.0)
+        self.assertEqual(measure.window_line(r),
+                         "Windows: 1 measured, the shortest 2.00 s, none below 2.0 s.")
+        self.assertEqual(measure.window_line(measure.window_report([], 2.0)),
+                         "Windows: none measured.")
 
 
 class Cdf(unittest.TestCase):

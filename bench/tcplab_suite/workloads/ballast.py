@@ -73,7 +73,7 @@ def one_point(ctx, entry, rep, plan):
         server = Server(ctx, entry["design"], entry["workers"], None, ["--ballast-mb", str(mb)])
         with server:
             parent_rss_kb = procfs.rss_kb(server.pid)
-            run.update(measured_run(ctx, server, label, plan))
+            run.update(measured_run(ctx, server, label, plan, entry=entry))
         server.check_exit()
         run["figures"]["parent_rss_kb"] = parent_rss_kb
         st.note = progress_note(run)
