@@ -271,6 +271,17 @@ def one_process(svg, label="one process"):
     svg.text(MX + 2, 38, label, "small bold")
 
 
+def start(svg, d):
+    """What every pooled or per-connection picture begins with: the box of the one process when
+    the workers are threads, the listener and the clients' arrow. True if they are processes."""
+    processes = d["workers"] == "processes"
+    if not processes:
+        one_process(svg)
+    listener(svg)
+    clients_arrow(svg)
+    return processes
+
+
 def parent_band(svg, rows=("forks the N children,", "replaces one that dies")):
     """The parent of a pool whose children accept: it only supervises."""
     svg.rect(LX, 168, MX + MW - 6 - LX, 30, "proc")
@@ -301,16 +312,12 @@ def gate(svg, d):
 
 def draw_accept_pool(svg, d):
     """prefork and its locks, prethread-mutex: the workers take turns in accept()."""
-    threads = d["workers"] == "threads"
-    if threads:
-        one_process(svg)
-    listener(svg)
-    clients_arrow(svg)
+    processes = start(svg, d)
     x, w = gate(svg, d)
     svg.line(LX + LW, MID, x, MID, head=None)
     fan(svg, x + w, MID)
     workers(svg, d, note="accept, serve")
-    if threads:
+    if not processes:
         svg.rect(MX + 2, 168, 104, 30, "thread")
         svg.text(MX + 10, 181, "main thread", "bold")
         svg.text(MX + 10, 193, "waits for a stop", "small")
@@ -320,11 +327,7 @@ def draw_accept_pool(svg, d):
 
 def draw_handoff(svg, d):
     """prefork-fdpass, prethread-dispatch, loop-per-thread: one accepts, hands to the workers."""
-    processes = d["workers"] == "processes"
-    if not processes:
-        one_process(svg)
-    listener(svg)
-    clients_arrow(svg)
+    processes = start(svg, d)
     if processes:  # prefork-fdpass: a socketpair per child
         top, h = 62, 90
         svg.line(LX + LW, MID, MX, MID)
@@ -368,11 +371,7 @@ def draw_handoff(svg, d):
 
 def draw_per_connection(svg, d):
     """fork and thread: the main process or thread accepts and creates a worker per connection."""
-    processes = d["workers"] == "processes"
-    if not processes:
-        one_process(svg)
-    listener(svg)
-    clients_arrow(svg)
+    processes = start(svg, d)
     top, h = 62, 90
     svg.line(LX + LW, MID, MX, MID)
     svg.rect(MX, top, MW, h, "proc" if processes else "thread")
