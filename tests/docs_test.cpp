@@ -1,11 +1,16 @@
 // README.md's table of designs is drawn from paradigms/designs.cpp, and `tcplab-server --list
-// --json` publishes it; this keeps the three in step.
+// --json` publishes it; this keeps the three in step. REPORT.md is the student text: its part
+// before the appendix fits in 400 lines, every image it shows is in the tree, one diagram per
+// design, and its generated blocks (rewritten by plots/report.py by their markers) are paired.
 #include <gtest/gtest.h>
 
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <map>
+#include <regex>
 #include <sstream>
 #include <string_view>
 #include <vector>
@@ -20,6 +25,28 @@ std::string read_file(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+const std::string kSource = TCPLAB_SOURCE_DIR;
+const std::string kAppendix = "## Appendix: the generated tables";
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(line);
+  return lines;
+}
+
+// Every image REPORT.md shows: ![alt](path) and <img src="path">, in order.
+std::vector<std::string> images_of(const std::string& text) {
+  std::vector<std::string> paths;
+  const std::regex markdown(R"re(!\[[^\]]*\]\(([^)\s]+)[^)]*\))re");
+  const std::regex html(R"re(<img\s[^>]*src="([^"]+)")re");
+  for (const auto* re : {&markdown, &html})
+    for (std::sregex_iterator m(text.begin(), text.end(), *re), end; m != end; ++m)
+      paths.push_back((*m)[1].str());
+  return paths;
 }
 
 TEST(Docs, ReadmeListsEveryDesignWithItsDescription) {
@@ -100,6 +127,61 @@ TEST(Docs, ListJsonIsTheLinkedTable) {
   auto row = std::ranges::find(rows, fdpass["name"], [](const json& r) { return r["name"]; });
   ASSERT_NE(row, rows.end());
   EXPECT_EQ(*row, fdpass);
+}
+
+TEST(Docs, ReportStudentPartFitsIn400Lines) {
+  std::vector<std::string> lines = lines_of(read_file(kSource + "/REPORT.md"));
+  ASSERT_FALSE(lines.empty());
+  auto appendix = std::ranges::find(lines, kAppendix);
+  ASSERT_NE(appendix, lines.end()) << "REPORT.md has no heading \"" << kAppendix << "\"";
+  EXPECT_EQ(std::ranges::count(lines, kAppendix), 1);
+  EXPECT_LE(std::distance(lines.begin(), appendix), 400)
+      << "the student part of REPORT.md (every line before the appendix) is over 400 lines";
+}
+
+TEST(Docs, EveryImageReportShowsIsInTheTree) {
+  std::string report = read_file(kSource + "/REPORT.md");
+  std::vector<std::string> images = images_of(report);
+  EXPECT_GE(images.size(), tcplab::designs().size()) << "REPORT.md shows too few images";
+  for (const auto& path : images) {
+    EXPECT_FALSE(path.starts_with("/") || path.find("://") != std::string::npos)
+        << path << ": an image must be a relative path into the tree";
+    EXPECT_TRUE(std::filesystem::is_regular_file(kSource + "/" + path))
+        << "REPORT.md shows " << path << ", which is not in the tree";
+  }
+  // One diagram per design, in the student part, under the name plots/diagrams.py gives it.
+  std::string student = report.substr(0, report.find(kAppendix));
+  for (const auto& d : tcplab::designs()) {
+    std::string diagram = fmt::format("plots/report/design-{}.svg", d.name);
+    EXPECT_NE(student.find("src=\"" + diagram + "\""), std::string::npos)
+        << "the student part of REPORT.md lacks the diagram " << diagram;
+  }
+}
+
+// plots/report.py rewrites each block between its two markers: each name once, BEGIN before
+// END, no block inside another.
+TEST(Docs, ReportBlocksArePairedAndUnique) {
+  std::vector<std::string> lines = lines_of(read_file(kSource + "/REPORT.md"));
+  const std::regex marker(R"(<!-- (BEGIN|END) generated:([a-z0-9-]+) -->)");
+  std::map<std::string, int> begun;
+  std::string open;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    std::smatch m;
+    if (!std::regex_search(lines[i], m, marker)) continue;
+    SCOPED_TRACE(fmt::format("REPORT.md:{}: {}", i + 1, lines[i]));
+    EXPECT_EQ(m[0].str(), lines[i]) << "a marker stands on a line of its own";
+    if (m[1] == "BEGIN") {
+      EXPECT_EQ(open, "") << "block " << m[2] << " begins inside block " << open;
+      EXPECT_EQ(++begun[m[2].str()], 1) << "block " << m[2] << " appears twice";
+      open = m[2].str();
+    } else {
+      EXPECT_EQ(open, m[2].str()) << "END without its BEGIN";
+      open.clear();
+    }
+  }
+  EXPECT_EQ(open, "") << "block " << open << " never ends";
+  for (const char* name : {"run", "fig30-1", "claims", "veth", "loadgen-ceiling", "closed-open"})
+    EXPECT_EQ(begun[name], 1) << "REPORT.md lacks the block " << name;
 }
 
 TEST(Docs, JsonWithoutListIsRefused) {
