@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -156,6 +157,36 @@ TEST(Docs, EveryImageReportShowsIsInTheTree) {
     EXPECT_NE(student.find("src=\"" + diagram + "\""), std::string::npos)
         << "the student part of REPORT.md lacks the diagram " << diagram;
   }
+}
+
+// GitHub's anchor for a heading: lower case, spaces to '-', punctuation other than '-' and '_'
+// dropped (bytes of UTF-8 letters kept).
+std::string anchor_of(std::string_view heading) {
+  std::string out;
+  for (unsigned char c : heading) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c >= 0x80)
+      out += static_cast<char>(std::tolower(c));
+    else if (c == ' ')
+      out += '-';
+  }
+  return out;
+}
+
+TEST(Docs, EveryLinkWithinReportFindsItsHeading) {
+  std::string report = read_file(kSource + "/REPORT.md");
+  std::vector<std::string> anchors;
+  for (const auto& line : lines_of(report)) {
+    auto text = line.find_first_not_of('#');
+    if (line.starts_with("#") && text != std::string::npos && line[text] == ' ')
+      anchors.push_back(anchor_of(std::string_view(line).substr(text + 1)));
+  }
+  EXPECT_NE(std::ranges::find(anchors, "appendix-the-generated-tables"), anchors.end());
+  const std::regex link(R"re(\]\(#([^)]+)\))re");
+  int links = 0;
+  for (std::sregex_iterator m(report.begin(), report.end(), link), end; m != end; ++m, ++links)
+    EXPECT_NE(std::ranges::find(anchors, (*m)[1].str()), anchors.end())
+        << "REPORT.md links to #" << (*m)[1] << ", which no heading has";
+  EXPECT_GT(links, 0);
 }
 
 // plots/report.py rewrites each block between its two markers: each name once, BEGIN before
