@@ -15,7 +15,6 @@ nlohmann::json final_summary(const Server& server, SummaryShape shape,
   if (shape.worker_per_connection) s["workers"] = nlohmann::json::array();
   if (!shape.pooled) s["worker_pids"] = nlohmann::json::array();
   s["config"] = {{"workers", c.workers},
-                 {"dispatch", dispatch_name(c.dispatch)},
                  {"ballast_mb", c.ballast_mb},
                  {"max_bytes", c.serve.max_bytes},
                  {"io_timeout_ms", c.serve.io_timeout_ms},

@@ -7,11 +7,12 @@
 #include <nlohmann/json.hpp>
 
 #include "connection.hpp"
-#include "dispatch.hpp"
 #include "scoreboard.hpp"
 
 namespace tcplab {
 
+// The options every design takes. Those of one design only are that design's (DesignOptions,
+// paradigms/designs.hpp).
 struct Config {
   std::string design;
   std::string host = "127.0.0.1";
@@ -20,14 +21,9 @@ struct Config {
   int backlog = 1024;
   std::size_t ballast_mb = 0;  // --ballast-mb: MiB the main process touches before serving
   int grace_ms = 3000;         // on SIGTERM: how long in-flight connections may take to finish
-  int stall_worker = -1;  // --stall-worker: event-loop worker that serves nothing (tests, suite)
   ServeConfig serve;
   std::string stats_json;
   std::string control_path;
-  // Options of one design each; the others ignore them.
-  DispatchPolicy dispatch = DispatchPolicy::least_loaded;  // prefork-fdpass: --dispatch
-  Routing routing;             // prefork-fdpass: --route-by, --route-ports, --route-prefix
-  std::size_t queue_size = 0;  // prethread-dispatch: --queue-size; 0: twice the workers
 };
 
 // A running server as a design sees it. main() owns the listener and the scoreboard; the design

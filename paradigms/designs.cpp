@@ -6,24 +6,42 @@
 namespace tcplab {
 
 namespace {
+// A row's run: the design's run_* (designs.hpp), handed the options that are its own.
+template <int (*Run)(Server&)>
+int plain(Server& server, const DesignOptions&) {
+  return Run(server);
+}
+template <int (*Run)(Server&, const FdpassOptions&)>
+int with_fdpass(Server& server, const DesignOptions& options) {
+  return Run(server, options.fdpass);
+}
+template <int (*Run)(Server&, std::size_t)>
+int with_queue_size(Server& server, const DesignOptions& options) {
+  return Run(server, options.queue_size);
+}
+template <int (*Run)(Server&, int)>
+int with_stall_worker(Server& server, const DesignOptions& options) {
+  return Run(server, options.stall_worker);
+}
+
 constexpr std::array kDesigns = {
     Design{.name = "iterative",
            .summary = "one connection at a time, in the one process (the baseline)",
            .unp = "30.4",
            .workers = Workers::none,
-           .run = run_iterative},
+           .run = plain<run_iterative>},
     Design{.name = "fork",
            .summary = "a new process per connection; children reaped on SIGCHLD",
            .unp = "30.5",
            .workers = Workers::processes,
-           .run = run_fork},
+           .run = plain<run_fork>},
     Design{.name = "prefork",
            .summary = "N children, each blocks in accept(), no lock",
            .unp = "30.6",
            .workers = Workers::processes,
            .pooled = true,
            .accepts = Acceptor::workers,
-           .run = run_prefork},
+           .run = plain<run_prefork>},
     Design{.name = "prefork-fcntl",
            .summary = "N children, fcntl() record lock around accept()",
            .unp = "30.7",
@@ -31,7 +49,7 @@ constexpr std::array kDesigns = {
            .pooled = true,
            .accepts = Acceptor::workers,
            .accept_lock = AcceptLockKind::fcntl,
-           .run = run_prefork_fcntl},
+           .run = plain<run_prefork_fcntl>},
     Design{.name = "prefork-mutex",
            .summary = "N children, robust process-shared pthread mutex around accept()",
            .unp = "30.8",
@@ -39,19 +57,19 @@ constexpr std::array kDesigns = {
            .pooled = true,
            .accepts = Acceptor::workers,
            .accept_lock = AcceptLockKind::mutex,
-           .run = run_prefork_mutex},
+           .run = plain<run_prefork_mutex>},
     Design{.name = "prefork-fdpass",
            .summary = "the parent accepts and passes each descriptor to a child (SCM_RIGHTS)",
            .unp = "30.9",
            .workers = Workers::processes,
            .pooled = true,
            .dispatch_policies = kDispatchPolicies,
-           .run = run_prefork_fdpass},
+           .run = with_fdpass<run_prefork_fdpass>},
     Design{.name = "thread",
            .summary = "a new thread per connection",
            .unp = "30.10",
            .workers = Workers::threads,
-           .run = run_thread},
+           .run = plain<run_thread>},
     Design{.name = "prethread-mutex",
            .summary = "N threads, mutex around accept()",
            .unp = "30.11",
@@ -59,20 +77,20 @@ constexpr std::array kDesigns = {
            .pooled = true,
            .accepts = Acceptor::workers,
            .accept_lock = AcceptLockKind::mutex,
-           .run = run_prethread_mutex},
+           .run = plain<run_prethread_mutex>},
     Design{.name = "prethread-dispatch",
            .summary = "the main thread accepts and hands descriptors to N threads through a "
                       "bounded queue",
            .unp = "30.12",
            .workers = Workers::threads,
            .pooled = true,
-           .run = run_prethread_dispatch},
+           .run = with_queue_size<run_prethread_dispatch>},
     // Beyond chapter 30: event loops, the designs of today's servers.
     Design{.name = "epoll",
            .summary = "one thread, non-blocking sockets, one epoll loop (Redis's shape)",
            .workers = Workers::none,
            .event_loop = true,
-           .run = run_epoll},
+           .run = plain<run_epoll>},
     Design{.name = "prefork-reuseport",
            .summary = "N children, each with its own SO_REUSEPORT listener and an epoll loop",
            .workers = Workers::processes,
@@ -80,7 +98,7 @@ constexpr std::array kDesigns = {
            .event_loop = true,
            .accepts = Acceptor::workers,
            .reuseport = true,
-           .run = run_prefork_reuseport},
+           .run = with_stall_worker<run_prefork_reuseport>},
     Design{.name = "prefork-epoll-exclusive",
            .summary = "N children share the listener, each in its own epoll with EPOLLEXCLUSIVE "
                       "(nginx)",
@@ -88,14 +106,14 @@ constexpr std::array kDesigns = {
            .pooled = true,
            .event_loop = true,
            .accepts = Acceptor::workers,
-           .run = run_prefork_epoll_exclusive},
+           .run = with_stall_worker<run_prefork_epoll_exclusive>},
     Design{.name = "loop-per-thread",
            .summary = "the main thread accepts and hands connections round-robin to N "
                       "event-loop threads (muduo)",
            .workers = Workers::threads,
            .pooled = true,
            .event_loop = true,
-           .run = run_loop_per_thread},
+           .run = with_stall_worker<run_loop_per_thread>},
 };
 
 std::string_view workers_name(Workers w) {

@@ -20,6 +20,19 @@ enum class Acceptor { main, workers };
 // What the workers hold around accept(), when they call it themselves.
 enum class AcceptLockKind { none, fcntl, mutex };
 
+// The options of one design each (those of every design are in Config, common/server.hpp).
+// main() fills them from the command line; a row hands its design only its own, so a design's
+// run function says in its signature what it takes.
+struct FdpassOptions {
+  DispatchPolicy dispatch = DispatchPolicy::least_loaded;  // --dispatch
+  Routing routing;  // --route-by, --route-ports, --route-prefix
+};
+struct DesignOptions {
+  FdpassOptions fdpass;        // prefork-fdpass
+  std::size_t queue_size = 0;  // prethread-dispatch: --queue-size; 0: twice the workers
+  int stall_worker = -1;       // the pooled event loops: --stall-worker (testing); -1: none
+};
+
 struct Design {
   std::string_view name;     // the command-line name
   std::string_view summary;  // one line
@@ -31,7 +44,7 @@ struct Design {
   AcceptLockKind accept_lock = AcceptLockKind::none;
   std::span<const DispatchPolicy> dispatch_policies = {};  // valid --dispatch values, if any
   bool reuseport = false;  // main() sets SO_REUSEPORT on the listener: the design binds more
-  int (*run)(Server&) = nullptr;
+  int (*run)(Server&, const DesignOptions&) = nullptr;  // calls the design's run_* below
 
   bool processes() const { return workers == Workers::processes; }
   bool threads() const { return workers == Workers::threads; }
@@ -51,13 +64,13 @@ int run_fork(Server&);
 int run_prefork(Server&);
 int run_prefork_fcntl(Server&);
 int run_prefork_mutex(Server&);
-int run_prefork_fdpass(Server&);
+int run_prefork_fdpass(Server&, const FdpassOptions&);
 int run_thread(Server&);
 int run_prethread_mutex(Server&);
-int run_prethread_dispatch(Server&);
+int run_prethread_dispatch(Server&, std::size_t queue_size);
 int run_epoll(Server&);
-int run_prefork_reuseport(Server&);
-int run_prefork_epoll_exclusive(Server&);
-int run_loop_per_thread(Server&);
+int run_prefork_reuseport(Server&, int stall_worker);
+int run_prefork_epoll_exclusive(Server&, int stall_worker);
+int run_loop_per_thread(Server&, int stall_worker);
 
 }  // namespace tcplab

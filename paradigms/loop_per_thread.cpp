@@ -17,7 +17,8 @@
 
 namespace tcplab {
 
-int run_loop_per_thread(Server& server) {
+// stall_worker: --stall-worker (testing), the worker that serves nothing; -1: none.
+int run_loop_per_thread(Server& server, int stall_worker) {
   const Config& config = server.config;
   // Shared with the threads: one still serving after the grace period must find its loop alive.
   std::vector<std::shared_ptr<EventLoop>> loops;
@@ -25,7 +26,7 @@ int run_loop_per_thread(Server& server) {
   for (std::size_t i = 0; i < config.workers; ++i) {
     auto loop = std::make_shared<EventLoop>(server.board.slot(i), config.serve, config.grace_ms);
     loop->stop_on_signal(false);  // it stops when this thread says, after its last hand-off
-    loop->stall(static_cast<int>(i) == config.stall_worker);
+    loop->stall(static_cast<int>(i) == stall_worker);
     if (threads.spawn([loop] { loop->run(); })) loops.push_back(loop);
   }
   if (loops.empty()) throw sys_error(EAGAIN, "pthread_create: no event-loop thread started");

@@ -12,12 +12,13 @@
 
 namespace tcplab {
 
-int run_prefork_epoll_exclusive(Server& server) {
+// stall_worker: --stall-worker (testing), the worker that serves nothing; -1: none.
+int run_prefork_epoll_exclusive(Server& server, int stall_worker) {
   const Config& config = server.config;
   return run_process_pool(server, [&](std::size_t slot) {
     EventLoop loop(server.board.slot(slot), config.serve, config.grace_ms);
     loop.watch_listener(server.listen_fd, /*exclusive=*/true);
-    loop.stall(static_cast<int>(slot) == config.stall_worker);
+    loop.stall(static_cast<int>(slot) == stall_worker);
     loop.run();
   });
 }

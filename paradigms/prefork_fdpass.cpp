@@ -107,10 +107,10 @@ struct Waiting {
 // The parent: accepts, chooses a child, passes the descriptor, reads the reports.
 class Manager {
  public:
-  explicit Manager(Server& server)
+  Manager(Server& server, const FdpassOptions& options)
       : server_(server),
-        policy_(server.config.dispatch),
-        routing_(server.config.routing),
+        policy_(options.dispatch),
+        routing_(options.routing),
         children_(server.config.workers),
         loads_(children_.size()),
         pool_(
@@ -362,7 +362,7 @@ class Manager {
     const Config& config = server_.config;
     for (std::size_t i = 0; i < children_.size(); ++i) {
       auto port = static_cast<std::uint16_t>(
-          config.routing.port_base ? config.routing.port_base + static_cast<int>(i) : 0);
+          routing_.port_base ? routing_.port_base + static_cast<int>(i) : 0);
       Fd& route = children_[i].route;
       route = listen_tcp(config.host, port, config.backlog);
       set_nonblocking(route.get(), true);
@@ -396,8 +396,8 @@ class Manager {
 
 }  // namespace
 
-int run_prefork_fdpass(Server& server) {
-  return Manager(server).run();
+int run_prefork_fdpass(Server& server, const FdpassOptions& options) {
+  return Manager(server, options).run();
 }
 
 }  // namespace tcplab

@@ -18,7 +18,8 @@
 
 namespace tcplab {
 
-int run_prefork_reuseport(Server& server) {
+// stall_worker: --stall-worker (testing), the worker that serves nothing; -1: none.
+int run_prefork_reuseport(Server& server, int stall_worker) {
   const Config& config = server.config;
   // listeners[i] is child i's; the first is main()'s (owned there), the rest are owned here.
   std::vector<Fd> more;
@@ -33,7 +34,7 @@ int run_prefork_reuseport(Server& server) {
       if (fd != listeners[slot]) ::close(fd);
     EventLoop loop(server.board.slot(slot), config.serve, config.grace_ms);
     loop.watch_listener(listeners[slot]);
-    loop.stall(static_cast<int>(slot) == config.stall_worker);
+    loop.stall(static_cast<int>(slot) == stall_worker);
     loop.run();
   });
 }

@@ -14,11 +14,11 @@
 
 namespace tcplab {
 
-int run_prethread_dispatch(Server& server) {
+// queue_size: --queue-size, the queue's capacity; 0: twice the workers.
+int run_prethread_dispatch(Server& server, std::size_t queue_size) {
   const Config& config = server.config;
   // Shared with the workers: one still serving after the grace period must find it alive.
-  auto queue = std::make_shared<BoundedQueue<Fd>>(config.queue_size ? config.queue_size
-                                                                    : 2 * config.workers);
+  auto queue = std::make_shared<BoundedQueue<Fd>>(queue_size ? queue_size : 2 * config.workers);
   ThreadGroup threads(server.board);
   for (std::size_t i = 0; i < config.workers; ++i)
     threads.spawn([&server, queue, i] {

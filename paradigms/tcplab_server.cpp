@@ -69,7 +69,7 @@ class Ballast {
   char* data_ = nullptr;
 };
 
-int serve(Config& config) {
+int serve(const Config& config, const DesignOptions& options) {
   raise_descriptor_limit();
   const Design* design = find_design(config.design);
   Ballast ballast(config.ballast_mb);  // before any worker exists: every one inherits it
@@ -86,10 +86,11 @@ int serve(Config& config) {
   std::fflush(stdout);
 
   auto start = std::chrono::steady_clock::now();
-  int status = design->run(server);
+  int status = design->run(server, options);
   control.reset();
   auto summary = final_summary(server, {design->pooled, design->worker_per_connection()},
                                std::chrono::steady_clock::now() - start);
+  summary["config"]["dispatch"] = dispatch_name(options.fdpass.dispatch);  // prefork-fdpass's
 
   fmt::print("{}", format_summary(summary));
   if (!config.stats_json.empty()) {
@@ -105,6 +106,7 @@ int serve(Config& config) {
 int main(int argc, char** argv) {
   set_program_name("tcplab-server");
   Config config;
+  DesignOptions options;  // one design's each: --dispatch, --route-*, --queue-size, --stall-worker
   bool list = false;
   bool json = false;
   std::string dispatch = "least-loaded";
@@ -141,7 +143,7 @@ int main(int argc, char** argv) {
         return names;
       }()))
       ->capture_default_str();
-  app.add_option("--queue-size", config.queue_size,
+  app.add_option("--queue-size", options.queue_size,
                  "prethread-dispatch: queue capacity (default: twice --workers)")
       ->check(CLI::Range(0, 1 << 20));
   app.add_option("--max-bytes", config.serve.max_bytes, "Largest N a request may ask for")
@@ -168,7 +170,7 @@ int main(int argc, char** argv) {
                  "CPU-bound work per request: spin this many microseconds of CPU before answering")
       ->check(CLI::Range(0, 10'000'000))
       ->capture_default_str();
-  app.add_option("--stall-worker", config.stall_worker,
+  app.add_option("--stall-worker", options.stall_worker,
                  "Testing only: event-loop worker N (prefork-reuseport, prefork-epoll-exclusive, "
                  "loop-per-thread) serves nothing until the server stops")
       ->check(CLI::Range(0, 4095));
@@ -215,14 +217,14 @@ int main(int argc, char** argv) {
                design_list());
     return 2;
   }
-  config.dispatch = *parse_dispatch(dispatch);
+  options.fdpass.dispatch = *parse_dispatch(dispatch);
   if (!route_by.empty() || route_ports >= 0 || !route_prefixes.empty()) {
-    std::string why =
-        config.design != "prefork-fdpass"
-            ? "--route-by, --route-ports and --route-prefix are options of "
-              "prefork-fdpass only, not " +
-                  config.design
-            : make_routing(config.routing, route_by, route_ports, route_prefixes, config.workers);
+    std::string why = config.design != "prefork-fdpass"
+                          ? "--route-by, --route-ports and --route-prefix are options of "
+                            "prefork-fdpass only, not " +
+                                config.design
+                          : make_routing(options.fdpass.routing, route_by, route_ports,
+                                         route_prefixes, config.workers);
     if (!why.empty()) {
       fmt::print(stderr, "tcplab-server: {}\n", why);
       return 2;
@@ -231,7 +233,7 @@ int main(int argc, char** argv) {
 
   int status = 1;
   try {
-    status = serve(config);
+    status = serve(config, options);
   } catch (const std::exception& e) {
     fmt::print(stderr, "tcplab-server: {}\n", e.what());
     status = 1;
