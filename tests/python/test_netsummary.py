@@ -17,27 +17,33 @@ from tcplab_suite.table import add_process_control  # noqa: E402
 HOLDS, NOT, CANNOT = stats.HOLDS, stats.DOES_NOT_HOLD, stats.CANNOT_TELL
 
 
-def split(softirq, system, user=0.1, idle=0.0, shared=None, cpus=(0,)):
-    s = {"cpus": list(cpus), "window_s": 2.0, "shares": {"user": user, "system": system,
-                                                         "softirq": softirq, "irq": 0.0,
-                                                         "idle": idle, "steal": 0.0},
+def split(softirq, system, user=0.1, idle=0.0, own=None, cpus=(0,)):
+    """A side's /proc/stat split over a 2 s window of one CPU (200 ticks at USER_HZ 100);
+    `own`: the server's process CPU seconds (the generator's go in its figures)."""
+    s = {"cpus": list(cpus), "window_s": 2.0, "ticks": 200, "user_hz": 100,
+         "shares": {"user": user, "system": system, "softirq": softirq, "irq": 0.0,
+                    "idle": idle, "steal": 0.0},
          "busy": 1.0 - idle}
-    if shared is not None:
-        s["shared"] = shared
+    if own is not None:
+        s["process_cpu_s"] = own
     return s
 
 
 def run(rep, cpu_us, server_si, load_si, shared=False, saturated=()):
     """One repetition: CPU µs/conn, the server's and the generator's softirq share (both
-    sides busy throughout, user 0.1, system the rest)."""
-    return {"rep": rep, "server": {"connections": 10000},
-            "cpu": {"server": split(server_si, 0.9 - server_si, shared=shared),
+    sides busy throughout, user 0.1, system the rest), each side's processes accounting for
+    all the user and system time of its CPU, but the server's only for 0.2 s of it when
+    `shared` (something else ran there)."""
+    return {"rep": rep, "server": {"connections": 10000}, "load_counts": {"requests": 10000},
+            "cpu": {"server": split(server_si, 0.9 - server_si,
+                                    own=0.2 if shared else 2 * (1 - server_si)),
                     "load": split(load_si, 0.9 - load_si, cpus=(1,)),
                     "saturated": list(saturated)},
             "figures": {"conn_per_s": 1e6 / cpu_us, "req_per_s": 1e6 / cpu_us,
                         "cpu_us_per_conn": cpu_us, "cpu_user_us_per_conn": cpu_us / 10,
                         "p50_us": 100.0, "p99_us": 300.0, "ctxt_per_conn": 2.0,
-                        "load_errors": 0, "server_failures": 0}}
+                        "load_errors": 0, "server_failures": 0,
+                        "load_cpu_us_per_req": 2 * (1 - load_si) * 1e6 / 10000}}
 
 
 def entry(variant, runs):
@@ -122,6 +128,25 @@ class Shares(unittest.TestCase):
         self.assertAlmostEqual(b["median"], 200.0)
         self.assertEqual(b["n"], 3)
 
+    def test_alone_counts_user_and_system_beyond_the_sides_own_processes(self):
+        r = run(1, 20, 0.5, 0.1)
+        r["cpu"]["server"]["shared"] = True  # measure's rule, not this one: ignored
+        self.assertTrue(N.alone(r, "server"))  # softirq booked to the idle task is no other's
+        self.assertTrue(N.alone(r, "load"))
+        # 1.0 s of the server CPU's 2 s is user + system; 0.85 s its own: 0.15 s others', 7.5 %
+        r["cpu"]["server"]["process_cpu_s"] = 0.85
+        self.assertTrue(N.alone(r, "server"))
+        r["cpu"]["server"]["process_cpu_s"] = 0.69  # 0.31 s others', 15.5 % of the busy 2 s
+        self.assertFalse(N.alone(r, "server"))
+        r["figures"]["load_cpu_us_per_req"] = 100.0  # 1 s of the generator's 1.8 s
+        self.assertFalse(N.alone(r, "load"))
+        r = run(1, 20, 0.2, 0.3)
+        r["cpu"]["load"]["cpus"] = [0]
+        self.assertFalse(N.alone(r, "server"))
+        self.assertFalse(N.alone(r, "load"))
+        del r["cpu"]["server"]["process_cpu_s"]
+        self.assertIsNone(N.own_cpu_s(r, "server"))
+
     def test_no_split_gives_a_dash(self):
         e = entry("x", [{"rep": 1, "error": "failed"}])
         self.assertIsNone(N.side_shares(e, "server"))
@@ -170,6 +195,17 @@ class Compare(unittest.TestCase):
         self.assertIn("Order over loopback (µs/conn, medians; `<`: intervals apart, `≈`: they "
                       "overlap): `epoll` 15.5 < `iterative` 22.0 < `fork` 105.0; over veth: "
                       "`iterative` 26.0 ≈ `epoll` 27.0 < `fork` 125.0.", c)
+
+    def test_a_side_never_alone_is_said(self):
+        veth = veth_run()
+        for e in veth["workloads"]["unp"]["entries"]:
+            for r in e["runs"]:
+                r["cpu"]["server"]["process_cpu_s"] = 0.1
+        lines = N.compare_lines(loopback_run(), veth, "a", "b")
+        self.assertIn("| `fork` | 10/69/21 | – | 10/59/31 | 10/79/11 | – | – |", lines)
+        self.assertIn(f"- **The server CPUs' busy time per connection is higher over veth: "
+                      f"{CANNOT}.** No design has the figure in both runs: in every run of one "
+                      "of them something else ran on that side's CPUs.", lines)
 
     def test_ranking_reversed(self):
         lines = N.compare_lines(loopback_run(), veth_run(epoll_us=(30, 31, 32)), "a", "b")
