@@ -17,6 +17,16 @@ union ControlBuffer {
   cmsghdr align;
 };
 
+// The message both ends build: one record in `iov`, room for one descriptor in `control`.
+msghdr one_record(iovec& iov, ControlBuffer& control) {
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.bytes;
+  msg.msg_controllen = sizeof control.bytes;
+  return msg;
+}
+
 // Closes every descriptor any SCM_RIGHTS message in `msg` carried, however many and however
 // badly formed the rest is: the kernel installed them in our table whether we want them or not.
 void close_passed(msghdr& msg) {
@@ -44,11 +54,7 @@ int send_fd(int channel, int fd, const void* record, std::size_t len, int flags)
   if (len == 0) return EINVAL;
   iovec iov{const_cast<void*>(record), len};
   ControlBuffer control{};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.bytes;
-  msg.msg_controllen = sizeof control.bytes;
+  msghdr msg = one_record(iov, control);
   cmsghdr* c = CMSG_FIRSTHDR(&msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
@@ -63,11 +69,7 @@ int send_fd(int channel, int fd, const void* record, std::size_t len, int flags)
 RecvStatus recv_fd(int channel, Fd& fd, void* record, std::size_t len, std::string* why) {
   iovec iov{record, len};
   ControlBuffer control{};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.bytes;
-  msg.msg_controllen = sizeof control.bytes;
+  msghdr msg = one_record(iov, control);
 
   // MSG_CMSG_CLOEXEC: a descriptor received here must not leak into a program we exec.
   ssize_t n = ::recvmsg(channel, &msg, MSG_CMSG_CLOEXEC);
