@@ -30,6 +30,7 @@ This module is also the implementation of `latency-full` (both variants, a finer
 longer search and the suite's --repeat): only the plans differ.
 """
 
+import json
 import math
 import os
 import shlex
@@ -52,10 +53,10 @@ MODES = {"conn": 1, "keepalive": 100}   # requests per connection
 PLANS = {
     "default": {"modes": ["conn"], "rates": {"conn": [1000, 3400, 12000, 40000]},
                 "duration_s": 2.0,
-                "warmup_s": 0.3, "clients": 50, "bytes": 4000, "workers": 15,
+                "warmup_connections": 200, "clients": 50, "bytes": 4000, "workers": 15,
                 "arrivals": "poisson", "slo_us": 1000.0, "search_steps": 1, "repeat": 1},
     "quick": {"modes": ["conn"], "rates": {"conn": [1000, 30000]}, "duration_s": 0.5,
-              "warmup_s": 0.1,
+              "warmup_connections": 50,
               "clients": 50, "bytes": 4000, "workers": 15, "arrivals": "poisson",
               "slo_us": 1000.0, "search_steps": 0, "repeat": 1, "designs": 2},
 }
@@ -322,8 +323,9 @@ def run_sweep(ctx, server, e, rep, name, plan, workers):
             if not server.proc:
                 try:
                     server.start()
-                    open_load(ctx, server.port, plan, e["rates"][0], e["requests_per_conn"],
-                              seed, duration_s=plan["warmup_s"])
+                    # a counted warm-up always completes, however slow the machine
+                    run_load(ctx, server.port, plan["clients"], e["requests_per_conn"],
+                             plan["bytes"], connections=plan["warmup_connections"])
                 except Exception as exc:
                     start_error = exc
                     raise
@@ -408,10 +410,10 @@ def run(ctx):
 # one-core generator. Then tcplab-load alone on one CPU, one thread, offers that rate and a
 # little more to the same design, open loop, `repeat` interleaved times.
 CEILING_PLANS = {
-    "default": {"factors": [1.0, 1.2], "repeat": 5, "duration_s": 1.0, "warmup_s": 0.3,
+    "default": {"factors": [1.0, 1.2], "repeat": 5, "duration_s": 1.0, "warmup_connections": 200,
                 "closed_s": 2.0, "clients": 50, "bytes": 4000, "arrivals": "poisson",
                 "workers": 15},
-    "quick": {"factors": [1.0, 1.2], "repeat": 1, "duration_s": 0.5, "warmup_s": 0.1,
+    "quick": {"factors": [1.0, 1.2], "repeat": 1, "duration_s": 0.5, "warmup_connections": 50,
               "closed_s": 0.5, "clients": 50, "bytes": 4000, "arrivals": "poisson",
               "workers": 15},
 }
@@ -496,7 +498,7 @@ def run_ceiling(ctx, w, plans=CEILING_PLANS):
             server.start()
             closed = rec["closed"]
             run_load(ctx, server.port, closed["clients"], 1, closed["bytes"],
-                     duration_s=plan["warmup_s"], generators=[gen], threads=1)
+                     connections=plan["warmup_connections"], generators=[gen], threads=1)
             if rec["saturation"] is None:
                 load, raw = run_load(ctx, server.port, closed["clients"], 1, closed["bytes"],
                                      "latency/ceiling/closed", duration_s=plan["closed_s"],
@@ -523,6 +525,7 @@ def run_ceiling(ctx, w, plans=CEILING_PLANS):
                     p["rate"] = round(rec["rate"] * factor)
                     p.update(measure_point(ctx, server, label, plan, p["rate"], 1,
                                            100 * rep + i, generators=[gen], threads=1))
+                    p["figures"]["load_own_share"] = own_share(ctx, p)
                     st.note = point_note(p)
                 rec["points"].append(p)
     finally:
@@ -534,6 +537,23 @@ def run_ceiling(ctx, w, plans=CEILING_PLANS):
         rec["verdicts"] = {f"{f:g}": ceiling_verdict(rec, f) for f in plan["factors"]}
 
 
+OWN_SHARE = 0.85   # tcplab-load's own CPU under this share of its busy core: the core was shared
+
+
+def own_share(ctx, point):
+    """tcplab-load's own CPU time (user + system, its JSON's `cpu`) as a share of its CPUs'
+    busy time over the window (/proc/stat): about 0.95 on a core of its own (on loopback the
+    receive work of the packets it sends runs in its system calls), lower when other work ran
+    there too. None without a per-CPU split."""
+    split = (point.get("cpu") or {}).get("load")
+    if not split or not point.get("load_file"):
+        return None
+    with open(os.path.join(ctx.out_dir, point["load_file"])) as f:
+        cpu = json.load(f)["cpu"]
+    busy_s = split["busy"] * split["window_s"] * len(split["cpus"])
+    return (cpu["user_s"] + cpu["sys_s"]) / busy_s if busy_s > 0 else None
+
+
 def ceiling_verdict(rec, factor=1.0, max_late=MAX_LATE):
     """Whether one core of tcplab-load offered FACTOR x the saturation rate with under max_late
     late sends, from the late fractions of the repetitions (stats.verdict_ratio against
@@ -541,7 +561,8 @@ def ceiling_verdict(rec, factor=1.0, max_late=MAX_LATE):
     above it and the generator's core was saturated in every repetition (the generator fell
     behind); cannot tell otherwise: the interval straddles it, one repetition gives none, the
     sends were late with the core not saturated (they waited for a free connection, i.e. for
-    the server), or the generator had no core of its own (unpinned)."""
+    the server), or the generator had no core of its own (unpinned, or other work took more
+    than 1 - OWN_SHARE of its core's busy time)."""
     here = [p for p in rec.get("points", []) if p.get("factor") == factor and p.get("figures")]
     if not here:
         return {"verdict": stats.CANNOT_TELL, "why": "nothing was measured at this rate",
@@ -553,6 +574,13 @@ def ceiling_verdict(rec, factor=1.0, max_late=MAX_LATE):
                     why="the generator was not pinned, so not on one core")
     outcome = stats.verdict_ratio(late, "<", max_late)["verdict"]
     limit = f"{100 * max_late:g} %"
+    shares = [p["figures"].get("load_own_share") for p in here]
+    shared = [x for x in shares if x is not None and x < OWN_SHARE]
+    if outcome != stats.HOLDS and shared:
+        return dict(out, verdict=stats.CANNOT_TELL,
+                    why=f"the generator's core was shared with other work: tcplab-load's own "
+                        f"CPU was {100 * min(shared):.0f} % of its busy time in one repetition "
+                        f"at least (under {100 * OWN_SHARE:g} %)")
     if outcome == stats.HOLDS:
         why = f"the late fraction's interval over the repetitions lies under {limit}"
     elif outcome == stats.DOES_NOT_HOLD and all(
@@ -616,13 +644,14 @@ def ceiling_lines(results, name=NAME):
               f"{p.get('late_after_ms') or 1:g} ms after its scheduled time. Cells: median "
               "[min–max] over the repetitions.", "",
               "| offered, requests/s | × saturation | achieved, requests/s | late sends | "
-              "largest delay, µs | generator core busy | server CPUs busy | plain latency |",
-              "|---:|---:|---:|---:|---:|---:|---:|---|"]
+              "largest delay, µs | generator core busy | tcplab-load's share of it | "
+              "server CPUs busy | plain latency |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for factor in p["factors"]:
         here = [x for x in rec["points"] if x.get("factor") == factor and x.get("figures")]
         if not here:
             lines.append(f"| {round(rec['rate'] * factor):,} | {factor:g} | – | – | – | – | – "
-                         "| not measured |")
+                         "| – | not measured |")
             continue
         fs = [x["figures"] for x in here]
         ok = sum(x["status"] == "ok" for x in here)
@@ -633,6 +662,7 @@ def ceiling_lines(results, name=NAME):
             f"{_spread([f['late_fraction'] for f in fs], 100, '{:.2f}', ' %')} | "
             f"{_spread([f['late_max_us'] for f in fs])} | "
             f"{_spread([f.get('load_cpu_busy') for f in fs], 100, '{:.0f}', ' %')} | "
+            f"{_spread([f.get('load_own_share') for f in fs], 100, '{:.0f}', ' %')} | "
             f"{_spread([f.get('server_cpu_busy') for f in fs], 100, '{:.0f}', ' %')} | "
             f"{ok} of {len(here)}" + (f" ({', '.join(others)})" if others else "") + " |")
     lines.append("")
@@ -649,9 +679,9 @@ def ceiling_lines(results, name=NAME):
         lines.append(f"- **One core of tcplab-load offers {what} ({rate:,}/s) with under "
                      f"{100 * p['max_late']:g} % late sends: {v['verdict']}** "
                      f"({v['why']}{figures}).")
-    lines += ["", f"Command of the points: `{rec['load_command']}` (port of the server "
-              f"`{rec['server_command']}`; a fresh seed for each point), run by "
-              f"`{results.get('command_line', 'bench/suite.py')}`."]
+    lines += ["", f"Command of the points: `{rec['load_command']}` against the server "
+              f"`{rec['server_command']}` (its port is new each run; each point has a seed of "
+              f"its own), run by `{results.get('command_line', 'bench/suite.py')}`."]
     return lines
 
 
