@@ -1,11 +1,7 @@
 // tcplab-load as a user meets it: the binary, its exit codes, its messages, its JSON.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <gtest/gtest.h>
 
@@ -20,18 +16,14 @@
 #include <thread>
 
 #include "load_test_server.hpp"
-
-extern char** environ;
+#include "support/server_process.hpp"
 
 namespace tcplab::load {
 namespace {
 
 using namespace std::chrono_literals;
 
-struct Outcome {
-  int exit_code = -1;  // -1: killed after the time limit
-  std::string out, err;
-};
+using tcplab::test::Exit;
 
 std::string slurp(const std::string& path) {
   std::ifstream file(path);
@@ -40,46 +32,16 @@ std::string slurp(const std::string& path) {
   return text.str();
 }
 
-// Runs build/bin/tcplab-load with args; kills it if it outlives the limit.
-Outcome run_tool(std::vector<std::string> args, std::chrono::seconds limit = 20s) {
-  const std::string dir = ::testing::TempDir();
-  // ctest -j runs several of these processes at once: the files are per process.
-  const std::string stem = dir + "/load_cli_" + std::to_string(::getpid());
-  const std::string out = stem + ".out", err = stem + ".err";
+// Runs build/bin/tcplab-load with args (support/server_process.hpp); SIGKILLs it if it outlives
+// the limit, and then Exit::code() is -1.
+Exit run_tool(std::vector<std::string> args, std::chrono::seconds limit = 20s) {
   args.insert(args.begin(), std::string(TCPLAB_BIN_DIR) + "/tcplab-load");
-  std::vector<char*> argv;
-  for (auto& a : args)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = -1;
-  const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) return {};
-  Outcome outcome;
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  int status = 0;
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      status = -1;
-      break;
-    }
-    std::this_thread::sleep_for(10ms);
-  }
-  if (status != -1 && WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
-  outcome.out = slurp(out);
-  outcome.err = slurp(err);
-  return outcome;
+  return tcplab::test::run_program(std::move(args), limit);
 }
 
 TEST(LoadCli, HelpListsEveryOptionWithUnits) {
-  const Outcome o = run_tool({"--help"});
-  EXPECT_EQ(o.exit_code, 0);
+  const Exit o = run_tool({"--help"});
+  EXPECT_EQ(o.code(), 0);
   for (const char* word : {"--port",
                            "--host",
                            "--clients",
@@ -124,8 +86,8 @@ void PrintTo(const BadArgs& bad, std::ostream* os) {
 class LoadCliBadArgs : public ::testing::TestWithParam<BadArgs> {};
 
 TEST_P(LoadCliBadArgs, ExitTwoWithAMessage) {
-  const Outcome o = run_tool(GetParam().args);
-  EXPECT_EQ(o.exit_code, 2) << o.err;
+  const Exit o = run_tool(GetParam().args);
+  EXPECT_EQ(o.code(), 2) << o.err;
   EXPECT_NE(o.err.find(GetParam().message), std::string::npos) << o.err;
 }
 
@@ -181,8 +143,8 @@ TEST(LoadCli, MissingServerIsAClearErrorNotAHang) {
   const test::RefusingPort refusing;
   const std::string port = std::to_string(refusing.port());
   const auto start = std::chrono::steady_clock::now();
-  const Outcome o = run_tool({"--port", port, "--duration", "30s"}, 10s);
-  EXPECT_EQ(o.exit_code, 1);
+  const Exit o = run_tool({"--port", port, "--duration", "30s"}, 10s);
+  EXPECT_EQ(o.code(), 1);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
   EXPECT_NE(o.err.find("connection refused to 127.0.0.1:" + port), std::string::npos) << o.err;
 }
@@ -191,10 +153,10 @@ TEST(LoadCli, RunWritesTableAndJson) {
   test::TestServer server(test::serve_well);
   const std::string json_path =
       ::testing::TempDir() + "/load_cli_" + std::to_string(::getpid()) + ".json";
-  const Outcome o =
+  const Exit o =
       run_tool({"--port", std::to_string(server.port()), "--clients", "3", "--connections", "200",
                 "--requests-per-conn", "2", "--bytes", "500", "--json", json_path});
-  ASSERT_EQ(o.exit_code, 0) << o.err;
+  ASSERT_EQ(o.code(), 0) << o.err;
   EXPECT_NE(o.out.find("400 requests"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("p99.9"), std::string::npos);
   EXPECT_EQ(o.err, "");  // stderr is not a terminal: no progress lines
@@ -228,15 +190,15 @@ TEST(LoadCli, FailedRequestsExitOneUnlessAllowed) {
   });
   const std::vector<std::string> args{
       "--port", std::to_string(server.port()), "--connections", "50", "--bytes", "10"};
-  const Outcome strict = run_tool(args);
-  EXPECT_EQ(strict.exit_code, 1);
+  const Exit strict = run_tool(args);
+  EXPECT_EQ(strict.code(), 1);
   EXPECT_NE(strict.err.find("requests failed"), std::string::npos) << strict.err;
   auto lenient_args = args;
   lenient_args.push_back("--allow-errors");
   ASSERT_TRUE(server.wait_idle(std::chrono::seconds(5)));  // the first run's handlers are done
   dropped = false;
-  const Outcome lenient = run_tool(lenient_args);
-  EXPECT_EQ(lenient.exit_code, 0) << lenient.err;
+  const Exit lenient = run_tool(lenient_args);
+  EXPECT_EQ(lenient.code(), 0) << lenient.err;
   EXPECT_NE(lenient.out.find("short_read 1"), std::string::npos) << lenient.out;
 }
 
@@ -263,8 +225,8 @@ std::set<std::string> peers_of_a_run(const std::vector<std::string>& extra, nloh
                                 "--bytes",       "10",
                                 "--json",        json_path};
   args.insert(args.end(), extra.begin(), extra.end());
-  const Outcome o = run_tool(args);
-  EXPECT_EQ(o.exit_code, 0) << o.err;
+  const Exit o = run_tool(args);
+  EXPECT_EQ(o.code(), 0) << o.err;
   j = nlohmann::json::parse(slurp(json_path));
   EXPECT_TRUE(server.wait_idle(std::chrono::seconds(5)));
   std::lock_guard lock(mutex);
@@ -296,9 +258,9 @@ TEST(LoadCli, SourceBaseGivesTheFirstSourceAddress) {
 TEST(LoadCli, ASourceBaseThatIsNotOursIsOneClearError) {
   if (test::can_bind("203.0.113.8")) GTEST_SKIP() << "203.0.113.8 is an address of this host";
   test::TestServer server(test::serve_well);
-  const Outcome o = run_tool({"--port", std::to_string(server.port()), "--source-base",
-                              "203.0.113.7", "--source-addresses", "2", "--connections", "10"});
-  EXPECT_EQ(o.exit_code, 1);
+  const Exit o = run_tool({"--port", std::to_string(server.port()), "--source-base", "203.0.113.7",
+                           "--source-addresses", "2", "--connections", "10"});
+  EXPECT_EQ(o.code(), 1);
   EXPECT_NE(o.err.find("bind to source address 203.0.113.8: Cannot assign requested address"),
             std::string::npos)
       << o.err;
@@ -322,8 +284,8 @@ bool has_benchmark_address() {
 TEST(LoadCli, BenchmarkRangeIsRefusedWithoutAnAddressOfOurOwnThere) {
   if (has_benchmark_address()) GTEST_SKIP() << "this network namespace has a 198.18.0.0/15 address";
   for (const char* host : {"198.18.0.1", "198.19.255.254"}) {
-    const Outcome o = run_tool({"--port", "9000", "--host", host, "--connections", "1"});
-    EXPECT_EQ(o.exit_code, 2) << host;
+    const Exit o = run_tool({"--port", "9000", "--host", host, "--connections", "1"});
+    EXPECT_EQ(o.code(), 2) << host;
     EXPECT_NE(o.err.find(std::string("--host: ") + host +
                          " is in 198.18.0.0/15 (RFC 2544's benchmark range), but no interface of "
                          "this network namespace has an address there"),
@@ -354,10 +316,10 @@ TEST(LoadCli, AnImpossibleRateMakesSendsLateAndTheExitStatusSaysSo) {
   test::TestServer server(test::serve_well);
   const std::string json_path = temp_path("late.json");
   // One connection cannot carry a million requests a second: nearly all of them wait.
-  const Outcome o =
+  const Exit o =
       run_tool({"--port", std::to_string(server.port()), "--rate", "1000000", "--duration", "300ms",
                 "--clients", "1", "--bytes", "10", "--max-late", "0.01", "--json", json_path});
-  EXPECT_EQ(o.exit_code, 1) << o.err;
+  EXPECT_EQ(o.code(), 1) << o.err;
   EXPECT_NE(o.err.find("after their scheduled time: above --max-late 0.01 (1%)"), std::string::npos)
       << o.err;
   EXPECT_NE(o.out.find("of 300000 sends"), std::string::npos) << o.out;
@@ -377,10 +339,10 @@ TEST(LoadCli, AModestRateIsOnTime) {
   // machine with every CPU busy this process can wait 150 ms for one (measured with a load
   // average of 22 on 2 CPUs), so "on time" here is within half a second: the impossible rate
   // above is late by far more than that.
-  const Outcome o = run_tool({"--port", std::to_string(server.port()), "--rate", "100",
-                              "--duration", "1s", "--clients", "16", "--bytes", "10",
-                              "--late-after", "500ms", "--max-late", "0.1", "--json", json_path});
-  EXPECT_EQ(o.exit_code, 0) << o.err;
+  const Exit o = run_tool({"--port", std::to_string(server.port()), "--rate", "100", "--duration",
+                           "1s", "--clients", "16", "--bytes", "10", "--late-after", "500ms",
+                           "--max-late", "0.1", "--json", json_path});
+  EXPECT_EQ(o.code(), 0) << o.err;
   const auto j = nlohmann::json::parse(slurp(json_path));
   expect_lateness_adds_up(j, 100);
   EXPECT_LE(j["lateness"]["late_fraction"].get<double>(), 0.1);
@@ -392,10 +354,10 @@ TEST(LoadCli, PoissonArrivalsAreRecordedAndReproducible) {
   const std::string json_path = temp_path("poisson.json");
   std::vector<std::uint64_t> scheduled;
   for (int run = 0; run < 2; ++run) {
-    const Outcome o = run_tool({"--port", std::to_string(server.port()), "--rate", "300",
-                                "--duration", "500ms", "--clients", "4", "--bytes", "10",
-                                "--arrivals", "poisson", "--seed", "42", "--json", json_path});
-    EXPECT_EQ(o.exit_code, 0) << o.err;
+    const Exit o = run_tool({"--port", std::to_string(server.port()), "--rate", "300", "--duration",
+                             "500ms", "--clients", "4", "--bytes", "10", "--arrivals", "poisson",
+                             "--seed", "42", "--json", json_path});
+    EXPECT_EQ(o.code(), 0) << o.err;
     const auto j = nlohmann::json::parse(slurp(json_path));
     EXPECT_EQ(j["config"]["arrivals"], "poisson");
     EXPECT_EQ(j["config"]["seed"], 42);
@@ -438,10 +400,10 @@ Hgrm parse_hgrm(const std::string& text) {
 TEST(LoadCli, HgrmPercentilesMatchTheJson) {
   test::TestServer server(test::serve_well);
   const std::string json_path = temp_path("h.json"), hgrm_path = temp_path("h.hgrm");
-  const Outcome o =
+  const Exit o =
       run_tool({"--port", std::to_string(server.port()), "--clients", "2", "--connections", "3000",
                 "--bytes", "100", "--json", json_path, "--hgrm", hgrm_path});
-  ASSERT_EQ(o.exit_code, 0) << o.err;
+  ASSERT_EQ(o.code(), 0) << o.err;
   const auto total = nlohmann::json::parse(slurp(json_path))["latency"]["total"];
   const std::string text = slurp(hgrm_path);
   EXPECT_EQ(text.rfind("       Value     Percentile TotalCount 1/(1-Percentile)\n\n", 0), 0u);
@@ -479,10 +441,10 @@ TEST(LoadCli, MergeAddsTwoRunsUp) {
   for (const auto& [path, n] : {std::pair{a, "150"}, {b, "250"}})
     ASSERT_EQ(run_tool({"--port", std::to_string(server.port()), "--clients", "2", "--connections",
                         n, "--bytes", "10", "--json", path})
-                  .exit_code,
+                  .code(),
               0);
-  const Outcome o = run_tool({"merge", a, b, "--json", m});
-  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const Exit o = run_tool({"merge", a, b, "--json", m});
+  ASSERT_EQ(o.code(), 0) << o.err;
   EXPECT_NE(o.out.find("400 requests"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("merged 2 runs"), std::string::npos) << o.out;
   const auto ja = nlohmann::json::parse(slurp(a)), jb = nlohmann::json::parse(slurp(b)),
@@ -507,11 +469,11 @@ TEST(LoadCli, MergeRefusesWhatItCannotAddUp) {
                     other = temp_path("other.json"), garbage = temp_path("garbage.json");
   ASSERT_EQ(run_tool({"--port", std::to_string(server.port()), "--connections", "20", "--bytes",
                       "10", "--json", line})
-                .exit_code,
+                .code(),
             0);
   ASSERT_EQ(run_tool({"--port", std::to_string(server.port()), "--connections", "20", "--bytes",
                       "10", "--http", "--json", http})
-                .exit_code,
+                .code(),
             0);
   auto j = nlohmann::json::parse(slurp(line));
   j["schema"] = 2;
@@ -529,12 +491,12 @@ TEST(LoadCli, MergeRefusesWhatItCannotAddUp) {
       {{"merge"}, "files is required"},
   };
   for (const auto& c : cases) {
-    const Outcome o = run_tool(c.args);
-    EXPECT_EQ(o.exit_code, 2) << c.message;
+    const Exit o = run_tool(c.args);
+    EXPECT_EQ(o.code(), 2) << c.message;
     EXPECT_NE(o.err.find(c.message), std::string::npos) << o.err;
   }
-  const Outcome unwritable = run_tool({"merge", line, "--json", "/nonexistent/merged.json"});
-  EXPECT_EQ(unwritable.exit_code, 1);
+  const Exit unwritable = run_tool({"merge", line, "--json", "/nonexistent/merged.json"});
+  EXPECT_EQ(unwritable.code(), 1);
   EXPECT_NE(unwritable.err.find("tcplab-load merge: open /nonexistent/merged.json: No such file"),
             std::string::npos)
       << unwritable.err;
