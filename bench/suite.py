@@ -165,8 +165,11 @@ def run_workloads(args, out_dir, table, results, net, workloads):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    # Ctrl-C must reach us even when a script started us in the background with SIGINT ignored.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # Ctrl-C must reach us even when a script started us in the background with SIGINT ignored;
+    # SIGTERM (kill, a CI timeout) ends the run the same way: the current server is stopped and
+    # reaped, the namespaces are removed and the partial results are written.
+    signal.signal(signal.SIGINT, core.interrupt)
+    signal.signal(signal.SIGTERM, core.interrupt)
     for tool in ("tcplab-server", "tcplab-load"):
         if not os.access(os.path.join(args.bin, tool), os.X_OK):
             sys.exit(f"suite.py: {os.path.join(args.bin, tool)} not found; build first "

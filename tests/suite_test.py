@@ -10,6 +10,7 @@ and (SuitePartsQuick) a --quick run of the faults and beyond workloads on two de
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -228,6 +229,51 @@ class SuitePartsQuick(unittest.TestCase):
             summary = f.read()
         self.assertIn("## Faults (`--workloads faults`)", summary)
         self.assertIn("## Beyond chapter 30: `unp` over HTTP", summary)
+
+
+class SuiteSigterm(unittest.TestCase):
+    """SIGTERM (kill, a CI timeout) ends a run as Ctrl-C does: the server of the current step
+    stopped and reaped, the suite's temp folder removed, partial results written."""
+
+    def test_sigterm_stops_the_server_and_writes_partial_results(self):
+        with tempfile.TemporaryDirectory(prefix="suite_sigterm-") as tmp:
+            out, private = os.path.join(tmp, "results"), os.path.join(tmp, "tmp")
+            os.mkdir(private)
+            proc = subprocess.Popen(
+                ["/usr/bin/python3", os.path.join(ROOT, "bench", "suite.py"), "--quick",
+                 "--only", "iterative", "--workloads", "unp,keepalive", "--repeat", "5",
+                 "--no-charts", "--out", out, "--bin", BIN_DIR],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                env={**os.environ, "TMPDIR": private})
+            seen = ""
+            for line in proc.stdout:  # the first measured step: a server is up
+                seen += line
+                if re.match(r"\[\s*1/", line):
+                    break
+            proc.send_signal(signal.SIGTERM)
+            rest, err = proc.communicate(timeout=120)
+            self.assertEqual(proc.returncode, 1, seen + rest + err)
+            self.assertIn("interrupted: writing partial results", rest)
+            with open(os.path.join(out, "results.json")) as f:
+                self.assertTrue(json.load(f)["interrupted"])
+            left = processes_mentioning(private)
+            for pid in left:  # servers this test started, through the suite
+                os.kill(pid, signal.SIGKILL)
+            self.assertEqual(left, [], "a server outlived the suite")
+            self.assertEqual(os.listdir(private), [], "the suite's temp folder was left")
+
+
+def processes_mentioning(text):
+    """Pids whose command line contains `text` (the servers take paths in the suite's temp folder)."""
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if text.encode() in f.read():
+                    pids.append(int(pid))
+        except OSError:
+            pass
+    return pids
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ in its own network namespace on 198.18.0.1 and one tcplab-load per generator nam
 that namespace's own source addresses, all at once, their JSON merged (`tcplab-load merge`).
 """
 
+import contextlib
 import json
 import os
 import platform
@@ -73,6 +74,37 @@ def pin_text(cpus):
     return ",".join(map(str, cpus))
 
 
+# --------------------------------------------------------------------------- interrupts
+
+_held = 0        # how many held_interrupts() blocks are open
+_pending = None  # the signal that came during one
+
+
+def interrupt(signum, frame):
+    """The suite's SIGINT and SIGTERM handler: KeyboardInterrupt, so that every `with Server`
+    stops and reaps its server and the partial results are written; held while a server is
+    being started or stopped, where an exception would lose its pid."""
+    global _pending
+    if _held:
+        _pending = signum
+        return
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextlib.contextmanager
+def held_interrupts():
+    """Ctrl-C and SIGTERM wait until the block is done (each block is bounded in time)."""
+    global _held, _pending
+    _held += 1
+    try:
+        yield
+    finally:
+        _held -= 1
+        if not _held and _pending is not None:
+            signum, _pending = _pending, None
+            raise KeyboardInterrupt(f"signal {signum}")
+
+
 # --------------------------------------------------------------------------- one server
 
 class Server:
@@ -106,9 +138,10 @@ class Server:
 
     def start(self):
         self._stderr = open(self.stderr_path, "w")
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=self._stderr,
-                                     stdin=subprocess.DEVNULL)
         try:
+            with held_interrupts():  # inside Popen a KeyboardInterrupt would lose the pid
+                self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE,
+                                             stderr=self._stderr, stdin=subprocess.DEVNULL)
             line = self._read_line(SERVER_START_TIMEOUT_S)
         except BaseException:  # Ctrl-C while it starts: __exit__ will not run, so stop it here
             self.stop()
@@ -195,16 +228,17 @@ class Server:
         """SIGTERM, wait, keep the exit status; SIGKILL only if it will not go."""
         if self.proc is None or self.exit is not None:
             return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.exit = self.proc.wait(timeout=SERVER_STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            self.exit = "killed after %ds" % SERVER_STOP_TIMEOUT_S
-        self.proc.stdout.close()
-        self._stderr.close()
+        with held_interrupts():  # a second Ctrl-C must not leave it running
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.exit = self.proc.wait(timeout=SERVER_STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                self.exit = "killed after %ds" % SERVER_STOP_TIMEOUT_S
+            self.proc.stdout.close()
+            self._stderr.close()
 
     def check_exit(self):
         """After stop(): a non-zero exit status fails the step."""

@@ -14,7 +14,7 @@ from . import procfs
 from .measure import median_run, summarize
 from .table import fmt_ci
 from .core import (SERVER_START_TIMEOUT_S, SERVER_STOP_TIMEOUT_S, Server, Step, StepError,
-                   cpu_list, run_load)
+                   cpu_list, held_interrupts, run_load)
 
 NAME = "nginx"
 TUNED = "nginx-tuned"
@@ -118,14 +118,19 @@ class Nginx:
         cmd = [BINARY, "-p", d, "-c", f"{d}/nginx.conf"]
         if self.ctx.server_pin:
             cmd = ["taskset", "-c", self.ctx.server_pin] + cmd
-        self.proc = subprocess.Popen(self.wrap + cmd, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if len(self.worker_pids()) >= self.workers and self._answers():
-                return self
-            time.sleep(0.05)
-        self.stop()
+        try:
+            with held_interrupts():  # inside Popen a KeyboardInterrupt would lose the pid
+                self.proc = subprocess.Popen(self.wrap + cmd, stdin=subprocess.DEVNULL,
+                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+            while time.monotonic() < deadline:
+                if len(self.worker_pids()) >= self.workers and self._answers():
+                    return self
+                time.sleep(0.05)
+        except BaseException:  # Ctrl-C while it starts: __exit__ will not run
+            self.__exit__()
+            raise
+        self.__exit__()
         raise StepError("nginx did not start")
 
     def master_pid(self):
@@ -157,15 +162,16 @@ class Nginx:
     def stop(self):
         if self.proc is None or self.exit is not None:
             return
-        master = self.master_pid()
-        if master and self.proc.poll() is None:
-            os.kill(master, signal.SIGQUIT)  # nginx's graceful stop
-        try:
-            self.exit = self.proc.wait(timeout=SERVER_STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            for p in procfs.tree(self.proc.pid):
-                os.kill(p, signal.SIGKILL)
-            self.exit = self.proc.wait()
+        with held_interrupts():  # a second Ctrl-C must not leave it running
+            master = self.master_pid()
+            if master and self.proc.poll() is None:
+                os.kill(master, signal.SIGQUIT)  # nginx's graceful stop
+            try:
+                self.exit = self.proc.wait(timeout=SERVER_STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                for p in procfs.tree(self.proc.pid):
+                    os.kill(p, signal.SIGKILL)
+                self.exit = self.proc.wait()
 
     def __exit__(self, *exc):
         self.stop()
