@@ -50,20 +50,9 @@ bool add_process(Usage& u, pid_t pid) {
   if (clock_getcpuclockid(pid, &clock) != 0 || clock_gettime(clock, &ts) != 0) return false;
   double total = static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
 
-  // /proc/PID/stat: utime and stime are fields 14 and 15, counted after the ")" that ends the
-  // command name (which may itself hold spaces).
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), {});
-  auto paren = text.rfind(')');
-  if (paren == std::string::npos) return false;
-  std::istringstream fields(text.substr(paren + 2));
-  std::string field;
-  double utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i == 14) utime = std::stod(field);
-    if (i == 15) stime = std::stod(field);
-  }
-  auto [user, sys] = split_monotonic(pid, total, utime, stime);
+  std::optional<StatTicks> ticks = stat_ticks(pid);
+  if (!ticks) return false;
+  auto [user, sys] = split_monotonic(pid, total, ticks->utime, ticks->stime);
   u.cpu_user_s += user;
   u.cpu_sys_s += sys;
 
@@ -86,6 +75,22 @@ bool add_process(Usage& u, pid_t pid) {
 }
 
 }  // namespace
+
+std::optional<StatTicks> stat_ticks(pid_t pid) {
+  // Fields counted after the ")" that ends the command name (which may itself hold spaces).
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), {});
+  auto paren = text.rfind(')');
+  if (paren == std::string::npos) return std::nullopt;
+  std::istringstream fields(text.substr(paren + 2));
+  std::string field;
+  StatTicks ticks;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) ticks.utime = std::stod(field);
+    if (i == 15) ticks.stime = std::stod(field);
+  }
+  return ticks;
+}
 
 Usage measure_usage(const Scoreboard& board) {
   Usage u;

@@ -14,7 +14,10 @@
 //    switches and peak RSS (VmHWM) from /proc/PID/status.
 // A worker reaped between two of those reads is counted in neither or both: workers do not
 // die during a measurement unless a fault test kills them.
+#include <sys/types.h>
+
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -34,6 +37,14 @@ struct Usage {
 };
 
 Usage measure_usage(const Scoreboard& board);
+
+// A process's tick samples, utime and stime (fields 14 and 15 of /proc/PID/stat, in clock
+// ticks of sysconf(_SC_CLK_TCK)); nullopt if there is no such process.
+struct StatTicks {
+  double utime = 0;
+  double stime = 0;
+};
+std::optional<StatTicks> stat_ticks(pid_t pid);
 
 // Everything a snapshot holds, as JSON: time, usage, counts, per-worker connections, failures.
 nlohmann::json snapshot(const Server& server);

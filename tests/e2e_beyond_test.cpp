@@ -2,10 +2,8 @@
 // e2e_server_test.cpp, parameterised over every design): prefork-fdpass routing a connection to
 // a chosen child (--route-ports), how a stuck worker (--stall-worker) costs designs that share
 // one accept queue and designs that do not, and --work-us.
-#include <fmt/core.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -16,22 +14,6 @@ namespace {
 
 using nlohmann::json;
 constexpr std::size_t kWorkers = 4;
-
-std::string stats_path(const std::string& name) {
-  return fmt::format("{}/tcplab_beyond_{}_{}.json", ::testing::TempDir(), name, ::getpid());
-}
-
-json read_json(const std::string& path) {
-  std::ifstream file(path);
-  json j = json::parse(file, nullptr, /*allow_exceptions=*/false);
-  std::remove(path.c_str());
-  return j;
-}
-
-std::vector<std::uint64_t> per_worker(const json& stats) {
-  return stats.contains("workers") ? stats["workers"].get<std::vector<std::uint64_t>>()
-                                   : std::vector<std::uint64_t>{};
-}
 
 // --route-ports 0: "worker I also on HOST:PORT" for each child, after the "listening on" line.
 std::vector<std::uint16_t> route_ports(ServerProcess& server) {
@@ -51,9 +33,9 @@ std::vector<std::uint16_t> route_ports(ServerProcess& server) {
 }
 
 TEST(Routing, ConnectionsOnAChildsOwnPortAreServedByThatChildOnly) {
-  const std::string stats = stats_path("route");
+  StatsFile stats;
   ServerProcess server({"prefork-fdpass", "--port", "0", "--workers", std::to_string(kWorkers),
-                        "--route-ports", "0", "--stats-json", stats});
+                        "--route-ports", "0", "--stats-json", stats.path()});
   auto ports = route_ports(server);
   for (int i = 0; i < 25; ++i)
     ASSERT_TRUE(good_request(ports[1], 100)) << i;
@@ -62,7 +44,7 @@ TEST(Routing, ConnectionsOnAChildsOwnPortAreServedByThatChildOnly) {
   ASSERT_TRUE(good_request(server.port(), 100));  // the shared port still serves
   Exit e = server.stop();
   ASSERT_EQ(e.code(), 0) << e.describe();
-  auto workers = per_worker(read_json(stats));
+  auto workers = stats.per_worker();
   ASSERT_EQ(workers.size(), kWorkers);
   EXPECT_GE(workers[1], 25u) << e.out;
   EXPECT_GE(workers[3], 15u);
@@ -71,46 +53,46 @@ TEST(Routing, ConnectionsOnAChildsOwnPortAreServedByThatChildOnly) {
 }
 
 // Worker 0 serves nothing. Returns how many of `n` requests got no answer within 300 ms.
-std::size_t unanswered_with_worker_0_stalled(const std::string& design, int n, json& stats) {
-  const std::string path = stats_path("stall_" + design);
+std::size_t unanswered_with_worker_0_stalled(const std::string& design, int n,
+                                             const StatsFile& stats) {
   ServerProcess server({design, "--port", "0", "--workers", std::to_string(kWorkers),
-                        "--stall-worker", "0", "--grace-ms", "500", "--stats-json", path});
+                        "--stall-worker", "0", "--grace-ms", "500", "--stats-json", stats.path()});
   std::size_t lost = 0;
   for (int i = 0; i < n; ++i)
     lost += good_request(server.port(), 10, 300ms) ? 0 : 1;
   Exit e = server.stop();
   EXPECT_EQ(e.code(), 0) << e.describe();
-  stats = read_json(path);
   return lost;
 }
 
 TEST(StalledWorker, SharedAcceptQueueRoutesAroundIt) {
-  json stats;
+  StatsFile stats;
   EXPECT_EQ(unanswered_with_worker_0_stalled("prefork-epoll-exclusive", 40, stats), 0u);
-  EXPECT_EQ(per_worker(stats).at(0), 0u);
+  EXPECT_EQ(stats.per_worker().at(0), 0u);
 }
 
 TEST(StalledWorker, ReuseportKeepsHashingConnectionsToIt) {
-  json stats;
+  StatsFile stats;
   std::size_t lost = unanswered_with_worker_0_stalled("prefork-reuseport", 40, stats);
   // Each connection has a 1 in 4 chance of hashing to worker 0's socket: (3/4)^40 of none.
   EXPECT_GT(lost, 0u);
   EXPECT_LT(lost, 25u);
-  EXPECT_EQ(per_worker(stats).at(0), 0u);
+  EXPECT_EQ(stats.per_worker().at(0), 0u);
 }
 
 TEST(StalledWorker, RoundRobinKeepsHandingItItsTurn) {
-  json stats;
+  StatsFile stats;
   EXPECT_EQ(unanswered_with_worker_0_stalled("loop-per-thread", 20, stats), 5u);
 }
 
 TEST(WorkUs, EachRequestCostsTheCpuAskedFor) {
-  const std::string path = stats_path("work");
-  ServerProcess server({"epoll", "--port", "0", "--work-us", "20000", "--stats-json", path});
+  StatsFile stats;
+  ServerProcess server(
+      {"epoll", "--port", "0", "--work-us", "20000", "--stats-json", stats.path()});
   for (int i = 0; i < 5; ++i)
     ASSERT_TRUE(good_request(server.port(), 10));
   ASSERT_EQ(server.stop().code(), 0);
-  json s = read_json(path);
+  json s = stats.read();
   EXPECT_GE(s["cpu_user_s"].get<double>() + s["cpu_sys_s"].get<double>(), 0.095) << s.dump();
 }
 

@@ -3,13 +3,10 @@
 // from the per-worker counts of --stats-json; every answer is checked byte for byte. (The port
 // mode, --route-ports, is tested in e2e_beyond_test.cpp.)
 #include <arpa/inet.h>
-#include <fmt/core.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "dispatch.hpp"
@@ -18,28 +15,20 @@
 namespace tcplab::test {
 namespace {
 
-using nlohmann::json;
 using std::chrono::milliseconds;
 constexpr std::size_t kWorkers = 4;
 
-std::string stats_path(const std::string& name) {
-  return fmt::format("{}/tcplab_route_{}_{}.json", ::testing::TempDir(), name, ::getpid());
-}
-
 // Connections served by each worker, from the summary the server wrote on exit.
-std::vector<std::uint64_t> served_per_worker(ServerProcess& server, const std::string& path) {
+std::vector<std::uint64_t> served_per_worker(ServerProcess& server, const StatsFile& stats) {
   Exit e = server.stop();
   EXPECT_EQ(e.code(), 0) << e.describe();
-  std::ifstream file(path);
-  json stats = json::parse(file, nullptr, /*allow_exceptions=*/false);
-  std::remove(path.c_str());
-  if (!stats.contains("workers")) return {};
-  return stats["workers"].get<std::vector<std::uint64_t>>();
+  return stats.per_worker();
 }
 
-std::vector<std::string> fdpass_args(const std::string& stats, std::vector<std::string> more) {
-  std::vector<std::string> args = {"prefork-fdpass",         "--port",       "0",  "--workers",
-                                   std::to_string(kWorkers), "--stats-json", stats};
+std::vector<std::string> fdpass_args(const StatsFile& stats, std::vector<std::string> more) {
+  std::vector<std::string> args = {
+      "prefork-fdpass",         "--port",       "0",         "--workers",
+      std::to_string(kWorkers), "--stats-json", stats.path()};
   args.insert(args.end(), more.begin(), more.end());
   return args;
 }
@@ -95,7 +84,7 @@ sockaddr_in ipv4(const char* address, std::uint16_t port) {
 }
 
 TEST(RouteByPeer, EachClientAddressReachesOneWorker) {
-  const std::string stats = stats_path("peer");
+  StatsFile stats;
   ServerProcess server(fdpass_args(stats, {"--route-by", "peer"}));
   std::vector<std::uint64_t> expected(kWorkers);
   for (const char* source : {"127.0.0.2", "127.0.0.3", "127.0.0.4"}) {
@@ -120,7 +109,7 @@ TEST(RouteByPeer, TheHashIsOfTheAddressOnly) {
 }
 
 TEST(RouteByFirstLine, PrefixedLinesReachTheNamedWorkerOthersGoByThePolicy) {
-  const std::string stats = stats_path("first_line");
+  StatsFile stats;
   // round-robin makes the policy's share exact: the routed ones do not move its cursor.
   ServerProcess server(fdpass_args(stats, {"--route-by", "first-line", "--route-prefix", "77=1",
                                            "--route-prefix", "9=0", "--dispatch", "round-robin"}));
@@ -139,7 +128,7 @@ TEST(RouteByFirstLine, PrefixedLinesReachTheNamedWorkerOthersGoByThePolicy) {
 }
 
 TEST(RouteByFirstLine, ASilentClientStallsNobody) {
-  const std::string stats = stats_path("silent");
+  StatsFile stats;
   ServerProcess server(fdpass_args(
       stats, {"--route-by", "first-line", "--route-prefix", "5=3", "--io-timeout-ms", "2000"}));
   FdCounts before;  // once the parent and all its children are up, and steady

@@ -56,30 +56,6 @@ std::vector<std::string> server_args(const std::string& design,
   return args;
 }
 
-// A --stats-json file, removed when the test ends.
-class StatsFile {
- public:
-  StatsFile() {
-    static std::atomic<int> next{0};
-    path_ = (std::filesystem::path(::testing::TempDir()) /
-             fmt::format("tcplab_e2e_{}_{}.json", ::getpid(), next++))
-                .string();
-  }
-  ~StatsFile() { std::filesystem::remove(path_); }
-  StatsFile(const StatsFile&) = delete;
-  StatsFile& operator=(const StatsFile&) = delete;
-
-  const std::string& path() const { return path_; }
-  // The file as JSON; null if it is missing or does not parse.
-  json read() const {
-    std::ifstream file(path_);
-    return json::parse(file, nullptr, /*allow_exceptions=*/false);
-  }
-
- private:
-  std::string path_;
-};
-
 std::uint64_t number(const json& stats, const std::string& key) {
   const json* j = &stats;
   std::istringstream parts(key);  // "events.worker_died"
@@ -835,8 +811,16 @@ class Prefork : public ::testing::TestWithParam<std::string> {};
          << ::testing::PrintToString(dead);
 }
 
-::testing::AssertionResult serve_fifty(std::uint16_t port) {
-  for (int i = 0; i < 50; ++i) {
+// The pool's children, once all kWorkers are up (fewer if they are not within 5 s).
+std::vector<pid_t> pool_children(const ServerProcess& server) {
+  std::vector<pid_t> kids;
+  wait_until([&] { return (kids = child_pids(server.pid())).size() == kWorkers; }, 5s);
+  return kids;
+}
+
+// n connections, each asking for another size: every one gets its exact bytes.
+::testing::AssertionResult serve_many(std::uint16_t port, int n) {
+  for (int i = 0; i < n; ++i) {
     if (auto ok = fetch(port, std::size_t(i) * 97 % 5000); !ok)
       return ok << " (connection " << i << ")";
   }
@@ -846,14 +830,13 @@ class Prefork : public ::testing::TestWithParam<std::string> {};
 TEST_P(Prefork, KilledChildIsReplacedAndServiceGoesOn) {
   StatsFile stats;
   ServerProcess server(server_args(GetParam(), {"--stats-json", stats.path()}));
-  std::vector<pid_t> kids;
-  ASSERT_TRUE(wait_until([&] { return (kids = child_pids(server.pid())).size() == kWorkers; }, 5s));
-  for (int i = 0; i < 5; ++i)
-    ASSERT_TRUE(fetch(server.port(), 100));
+  const std::vector<pid_t> kids = pool_children(server);
+  ASSERT_EQ(kids.size(), kWorkers) << server.err();
+  ASSERT_TRUE(serve_many(server.port(), 5));
 
   ASSERT_EQ(::kill(kids[1], SIGKILL), 0);
   ASSERT_TRUE(pool_replaced(server, {kids[1]})) << server.err();
-  EXPECT_TRUE(serve_fifty(server.port()));
+  EXPECT_TRUE(serve_many(server.port(), 50));
 
   Exit e = server.stop();
   expect_clean_exit(e, GetParam());
@@ -876,10 +859,9 @@ bool blocked_in_accept(pid_t pid) {
 TEST_P(Prefork, KillingEveryChildAtOnceLeavesNoLockHeld) {
   StatsFile stats;
   ServerProcess server(server_args(GetParam(), {"--stats-json", stats.path()}));
-  std::vector<pid_t> kids;
-  ASSERT_TRUE(wait_until([&] { return (kids = child_pids(server.pid())).size() == kWorkers; }, 5s));
-  for (int i = 0; i < 5; ++i)
-    ASSERT_TRUE(fetch(server.port(), 100));
+  const std::vector<pid_t> kids = pool_children(server);
+  ASSERT_EQ(kids.size(), kWorkers) << server.err();
+  ASSERT_TRUE(serve_many(server.port(), 5));
   // A child existing is not a child in accept() yet (slow under the sanitizers); with an
   // accept lock, the one in accept() is the one holding it.
   const tcplab::Design& design = design_row(GetParam());
@@ -891,7 +873,7 @@ TEST_P(Prefork, KillingEveryChildAtOnceLeavesNoLockHeld) {
   for (pid_t kid : kids)
     ASSERT_EQ(::kill(kid, SIGKILL), 0);
   ASSERT_TRUE(pool_replaced(server, kids)) << server.err();
-  EXPECT_TRUE(serve_fifty(server.port())) << server.err();
+  EXPECT_TRUE(serve_many(server.port(), 50)) << server.err();
   if (design.accept_lock == tcplab::AcceptLockKind::mutex) {  // robust: EOWNERDEAD
     EXPECT_NE(server.err().find("previous owner died holding it"), std::string::npos)
         << "the robust mutex's recovery did not run:\n"
@@ -912,8 +894,8 @@ TEST_P(Prefork, KillingEveryChildAtOnceLeavesNoLockHeld) {
 TEST_P(Prefork, ChildThatKeepsDyingIsReplacedAfterGrowingDelays) {
   StatsFile stats;
   ServerProcess server(server_args(GetParam(), {"--stats-json", stats.path()}));
-  std::vector<pid_t> kids;
-  ASSERT_TRUE(wait_until([&] { return (kids = child_pids(server.pid())).size() == kWorkers; }, 5s));
+  const std::vector<pid_t> kids = pool_children(server);
+  ASSERT_EQ(kids.size(), kWorkers) << server.err();
   pid_t victim = kids[0];
   std::vector<milliseconds> took;  // from each kill to its replacement
   for (int round = 0; round < 3; ++round) {
@@ -935,7 +917,7 @@ TEST_P(Prefork, ChildThatKeepsDyingIsReplacedAfterGrowingDelays) {
   // The first child may have lived long enough to be replaced at once; its young successors not.
   EXPECT_GE(took[1], 100ms);
   EXPECT_GE(took[2], 200ms);
-  EXPECT_TRUE(serve_fifty(server.port()));
+  EXPECT_TRUE(serve_many(server.port(), 50));
   Exit e = server.stop();
   expect_clean_exit(e, GetParam());
   EXPECT_EQ(number(stats.read(), "events.worker_respawned"), 3u);

@@ -1,21 +1,26 @@
 #pragma once
 // Test support for the end-to-end tests: the designs (from the linked table,
-// paradigms/designs.cpp), a good request and its check, the descriptors of a server and its
-// children, and a server's CPU time from /proc.
+// paradigms/designs.cpp), a good request and its check, a --stats-json file, the descriptors
+// of a server and its children, and a server's CPU time from /proc.
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include "accounting.hpp"
 #include "client.hpp"
 #include "designs.hpp"
 #include "server_process.hpp"
@@ -71,6 +76,36 @@ inline ::testing::AssertionResult good_request(
   return ::testing::AssertionSuccess();
 }
 
+// A --stats-json file, removed when the test ends.
+class StatsFile {
+ public:
+  StatsFile() {
+    static std::atomic<int> next{0};
+    path_ = (std::filesystem::path(::testing::TempDir()) /
+             ("tcplab_e2e_" + std::to_string(::getpid()) + "_" + std::to_string(next++) + ".json"))
+                .string();
+  }
+  ~StatsFile() { std::filesystem::remove(path_); }
+  StatsFile(const StatsFile&) = delete;
+  StatsFile& operator=(const StatsFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  // The file as JSON; null if it is missing or does not parse.
+  nlohmann::json read() const {
+    std::ifstream file(path_);
+    return nlohmann::json::parse(file, nullptr, /*allow_exceptions=*/false);
+  }
+  // Connections served by each worker of the pool; empty if the summary has no such list.
+  std::vector<std::uint64_t> per_worker() const {
+    nlohmann::json stats = read();
+    return stats.contains("workers") ? stats["workers"].get<std::vector<std::uint64_t>>()
+                                     : std::vector<std::uint64_t>{};
+  }
+
+ private:
+  std::string path_;
+};
+
 // Open descriptors of the server and of each of its children.
 using FdCounts = std::map<pid_t, int>;
 inline FdCounts server_fd_counts(pid_t server) {
@@ -94,18 +129,8 @@ inline std::string show_fds(const FdCounts& counts) {
 
 // CPU seconds (user + sys, every thread) of `pid` so far, from /proc/PID/stat; -1 if it is gone.
 inline double cpu_seconds(pid_t pid) {
-  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(file)), {});
-  auto paren = stat.rfind(')');
-  if (paren == std::string::npos) return -1;
-  std::istringstream fields(stat.substr(paren + 2));
-  std::string field;
-  double utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i == 14) utime = std::stod(field);
-    if (i == 15) stime = std::stod(field);
-  }
-  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  std::optional<tcplab::StatTicks> t = tcplab::stat_ticks(pid);
+  return t ? (t->utime + t->stime) / static_cast<double>(::sysconf(_SC_CLK_TCK)) : -1;
 }
 
 // The server and its live children.
