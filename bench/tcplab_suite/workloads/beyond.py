@@ -9,7 +9,7 @@ from .. import stats
 
 NAME = "beyond"
 DEFAULT = False
-COST = "about 2.5 min (2 tables x 9 servers x 5 repetitions; --quick 15 s)"
+COST = "about 1 min (2 tables x 9 servers x 5 repetitions; --quick 15 s)"
 LOOPBACK_ONLY = "nginx, one of its servers, listens on 127.0.0.1"
 PLANS = {
     "default": {"workers": 4, "clients": 5, "bytes": 4000,

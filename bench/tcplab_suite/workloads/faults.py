@@ -37,7 +37,7 @@ from ..corpus import body, load_corpus
 
 NAME = "faults"
 DEFAULT = False
-COST = "about 5 min (--quick under 1 min)"
+COST = "about 4.5 min (--quick under 1 min)"
 LOOPBACK_ONLY = "its clients are the suite's own Python sockets to 127.0.0.1"
 SCENARIOS = ("bad_input", "slow", "resets", "crashes", "emfile")
 PLANS = {

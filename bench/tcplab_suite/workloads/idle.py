@@ -11,7 +11,7 @@ from ..core import StepError
 
 NAME = "idle"
 DEFAULT = False
-COST = "about 1.5 min (6 servers x 5 repetitions x 10,000 connections)"
+COST = "about 1 min (6 servers x 5 repetitions x 10,000 connections)"
 LOOPBACK_ONLY = "its idle connections are the suite's own sockets, and nginx listens on 127.0.0.1"
 PLANS = {
     "default": {"workers": 4, "connections": 10000},

@@ -7,7 +7,7 @@ from ..core import run_load
 
 NAME = "stall"
 DEFAULT = False
-COST = "about 30 s (3 designs x 5 repetitions)"
+COST = "about 5 min (3 designs x 5 repetitions; a stalled worker's connections wait out 300 ms each)"
 PLANS = {
     "default": {"workers": 4, "clients": 5, "connections": 2000, "timeout_ms": 300},
     "quick": {"workers": 4, "clients": 5, "connections": 200, "timeout_ms": 300},

@@ -8,7 +8,7 @@ from .. import table
 
 NAME = "unp"
 DEFAULT = True
-COST = ("about 3.5 min (15 variants x 5 repetitions x a window of 2 s or more, 2.6 s on "
+COST = ("about 4 min (15 variants x 5 repetitions x a window of 2 s or more, 2.6 s on "
         "average)")
 PLANS = {
     "default": {"clients": 5, "connections": 5000, "requests_per_conn": 1, "bytes": 4000,

@@ -6,7 +6,7 @@ from .. import nginx
 
 NAME = "work"
 DEFAULT = False
-COST = "about 1 min (7 designs x 5 repetitions)"
+COST = "about 35 s (7 designs x 5 repetitions)"
 PLANS = {
     "default": {"workers": 4, "clients": 8, "bytes": 4000, "work_us": 200,
                 "connections": 400, "requests_per_conn": 10},
