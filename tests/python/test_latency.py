@@ -317,9 +317,20 @@ class Ceiling(unittest.TestCase):
         self.assertEqual(lines[-1], "Not measured: no design has a figure.")
 
 
+def concurrency_entry(variant, clients, conn_per_s, p50=100.0, p99=300.0):
+    return dict(unp_entry(variant, conn_per_s, p50, p99), clients=clients)
+
+
 class ClosedOpen(unittest.TestCase):
-    def results(self, entries, unp):
-        return {"workloads": {"unp": {"entries": unp}, "latency": {"entries": entries}}}
+    def results(self, entries, unp, concurrency=None, concurrency_params=None):
+        results = {"workloads": {"unp": {"params": {"clients": 5}, "entries": unp},
+                                 "latency": {"params": {"bytes": 4000}, "entries": entries}}}
+        if concurrency is not None:
+            results["workloads"]["concurrency"] = {
+                "params": concurrency_params or {"levels": [1, 4, 16, 64], "bytes": 4000,
+                                                 "requests_per_conn": 1},
+                "entries": concurrency}
+        return results
 
     def test_interpolated_on_log_log_axes_between_the_plain_points_around_it(self):
         curve = [curve_point(1000, achieved=1000, p50=100, p99=200),
@@ -383,10 +394,10 @@ class ClosedOpen(unittest.TestCase):
         results = self.results(entries, [unp_entry("a", 2000 / 1.01, p50=300, p99=400),
                                          unp_entry("b", 9000)])
         text = "\n".join(L.closed_open_lines(results))
-        self.assertIn("| a | 2,000 | 300 | 400 | 200 | 800 | interpolated between 1,000 and "
-                      "4,000/s |", text)
-        self.assertIn("| b | 9,090 | 100 | 300 | 50 | 100 | nearest plain point, 1,000/s "
-                      "offered (990/s served); above it 4,000/s was over capacity |", text)
+        self.assertIn("| a | 5 (`unp`) | 2,000 | 300 | 400 | 200 | 800 | interpolated between "
+                      "1,000 and 4,000/s |", text)
+        self.assertIn("| b | 5 (`unp`) | 9,090 | 100 | 300 | 50 | 100 | nearest plain point, "
+                      "1,000/s offered (990/s served); above it 4,000/s was over capacity |", text)
         self.assertIn("At equal throughput (1 design(s): 1 interpolated, 0 at a plain point "
                       "within 5 %) the open loop's p99 was above the closed loop's for 1 of 1 "
                       "(open / closed p99 2.00–2.00, median 2.00) and its p50 for 0; for 1 of 2 "
@@ -404,6 +415,101 @@ class ClosedOpen(unittest.TestCase):
         rows = [{"open": {"how": "nearest", "side": "below", "within": False}}]
         self.assertTrue(L.closed_open_sentence(rows).startswith(
             "No design's closed-loop throughput lay between two plain open-loop points"))
+        rows[0].update(workload="concurrency", clients=64)
+        self.assertTrue(L.closed_open_sentence(rows).startswith(
+            "No closed-loop point's throughput lay between two plain open-loop points"))
+
+    def with_concurrency(self, **params):
+        """Design a: plain at 1,000 and 4,000/s, over capacity at 12,000/s; `unp` at 9,090/s
+        and `concurrency` at 1 client (2,000/s: between the plain points), 4 (4,100/s: within
+        5 % of 4,000), 16 (9,500/s: past them) and 64 (500/s: under them). Design b: `unp`
+        alone. Design z: `concurrency` alone, not in the sweep."""
+        entries = [sweep_entry("a", [curve_point(1000, achieved=1000, p50=100, p99=200),
+                                     curve_point(4000, achieved=4000, p50=400, p99=3200),
+                                     curve_point(12000, "over_capacity")]),
+                   sweep_entry("b", [curve_point(1000, p50=50, p99=100)])]
+        concurrency = [concurrency_entry("a", 64, 500 / 1.01),
+                       concurrency_entry("a", 16, 9500 / 1.01),
+                       concurrency_entry("a", 4, 4100 / 1.01, p50=500, p99=1600),
+                       concurrency_entry("a", 1, 2000 / 1.01, p50=50, p99=100),
+                       dict(concurrency_entry("a", 8, 3000), summary={}),
+                       concurrency_entry("z", 1, 2000)]
+        return self.results(entries, [unp_entry("a", 9000), unp_entry("b", 9000)],
+                            concurrency, params or None)
+
+    def test_every_closed_loop_point_of_a_design_meets_the_open_loop_at_its_throughput(self):
+        rows = L.closed_open(self.with_concurrency())
+        self.assertEqual([(r["variant"], r["clients"], r["workload"], r["open"]["how"],
+                           r["open"].get("side"), r["open"].get("within")) for r in rows],
+                         [("a", 1, "concurrency", "interpolated", None, None),
+                          ("a", 4, "concurrency", "nearest", "above", True),
+                          ("a", 5, "unp", "nearest", "above", False),
+                          ("a", 16, "concurrency", "nearest", "above", False),
+                          ("a", 64, "concurrency", "nearest", "below", False),
+                          ("b", 5, "unp", "nearest", "above", False)])
+        self.assertAlmostEqual(rows[0]["open"]["p99_us"], 800.0, places=6)
+        self.assertEqual(rows[0]["closed"], {"conn_per_s": 2000.0, "p50_us": 50.0,
+                                             "p99_us": 100.0})
+        self.assertEqual([L.at_equal(r) for r in rows], [True, True] + [False] * 4)
+
+    def test_a_concurrency_of_another_shape_is_left_out(self):
+        for params in ({"bytes": 100, "requests_per_conn": 1},
+                       {"bytes": 4000, "requests_per_conn": 10}):
+            rows = L.closed_open(self.with_concurrency(**params))
+            self.assertEqual([(r["variant"], r["workload"]) for r in rows],
+                             [("a", "unp"), ("b", "unp")], params)
+
+    def test_the_block_shows_unps_rows_and_the_points_at_equal_throughput(self):
+        text = "\n".join(L.closed_open_lines(self.with_concurrency()))
+        rows = [line for line in text.splitlines() if line.startswith("| a |")
+                or line.startswith("| b |")]
+        self.assertEqual([row.split(" | ")[:2] for row in rows],
+                         [["| a", "1 (`concurrency`)"], ["| a", "4 (`concurrency`)"],
+                          ["| a", "5 (`unp`)"], ["| b", "5 (`unp`)"]])
+        self.assertEqual(rows[0], "| a | 1 (`concurrency`) | 2,000 | 50 | 100 | 200 | 800 | "
+                                  "interpolated between 1,000 and 4,000/s |")
+        self.assertEqual(rows[1], "| a | 4 (`concurrency`) | 4,100 | 500 | 1,600 | 400 | "
+                                  "3,200 | nearest plain point, 4,000/s offered (4,000/s "
+                                  "served, within 5 %); above it 12,000/s was over capacity |")
+        self.assertIn("and workload `concurrency` (the same closed loop with 1, 4, 16, 64 "
+                      "clients, from the run that measured it)", text)
+        self.assertIn("Not shown: 2 of these designs' 4 `concurrency` points (1 with 16 "
+                      "clients, 1 with 64), which do not compare at equal throughput: 1 past "
+                      "every plain point of their design's sweep, 1 under its lowest.", text)
+        self.assertIn("At equal throughput (2 of 6 closed-loop points, from 1 design(s): 1 "
+                      "with 1 client, 1 with 4; 1 interpolated, 1 at a plain point within 5 %) "
+                      "the open loop's p99 was above the closed loop's for 2 of 2 (open / "
+                      "closed p99 2.00–8.00, median 5.00) and its p50 for 1; for 3 of 6 "
+                      "closed-loop points the closed loop's throughput lay past every rate",
+                      text)
+
+    def test_concurrency_from_an_extra_run_reaches_the_report_block(self):
+        from plots import report
+        both = self.with_concurrency()
+        main = {"workloads": {k: v for k, v in both["workloads"].items()
+                              if k != "concurrency"}}
+        extra = {"workloads": {"concurrency": both["workloads"]["concurrency"],
+                               "herd": {"entries": []}}}
+        block = report.BLOCKS["closed-open"](report.merged(main, [extra]), Path("r"))
+        self.assertIn("| a | 1 (`concurrency`) | 2,000 |", block)
+        self.assertIn("for 3 of 6 closed-loop points", block)
+
+    def test_without_concurrency_the_block_is_unps_alone(self):
+        results = self.with_concurrency()
+        del results["workloads"]["concurrency"]
+        text = "\n".join(L.closed_open_lines(results))
+        self.assertNotIn("concurrency", text)
+        self.assertNotIn("Not shown", text)
+        self.assertEqual(len([line for line in text.splitlines()
+                              if line.startswith("| a |") or line.startswith("| b |")]), 2)
+        self.assertTrue(text.endswith(
+            "No design's closed-loop throughput lay between two plain open-loop points or "
+            "within 5 % of one, so none compares at equal throughput; for 2 of 2 the closed "
+            "loop's throughput lay past every rate at which the open loop was still a plain "
+            "latency: offered on a schedule, that rate was not served as a plain latency (over "
+            "capacity or generator bound) or lay beyond the sweep, so the closed loop's latency "
+            "there is one an open-loop user at that rate would not get (the nearest plain "
+            "point, at a lower throughput, stands beside it)."), text[-400:])
 
 
 class RateSplit(unittest.TestCase):

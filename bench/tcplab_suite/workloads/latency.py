@@ -24,12 +24,14 @@ After the sweep, `latency` alone (not `latency-full`) measures issue 12's benchm
 generator's ceiling (run_ceiling): one tcplab-load on one core offers the fastest design's
 closed-loop saturation rate, and 1.2 times it, with under 1 % late sends, or it does not.
 Its summary lines and those of the closed loop against the open loop at the same throughput
-(closed_open) fill REPORT.md's blocks `loadgen-ceiling` and `closed-open`.
+(closed_open: workload `unp` and, where the results hold it, each level of `concurrency`)
+fill REPORT.md's blocks `loadgen-ceiling` and `closed-open`.
 
 This module is also the implementation of `latency-full` (both variants, a finer grid, a
 longer search and the suite's --repeat): only the plans differ.
 """
 
+import collections
 import json
 import math
 import os
@@ -698,11 +700,76 @@ def _at(points, x, key):
 
 
 EQUAL_WITHIN = 0.05   # a plain point this close to the closed loop's throughput is "at" it
+CLOSED_FROM = ("unp", "concurrency")   # the workloads whose closed-loop points closed_open takes
+
+
+def _same_shape(closed, sweep):
+    """Whether a closed-loop workload's PARAMS match the sweep's (one request per connection,
+    the same bytes); a figure either leaves out is taken to match."""
+    sizes = (closed.get("bytes"), sweep.get("bytes"))
+    return closed.get("requests_per_conn", 1) == 1 and (None in sizes or sizes[0] == sizes[1])
+
+
+def closed_points(results, name=NAME):
+    """Per variant, every closed-loop point of the workloads CLOSED_FROM that the results hold
+    with the sweep's shape (workload `unp`, and `concurrency` where an extra run brought it):
+    its workload, clients and median conn/s, p50 and p99, fewest clients first."""
+    sweep = (results.get("workloads", {}).get(name) or {}).get("params") or {}
+    points = {}
+    for workload in CLOSED_FROM:
+        w = results.get("workloads", {}).get(workload) or {}
+        if not _same_shape(w.get("params") or {}, sweep):
+            continue
+        for e in w.get("entries", []):
+            s = e.get("summary") or {}
+            if not all(s.get(k) for k in ("conn_per_s", "p50_us", "p99_us")):
+                continue
+            points.setdefault(e["variant"], []).append(
+                {"workload": workload,
+                 "clients": e.get("clients", (w.get("params") or {}).get("clients")),
+                 "closed": {k: s[k]["median"] for k in ("conn_per_s", "p50_us", "p99_us")}})
+    for mine in points.values():
+        mine.sort(key=lambda p: (p["clients"] or 0, p["workload"]))
+    return points
+
+
+def open_at(measured, t):
+    """The open loop at throughput T from the sweep's MEASURED points (rate, status, figures),
+    rate order: closed_open()'s "open" record."""
+    plain = sorted(((f["achieved_per_s"], {"rate": rate, "p50_us": f["p50_us"],
+                                           "p99_us": f["p99_us"]})
+                    for rate, status, f in measured if status == "ok"),
+                   key=lambda pt: pt[0])
+    below = [pt for pt in plain if pt[0] <= t]
+    above = [pt for pt in plain if pt[0] > t]
+    if below and above:
+        pair = (below[-1], above[0])
+        return {"how": "interpolated", "between": [pt[1]["rate"] for pt in pair],
+                **{k: _at(pair, t, k) for k in ("p50_us", "p99_us")}}
+    if not plain:
+        return {"how": "none"}
+    x, f = below[-1] if below else above[0]
+    o = {"how": "nearest", "side": "above" if below else "below", "rate": f["rate"],
+         "achieved_per_s": x, "within": abs(x / t - 1) <= EQUAL_WITHIN,
+         "p50_us": f["p50_us"], "p99_us": f["p99_us"]}
+    if below:
+        nxt = [(rate, status) for rate, status, _ in measured
+               if rate > f["rate"] and status != "ok"]
+        o["next"] = {"rate": nxt[0][0], "status": nxt[0][1]} if nxt else None
+    return o
+
+
+def at_equal(row):
+    """Whether ROW compares at equal throughput: interpolated, or a plain point within
+    EQUAL_WITHIN of it."""
+    o = row["open"]
+    return o["how"] == "interpolated" or (o["how"] == "nearest" and o["within"])
 
 
 def closed_open(results, name=NAME):
-    """Per design in both `unp` and the sweep (one request per connection): the closed loop's
-    throughput T (unp's median conn/s) and p50 / p99, beside the open loop's at T. Only plain
+    """Per design in the sweep (one request per connection), a row per closed-loop point of
+    closed_points() (fewest clients first): the closed loop's throughput T (median conn/s),
+    p50 and p99, its "workload" and "clients", beside the open loop's at T. Only plain
     latency points (status ok) count, grid rates (medians over the repetitions) and search
     points alike, placed at their achieved rate. "how" says what the open-loop figures are:
     "interpolated" on log-log axes between the two plain points around T; "nearest", the plain
@@ -710,66 +777,64 @@ def closed_open(results, name=NAME):
     plain point, with "next" the lowest rate above it that was measured and not a plain
     latency, and its status; "below" when T is under them all; "within": it is within
     EQUAL_WITHIN of T); "none" without a plain point."""
-    closed = {e["variant"]: e for e in (results.get("workloads", {}).get("unp") or {})
-              .get("entries", []) if (e.get("summary") or {}).get("conn_per_s")}
+    closed = closed_points(results, name)
     rows = []
     for e in (results.get("workloads", {}).get(name) or {}).get("entries", []):
-        u = closed.get(e["variant"])
-        if e["mode"] != "conn" or not u:
+        if e["mode"] != "conn" or not closed.get(e["variant"]):
             continue
-        s = u["summary"]
-        t = s["conn_per_s"]["median"]
-        row = {"variant": e["variant"],
-               "closed": {k: s[k]["median"] for k in ("conn_per_s", "p50_us", "p99_us")}}
         grid = [(c["rate"], c["status"], {k: c["summary"][k]["median"] for k in
                                           ("achieved_per_s", "p50_us", "p99_us")})
                 for c in e.get("curve", []) if c["status"] != "error"]
         search = [(p["rate"], p["status"], p["figures"]) for p in e.get("points", [])
                   if p.get("kind") == "search" and p.get("figures")]
         measured = sorted(grid + search, key=lambda m: m[0])
-        plain = sorted(((f["achieved_per_s"], {"rate": rate, "p50_us": f["p50_us"],
-                                               "p99_us": f["p99_us"]})
-                        for rate, status, f in measured if status == "ok"),
-                       key=lambda pt: pt[0])
-        below = [pt for pt in plain if pt[0] <= t]
-        above = [pt for pt in plain if pt[0] > t]
-        if below and above:
-            pair = (below[-1], above[0])
-            row["open"] = {"how": "interpolated", "between": [pt[1]["rate"] for pt in pair],
-                           **{k: _at(pair, t, k) for k in ("p50_us", "p99_us")}}
-        elif plain:
-            x, f = below[-1] if below else above[0]
-            row["open"] = {"how": "nearest", "side": "above" if below else "below",
-                           "rate": f["rate"], "achieved_per_s": x,
-                           "within": abs(x / t - 1) <= EQUAL_WITHIN,
-                           "p50_us": f["p50_us"], "p99_us": f["p99_us"]}
-            if below:
-                nxt = [(rate, status) for rate, status, _ in measured
-                       if rate > f["rate"] and status != "ok"]
-                row["open"]["next"] = ({"rate": nxt[0][0], "status": nxt[0][1]}
-                                       if nxt else None)
-        else:
-            row["open"] = {"how": "none"}
-        rows.append(row)
+        for c in closed[e["variant"]]:
+            rows.append({"variant": e["variant"], **c,
+                         "open": open_at(measured, c["closed"]["conn_per_s"])})
     return rows
 
 
+def _by_clients(rows):
+    """'7 with 1 client, 2 with 4': how many of ROWS had each number of clients."""
+    counts = collections.Counter(r["clients"] for r in rows)
+    levels = sorted(counts, key=lambda k: (k is None, k or 0))
+    return ", ".join(f"{counts[k]} with {'–' if k is None else k}"
+                     + ((" client" if k == 1 else " clients") if i == 0 else "")
+                     for i, k in enumerate(levels))
+
+
 def closed_open_lines(results, name=NAME):
-    """The closed-open block: the table of closed_open() and one sentence comparing them."""
+    """The closed-open block: the table of closed_open() and one sentence comparing them. The
+    table shows `unp`'s row of every design (the suite's headline closed loop, which other
+    blocks quote) and only those other closed-loop points that compare at equal throughput;
+    a line after it counts the others, which the sentence counts too."""
     rows = closed_open(results, name)
     if not rows:
         return []
+    ws = results.get("workloads", {})
+    k = (ws.get("unp", {}).get("params") or {}).get("clients")
+    others = [r for r in rows if r["workload"] != "unp"]
+    levels = sorted({r["clients"] for r in others})
     lines = ["", "## Closed loop against open loop at the same throughput", "",
-             "Closed loop: workload `unp` (5 clients, each waiting for its answer before it "
-             "connects again; median conn/s and latency from connect to the last byte). Open "
-             f"loop: workload `{name}`, one request per connection, latency from the scheduled "
-             "send, at the closed loop's throughput: interpolated on log-log axes between the "
-             "two plain-latency points of the sweep (grid or search) around it, or the nearest "
-             "plain point where none lies on its far side, at its achieved rate. Points over "
-             "capacity or generator bound are not latencies and never used.", "",
-             "| design | closed loop, conn/s | closed p50 µs | closed p99 µs | open p50 µs | "
-             "open p99 µs | open-loop figures |", "|---|---:|---:|---:|---:|---:|---|"]
+             f"Closed loop: workload `unp` ({f'{k} clients' if k else 'its clients'}, each "
+             "waiting for its answer before it connects again; median conn/s and latency from "
+             "connect to the last byte)"
+             + (" and workload `concurrency` (the same closed loop with "
+                f"{', '.join(map(str, levels))} clients, from the run that measured it)"
+                if others else "")
+             + f". Open loop: workload `{name}`, one request per connection, latency from the "
+             "scheduled send, at the closed loop's throughput: interpolated on log-log axes "
+             "between the two plain-latency points of the sweep (grid or search) around it, or "
+             "the nearest plain point where none lies on its far side, at its achieved rate. "
+             "Points over capacity or generator bound are not latencies and never used."
+             + (" Rows: `unp`'s of every design, and the `concurrency` points that compare at "
+                "equal throughput (fewest clients first)." if others else ""), "",
+             "| design | closed loop: clients (workload) | closed loop, conn/s | closed p50 µs | "
+             "closed p99 µs | open p50 µs | open p99 µs | open-loop figures |",
+             "|---|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
+        if r["workload"] != "unp" and not at_equal(r):
+            continue
         c, o = r["closed"], r["open"]
         if o["how"] == "interpolated":
             source = f"interpolated between {o['between'][0]:,} and {o['between'][1]:,}/s"
@@ -787,39 +852,62 @@ def closed_open_lines(results, name=NAME):
         else:
             source = "no plain point in the sweep"
         cells = (f"{o['p50_us']:,.0f} | {o['p99_us']:,.0f}" if o["how"] != "none" else "– | –")
-        lines.append(f"| {r['variant']} | {c['conn_per_s']:,.0f} | {c['p50_us']:,.0f} | "
-                     f"{c['p99_us']:,.0f} | {cells} | {source} |")
+        clients = f"{r['clients']}" if r["clients"] is not None else "–"
+        lines.append(f"| {r['variant']} | {clients} (`{r['workload']}`) | "
+                     f"{c['conn_per_s']:,.0f} | {c['p50_us']:,.0f} | {c['p99_us']:,.0f} | "
+                     f"{cells} | {source} |")
+    hidden = [r for r in others if not at_equal(r)]
+    if hidden:
+        why = {"past every plain point of their design's sweep":
+               sum(r["open"]["how"] == "nearest" and r["open"]["side"] == "above"
+                   for r in hidden),
+               "under its lowest": sum(r["open"]["how"] == "nearest" and
+                                       r["open"]["side"] == "below" for r in hidden),
+               "with no plain point in it": sum(r["open"]["how"] == "none" for r in hidden)}
+        lines += ["", f"Not shown: {len(hidden)} of these designs' {len(others)} `concurrency` points "
+                  f"({_by_clients(hidden)}), which do not compare at equal "
+                  "throughput: " + ", ".join(f"{n} {text}" for text, n in why.items() if n)
+                  + "."]
     lines += ["", closed_open_sentence(rows)]
     return lines
 
 
 def closed_open_sentence(rows):
-    """One sentence from the rows: at equal throughput (interpolated rows), how the open
-    loop's p99 and p50 stand against the closed loop's; and for how many designs the closed
-    loop's throughput lay past every plain open-loop point."""
-    interpolated = [r for r in rows if r["open"]["how"] == "interpolated"]
-    at = [r for r in rows if r["open"]["how"] == "nearest" and r["open"]["within"]]
-    equal = interpolated + at
+    """One sentence from the rows: at equal throughput (interpolated rows and plain points
+    within EQUAL_WITHIN), how the open loop's p99 and p50 stand against the closed loop's; and
+    for how many closed-loop points the throughput lay past every plain open-loop point. With
+    `unp`'s rows alone it counts designs, else closed-loop points (and says by how many
+    clients)."""
+    equal = [r for r in rows if at_equal(r)]
+    interpolated = sum(r["open"]["how"] == "interpolated" for r in equal)
     past = [r for r in rows if r["open"]["how"] == "nearest" and r["open"]["side"] == "above"
             and not r["open"]["within"]]
+    unp_only = all(r.get("workload", "unp") == "unp" for r in rows)
     parts = []
     if equal:
         ratios = sorted(r["open"]["p99_us"] / r["closed"]["p99_us"] for r in equal)
         higher99 = sum(x > 1 for x in ratios)
         higher50 = sum(r["open"]["p50_us"] > r["closed"]["p50_us"] for r in equal)
+        how = (f"{interpolated} interpolated, {len(equal) - interpolated} at a plain point "
+               f"within {100 * EQUAL_WITHIN:g} %")
+        which = (f"{len(equal)} design(s): {how}" if unp_only else
+                 f"{len(equal)} of {len(rows)} closed-loop points, from "
+                 f"{len({r['variant'] for r in equal})} design(s): "
+                 f"{_by_clients(equal)}; {how}")
         parts.append(
-            f"At equal throughput ({len(equal)} design(s): {len(interpolated)} interpolated, "
-            f"{len(at)} at a plain point within {100 * EQUAL_WITHIN:g} %) the open loop's p99 "
-            f"was above the closed loop's for {higher99} of {len(equal)} (open / closed p99 "
-            f"{ratios[0]:.2f}–{ratios[-1]:.2f}, median {statistics.median(ratios):.2f}) and its "
-            f"p50 for {higher50}")
+            f"At equal throughput ({which}) the open loop's p99 was above the closed loop's "
+            f"for {higher99} of {len(equal)} (open / closed p99 {ratios[0]:.2f}–"
+            f"{ratios[-1]:.2f}, median {statistics.median(ratios):.2f}) and its p50 for "
+            f"{higher50}")
     else:
-        parts.append("No design's closed-loop throughput lay between two plain open-loop "
-                     f"points or within {100 * EQUAL_WITHIN:g} % of one, so none compares at "
-                     "equal throughput")
+        parts.append(("No design's closed-loop throughput" if unp_only else
+                      "No closed-loop point's throughput")
+                     + " lay between two plain open-loop points or within "
+                     f"{100 * EQUAL_WITHIN:g} % of one, so none compares at equal throughput")
     if past:
         parts.append(
-            f"for {len(past)} of {len(rows)} the closed loop's throughput lay past every rate "
+            f"for {len(past)} of {len(rows)}" + ("" if unp_only else " closed-loop points")
+            + " the closed loop's throughput lay past every rate "
             "at which the open loop was still a plain latency: offered on a schedule, that "
             "rate was not served as a plain latency (over capacity or generator bound) or lay "
             "beyond the sweep, so the closed loop's latency there is "
