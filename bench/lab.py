@@ -380,15 +380,15 @@ def q_switches(src, n):
     sw = {d: c.figure(f"{d} context switches per connection",
                       median(entry(r, "keepalive", d), "ctxt_per_conn"))
           for d in ("prefork", "prethread-mutex", "epoll", "loop-per-thread")}
-    cpu = {d: c.figure(f"{d} CPU µs/request", median(entry(r, "keepalive", d), "cpu_us_per_req"))
-           for d in ("prefork", "epoll")}
+    # CPU per request is shown, not claimed: fewer switches did not make epoll measurably
+    # cheaper than prefork in every quiet run (main-20261202: 13.0 against 11.7 µs/request).
+    for d in ("prefork", "epoll"):
+        c.figure(f"{d} CPU µs/request", median(entry(r, "keepalive", d), "cpu_us_per_req"))
     for d in ("prefork", "prethread-mutex", "loop-per-thread"):
         c.claim(f"{d}: about one switch per request (at least half of {rpc} per connection)",
                 sw[d], rpc, test=lambda s, k: s >= 0.5 * k)
     c.claim("epoll: under a fifth of prefork's switches per connection", sw["epoll"],
             sw["prefork"], test=lambda e, p: e <= 0.2 * p)
-    c.claim("epoll: at most 0.9x prefork's CPU per request", cpu["epoll"], cpu["prefork"],
-            test=lambda e, p: e <= 0.9 * p)
     return c
 
 
@@ -520,9 +520,10 @@ QUESTIONS = {
         "without it every child's epoll would wake (the herd epoll still has). reuseport "
         "hashes the 4-tuple (even, with noise); loop-per-thread is exactly round-robin."),
     6: ("the herd sweep: CPU per connection against pool size", q_herd,
-        "flat within noise from 15 to 120 workers: accept() wakes one waiter (and the "
-        "locks' waiters sleep on the lock, woken one at a time), so a bigger pool does not "
-        "wake more processes per connection."),
+        "prefork flat within noise from 15 to 120 workers: accept() wakes one waiter, so a "
+        "bigger pool does not wake more processes per connection. The locked designs' "
+        "waiters sleep on the lock, not in accept(); whether their figure grows with the pool "
+        "is for the run to show (the herd verdict in REPORT.md), and is not checked here."),
     7: ("where loopback's receive softirq runs", q_softirq,
         "each program's context ran the receive processing of the packets it transmitted "
         "itself: the server's netif_receive_skb equals its own netif_rx (the client's receipt "
