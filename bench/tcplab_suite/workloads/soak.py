@@ -11,7 +11,7 @@ from .faults import request
 
 NAME = "soak"
 DEFAULT = False
-COST = "about 2 to 3 min per design (1,000,000 connections each)"
+COST = "about 1 min per design (1,000,000 connections each)"
 PLAN = {"workers": 15, "connections": 1_000_000, "chunk": 100_000, "clients": 4, "bytes": 100}
 PLANS = {"default": PLAN, "quick": PLAN}
 CHARTS = ("soak",)
