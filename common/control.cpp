@@ -68,15 +68,16 @@ void ControlSocket::serve() {
     Fd conn(fd);
     set_io_timeouts(fd, 2000);
     char request[64];
-    ssize_t n = ::read(fd, request, sizeof request - 1);
-    if (n <= 0) continue;
-    std::string_view line(request, static_cast<std::size_t>(n));
-    std::string reply = line.starts_with("snapshot")
-                            ? answer_() + "\n"
-                            : "{\"error\": \"unknown command; send: snapshot\"}\n";
-    ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
+    if (ssize_t n = ::read(fd, request, sizeof request - 1); n > 0) {
+      std::string_view line(request, static_cast<std::size_t>(n));
+      std::string reply = line.starts_with("snapshot")
+                              ? answer_() + "\n"
+                              : "{\"error\": \"unknown command; send: snapshot\"}\n";
+      ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
+    }
     // A worker forked by the manager while this connection was open holds a copy of it: the
-    // client would never see EOF from close() alone. shutdown() ends it in every process.
+    // client would never see EOF from close() alone, answered or not (a request that did not
+    // come within the timeout). shutdown() ends it in every process.
     ::shutdown(fd, SHUT_RDWR);
   }
 }

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -106,6 +107,37 @@ TEST_P(AccountingCrossCheck, SnapshotAgreesWithProcStatWithinFivePercent) {
   EXPECT_NEAR(ours, theirs, 0.05 * theirs) << tasks << " tasks; snapshot " << snap.dump();
   EXPECT_GE(snap["cpu_user_s"].get<double>(), 0.0);
   EXPECT_GT(snap["cpu_sys_s"].get<double>(), 0.0);
+  EXPECT_EQ(server.stop().code(), 0);
+}
+
+// A control client that sends nothing is dropped after the 2 s timeout, and sees EOF even when
+// the manager forked a worker (which inherits the open connection) while it waited.
+TEST(ControlSocket, SilentClientSeesEofThoughAWorkerWasForkedMeanwhile) {
+  const std::string control =
+      ::testing::TempDir() + "tcplab-silent-" + std::to_string(::getpid()) + ".ctl";
+  ServerProcess server({"prefork", "--port", "0", "--workers", "2", "--control", control});
+  pid_t victim = 0;  // slot 0's pid, once the child has taken it (0 until then: never kill(0))
+  for (int tries = 0; victim <= 0 && tries < 500; ++tries) {
+    victim = snapshot(control)["worker_pids"][0].get<pid_t>();
+    if (victim <= 0) std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_GT(victim, 0) << "worker 0 never started";
+
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, control.c_str(), sizeof addr.sun_path - 1);
+  timeval tv{8, 0};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ASSERT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  std::this_thread::sleep_for(200ms);     // the control thread is in read() on it now
+  ASSERT_EQ(::kill(victim, SIGKILL), 0);  // the manager forks a replacement at once
+
+  char c;
+  errno = 0;
+  EXPECT_EQ(::read(fd.get(), &c, 1), 0) << "no EOF within 8 s: " << std::strerror(errno);
+  auto after = snapshot(control);
+  EXPECT_NE(after["worker_pids"][0].get<pid_t>(), victim);
   EXPECT_EQ(server.stop().code(), 0);
 }
 
