@@ -29,15 +29,21 @@ namespace {
 
 using namespace std::chrono_literals;
 
-nlohmann::json snapshot(const std::string& path) {
+// A connection to the control socket at `path`, reads given up after `timeout_s`.
+Fd connect_control(const std::string& path, int timeout_s) {
   Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-  timeval tv{10, 0};
+  timeval tv{timeout_s, 0};
   ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
     throw std::runtime_error("connect " + path + ": " + std::strerror(errno));
+  return fd;
+}
+
+nlohmann::json snapshot(const std::string& path) {
+  Fd fd = connect_control(path, 10);
   ::send(fd.get(), "snapshot\n", 9, MSG_NOSIGNAL);
   std::string reply;
   char buf[4096];
@@ -123,13 +129,7 @@ TEST(ControlSocket, SilentClientSeesEofThoughAWorkerWasForkedMeanwhile) {
   }
   ASSERT_GT(victim, 0) << "worker 0 never started";
 
-  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, control.c_str(), sizeof addr.sun_path - 1);
-  timeval tv{8, 0};
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ASSERT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  Fd fd = connect_control(control, 8);
   std::this_thread::sleep_for(200ms);     // the control thread is in read() on it now
   ASSERT_EQ(::kill(victim, SIGKILL), 0);  // the manager forks a replacement at once
 
