@@ -5,23 +5,23 @@
 
 writes into DIR (default plots/report/):
 
-  design-NAME.svg      one per design of `tcplab-server --list --json`: its processes and threads,
-                       the listening and connected sockets, the lock, queue or socketpair between
-                       them, and where to read it in paradigms/ and common/, down to the function
-  diagram-legend.svg   what the shapes of the design diagrams mean
+  design-NAME.svg      one per design: what one new connection does there, drawn so that the
+                       designs differ where they differ (whom the kernel wakes, who waits on a
+                       lock, who hands the descriptor on, and how unequal the shares are)
+  diagram-legend.svg   what the shapes, colours and arrow widths mean
   fdpass-sequence.svg  prefork-fdpass handing one connection to a child, call by call
-  wait-queues.svg      whom the kernel wakes for a new connection: processes in accept(), epoll
-                       without and with EPOLLEXCLUSIVE, SO_REUSEPORT
+  wait-queues.svg      whom the kernel wakes, side by side: accept(), plain epoll (the herd),
+                       EPOLLEXCLUSIVE, SO_REUSEPORT
 
-A design's picture is chosen from its flags in the design table (who serves, who accepts, the
-lock, an event loop, reuseport), as bench/tcplab_suite/designs.py derives the workloads' sets:
-no design is named here, and a design whose flags fit no picture is an error. Every pointer
-into the sources is checked (the file exists and names the function), so a renamed function
-fails here rather than in a reader's hands. The output depends only on the table and this file:
-a second run writes the same bytes (tests/diagrams_test.py compares it with the committed files).
+Every design of `tcplab-server --list --json` must have a picture in PICTURES (an error
+otherwise); the io_uring designs are drawn even before the table lists them. Sizes are set for
+the width REPORT.md shows each at: a design diagram is 360 units wide and shown 360 px wide, so
+no text is under 12 px on the page. The output depends only on the table and this file: a second
+run writes the same bytes (tests/diagrams_test.py compares them with the committed files).
 """
 
 import argparse
+import math
 import os
 import sys
 from xml.sax.saxutils import escape
@@ -35,40 +35,32 @@ from tcplab_suite import designs as design_table  # noqa: E402
 SANS = "'DejaVu Sans',Verdana,Arial,sans-serif"
 MONO = "'DejaVu Sans Mono',Menlo,Consolas,monospace"
 STYLE = f"""
-text{{font-family:{SANS};font-size:11px;fill:#222}}
-.code{{font-family:{MONO};font-size:9.5px}}
-.small{{font-size:9px;fill:#444}}
-.tiny{{font-size:8px;fill:#333}}
-.title{{font-size:13px;font-weight:bold}}
-.sub{{font-size:10px;fill:#666}}
-.bold{{font-weight:bold}}
-.cap{{font-family:{MONO};font-size:9px;fill:#555}}
-.bg{{fill:#fff}}
+text{{font-family:{SANS};font-size:13px;fill:#222}}
+.t{{font-size:16px;font-weight:bold}}
+.b{{font-weight:bold}}
+.s{{font-size:12px;fill:#333}}
+.c{{font-family:{MONO};font-size:12px}}
+.g{{fill:#1d6b3f;font-weight:bold}}
 .proc{{fill:#e8f0fb;stroke:#3b6db3;stroke-width:1.5}}
-.outer{{fill:#f6f9fe;stroke:#3b6db3;stroke-width:1.5}}
-.thread{{fill:#fff7e6;stroke:#c98a1b;stroke-width:1.2;stroke-dasharray:4 2}}
-.sock{{fill:#f3e8fa;stroke:#7a3e9d;stroke-width:1.3}}
-.group{{fill:none;stroke:#7a3e9d;stroke-width:1;stroke-dasharray:3 2}}
-.slot{{fill:#fff;stroke:#7a3e9d;stroke-width:0.8}}
-.full{{fill:#7a3e9d;stroke:#7a3e9d;stroke-width:0.8}}
-.conn{{fill:#dff3e6;stroke:#2e8b57;stroke-width:1.2}}
-.lock{{fill:#fbe3e3;stroke:#b03a3a;stroke-width:1.3}}
-.nolock{{fill:#fff;stroke:#999;stroke-width:1;stroke-dasharray:3 3}}
-.chan{{fill:#e0f2f1;stroke:#00796b;stroke-width:1.2}}
-.frame{{fill:#fcfcfc;stroke:#bbb;stroke-width:1}}
-.note{{fill:#fffbe6;stroke:#d8c96a;stroke-width:0.8}}
-.asleep{{fill:#f2f2f2;stroke:#999;stroke-width:1}}
-.woken{{fill:#dff3e6;stroke:#2e8b57;stroke-width:2}}
+.thread{{fill:#fff7e6;stroke:#c98a1b;stroke-width:1.5;stroke-dasharray:5 3}}
+.outer{{fill:none;stroke:#3b6db3;stroke-width:1.5}}
+.sock{{fill:#f3e8fa;stroke:#7a3e9d;stroke-width:1.5}}
+.lock{{fill:#fbe3e3;stroke:#b03a3a;stroke-width:1.5}}
+.chan{{fill:#e0f2f1;stroke:#00796b;stroke-width:1.5}}
+.woken{{fill:#c9ecd6;stroke:#2e8b57;stroke-width:2.5}}
+.asleep{{fill:#eeeeee;stroke:#999;stroke-width:1}}
 .busy{{fill:#e8f0fb;stroke:#3b6db3;stroke-width:1}}
-.wire{{stroke:#333;stroke-width:1.2;fill:none}}
-.teal{{stroke:#00796b;stroke-width:1.2;fill:none}}
-.green{{stroke:#2e8b57;stroke-width:1.8;fill:none}}
-.thin{{stroke:#777;stroke-width:0.8;fill:none}}
-.dash{{stroke-dasharray:4 3}}
-.life{{stroke:#999;stroke-width:1;stroke-dasharray:5 4;fill:none}}
+.note{{fill:#fffbe6;stroke:#d8c96a;stroke-width:1}}
+.frame{{fill:none;stroke:#bbb;stroke-width:1}}
+.slot{{fill:#fff;stroke:#7a3e9d;stroke-width:1}}
+.full{{fill:#7a3e9d;stroke:#7a3e9d;stroke-width:1}}
+.bar{{fill:#2e8b57}}
+.conn{{fill:#dff3e6;stroke:#2e8b57;stroke-width:1.5}}
 """
-# Arrow heads, one per stroke colour; a line names one with marker-end="url(#ID)".
-MARKERS = {"k": "#333", "t": "#00796b", "g": "#2e8b57", "m": "#777"}
+COLOURS = {"k": "#333", "g": "#2e8b57", "t": "#00796b", "m": "#999", "r": "#b03a3a"}
+# (size, mono, bold) of the text classes, to estimate widths and check sizes by.
+FONTS = {"t": (16, False, True), "b": (13, False, True), "g": (13, False, True), "s": (12, False, False),
+         "c": (12, True, False)}
 
 
 def num(v):
@@ -76,96 +68,472 @@ def num(v):
     return f"{v:.1f}".rstrip("0").rstrip(".")
 
 
-# The size and family of each text class (as STYLE sets them), to estimate widths by.
-FONTS = {"small": (9, False), "tiny": (8, False), "cap": (9, True), "code": (9.5, True), "title": (13, False),
-         "sub": (10, False)}
-
-
 def font_of(cls):
-    """(size, mono) of a text of class `cls` ("small bold" is small's)."""
-    return FONTS.get((cls or "").split(" ")[0], (11, False))
+    """(size, mono, bold) of a text of class `cls` ("s b" is small and bold)."""
+    size, mono, bold = 13, False, False
+    for c in (cls or "").split():
+        s, m, b = FONTS[c]
+        size = s if c != "b" else size
+        mono, bold = mono or m, bold or b
+    return size, mono, bold
 
 
-def text_width(s, size, mono=False):
-    """A generous estimate of the width of `s` in DejaVu at `size` px (the widest likely font)."""
-    return len(s) * size * (0.61 if mono else 0.6)
+def text_width(s, size, mono=False, bold=False):
+    """A generous estimate of the width of `s` in DejaVu at `size` px."""
+    return len(s) * size * (0.61 if mono else 0.66 if bold else 0.6)
 
 
-def wrap(s, width, size, mono=False):
-    """`s` broken at spaces into lines no wider than `width` px (by text_width)."""
+def wrap(s, width, cls="s"):
+    """`s` broken at spaces into lines no wider than `width` (by text_width)."""
     lines, line = [], ""
     for word in s.split(" "):
         candidate = f"{line} {word}" if line else word
-        if line and text_width(candidate, size, mono) > width:
+        if line and text_width(candidate, *font_of(cls)) > width:
             lines.append(line)
             line = word
         else:
             line = candidate
-    return lines + [line] if line else lines
-
-
-def attribute(v):
-    return num(v) if isinstance(v, (int, float)) else escape(str(v), {'"': "&quot;"})
+    return lines + [line]
 
 
 class Svg:
-    """An SVG document built element by element, in a fixed order: same calls, same bytes."""
+    """An SVG document built element by element, in a fixed order: same calls, same bytes. The
+    origin (ox, oy) is added to every coordinate, so one picture can be drawn at two places."""
 
-    def __init__(self, width, height, title):
-        self.width, self.height, self.title = width, height, title
-        self.parts = []
+    def __init__(self, width, title):
+        self.width, self.height, self.title = width, 0, title
+        self.parts, self.ox, self.oy = [], 0, 0
 
     def add(self, tag, body=None, **attrs):
-        """<tag k="v" ...>body</tag>; class_ is class, text_anchor is text-anchor."""
-        a = "".join(f' {k.rstrip("_").replace("_", "-")}="{attribute(v)}"' for k, v in attrs.items())
+        a = "".join(f' {k.rstrip("_").replace("_", "-")}="{num(v) if isinstance(v, (int, float)) else v}"'
+                    for k, v in attrs.items())
         self.parts.append(f"<{tag}{a}/>" if body is None else f"<{tag}{a}>{escape(body)}</{tag}>")
 
     def rect(self, x, y, w, h, cls, rx=4):
-        self.add("rect", x=x, y=y, width=w, height=h, rx=rx, class_=cls)
+        self.add("rect", x=x + self.ox, y=y + self.oy, width=w, height=h, rx=rx, class_=cls)
 
     def circle(self, cx, cy, r, cls):
-        self.add("circle", cx=cx, cy=cy, r=r, class_=cls)
+        self.add("circle", cx=cx + self.ox, cy=cy + self.oy, r=r, class_=cls)
 
     def text(self, x, y, s, cls=None, anchor="start"):
-        attrs = {"x": x, "y": y}
+        attrs = {"x": x + self.ox, "y": y + self.oy}
         if cls:
             attrs["class_"] = cls
         if anchor != "start":
             attrs["text_anchor"] = anchor
         self.add("text", s, **attrs)
 
-    def lines(self, x, y, rows, cls=None, anchor="start", step=12):
+    def lines(self, x, y, rows, cls=None, anchor="start", step=15):
         for i, s in enumerate(rows):
             self.text(x, y + i * step, s, cls, anchor)
+        return y + (len(rows) - 1) * step
 
-    def line(self, x1, y1, x2, y2, cls="wire", head="k", tail=None):
-        attrs = {"x1": x1, "y1": y1, "x2": x2, "y2": y2, "class_": cls}
+    def para(self, x, y, s, width, cls="s"):
+        """`s` wrapped to `width` from baseline y; returns the last line's baseline."""
+        return self.lines(x, y, wrap(s, width, cls), cls, step=15)
+
+    def arrow(self, x1, y1, x2, y2, w=1.5, colour="k", dash=False, head=True):
+        """A line from (x1, y1) to (x2, y2), `w` wide, with a head that grows with it."""
+        length, half = (8 + 1.5 * w, 4 + 1.1 * w) if head else (0, 0)
+        d = math.hypot(x2 - x1, y2 - y1)
+        ux, uy = (x2 - x1) / d, (y2 - y1) / d
+        bx, by = x2 - ux * length, y2 - uy * length
+        c = COLOURS[colour]
+        extra = ' stroke-dasharray="5 4"' if dash else ""
+        self.parts.append(f'<line x1="{num(x1 + self.ox)}" y1="{num(y1 + self.oy)}" '
+                          f'x2="{num(bx + self.ox)}" y2="{num(by + self.oy)}" stroke="{c}" '
+                          f'stroke-width="{num(w)}"{extra}/>')
         if head:
-            attrs["marker_end"] = f"url(#{head})"
-        if tail:
-            attrs["marker_start"] = f"url(#{tail}s)"
-        self.add("line", **attrs)
+            pts = [(x2, y2), (bx - uy * half, by + ux * half), (bx + uy * half, by - ux * half)]
+            self.parts.append('<polygon points="' + " ".join(
+                f"{num(px + self.ox)},{num(py + self.oy)}" for px, py in pts) + f'" fill="{c}"/>')
 
     def render(self):
-        markers = "".join(
-            f'<marker id="{k}{s}" viewBox="0 0 10 10" refX="{rx}" refY="5" markerWidth="7" '
-            f'markerHeight="7" orient="auto"><path d="{d}" fill="{c}"/></marker>'
-            for k, c in MARKERS.items()
-            for s, rx, d in (("", 9, "M0,0 L10,5 L0,10 z"), ("s", 1, "M10,0 L0,5 L10,10 z")))
-        head = (f'<svg xmlns="http://www.w3.org/2000/svg" xml:space="preserve" '
-                f'width="{num(self.width)}" '
-                f'height="{num(self.height)}" viewBox="0 0 {num(self.width)} {num(self.height)}">')
-        return "\n".join([head, f"<title>{escape(self.title)}</title>",
-                          f"<style>{STYLE}</style>", f"<defs>{markers}</defs>",
-                          f'<rect class="bg" x="0" y="0" width="{num(self.width)}" '
-                          f'height="{num(self.height)}"/>', *self.parts, "</svg>", ""])
+        size = f'width="{num(self.width)}" height="{num(self.height)}"'
+        return "\n".join([
+            f'<svg xmlns="http://www.w3.org/2000/svg" xml:space="preserve" {size} '
+            f'viewBox="0 0 {num(self.width)} {num(self.height)}">',
+            f"<title>{escape(self.title)}</title>", f"<style>{STYLE}</style>",
+            f'<rect x="0" y="0" {size} fill="#fff"/>', *self.parts, "</svg>", ""])
 
 
-# --- pointers into the sources -----------------------------------------------------------------
+# --- the parts every design picture is made of -------------------------------------------------
+
+W = 360                                  # a design diagram's width, as REPORT.md shows it
+COLS = [8 + i * 88 for i in range(4)]    # four workers' boxes, BW wide
+BW = 80
+LX, LW = 150, 202                        # the listening socket, on the right of "clients"
+
+
+def listener(svg, y, label="listening socket", queued=2):
+    """The clients' arrow and the shared listener with its accept queue; returns its bottom."""
+    svg.text(8, y + 17, "clients", "s")
+    svg.arrow(56, y + 13, LX, y + 13)
+    svg.rect(LX, y, LW, 42, "sock")
+    svg.text(LX + 8, y + 17, label)
+    svg.text(LX + 8, y + 35, "accept queue", "s")
+    for i in range(5):
+        svg.rect(LX + 100 + i * 18, y + 25, 14, 12, "full" if i < queued else "slot", rx=1)
+    return y + 42
+
+
+def workers(svg, y, kind, states, classes, h=44):
+    """Four workers in a row (N = 4), each with its state under its name; returns the bottom."""
+    for i, x in enumerate(COLS):
+        svg.rect(x, y, BW, h, classes[i])
+        svg.text(x + BW / 2, y + 18, f"{kind} {i}", "b", "middle")
+        svg.text(x + BW / 2, y + 35, states[i], "s", "middle")
+    return y + h
+
+
+def mid(i):
+    return COLS[i] + BW / 2
+
+
+def box(svg, x, y, w, h, cls, title, rows=(), rows_cls="c"):
+    """A box with a bold title and lines of code or words under it."""
+    svg.rect(x, y, w, h, cls)
+    svg.text(x + 8, y + 18, title, "b")
+    svg.lines(x + 8, y + 35, list(rows), rows_cls)
+
+
+def one_process(svg, y, h, label="one process"):
+    """The outline of the one process that threads share (the listener stays outside)."""
+    svg.rect(2, y, W - 4, h, "outer", rx=8)
+    svg.text(W - 8, y + 15, label, "s", "end")
+
+
+# --- one picture per design: each draws from y = 32 and returns the y under its caption --------
+
+def pic_iterative(svg):
+    y = listener(svg, 32, queued=5)
+    svg.text(LX, y + 16, "the rest wait here", "s")
+    box(svg, 8, y + 28, W - 16, 66, "proc", "the one process",
+        ["accept(), serve to the end,", "accept() again"])
+    svg.circle(318, y + 61, 18, "conn")
+    svg.text(318, y + 65, "one", "s", "middle")
+    svg.arrow(318, y, 318, y + 42, 3, "g")
+    return svg.para(8, y + 118, "One connection at a time: one slow client holds up every "
+                    "other in the backlog.", W - 16)
+
+
+def per_connection(svg, processes):
+    y = listener(svg, 32)
+    kind = "child" if processes else "thread"
+    rows = ["accept4(), fork(),", "close(conn)"] if processes else ["accept4(), spawn a", "detached thread"]
+    if not processes:
+        one_process(svg, y + 14, 162)
+    box(svg, 8, y + 26, 200, 60, "proc" if processes else "thread",
+        "parent" if processes else "main thread", rows)
+    svg.arrow(LX + 30, y, 160, y + 26, 2)
+    top = y + 118
+    for i in range(3):
+        svg.arrow(60, y + 86, mid(i), top, 1.5, "k")
+        svg.rect(COLS[i], top, BW, 44, "busy" if processes else "thread")
+        svg.text(mid(i), top + 18, kind, "b", "middle")
+        svg.text(mid(i), top + 35, f"conn {i + 1}", "s", "middle")
+    svg.text(mid(3), top + 18, "one per", "s", "middle")
+    svg.text(mid(3), top + 35, "connection", "s", "middle")
+    svg.text(230, y + 104, "fork()" if processes else "clone()", "c")
+    text = ("A new process per connection: fork(), then _exit() and waitpid() (SIGCHLD) when "
+            "it ends." if processes else "A new thread per connection: clone(), a stack, then the "
+            "thread's exit; one crashing handler ends the server.")
+    return svg.para(8, top + 80, text, W - 16)
+
+
+def pic_fork(svg):
+    return per_connection(svg, True)
+
+
+def pic_thread(svg):
+    return per_connection(svg, False)
+
+
+def wait_queue(svg, y, flag):
+    """The listener's wait queue under it, head on the left; returns its bottom."""
+    svg.arrow(LX + 30, y, LX + 30, y + 22, 2)
+    svg.rect(8, y + 22, W - 16, 32, "sock")
+    svg.text(16, y + 43, "wait queue, head first:", "s")
+    svg.text(W - 16, y + 43, flag, "c", "end")
+    return y + 54
+
+
+def pic_prefork(svg):
+    top = wait_queue(svg, listener(svg, 32), "exclusive") + 44
+    svg.arrow(mid(0), top - 44, mid(0), top, 6, "g")
+    for i in (1, 2, 3):
+        svg.arrow(mid(i), top, mid(i), top - 44, 1.5, "m", dash=True)
+    workers(svg, top, "child", ["accept()"] * 4, ["woken", "asleep", "asleep", "asleep"])
+    svg.text(mid(0), top + 62, "woken", "g", "middle")
+    svg.text(mid(3), top + 62, "tail", "s", "middle")
+    return svg.para(8, top + 88, "One connection, one wake-up: the kernel wakes the head "
+                    "waiter alone, which re-queues at the tail, so the children take turns: no "
+                    "herd, no lock needed.", W - 16)
+
+
+LOCKS = {"prefork-fcntl": ("fcntl() lock, F_SETLKW", "unlock wakes the blocked requests, and "
+                           "they try again (fs/locks.c)."),
+         "prefork-mutex": ("mutex in shared memory", "unlock wakes one waiter (a futex)."),
+         "prethread-mutex": ("std::mutex", "unlock wakes one waiter (a futex).")}
+
+
+def locked(svg, name):
+    lock, unlock = LOCKS[name]
+    threads = name.startswith("prethread")
+    y = listener(svg, 32)
+    if threads:
+        one_process(svg, y + 14, 164)
+    svg.rect(124, y + 34, W - 132, 34, "lock")
+    svg.text(132, y + 56, lock, "b")
+    top = y + 100
+    svg.arrow(LX + 10, y, mid(0), top, 5, "g")
+    for i in (1, 2, 3):
+        svg.arrow(mid(i), top, mid(i), y + 68, 1.5, "m", dash=True)
+    kind = "thread" if threads else "child"
+    workers(svg, top, kind, ["accept()", "on lock", "on lock", "on lock"],
+            ["woken", "asleep", "asleep", "asleep"])
+    svg.text(mid(0), top + 62, "holds it", "g", "middle")
+    return svg.para(8, top + 96, "Only the holder sleeps in accept(), the listener's one "
+                    f"waiter; the others sleep on the lock, and {unlock}", W - 16)
+
+
+def pic_prefork_fdpass(svg):
+    y = listener(svg, 32)
+    box(svg, 8, y + 24, W - 16, 62, "proc", "parent",
+        ["accept4(), choose a child,", "sendmsg(SCM_RIGHTS), close()"])
+    svg.arrow(LX + 30, y, LX + 30, y + 24, 2)
+    top = y + 160
+    for i in (0, 2, 3):
+        svg.arrow(mid(i), y + 86, mid(i), top, 1, "m", head=False)
+    svg.arrow(mid(1) - 10, y + 86, mid(1) - 10, top, 4, "t")
+    svg.arrow(mid(1) + 14, top, mid(1) + 14, y + 86, 1.5, "t", dash=True)
+    svg.text(mid(1) - 20, y + 128, "fd", "b", "end")
+    svg.text(mid(1) + 22, y + 128, "\"done\"", "s")
+    svg.text(mid(3), y + 108, "a socket-", "s", "middle")
+    svg.text(mid(3), y + 122, "pair each", "s", "middle")
+    workers(svg, top, "child", ["busy", "recvmsg()", "idle", "idle"],
+            ["busy", "woken", "asleep", "asleep"])
+    return svg.para(8, top + 66, "The parent accepts every connection and passes it to the "
+                    "child it chose, over that child's socketpair; the child serves it and writes "
+                    "back \"done\", so the parent knows each load.", W - 16)
+
+
+def pic_prethread_dispatch(svg):
+    y = listener(svg, 32)
+    one_process(svg, y + 14, 184)
+    box(svg, 8, y + 28, 160, 58, "thread", "main thread", ["accept4(),", "push()"])
+    svg.arrow(LX + 30, y, 120, y + 28, 2)
+    svg.text(188, y + 46, "bounded queue", "s")
+    for i in range(6):
+        svg.rect(188 + i * 26, y + 54, 22, 22, "chan" if i < 2 else "slot", rx=2)
+    svg.arrow(168, y + 65, 186, y + 65, 2, "t")
+    top = y + 140
+    svg.arrow(214, y + 76, mid(2), top, 4, "t")
+    svg.text(mid(2) + 30, y + 112, "pop()", "c")
+    workers(svg, top, "thread", ["serving", "serving", "woken", "serving"],
+            ["busy", "busy", "woken", "busy"])
+    return svg.para(8, top + 80, "The main thread accepts and pushes; an idle thread pops "
+                    "(a condition variable wakes one); a full queue stops accept().", W - 16)
+
+
+def pic_epoll(svg):
+    y = listener(svg, 32)
+    box(svg, 8, y + 28, W - 16, 140, "proc", "one process, one thread")
+    svg.rect(210, y + 48, 130, 36, "chan")
+    svg.text(275, y + 71, "epoll_wait()", "c", "middle")
+    svg.lines(20, y + 66, ["names the ready ones:", "accept4(), read, write"], "s")
+    svg.arrow(275, y, 275, y + 48, 1.5, "t", dash=True)
+    for i in range(6):
+        svg.circle(40 + i * 50, y + 122, 13, "conn")
+        svg.arrow(40 + i * 50, y + 109, 230 + i * 18, y + 84, 1.2, "t", dash=True)
+    svg.text(20, y + 158, "connections, non-blocking", "s")
+    return svg.para(8, y + 194, "One thread, no blocking call: epoll_wait() names the ready "
+                    "sockets, the loop serves each as far as it can go now, then waits again.",
+                    W - 16)
+
+
+def pic_loop_per_thread(svg):
+    y = listener(svg, 32)
+    one_process(svg, y + 14, 184)
+    box(svg, 8, y + 28, 200, 58, "thread", "main thread", ["accept4(), post()", "to the next loop"])
+    svg.arrow(LX + 30, y, 180, y + 28, 2)
+    top = y + 140
+    for i in range(4):
+        svg.arrow(100, y + 86, mid(i), top, 2, "t")
+    workers(svg, top, "loop", [f"conn {i + 1}, {i + 5}" for i in range(4)], ["thread"] * 4)
+    return svg.para(8, top + 80, "Round-robin, equal by construction: connection k goes to the "
+                    "next loop in turn (a queue and an eventfd); that loop then owns it.", W - 16)
+
+
+def pic_prefork_reuseport(svg):
+    svg.text(8, 49, "clients", "s")
+    svg.arrow(64, 45, 104, 45)
+    svg.rect(104, 28, W - 112, 36, "note")
+    svg.text(112, 51, "reciprocal_scale(hash, 4)", "c")
+    top = 100
+    for i in range(4):
+        svg.rect(COLS[i], top, BW, 42, "sock")
+        svg.text(mid(i), top + 17, f"listener {i}", "s", "middle")
+        for k in range(3):
+            svg.rect(COLS[i] + 16 + k * 18, top + 24, 14, 12, "full" if i == 2 and k == 0 else "slot", rx=1)
+        svg.arrow(mid(i), top + 42, mid(i), top + 74, 1.5 if i == 2 else 1, "g" if i == 2 else "m")
+    for i in (0, 1, 3):
+        svg.arrow(200, 64, mid(i), top, 1, "m", dash=True)
+    svg.arrow(200, 64, mid(2), top, 5, "g")
+    workers(svg, top + 74, "child", ["epoll", "epoll", "woken", "epoll"],
+            ["asleep", "asleep", "woken", "asleep"])
+    return svg.para(8, top + 142, "The SYN's 4-tuple hash picks one listener, each child's "
+                    "own, on one port: no shared queue, no herd; but a stalled child keeps "
+                    "getting its share.", W - 16)
+
+
+# The staircase of EPOLLEXCLUSIVE: the arrows' widths and the bars' lengths fall from the head,
+# in order, not to scale (the measured shares are in REPORT.md's workers table).
+STAIRS = [1.0, 0.55, 0.25, 0.08]
+
+
+def pic_exclusive(svg, plain=False):
+    top = wait_queue(svg, listener(svg, 32), "plain" if plain else "EPOLLEXCLUSIVE") + 44
+    for i in range(4):
+        svg.arrow(mid(i), top - 44, mid(i), top, 2.5 if plain else 1 + 7 * STAIRS[i],
+                  "r" if plain else "g")
+    if plain:
+        workers(svg, top, "child", ["epoll_wait"] * 4, ["woken"] * 4)
+        return svg.para(8, top + 68, "Every plain waiter is woken (the herd): all four wake, "
+                        "one accept() wins, three get EAGAIN and sleep again.", W - 16)
+    workers(svg, top, "child", ["epoll_wait"] * 4, ["woken"] * 4)
+    for i, share in enumerate(STAIRS):
+        svg.rect(COLS[i], top + 52, BW * share, 12, "bar", rx=1)
+    svg.text(COLS[0], top + 80, "connections served: most", "s")
+    svg.text(W - 8, top + 80, "fewest", "s", "end")
+    return svg.para(8, top + 104, "The wake-up walks from the head and stops at the first "
+                    "epoll with a sleeper: children near the head take most connections, the "
+                    "tail few.", W - 16)
+
+
+def pic_uring(svg):
+    y = listener(svg, 32)
+    box(svg, 8, y + 28, W - 16, 196, "thread", "one thread, one ring")
+    svg.rect(20, y + 58, 180, 76, "chan")
+    svg.text(28, y + 75, "submissions", "s")
+    svg.lines(28, y + 92, ["accept  multishot", "recv    multishot", "send, close"], "c", step=15)
+    svg.rect(20, y + 166, 180, 48, "chan")
+    svg.text(28, y + 183, "completions", "s")
+    svg.text(28, y + 201, "conn, data, sent", "c")
+    svg.arrow(110, y + 134, 110, y + 166, 3, "t")
+    svg.text(120, y + 155, "kernel", "s")
+    svg.rect(216, y + 58, 124, 76, "note")
+    svg.lines(224, y + 76, ["provided", "buffer ring:", "the kernel", "picks one"], "s", step=15)
+    svg.arrow(278, y + 134, 200, y + 180, 1.5, "t")
+    svg.arrow(LX + 30, y, 180, y + 58, 1.5, "t", dash=True)
+    return svg.para(8, y + 250, "No epoll, no accept() or read() call: one accept and one "
+                    "recv request each yield a completion per event; io_uring_enter() submits "
+                    "and waits in one call.", W - 16)
+
+
+def pic_uring_msgring(svg):
+    y = listener(svg, 32)
+    box(svg, 8, y + 24, W - 16, 62, "thread", "main thread: accepting ring",
+        ["multishot accept, --dispatch,", "IORING_OP_MSG_RING"])
+    svg.arrow(LX + 30, y, LX + 30, y + 24, 2)
+    top = y + 150
+    svg.arrow(mid(1), y + 86, mid(1), top, 4, "t")
+    svg.text(mid(1) + 10, y + 114, "a direct fd", "b")
+    svg.text(mid(1) + 10, y + 130, "into its fixed-file table", "s")
+    workers(svg, top, "ring", ["busy", "woken", "idle", "idle"], ["busy", "woken", "asleep", "asleep"])
+    return svg.para(8, top + 66, "Each worker thread has its own ring; the accepting ring "
+                    "sends each connection to the one --dispatch chose: no sendmsg(), no "
+                    "SCM_RIGHTS, no descriptor in the process's table.", W - 16)
+
+
+# What each design's diagram shows; a design of the table missing here is an error.
+PICTURES = {
+    "iterative": pic_iterative,
+    "fork": pic_fork,
+    "prefork": pic_prefork,
+    "prefork-fcntl": lambda svg: locked(svg, "prefork-fcntl"),
+    "prefork-mutex": lambda svg: locked(svg, "prefork-mutex"),
+    "prefork-fdpass": pic_prefork_fdpass,
+    "thread": pic_thread,
+    "prethread-mutex": lambda svg: locked(svg, "prethread-mutex"),
+    "prethread-dispatch": pic_prethread_dispatch,
+    "epoll": pic_epoll,
+    "prefork-reuseport": pic_prefork_reuseport,
+    "prefork-epoll-exclusive": pic_exclusive,
+    "loop-per-thread": pic_loop_per_thread,
+    "uring": pic_uring,
+    "uring-msgring": pic_uring_msgring,
+}
+
+
+def design_svg(name, unp=None):
+    if name not in PICTURES:
+        raise ValueError(f"design {name}: no picture in plots/diagrams.py's PICTURES: add one")
+    where = f"UNP {unp}" if unp else "beyond ch. 30"
+    svg = Svg(W, f"{name} ({where}): what one new connection does")
+    svg.text(8, 20, name, "t")
+    svg.text(W - 8, 20, where, "s", "end")
+    svg.height = PICTURES[name](svg) + 10
+    return svg.render()
+
+
+def legend_svg():
+    svg = Svg(400, "What the shapes of the design diagrams mean")
+    items = [
+        (lambda x, y: svg.rect(x, y, 36, 20, "proc"), "a process"),
+        (lambda x, y: svg.rect(x, y, 36, 20, "thread"), "a thread"),
+        (lambda x, y: svg.rect(x, y, 36, 20, "sock"), "a socket"),
+        (lambda x, y: svg.rect(x, y, 36, 20, "lock"), "a lock"),
+        (lambda x, y: svg.rect(x, y, 36, 20, "chan"), "queue, ring, epoll"),
+        (lambda x, y: svg.circle(x + 18, y + 10, 10, "conn"), "a connection"),
+        (lambda x, y: svg.rect(x, y, 36, 20, "woken"), "woken for it"),
+        (lambda x, y: svg.rect(x, y, 36, 20, "asleep"), "asleep, idle"),
+        (lambda x, y: svg.rect(x, y, 36, 20, "busy"), "busy serving"),
+        (lambda x, y: svg.arrow(x, y + 10, x + 36, y + 10, 2.5, "r"), "woken in vain"),
+        (lambda x, y: svg.arrow(x, y + 10, x + 36, y + 10, 5, "g"), "woken: wider = more"),
+        (lambda x, y: svg.arrow(x, y + 10, x + 36, y + 10, 3, "t"), "a descriptor passed"),
+        (lambda x, y: svg.arrow(x, y + 10, x + 36, y + 10, 1.5, "m", dash=True), "waits on it"),
+        (lambda x, y: svg.arrow(x, y + 10, x + 36, y + 10, 1.5, "k"), "a connection goes"),
+    ]
+    for k, (draw, label) in enumerate(items):
+        x, y = 8 + (k % 2) * 196, 8 + (k // 2) * 30
+        draw(x, y)
+        svg.text(x + 44, y + 15, label)
+    svg.height = 8 + (len(items) + 1) // 2 * 30
+    return svg.render()
+
+
+# --- the fd-passing sequence -------------------------------------------------------------------
+
+# (kind, from, to, code lines, note): "msg" an arrow, "self" a step on one lifeline, "both" the
+# two-way talk of serving, "note" a box across two lifelines: what prefork-fdpass does for one
+# connection (paradigms/prefork_fdpass.cpp, common/fdpass.cpp, common/dispatch.cpp).
+SEQUENCE = [
+    ("note", "parent", "child", ["before fork(): socketpair(AF_UNIX,", "  SOCK_SEQPACKET | SOCK_CLOEXEC)"],
+     "one per child; each side closes the other's end"),
+    ("msg", "client", "parent", ["connect()"], "the handshake completes in the kernel"),
+    ("self", "parent", None, ["ppoll(): listener readable", "accept4(listener) \u2192 conn"],
+     "the parent's loop"),
+    ("self", "parent", None, ["choose_worker() \u2192 i"], "least-loaded, round-robin or first-free"),
+    ("msg", "parent", "child", ["sendmsg(channel[i], Handoff{id},", "  SCM_RIGHTS [conn])"],
+     "send_fd(); the child's load + 1"),
+    ("self", "parent", None, ["close(conn)"], "the descriptor in flight keeps the socket open"),
+    ("self", "child", None, ["recvmsg(channel,", "  MSG_CMSG_CLOEXEC) \u2192 conn"],
+     "recv_fd() checks it first"),
+    ("both", "child", "client", ["serve_connection(conn)"], "requests and responses until EOF"),
+    ("msg", "child", "parent", ["send(channel, Done{id})"], "then recvmsg() again"),
+    ("self", "parent", None, ["ppoll(): channel readable", "recv(Done): load - 1"], "the parent's loop"),
+]
+SEQ_W = 720
+LIFELINES = {"client": 70, "parent": 370, "child": 650}
+HEADS = {"client": "client", "parent": "parent", "child": "child i"}
+SEQ_SOURCES = [("paradigms/prefork_fdpass.cpp", ["child_main"]), ("common/fdpass.cpp", ["send_fd", "recv_fd"]),
+               ("common/dispatch.cpp", ["choose_worker"])]
+
 
 def checked(pointers):
     """[(path, [function, ...])] as given, once each path exists under the root and names each
-    function (its last `::` part followed by "("); ValueError otherwise."""
+    function followed by "("; ValueError otherwise."""
     for path, functions in pointers:
         full = os.path.join(ROOT, path)
         if not os.path.isfile(full):
@@ -173,609 +541,104 @@ def checked(pointers):
         with open(full, encoding="utf-8") as f:
             source = f.read()
         for fn in functions:
-            if fn.split("::")[-1] + "(" not in source:
+            if fn + "(" not in source:
                 raise ValueError(f"{path} has no function {fn} (a diagram points to it)")
     return pointers
 
 
-def caption(svg, y, pointers, width):
-    """The pointers as code lines from y; a long list of functions goes on indented. Returns
-    the y below the last line."""
-    for path, functions in pointers:
-        words = f"{path}: {', '.join(functions)}".split(" ")
-        line = ""
-        for word in words:
-            candidate = f"{line} {word}" if line else word
-            if line and text_width(candidate, 9, mono=True) > width:
-                svg.text(10, y, line, "cap")
-                y += 11
-                line = "    " + word
-            else:
-                line = candidate
-        svg.text(10, y, line, "cap")
-        y += 11
-    return y
-
-
-# --- the design diagrams -----------------------------------------------------------------------
-
-W = 400
-LX, LY, LW, LH = 40, 70, 84, 70          # the listening socket
-MX, MW = 146, 96                          # the middle column: lock, parent, main thread, queue
-WX, WW, WH = 270, 122, 42                 # the workers' column
-SLOTS = (40, 92, 152)                     # the workers' tops: 0, 1 and N-1
-MID = LY + LH / 2                         # the listener's middle, where connections leave it
-BODY_END = 204
-
-
-def listener(svg, x=LX, y=LY, w=LW, h=LH, label=("listening", "socket")):
-    svg.rect(x, y, w, h, "sock")
-    svg.lines(x + w / 2, y + 15, list(label), anchor="middle", step=13)
-    svg.text(x + w / 2, y + h - 24, "accept queue", "small", "middle")
-    for i in range(5):
-        svg.rect(x + w / 2 - 32 + i * 13, y + h - 18, 10, 10, "full" if i < 2 else "slot", rx=1)
-
-
-def clients_arrow(svg, y=MID):
-    svg.text(4, y - 6, "clients", "small")
-    svg.line(4, y, LX, y)
-
-
-def worker_names(d, per_connection=False):
-    kind = "child" if d["workers"] == "processes" else "thread"
-    if per_connection:
-        return [f"{kind} {i}" for i in ("1", "2", "k")]
-    return [f"{kind} {i}" for i in ("0", "1", "N-1")]
-
-
-def workers(svg, d, per_connection=False, note=None):
-    """The workers' column: three boxes and the dots between the second and the last. Each has
-    a connected socket, or (event loops) an epoll and the connections it watches."""
-    cls = "proc" if d["workers"] == "processes" else "thread"
-    for top, name in zip(SLOTS, worker_names(d, per_connection)):
-        svg.rect(WX, top, WW, WH, cls)
-        svg.text(WX + 8, top + 16, name, "bold")
-        if d["event_loop"]:
-            svg.rect(WX + 8, top + 23, 38, 14, "chan", rx=3)
-            svg.text(WX + 27, top + 33.5, "epoll", "small", "middle")
-            for i in range(3):
-                cx = WX + 64 + i * 20
-                svg.line(WX + 46, top + 30, cx - 6, top + 30, "thin", head=None)
-                svg.circle(cx, top + 30, 6, "conn")
-        else:
-            svg.circle(WX + WW - 17, top + WH / 2, 12, "conn")
-            svg.text(WX + WW - 17, top + WH / 2 + 3, "conn", "tiny", "middle")
-            if note:
-                svg.text(WX + 8, top + 31, note, "small")
-    for i in range(3):
-        svg.circle(WX + WW / 2, SLOTS[1] + WH + 8 + i * 5, 1.3, "full")
-
-
-def slot_mid(i):
-    return SLOTS[i] + WH / 2
-
-
-def fan(svg, x, y, cls="wire", head="k", tail=None, to_epoll=False):
-    """Lines from (x, y) to each worker's left side (or to its epoll box)."""
-    for top in SLOTS:
-        if to_epoll:
-            svg.line(x, y, WX, top + 30, cls, head, tail)
-        else:
-            svg.line(x, y, WX, top + WH / 2, cls, head, tail)
-
-
-def one_process(svg, label="one process"):
-    """The box around a design whose workers are threads of one process (the listener, a kernel
-    object the process holds a descriptor to, stays outside)."""
-    svg.rect(MX - 6, 26, W - MX + 2, 180, "outer", rx=6)
-    svg.text(MX + 2, 38, label, "small bold")
-
-
-def start(svg, d):
-    """What every pooled or per-connection picture begins with: the box of the one process when
-    the workers are threads, the listener and the clients' arrow. True if they are processes."""
-    processes = d["workers"] == "processes"
-    if not processes:
-        one_process(svg)
-    listener(svg)
-    clients_arrow(svg)
-    return processes
-
-
-def parent_band(svg, rows=("forks the N children,", "replaces one that dies")):
-    """The parent of a pool whose children accept: it only supervises."""
-    svg.rect(LX, 168, MX + MW - 6 - LX, 30, "proc")
-    svg.text(LX + 8, 187, "parent", "bold")
-    svg.lines(LX + 60, 180, list(rows), "small", step=11)
-
-
-def gate(svg, d):
-    """The accept lock the trunk from the listener passes through; dashed when there is none."""
-    x, w, y, h = MX + 8, MW - 24, MID - 20, 40
-    svg.text(MX + MW / 2 - 8, y - 8, "accept()", "code", "middle")
-    if d["accept_lock"] is None:
-        svg.rect(x, y, w, h, "nolock")
-        svg.text(x + w / 2, y + 24, "no lock", anchor="middle")
-        below = ["the kernel wakes", "one accept() waiter"]
-    else:
-        svg.rect(x, y, w, h, "lock")
-        name, how = {
-            "fcntl": (["fcntl()", "record lock"], ["F_SETLKW on a", "temporary file"]),
-            "mutex": (["pthread", "mutex"], ["robust, shared", "(MAP_SHARED)"])
-            if d["workers"] == "processes" else (["mutex"], ["a std::mutex of", "the one process"]),
-        }[d["accept_lock"]]
-        svg.lines(x + w / 2, y + 16, name, anchor="middle", step=13)
-        below = how
-    svg.lines(x + w / 2, y + h + 13, below, "small", "middle", step=11)
-    return x, w
-
-
-def draw_accept_pool(svg, d):
-    """prefork and its locks, prethread-mutex: the workers take turns in accept()."""
-    processes = start(svg, d)
-    x, w = gate(svg, d)
-    svg.line(LX + LW, MID, x, MID, head=None)
-    fan(svg, x + w, MID)
-    workers(svg, d, note="accept, serve")
-    if not processes:
-        svg.rect(MX + 2, 168, 104, 30, "thread")
-        svg.text(MX + 10, 181, "main thread", "bold")
-        svg.text(MX + 10, 193, "waits for a stop", "small")
-    else:
-        parent_band(svg)
-
-
-def draw_handoff(svg, d):
-    """prefork-fdpass, prethread-dispatch, loop-per-thread: one accepts, hands to the workers."""
-    processes = start(svg, d)
-    if processes:  # prefork-fdpass: a socketpair per child
-        top, h = 62, 90
-        svg.line(LX + LW, MID, MX, MID)
-        svg.rect(MX, top, MW, h, "proc")
-        svg.text(MX + 8, top + 16, "parent", "bold")
-        svg.lines(MX + 8, top + 32, ["accept4()", "choose", "sendmsg() fd", "recv() done"],
-                  "code", step=13)
-        svg.lines(MX + 8, top + h + 12, ["also forks and", "respawns children"], "small",
-                  step=11)
-        svg.lines(MX + MW / 2, 40, ["a socketpair per child:", "fd + id \u2192   \u2190 done"],
-                  "small", "middle", step=11)
-        for i, t in enumerate(SLOTS):  # a channel each: the descriptor goes, "done" comes back
-            svg.line(MX + MW, MID + (i - 1) * 24, WX, t + WH / 2, "teal", head="t", tail="t")
-        workers(svg, d, note="recvmsg, serve")
-        return
-    top, h, mw = 62, 90, 74  # the main thread
-    svg.line(LX + LW, MID, MX, MID)
-    svg.rect(MX, top, mw, h, "thread")
-    svg.lines(MX + 7, top + 16, ["main", "thread"], "bold", step=13)
-    if d["event_loop"]:  # loop-per-thread: round-robin posts, an eventfd wakes the loop
-        svg.lines(MX + 7, top + 50, ["accept4()", "post() to", "the next"], "code", step=12)
-        svg.lines(MX + 44, top + h + 14, ["post(): a queue", "+ eventfd per loop"], "small",
-                  "middle", step=11)
-        fan(svg, MX + mw, MID, "teal", head="t")
-        for t in SLOTS:  # each loop's queue, on the way to it
-            f = (WX - 14 - (MX + mw)) / (WX - (MX + mw))
-            svg.rect(WX - 22, MID + (t + WH / 2 - MID) * f - 6, 16, 12, "chan", rx=2)
-        workers(svg, d)
-    else:  # prethread-dispatch: one bounded queue
-        svg.lines(MX + 7, top + 50, ["accept4()", "push()"], "code", step=13)
-        qx, qw = MX + mw + 8, 24
-        svg.text(qx + qw / 2, top - 4, "queue", "small", "middle")
-        for i in range(5):
-            svg.rect(qx, top + 8 + i * 15, qw, 15, "chan" if i >= 2 else "slot", rx=1)
-        svg.line(MX + mw, MID, qx, MID, "teal", head="t")
-        svg.lines(MX + 44, top + h + 14, ["a full queue", "stops accept()"], "small", "middle",
-                  step=11)
-        fan(svg, qx + qw, MID, "teal", head="t")
-        workers(svg, d, note="pop, serve")
-
-
-def draw_per_connection(svg, d):
-    """fork and thread: the main process or thread accepts and creates a worker per connection."""
-    processes = start(svg, d)
-    top, h = 62, 90
-    svg.line(LX + LW, MID, MX, MID)
-    svg.rect(MX, top, MW, h, "proc" if processes else "thread")
-    if processes:
-        svg.text(MX + 8, top + 16, "parent", "bold")
-        svg.lines(MX + 8, top + 32, ["accept4()", "fork()", "close(conn)", "waitpid()"], "code",
-                  step=13)
-        svg.lines(MX + 8, top + h + 12, ["SIGCHLD wakes its", "ppoll(): no zombies"], "small",
-                  step=11)
-        svg.text(MX + MW / 2, 52, "one per connection", "small", "middle")
-        note = "serve, _exit"
-    else:
-        svg.text(MX + 8, top + 16, "main thread", "bold")
-        svg.lines(MX + 8, top + 32, ["accept4()", "spawn a", "detached", "thread"], "code",
-                  step=13)
-        svg.text(MX + MW / 2, 52, "one per connection", "small", "middle")
-        note = "serve, end"
-    fan(svg, MX + MW, MID)
-    workers(svg, d, per_connection=True, note=note)
-
-
-def draw_single(svg, d):
-    """iterative and epoll: one process, one thread, no worker at all."""
-    listener(svg)
-    clients_arrow(svg)
-    x, y, w, h = MX, 46, W - MX - 8, 132
-    svg.rect(x, y, w, h, "proc")
-    svg.text(x + 8, y + 16, "the one process, one thread", "bold")
-    if d["event_loop"]:
-        ex, ey = x + 14, MID - 16
-        svg.rect(ex, ey, 58, 32, "chan")
-        svg.lines(ex + 29, ey + 13, ["epoll", "wait"], "small", "middle", step=11)
-        svg.line(ex, MID, LX + LW, MID, "teal dash", head="t")
-        svg.text(x + w - 8, y + 30, "non-blocking conns", "small", "end")
-        for i in range(4):
-            cy = y + 42 + i * 22
-            svg.line(ex + 58, MID, x + w - 40, cy, "teal dash", head="t")
-            svg.circle(x + w - 28, cy, 9, "conn")
-        svg.lines(x + 8, y + h - 20, ["one loop: accept4, then read and write", "each socket as far as it goes now"],
-                  "small", step=11)
-    else:
-        svg.line(LX + LW, MID, x + w - 40, MID)
-        svg.text(x + 8, MID - 6, "accept()", "code")
-        svg.circle(x + w - 28, MID, 12, "conn")
-        svg.text(x + w - 28, MID + 3, "conn", "small", "middle")
-        svg.lines(x + 60, MID + 19, ["serve_connection()", "to its end, then", "accept() again"],
-                  "code", step=12)
-        svg.text(x + 8, y + h - 8, "one at a time: a slow client holds up all", "small")
-        svg.lines(LX, LY + LH + 14, ["the others wait", "in the backlog"], "small", step=11)
-
-
-def draw_reuseport(svg, d):
-    """prefork-reuseport: one listener per child, one port; the kernel picks by 4-tuple hash."""
-    svg.rect(LX - 2, 26, LW + 4, 174, "group", rx=6)
-    svg.text(LX + LW / 2, 37, "one port", "small", "middle")
-    svg.text(2, MID - 20, "clients", "small")
-    svg.circle(18, MID, 14, "note")
-    svg.text(18, MID + 3, "hash", "small", "middle")
-    for i, top in enumerate(SLOTS):
-        y, h = top + 1, WH - 2
-        svg.rect(LX + 4, y, LW - 8, h, "sock")
-        svg.text(LX + LW / 2, y + 14, f"listener {('0', '1', 'N-1')[i]}", "small", "middle")
-        for k in range(4):
-            svg.rect(LX + LW / 2 - 25 + k * 13, y + h - 15, 10, 10, "full" if k == 0 else "slot",
-                     rx=1)
-        svg.line(32, MID, LX + 4, y + h / 2, "thin", head="m")
-        svg.line(LX + LW - 4, top + WH / 2, WX, top + WH / 2)
-    svg.text(MX + MW / 2, 52, "SO_REUSEPORT", "code", "middle")
-    svg.lines(MX + MW / 2, 77, ["each child accepts", "from its own queue:", "no lock, no herd"],
-              "small", "middle", step=11)
-    svg.lines(MX + MW / 2, 132, ["the parent holds all N,", "bound before it forks,", "for a child's respawn"],
-              "small", "middle", step=11)
-    workers(svg, d)
-
-
-def draw_exclusive(svg, d):
-    """prefork-epoll-exclusive: one shared listener, an epoll per child, EPOLLEXCLUSIVE."""
-    listener(svg)
-    clients_arrow(svg)
-    fan(svg, LX + LW, MID, "teal dash", head="t", to_epoll=True)
-    svg.lines(MX + MW / 2, 40, ["each child's epoll", "holds the listener"], "small", "middle",
-              step=11)
-    svg.text(MX + MW / 2, 64, "EPOLLEXCLUSIVE", "code", "middle")
-    workers(svg, d)
-    parent_band(svg)
-
-
-# Which picture a design gets, from its flags alone: (workers, pooled, accepts, event_loop,
-# reuseport) -> the drawing; None stands for either value. A lock goes with draw_accept_pool.
-SHAPES = [
-    (("none", False, "main", None, False), draw_single),
-    (("processes", False, "main", False, False), draw_per_connection),
-    (("threads", False, "main", False, False), draw_per_connection),
-    (("processes", True, "main", False, False), draw_handoff),
-    (("threads", True, "main", None, False), draw_handoff),
-    (("processes", True, "workers", False, False), draw_accept_pool),
-    (("threads", True, "workers", False, False), draw_accept_pool),
-    (("processes", True, "workers", True, True), draw_reuseport),
-    (("processes", True, "workers", True, False), draw_exclusive),
-]
-
-
-def shape_of(d):
-    flags = (d["workers"], d["pooled"], d["accepts"], d["event_loop"], d["reuseport"])
-    for want, draw in SHAPES:
-        if all(w is None or w == f for w, f in zip(want, flags)):
-            if d["accept_lock"] and draw is not draw_accept_pool:
-                break
-            return draw
-    raise ValueError(f"design {d['name']}: no diagram in plots/diagrams.py fits its flags "
-                     f"(workers, pooled, accepts, event_loop, reuseport = {flags}, accept_lock "
-                     f"{d['accept_lock']}): add one")
-
-
-def pointers_of(d):
-    """Where to read a design: its own file and run_ function, then what its shape shares."""
-    stem = d["name"].replace("-", "_")
-    own = (f"paradigms/{stem}.cpp", [f"run_{stem}"])
-    shape = shape_of(d)
-    more = []
-    if shape is draw_accept_pool:
-        if d["workers"] == "processes":
-            more.append(("paradigms/prefork.cpp", ["run_prefork_with"]))
-            more.append(("common/prefork_pool.cpp", ["run_process_pool"]))
-        more.append(("common/accept_loop.cpp", ["accept_loop"]))
-        lock = {("fcntl", "processes"): "FcntlLock::lock",
-                ("mutex", "processes"): "ProcessMutexLock::lock"}.get((d["accept_lock"], d["workers"]))
-        if lock:
-            more.append(("common/accept_lock.cpp", [lock]))
-        elif d["accept_lock"]:
-            more.append(("common/accept_lock.hpp", ["ThreadMutexLock::lock"]))
-    elif shape is draw_handoff:
-        if d["workers"] == "processes":
-            own[1].extend(["Manager::accept_and_pass", "Manager::give", "child_main"])
-            more.append(("common/fdpass.cpp", ["send_fd", "recv_fd"]))
-        elif d["event_loop"]:
-            more.append(("common/event_loop.cpp", ["EventLoop::post", "EventLoop::run"]))
-        else:
-            more.append(("common/bounded_queue.hpp", ["BoundedQueue::push", "BoundedQueue::pop"]))
-    elif shape is draw_per_connection:
-        if d["workers"] == "threads":
-            more.append(("common/thread_group.hpp", ["ThreadGroup::spawn"]))
-        more.append(("common/connection.cpp", ["serve_connection"]))
-    elif shape is draw_single:
-        if d["event_loop"]:
-            more.append(("common/event_loop.cpp", ["EventLoop::watch_listener", "EventLoop::run"]))
-        else:
-            more.append(("common/net.cpp", ["accept_connection"]))
-            more.append(("common/connection.cpp", ["serve_connection"]))
-    else:  # the event-loop pools whose children accept
-        if d["reuseport"]:
-            more.append(("common/net.cpp", ["listen_tcp"]))
-        more.append(("common/event_loop.cpp", ["EventLoop::watch_listener", "EventLoop::run"]))
-        more.append(("common/prefork_pool.cpp", ["run_process_pool"]))
-    merged = {}
-    for path, functions in [own] + more:  # prefork's own file is also the family's
-        merged.setdefault(path, []).extend(f for f in functions if f not in merged.get(path, []))
-    return checked(list(merged.items()))
-
-
-def design_svg(d):
-    pointers = pointers_of(d)
-    where = f"UNP {d['unp']}" if d["unp"] else "beyond UNP ch. 30"
-    svg = Svg(W, 0, f"{d['name']} ({where}): its processes, threads and descriptors")
-    svg.text(8, 18, d["name"], "title")
-    svg.text(8 + text_width(d["name"], 13) + 6, 18, where, "sub")
-    shape_of(d)(svg, d)
-    svg.height = caption(svg, BODY_END + 12, pointers, W - 16) + 2
-    return svg.render()
-
-
-def legend_svg():
-    svg = Svg(W, 0, "What the shapes of the design diagrams mean")
-    items = [
-        (lambda x, y: svg.rect(x, y, 30, 18, "proc"), "a process"),
-        (lambda x, y: svg.rect(x, y, 30, 18, "thread"), "a thread"),
-        (lambda x, y: svg.circle(x + 15, y + 9, 9, "conn"), "a connected socket"),
-        (lambda x, y: svg.rect(x, y, 30, 18, "sock"), "a listening socket"),
-        (lambda x, y: svg.rect(x, y, 30, 18, "lock"), "an accept lock"),
-        (lambda x, y: svg.rect(x, y, 30, 18, "chan"), "queue, socketpair, epoll"),
-        (lambda x, y: svg.line(x, y + 9, x + 30, y + 9), "a connection goes"),
-        (lambda x, y: svg.line(x, y + 9, x + 30, y + 9, "teal", head="t"), "handed over"),
-        (lambda x, y: svg.line(x, y + 9, x + 30, y + 9, "teal dash", head="t"), "watched, woken"),
-    ]
-    for k, (draw, label) in enumerate(items):
-        x, y = 8 + (k % 2) * 188, 8 + (k // 2) * 26
-        draw(x, y)
-        svg.text(x + 38, y + 13, label)
-    svg.height = 8 + (len(items) + 1) // 2 * 26
-    return svg.render()
-
-
-# --- the fd-passing sequence -------------------------------------------------------------------
-
-# (kind, from, to, code lines, note): "msg" an arrow, "self" a step on one lifeline, "both" the
-# two-way talk of serving, "note" a box across two lifelines. What prefork-fdpass does for one
-# connection, in paradigms/prefork_fdpass.cpp and common/fdpass.cpp.
-SEQUENCE = [
-    ("note", "parent", "child",
-     ["before fork(): socketpair(AF_UNIX,", "    SOCK_SEQPACKET | SOCK_CLOEXEC)"],
-     "Manager::open_channel(), one per child; after the fork the parent closes the child's end, "
-     "the child the parent's ends and the listener"),
-    ("msg", "client", "parent", ["connect()"],
-     "the handshake completes in the kernel; the connection waits in the listener's accept queue"),
-    ("self", "parent", None, ["ppoll(): the listener is readable"],
-     "signals::wait_for_events() in Manager::run()"),
-    ("self", "parent", None, ["accept4(listener) \u2192 conn"],
-     "accept_connection() in Manager::accept_and_pass()"),
-    ("self", "parent", None, ["choose_worker(policy, loads) \u2192 i"],
-     "least-loaded, round-robin or first-free; --route-by peer or first-line decides first"),
-    ("msg", "parent", "child", ["sendmsg(channel[i], Handoff{id},", "  SCM_RIGHTS [conn], MSG_DONTWAIT)"],
-     "send_fd() in Manager::give(); in_hand + 1"),
-    ("self", "parent", None, ["close(conn)"],
-     "the parent's copy, as the loop turn ends; the descriptor in flight keeps the socket open"),
-    ("self", "child", None, ["recvmsg(channel, MSG_CMSG_CLOEXEC)", "  \u2192 conn"],
-     "recv_fd() checks MSG_CTRUNC, MSG_TRUNC, the record's length, and one SOL_SOCKET / "
-     "SCM_RIGHTS message holding one descriptor"),
-    ("both", "child", "client", ["serve_connection(conn)"],
-     "reads requests and writes responses until EOF"),
-    ("msg", "child", "parent", ["send(channel, Done{id})"],
-     "child_main(), then recvmsg() again"),
-    ("self", "parent", None, ["ppoll(): the channel is readable", "recv(Done): in_hand - 1, full = false"],
-     "Manager::read_reports()"),
-]
-SEQ_W = 660
-LIFELINES = {"client": 70, "parent": 330, "child": 590}
-HEADS = {"client": ("client", "tcplab-load"), "parent": ("parent", "Manager::run()"),
-         "child": ("child i", "child_main()")}
-TEXT_ROOM = 236  # between two lifelines, for a step's text
-SEQ_POINTERS = [("paradigms/prefork_fdpass.cpp",
-                 ["Manager::open_channel", "Manager::accept_and_pass", "Manager::give",
-                  "Manager::read_reports", "child_main"]),
-                ("common/fdpass.cpp", ["send_fd", "recv_fd"]),
-                ("common/dispatch.cpp", ["choose_worker"])]
-
-
 def sequence_svg():
-    pointers = checked(SEQ_POINTERS)
-    title = "prefork-fdpass: handing one connection to a child"
-    svg = Svg(SEQ_W, 0, title)
-    svg.text(8, 18, title, "title")
-    svg.text(8 + text_width(title, 13) + 6, 18, "UNP 30.9", "sub")
+    pointers = checked(SEQ_SOURCES)
+    title = "prefork-fdpass: handing one connection to a child (UNP 30.9)"
+    svg = Svg(SEQ_W, title)
+    svg.text(8, 20, title, "t")
     for who, x in LIFELINES.items():
-        name, sub = HEADS[who]
-        svg.rect(x - 62, 30, 124, 34, "proc" if who != "client" else "frame")
-        svg.text(x, 44, name, "bold", "middle")
-        svg.text(x, 57, sub, "code", "middle")
-    rows, y = [], 80
+        svg.rect(x - 60, 32, 120, 28, "proc" if who != "client" else "frame")
+        svg.text(x, 51, HEADS[who], "b", "middle")
+    rows, y = [], 76
     for kind, a, b, code, note in SEQUENCE:
-        room = LIFELINES["child"] - LIFELINES["parent"] + 84 if kind == "note" else TEXT_ROOM
-        notes = wrap(note, room, 9)
-        h = 13 * len(code) + 11 * len(notes) + 14
-        rows.append((kind, a, b, code, notes, y, h))
+        h = 15 * len(code) + 15 + 12
+        rows.append((kind, a, b, code, note, y, h))
         y += h + 6
-    bottom = y + 4
     for x in LIFELINES.values():
-        svg.line(x, 64, x, bottom, "life", head=None)
+        svg.arrow(x, 60, x, y, 1, "m", dash=True, head=False)
     step = 0
-    for kind, a, b, code, notes, top, h in rows:
+    for kind, a, b, code, note, top, h in rows:
         xa = LIFELINES[a]
         if kind == "note":
-            xb = LIFELINES[b]
-            svg.rect(xa - 50, top, xb - xa + 100, h - 4, "note", rx=3)
-            svg.lines(xa - 42, top + 13, code, "code", step=13)
-            svg.lines(xa - 42, top + 13 + 13 * len(code), notes, "small", step=11)
+            svg.rect(xa - 60, top, LIFELINES[b] - xa + 120, h - 4, "note", rx=3)
+            svg.text(xa - 50, svg.lines(xa - 50, top + 15, code, "c") + 15, note, "s")
             continue
         step += 1
-        if kind == "self":  # the text on the lifeline's left, where there is room
+        if kind == "self":  # on the lifeline's left, where there is room
             svg.rect(xa - 4, top, 8, h - 4, "busy", rx=1)
-            svg.text(xa - 10, top + 11, f"{step}.", "small bold", "end")
-            svg.lines(xa - 30, top + 11, code, "code", "end", step=13)
-            svg.lines(xa - 30, top + 11 + 13 * len(code), notes, "small", "end", step=11)
+            svg.text(xa - 10, top + 13, f"{step}.", "s b", "end")
+            end = svg.lines(xa - 34, top + 13, code, "c", "end")
+            svg.text(xa - 34, end + 15, note, "s", "end")
             continue
         xb = LIFELINES[b]
         left, right = min(xa, xb), max(xa, xb)
         tx, anchor = (right - 12, "end") if kind == "both" else ((left + right) / 2, "middle")
-        svg.text(left + 8, top + 11, f"{step}.", "small bold")
-        svg.lines(tx, top + 11, code, "code", anchor, step=13)
-        svg.lines(tx, top + 11 + 13 * len(code), notes, "small", anchor, step=11)
-        ay = top + h - 6
+        svg.text(left + 8, top + 13, f"{step}.", "s b")
+        end = svg.lines(tx, top + 13, code, "c", anchor)
+        svg.text(tx, end + 15, note, "s", anchor)
+        ay, inward = top + h - 6, 4 if xb > xa else -4
         if kind == "both":
-            svg.line(xa - 4, ay, xb + 4, ay, "green", head="g", tail="g")
+            svg.arrow(xa - 4, ay, xb + 4, ay, 2, "g")
+            svg.arrow(xb + 4, ay, xa - 4, ay, 2, "g")
         else:
-            inward = 4 if xb > xa else -4
             passes = "child" in (a, b)
-            svg.line(xa + inward, ay, xb - inward, ay, "teal" if passes else "wire",
-                     head="t" if passes else "k")
-    y = bottom + 16
-    for s in wrap("If sendmsg() fails with EAGAIN or ETOOMANYREFS, the child is marked full and "
-                  "the next one is tried; with EPIPE or ECONNRESET the child is gone "
-                  "(close_channel(); SIGCHLD brings its replacement). A malformed message: "
-                  "recv_fd() closes every descriptor that came with it, and the child waits for "
-                  "the next.", SEQ_W - 20, 9):
-        svg.text(10, y, s, "small")
-        y += 11
-    svg.height = caption(svg, y + 6, pointers, SEQ_W - 20) + 2
+            svg.arrow(xa + inward, ay, xb - inward, ay, 3 if passes else 1.5, "t" if passes else "k")
+    y = svg.para(10, y + 20, "If sendmsg() fails with EAGAIN or ETOOMANYREFS, the child counts "
+                 "as full and the next is tried; with EPIPE or ECONNRESET it is gone and SIGCHLD "
+                 "brings its replacement. recv_fd() closes every descriptor of a malformed message.",
+                 SEQ_W - 20)
+    for path, functions in pointers:
+        y += 16
+        svg.text(10, y, f"{path}: {', '.join(functions)}", "c")
+    svg.height = y + 10
     return svg.render()
 
 
-# --- the wait queues ---------------------------------------------------------------------------
+# --- the wait queues: four design pictures side by side ----------------------------------------
 
-WQ_W, PANEL_W = 680, 330
-
-# (title, which tcplab design, entries' flag, waiters' states, woken, the text under it)
-PANELS = [
-    ("accept(): exclusive wait, one woken", "prefork; the lock holder of prefork-fcntl, -mutex",
-     "excl", ["accept()"] * 4, {0},
-     "inet_csk_wait_for_connect() queues each sleeper at the tail with prepare_to_wait_exclusive() "
-     "(WQ_FLAG_EXCLUSIVE). The wake-up stops at the first exclusive entry it wakes: one child, the "
-     "one asleep longest, which queues again at the tail."),
-    ("poll, select, epoll: all woken (the herd)", "none (a pool in select() or plain epoll)",
-     "plain", ["epoll_wait"] * 4, {0, 1, 2, 3},
-     "Each watcher adds a plain entry (add_wait_queue(); for epoll via ep_ptable_queue_proc()). "
-     "Every plain entry is woken: every child wakes, one accept() wins, the others get EAGAIN "
-     "and sleep again."),
-    ("EPOLLEXCLUSIVE: one or more woken", "prefork-epoll-exclusive (nginx)",
-     "excl", ["busy", "epoll_wait", "epoll_wait", "epoll_wait"], {1},
-     "EPOLL_CTL_ADD with EPOLLEXCLUSIVE: ep_ptable_queue_proc() queues the epoll's entry "
-     "exclusive. ep_poll_callback() counts an epoll as woken "
-     "only if a thread sleeps in its epoll_wait(): a busy child's epoll (child 0) is handed the "
-     "event and the walk goes on. One or more epolls get it (epoll_ctl(2)); one sleeper wakes."),
-    ("SO_REUSEPORT: one listener per child", "prefork-reuseport",
-     None, ["epoll_wait"] * 4, {2},
-     "The SYN's listener lookup, inet_lookup_reuseport(), hashes the 4-tuple (inet_ehashfn()); "
-     "reuseport_select_sock() takes socks[reciprocal_scale(hash, N)]. The connection waits in "
-     "that one queue and wakes that one child: no herd, but a busy child's share waits for it."),
-]
-KERNEL_SOURCES = [
-    "Linux sources: net/ipv4/inet_connection_sock.c inet_csk_wait_for_connect(); net/core/sock.c "
-    "sock_def_readable() (a wake-up of one exclusive waiter); kernel/sched/wait.c "
-    "__wake_up_common() and include/linux/wait.h; fs/eventpoll.c ep_ptable_queue_proc(), "
-    "ep_poll_callback(); net/ipv4/inet_hashtables.c inet_lookup_reuseport(); "
-    "net/core/sock_reuseport.c reuseport_select_sock_by_hash().",
-]
-
-
-TEXT_TOP = 216  # in a panel, where its text begins
-PANEL_H = TEXT_TOP + 11 * max(len(wrap(p[-1], PANEL_W - 20, 9)) for p in PANELS) + 4
-
-
-def panel(svg, px, py, spec):
-    title, design, flag, states, woken, text = spec
-    svg.rect(px, py, PANEL_W, PANEL_H, "frame", rx=6)
-    svg.text(px + 10, py + 18, title, "bold")
-    svg.text(px + 10, py + 31, f"in tcplab: {design}", "small")
-    ex = [px + 66 + i * 64 for i in range(4)]  # the four children's columns
-    if flag is None:  # SO_REUSEPORT: a listener per child, one waiter each
-        svg.rect(px + 10, py + 42, 150, 34, "note", rx=3)
-        svg.lines(px + 18, py + 56, ["SYN: hash(4-tuple)", "mod 4 \u2192 listener 2"], "code",
-                  step=12)
-        for i, x in enumerate(ex):
-            svg.rect(x - 2, py + 96, 62, 40, "sock")
-            svg.text(x + 29, py + 110, f"listener {i}", "small", "middle")
-            for k in range(3):
-                svg.rect(x + 9 + k * 14, py + 118, 10, 10, "full" if i == 2 and k == 0 else "slot",
-                         rx=1)
-            svg.line(x + 29, py + 136, x + 29, py + 152, "thin", head=None)
-        svg.line(px + 160, py + 66, ex[2] + 24, py + 95, "green", head="g")
-    else:
-        svg.rect(px + 10, py + 42, 110, 34, "sock")
-        svg.text(px + 65, py + 55, "listening socket", "small", "middle")
-        for k in range(5):
-            svg.rect(px + 33 + k * 13, py + 61, 10, 10, "full" if k == 0 else "slot", rx=1)
-        svg.lines(px + 130, py + 54, ["a connection completes:", "sock_def_readable() wakes",
-                                      "the socket's wait queue"], "small", step=11)
-        svg.line(px + 34, py + 76, px + 34, py + 96, "thin")
-        svg.rect(px + 10, py + 96, 48, 40, "sock")
-        svg.lines(px + 34, py + 112, ["wait", "queue"], "small", "middle", step=11)
-        for i, x in enumerate(ex):
-            svg.line(x - 8, py + 116, x, py + 116, "thin")
-            svg.rect(x, py + 100, 58, 32, "slot" if flag == "plain" else "sock", rx=3)
-            svg.text(x + 29, py + 114, f"entry {i}", "small", "middle")
-            svg.text(x + 29, py + 126, flag, "code", "middle")
-            svg.line(x + 29, py + 132, x + 29, py + 152, "thin", head=None)
-    for i, x in enumerate(ex):
-        cls = "woken" if i in woken else ("busy" if states[i] == "busy" else "asleep")
-        svg.rect(x, py + 152, 58, 34, cls)
-        svg.text(x + 29, py + 166, f"child {i}", "small bold", "middle")
-        svg.text(x + 29, py + 179, states[i], "small", "middle")
-        if i in woken:
-            svg.text(x + 29, py + 198, "woken", "small bold", "middle")
-    svg.lines(px + 10, py + TEXT_TOP, wrap(text, PANEL_W - 20, 9), "small", step=11)
+PANELS = [("accept(): one woken", lambda svg: pic_prefork(svg)),
+          ("plain epoll or poll: all woken", lambda svg: pic_exclusive(svg, plain=True)),
+          ("EPOLLEXCLUSIVE: head first", pic_exclusive),
+          ("SO_REUSEPORT: a hash picks", pic_prefork_reuseport)]
+KERNEL_SOURCES = (
+    "Linux sources: net/ipv4/inet_connection_sock.c inet_csk_wait_for_connect() with "
+    "prepare_to_wait_exclusive(); net/core/sock.c sock_def_readable(); kernel/sched/wait.c "
+    "__wake_up_common(); fs/eventpoll.c ep_ptable_queue_proc(), ep_poll_callback(); "
+    "net/ipv4/inet_hashtables.c inet_lookup_reuseport(); net/core/sock_reuseport.c "
+    "reuseport_select_sock_by_hash() and reciprocal_scale().")
 
 
 def wait_queues_svg():
-    svg = Svg(WQ_W, 0, "Whom the kernel wakes when a connection arrives")
-    svg.text(8, 18, "Whom the kernel wakes when a connection arrives", "title")
-    for k, spec in enumerate(PANELS):
-        panel(svg, 8 + (k % 2) * (PANEL_W + 4), 28 + (k // 2) * (PANEL_H + 6), spec)
-    y = 28 + 2 * (PANEL_H + 6) + 10
-    for s in wrap(KERNEL_SOURCES[0], WQ_W - 20, 9, mono=True):
-        svg.text(10, y, s, "cap")
-        y += 11
-    svg.height = y
+    svg = Svg(2 * W + 24, "Whom the kernel wakes when a connection arrives")
+    svg.text(8, 20, "Whom the kernel wakes when a connection arrives", "t")
+    y = 32
+    for row in (PANELS[:2], PANELS[2:]):
+        bottoms = []
+        for k, (title, draw) in enumerate(row):
+            svg.ox, svg.oy = 8 + k * (W + 8), y
+            svg.text(8, 20, title, "b")
+            bottoms.append(draw(svg) + 10)
+        for k in range(2):
+            svg.ox = 8 + k * (W + 8)
+            svg.rect(0, 0, W, max(bottoms), "frame", rx=6)
+        svg.ox, svg.oy, y = 0, 0, y + max(bottoms) + 8
+    svg.height = svg.para(8, y + 14, KERNEL_SOURCES, svg.width - 16, "c") + 10
     return svg.render()
 
 
 # --- main --------------------------------------------------------------------------------------
 
 def files(table):
-    """{file name: SVG text} for every diagram."""
-    out = {}
-    for d in table:
-        out[f"design-{d['name']}.svg"] = design_svg(d)
+    """{file name: SVG text} for every diagram: each design of the table, then those drawn before
+    the table lists them, then the three others."""
+    unp = {d["name"]: d["unp"] for d in table}
+    names = [d["name"] for d in table] + [n for n in PICTURES if n not in unp]
+    out = {f"design-{n}.svg": design_svg(n, unp.get(n)) for n in names}
     out["diagram-legend.svg"] = legend_svg()
     out["fdpass-sequence.svg"] = sequence_svg()
     out["wait-queues.svg"] = wait_queues_svg()
@@ -795,8 +658,7 @@ def main():
         sys.exit(f"diagrams.py: {server} not found or not executable: build it (./.ci/setup) "
                  f"or pass --bin DIR")
     try:
-        table = design_table.load(server)
-        out = files(table)
+        out = files(design_table.load(server))
     except (ValueError, KeyError) as e:
         sys.exit(f"diagrams.py: {e}")
     os.makedirs(args.out, exist_ok=True)
