@@ -517,7 +517,7 @@ SEQUENCE = [
     ("self", "parent", None, ["choose_worker() \u2192 i"], "least-loaded, round-robin or first-free"),
     ("msg", "parent", "child", ["sendmsg(channel[i], Handoff{id},", "  SCM_RIGHTS [conn])"],
      "send_fd(); the child's load + 1"),
-    ("self", "parent", None, ["close(conn)"], "the descriptor in flight keeps the socket open"),
+    ("self", "parent", None, ["close(conn)"], "the fd in flight keeps the socket open"),
     ("self", "child", None, ["recvmsg(channel,", "  MSG_CMSG_CLOEXEC) \u2192 conn"],
      "recv_fd() checks it first"),
     ("both", "child", "client", ["serve_connection(conn)"], "requests and responses until EOF"),
