@@ -241,14 +241,6 @@ def per_connection(svg, processes):
     return svg.para(8, top + 80, text, W - 16)
 
 
-def pic_fork(svg):
-    return per_connection(svg, True)
-
-
-def pic_thread(svg):
-    return per_connection(svg, False)
-
-
 def wait_queue(svg, y, flag):
     """The listener's wait queue under it, head on the left; returns its bottom."""
     svg.arrow(LX + 30, y, LX + 30, y + 22, 2)
@@ -449,12 +441,12 @@ def pic_uring_msgring(svg):
 # What each design's diagram shows; a design of the table missing here is an error.
 PICTURES = {
     "iterative": pic_iterative,
-    "fork": pic_fork,
+    "fork": lambda svg: per_connection(svg, True),
     "prefork": pic_prefork,
     "prefork-fcntl": lambda svg: locked(svg, "prefork-fcntl"),
     "prefork-mutex": lambda svg: locked(svg, "prefork-mutex"),
     "prefork-fdpass": pic_prefork_fdpass,
-    "thread": pic_thread,
+    "thread": lambda svg: per_connection(svg, False),
     "prethread-mutex": lambda svg: locked(svg, "prethread-mutex"),
     "prethread-dispatch": pic_prethread_dispatch,
     "epoll": pic_epoll,
@@ -601,7 +593,7 @@ def sequence_svg():
 
 # --- the wait queues: four design pictures side by side ----------------------------------------
 
-PANELS = [("accept(): one woken", lambda svg: pic_prefork(svg)),
+PANELS = [("accept(): one woken", pic_prefork),
           ("plain epoll or poll: all woken", lambda svg: pic_exclusive(svg, plain=True)),
           ("EPOLLEXCLUSIVE: head first", pic_exclusive),
           ("SO_REUSEPORT: a hash picks", pic_prefork_reuseport)]
