@@ -435,7 +435,7 @@ def pic_uring_msgring(svg):
     workers(svg, top, "ring", ["busy", "woken", "idle", "idle"], ["busy", "woken", "asleep", "asleep"])
     return svg.para(8, top + 66, "Each worker thread has its own ring; the accepting ring "
                     "sends each connection to the one --dispatch chose: no sendmsg(), no "
-                    "SCM_RIGHTS, no descriptor in the process's table.", W - 16)
+                    "SCM_RIGHTS; a registered descriptor moves from ring to ring.", W - 16)
 
 
 # What each design's diagram shows; a design of the table missing here is an error.
