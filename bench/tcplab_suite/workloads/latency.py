@@ -40,9 +40,9 @@ import statistics
 import sys
 
 from .. import designs as D
-from .. import procfs, procstat, stats
+from .. import procstat, stats
 from ..core import Generator, Server, Step, StepError, load_command, pin_text, run_load
-from ..measure import cpu_accounting, delta
+from ..measure import WindowProbe, cpu_accounting, delta, guarded
 from . import unp
 
 NAME = "latency"
@@ -239,17 +239,16 @@ def measure_point(ctx, server, label, plan, rate, requests_per_conn, seed, gener
     """One open-loop point on a running, warmed-up server: quiet snapshot, /proc/stat of both
     sides, the load, the same again; its figures and its classification. With GENERATORS the
     load side is their CPUs alone."""
-    softirqd = procfs.pids_named({f"ksoftirqd/{c}" for c in ctx.server_cpus})
     a = server.quiet_snapshot()
-    softirqd_a = procfs.cpu_s(softirqd)
-    stat_a = procstat.read_stat()
+    probe = WindowProbe(ctx).start()
     load, raw = open_load(ctx, server.port, plan, rate, requests_per_conn, seed, label,
                           generators=generators, threads=threads)
-    stat_b = procstat.read_stat()
-    softirqd_s = procfs.cpu_s(softirqd) - softirqd_a
+    probe.stop()
+    stat_a, stat_b = probe.stat_a, probe.stat_b
     b = server.quiet_snapshot()
     d = delta(a, b)
-    cpu = cpu_accounting(ctx, stat_a, stat_b, d["cpu_user_s"] + d["cpu_sys_s"], softirqd_s)
+    server_s = d["cpu_user_s"] + d["cpu_sys_s"]
+    cpu = cpu_accounting(ctx, stat_a, stat_b, server_s, probe.softirqd_s("server"))
     mine = sorted({c for g in generators or () for c in g.cpus})
     if mine and "load" in cpu:
         cpu["load"] = procstat.cpu_split(stat_a, stat_b, mine)
@@ -264,7 +263,8 @@ def measure_point(ctx, server, label, plan, rate, requests_per_conn, seed, gener
             "window_ok": load["window_s"] >= plan["duration_s"] * 0.99, "cpu": cpu,
             "server": {k: d[k] for k in ("connections", "requests", "cpu_user_s", "cpu_sys_s")},
             "server_failures": sum(d["failures"].values()),
-            "figures": figures, "status": status, "reasons": reasons}
+            "figures": figures, "status": status, "reasons": reasons,
+            "noise": probe.noise(server_s)}
 
 
 def point_note(point):
@@ -331,8 +331,8 @@ def run_sweep(ctx, server, e, rep, name, plan, workers):
                 except Exception as exc:
                     start_error = exc
                     raise
-            p.update(measure_point(ctx, server, label, plan, rate, e["requests_per_conn"],
-                                   seed))
+            p.update(guarded(ctx, label, lambda: measure_point(
+                ctx, server, label, plan, rate, e["requests_per_conn"], seed)))
             st.note = point_note(p)
         e["points"].append(p)
         return p
@@ -525,8 +525,9 @@ def run_ceiling(ctx, w, plans=CEILING_PLANS):
                         st.note = "not measured: no saturation rate"
                         continue
                     p["rate"] = round(rec["rate"] * factor)
-                    p.update(measure_point(ctx, server, label, plan, p["rate"], 1,
-                                           100 * rep + i, generators=[gen], threads=1))
+                    p.update(guarded(ctx, label, lambda: measure_point(
+                        ctx, server, label, plan, p["rate"], 1, 100 * rep + i,
+                        generators=[gen], threads=1)))
                     p["figures"]["load_own_share"] = own_share(ctx, p)
                     st.note = point_note(p)
                 rec["points"].append(p)
