@@ -10,8 +10,9 @@ them in their CHARTS; plots/charts.py draws them with the others.
    grey marker, never joined to the curve.
 2. spectrum: the percentile spectrum at one common rate, HdrHistogram style (x = 1/(1-p)),
    from the histograms of every repetition summed bucket by bucket, never averaged.
-3. capacity: capacity at the latency target per design, with its interval (or the search's
-   bracket with one repetition), and the designs whose capacity lies outside the grid.
+3. capacity: capacity at the latency target per design (every rate up to it met the target),
+   the whisker to the first rate that missed it, and the designs whose capacity lies outside
+   the grid.
 """
 
 import json
@@ -194,9 +195,9 @@ def capacity(results, out_dir, workload):
             a.set_ylim(len(mine) - 0.5, -0.5)
         _plain(a.xaxis)
         a.set_xlabel(f"highest offered rate with p99 ≤ {p['slo_us']:,.0f} µs, requests/s")
-        a.set_title(f"{mode_text(mode)}; "
-                    + ("95 % interval over repetitions" if p["repeat"] > 1 else
-                       "bar: the search's bracket [passed, failed]"), fontsize=10)
+        a.set_title(f"{mode_text(mode)}; bar: every rate up to it met the target "
+                    "(median of the repetitions); whisker: the first rate that missed it",
+                    fontsize=10)
         a.grid(True, axis="x", which="both", alpha=0.3)
     fig.suptitle(_title(w, f"`{workload}`: capacity at the latency target"), fontsize=11)
     return _save(fig, out_dir, f"{workload}-3-capacity-at-slo")
