@@ -214,8 +214,8 @@ def claim_herd(data):
     if not herd or not herd.get("entries"):
         return None
     parts, verdicts = [], []
-    for name in dict.fromkeys(e["design"] for e in herd["entries"]):
-        es = sorted((e for e in herd["entries"] if e["design"] == name), key=lambda e: e["workers"])
+    for name in dict.fromkeys(e["variant"] for e in herd["entries"]):
+        es = sorted((e for e in herd["entries"] if e["variant"] == name), key=lambda e: e["workers"])
         reps = sorted({r["rep"] for e in es for r in e["runs"]})
         ys = [[per_rep(e, "cpu_us_per_conn").get(k) for e in es] for k in reps]
         try:

@@ -244,6 +244,15 @@ class DesignSets(unittest.TestCase):
                          ["prefork-reuseport", "prefork-epoll-exclusive", "loop-per-thread"])
         self.assertEqual(self.names(designs.thread_per_connection), ["thread"])
         self.assertEqual(designs.baseline(self.table)["name"], "iterative")
+        self.assertEqual(self.names(designs.shared_listener_loops), ["prefork-epoll-exclusive"])
+
+    def test_herd_sweeps_the_exclusive_pool_and_its_positive_control(self):
+        from tcplab_suite.workloads import herd
+        ctx = argparse.Namespace(designs=self.table)
+        self.assertEqual(herd.extra(ctx), [
+            ("prefork-epoll-exclusive", "prefork-epoll-exclusive", ()),
+            ("prefork-epoll-exclusive", "prefork-epoll-exclusive/no-exclusive",
+             ("--no-exclusive",))])
 
     def test_variants_one_per_dispatch_policy(self):
         v = designs.variants(self.table)
