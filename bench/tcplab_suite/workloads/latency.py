@@ -1040,7 +1040,8 @@ def summary_lines(results, name):
                 text = f"≥ {rates[-1]:,} (no rate missed it)"
             else:
                 text = f"{lo:,.0f}"
-            br = f"{lo:,.0f} – {hi:,.0f}" if lo is not None and hi is not None else "–"
+            br = "–" if lo is None and hi is None else \
+                " – ".join("…" if x is None else f"{x:,.0f}" for x in (lo, hi))
             miss = next((v for v in cap.get("rates", []) if v["rate"] == hi), None)
             miss = ", ".join("–" if x is None else f"{x:,.0f}" for x in miss["p99_us"]) \
                 if miss else "–"
