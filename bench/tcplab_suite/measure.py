@@ -344,8 +344,9 @@ class WindowProbe:
 
 
 def noise_record(stat_a, stat_b, sides, own_s, threshold, load_avg=None):
-    """{"server": foreign_cpu, "load": foreign_cpu, "share": the worse side's share less its
-    error, "threshold", "noisy", "loadavg", "running"} for one window; SIDES the CPUs of each
+    """{"server": foreign_cpu, "load": foreign_cpu, "share": the larger side's share,
+    "margin": the larger side's share less its error, "threshold", "noisy" (margin over the
+    threshold), "loadavg", "running"} for one window; SIDES the CPUs of each
     side, OWN_S the measured processes' CPU seconds on each. The suite's own CPU is counted on
     both sides (it is not pinned), which can only make a window look quieter than it was by
     that much (a few ms a window). Without pinning, or with both sides on the same CPUs, the
@@ -359,14 +360,28 @@ def noise_record(stat_a, stat_b, sides, own_s, threshold, load_avg=None):
     if set(sides["server"]) & set(sides["load"]):
         return dict(out, error="server and generator share CPUs: the guard cannot split them",
                     noisy=True)
-    worst = -1.0
+    share, margin = -1.0, -1.0
     for side, cpus in sides.items():
         f = procstat.foreign_cpu(stat_a, stat_b, cpus, own_s[side])
         out[side] = {k: round(v, 4) if isinstance(v, float) else v for k, v in f.items()}
-        worst = max(worst, f["share"] - f["error"])
-    out["share"] = round(worst, 4)
-    out["noisy"] = worst > threshold
+        share = max(share, f["share"])
+        margin = max(margin, f["share"] - f["error"])
+    out["share"], out["margin"] = round(share, 4), round(margin, 4)
+    out["noisy"] = margin > threshold  # procstat.noisy of the larger side
     return out
+
+
+def noise_note(rec):
+    """The end of a progress line for a window the guard measured again or kept noisy."""
+    n = rec.get("noise") or {}
+    tries = n.get("tries") or []
+    if rec.get("quiet", True) and len(tries) < 2:
+        return ""
+    if "error" in n:
+        return f" [quiet guard: {n['error']}]"
+    state = "quiet" if rec.get("quiet") else "NOT QUIET"
+    return (f" [{state} after {len(tries)} windows: other work took "
+            + ", ".join(f"{100 * max(t, 0):.0f}" for t in tries) + " % of the pinned CPUs]")
 
 
 def quiet_retries(ctx):
@@ -377,7 +392,7 @@ def guarded(ctx, label, measure):
     """measure() -> a record with its window's "noise"; a noisy window is measured again, at
     most quiet_retries(ctx) more times (a threshold of 1 or more never retries). The record
     kept is the last one, with "quiet" (its window was not noisy) and, when it took more
-    than one, "noise"["tries"]: the worse side's share of every window. Each window is
+    than one, "noise"["tries"]: the larger side's share of every window. Each window is
     counted in the run's guard (ctx.count_window)."""
     shares = []
     while True:
@@ -404,6 +419,7 @@ def progress_note(run):
     sat = (run.get("cpu") or {}).get("saturated")
     if sat:
         note += f" [{' and '.join(sat)} CPU saturated]"
+    note += noise_note(run)
     tried = (run.get("sizing") or {}).get("attempts") or []
     if len(tried) > 1:
         note += (f" [window {run['load_window_s']:.2f} s on try {len(tried)}: "

@@ -81,7 +81,8 @@ class NoiseRecord(unittest.TestCase):
         n = measure.noise_record(a, b, self.SIDES, {"server": 0.9, "load": 1.5}, 0.05)
         self.assertTrue(n["noisy"])
         self.assertAlmostEqual(n["server"]["share"], 0.55)
-        self.assertAlmostEqual(n["share"], 0.55 - n["server"]["error"], places=3)
+        self.assertAlmostEqual(n["share"], 0.55)
+        self.assertAlmostEqual(n["margin"], 0.55 - n["server"]["error"], places=3)
 
     def test_other_work_on_the_generators_cpu_counts_too(self):
         a, b = window({"user": 100}, {"user": 200})
@@ -178,6 +179,15 @@ class Guarded(unittest.TestCase):
         self.assertFalse(measure.guarded(ctx, "w", m)["quiet"])
         self.assertEqual(len(calls), 1)
         self.assertFalse(ctx.results["quiet"])
+
+
+class ProgressNote(unittest.TestCase):
+    def test_a_window_measured_again_says_so(self):
+        self.assertEqual(measure.noise_note({"quiet": True, "noise": {"tries": [0.3, 0.01]}}),
+                         " [quiet after 2 windows: other work took 30, 1 % of the pinned CPUs]")
+        self.assertIn("NOT QUIET", measure.noise_note({"quiet": False,
+                                                       "noise": {"tries": [0.3, 0.4]}}))
+        self.assertEqual(measure.noise_note({"quiet": True, "noise": {}}), "")
 
 
 class SummaryLine(unittest.TestCase):

@@ -44,7 +44,7 @@ import sys
 from .. import designs as D
 from .. import procstat, stats
 from ..core import Generator, Server, Step, StepError, load_command, pin_text, run_load
-from ..measure import WindowProbe, cpu_accounting, delta, guarded
+from ..measure import WindowProbe, cpu_accounting, delta, guarded, noise_note
 from . import unp
 
 NAME = "latency"
@@ -322,6 +322,7 @@ def point_note(point):
             f"late {100 * f['late_fraction']:.1f} %")
     if point["status"] != "ok":
         note += f" [{point['status'].replace('_', ' ')}]"
+    note += noise_note(point)
     return note
 
 
