@@ -397,7 +397,7 @@ def guarded(ctx, label, measure):
     shares = []
     while True:
         rec = measure()
-        n = rec.get("noise") or {"noisy": True, "error": "no noise record"}
+        n = rec.setdefault("noise", {"noisy": True, "error": "no noise record"})
         shares.append(n.get("share"))
         retry = n["noisy"] and ctx.quiet_threshold < 1 and "error" not in n
         ctx.count_window(n["noisy"], kept=not retry or len(shares) > quiet_retries(ctx),
