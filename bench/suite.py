@@ -85,8 +85,9 @@ def parse_args(argv):
                         "PCT %% of the pinned CPUs' time (beyond the tick sampling's own error) "
                         f"is measured again, up to {measure.QUIET_RETRIES} more times "
                         f"({measure.QUICK_QUIET_RETRIES} with --quick); a run that stays noisy "
-                        "is marked not quiet and draws no verdict. 100 turns the re-measuring "
-                        "off (default: %(default)g)")
+                        "is marked not quiet and draws no verdict. 100 turns the guard off: "
+                        "nothing is measured again, and the run, not checked, draws no "
+                        "verdict either (default: %(default)g)")
     p.add_argument("--no-charts", action="store_true", help="skip drawing the charts")
     args = p.parse_args(argv)
     if not 1 <= args.load_hosts <= netns.MAX_LOAD_HOSTS:

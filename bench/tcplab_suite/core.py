@@ -463,7 +463,7 @@ class Context:
         from .measure import QUIET_THRESHOLD, QUIET_WHAT
         threshold = getattr(args, "quiet_threshold", None)
         self.quiet_threshold = QUIET_THRESHOLD if threshold is None else threshold
-        results.setdefault("quiet", True)
+        results.setdefault("quiet", self.quiet_threshold < 1)  # 100 %: not checked
         results.setdefault("quiet_guard", {"threshold": self.quiet_threshold,
                                            "what": QUIET_WHAT, "windows_noisy": 0,
                                            "windows_total": 0, "windows_kept_noisy": 0,

@@ -28,8 +28,12 @@ def quiet_line(results):
         return []
     counts = (f"{g['windows_noisy']} of {g['windows_total']} windows above "
               f"{100 * g['threshold']:g} % foreign CPU on the pinned CPUs")
+    if g["threshold"] >= 1:
+        return ["- **quiet machine: not checked (--quiet-threshold 100); no verdict is drawn "
+                "from this run**"]
     if results.get("quiet", True):
-        return [f"- quiet machine: yes ({counts}, each measured again until quiet)"]
+        return [f"- quiet machine: yes ({counts}"
+                + (", each measured again until quiet)" if g["windows_noisy"] else ")")]
     return [f"- **not quiet: {g['windows_kept_noisy']} window(s) stayed noisy after being "
             f"measured again ({counts}); no verdict is drawn from this run**"]
 

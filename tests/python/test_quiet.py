@@ -163,11 +163,14 @@ class Guarded(unittest.TestCase):
         self.assertFalse(measure.guarded(ctx, "w", m)["quiet"])
         self.assertEqual(len(calls), 2)
 
-    def test_a_threshold_of_100_percent_never_measures_again(self):
+    def test_a_threshold_of_100_percent_never_measures_again_nor_calls_a_run_quiet(self):
         ctx = context(self, threshold=1.0)
-        m, calls = self.windows(True, True)
+        self.assertFalse(ctx.results["quiet"])
+        m, calls = self.windows(False, True)
         measure.guarded(ctx, "w", m)
-        self.assertEqual(len(calls), 1)
+        measure.guarded(ctx, "w", m)
+        self.assertEqual(len(calls), 2)
+        self.assertFalse(ctx.results["quiet"])
 
     def test_a_window_that_cannot_be_judged_is_not_measured_again(self):
         ctx = context(self)
@@ -204,6 +207,13 @@ class SummaryLine(unittest.TestCase):
     def test_quiet(self):
         line, = summary.quiet_line(self.results(True))
         self.assertIn("4 of 40 windows", line)
+        self.assertIn("measured again", line)
+
+    def test_a_threshold_of_100_percent_is_not_a_check(self):
+        r = self.results(True)
+        r["quiet_guard"]["threshold"] = 1.0
+        line, = summary.quiet_line(r)
+        self.assertIn("not checked", line)
 
     def test_results_from_before_the_guard_have_no_line(self):
         self.assertEqual(summary.quiet_line({}), [])
