@@ -275,7 +275,7 @@ def q_herd(src, n):
     by = {}
     for e in w.get("entries") or []:
         v = median(e, "cpu_us_per_conn")
-        if v is not None:
+        if v is not None and not e.get("server_extra"):  # the positive control has a herd
             by.setdefault(e["variant"], {})[e["workers"]] = v
     for design, points in by.items():
         if len(points) < 2:

@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # for plots.charts
 sys.path.insert(0, os.path.join(ROOT, "bench"))  # the package is `tcplab_suite`
 
-from tcplab_suite import core, designs, netns, summary  # noqa: E402  (after the path)
+from tcplab_suite import core, designs, measure, netns, summary  # noqa: E402  (after the path)
 from tcplab_suite.workloads import REGISTRY, defaults  # noqa: E402
 
 QUICK_NOTE = "--quick: the figures are indicative only (short windows, 1 repetition by default)"
@@ -79,6 +79,15 @@ def parse_args(argv):
                         "--load-cpus, or all sharing them when there are fewer than K; an "
                         "open loop's rate is split the same way, each on a Poisson schedule "
                         "of its own (default: %(default)s)")
+    p.add_argument("--quiet-threshold", type=float, metavar="PCT",
+                   default=100 * measure.QUIET_THRESHOLD,
+                   help="the quiet-machine guard: a window in which other work used more than "
+                        "PCT %% of the pinned CPUs' time (beyond the tick sampling's own error) "
+                        f"is measured again, up to {measure.QUIET_RETRIES} more times "
+                        f"({measure.QUICK_QUIET_RETRIES} with --quick); a run that stays noisy "
+                        "is marked not quiet and draws no verdict. 100 turns the guard off: "
+                        "nothing is measured again, and the run, not checked, draws no "
+                        "verdict either (default: %(default)g)")
     p.add_argument("--no-charts", action="store_true", help="skip drawing the charts")
     args = p.parse_args(argv)
     if not 1 <= args.load_hosts <= netns.MAX_LOAD_HOSTS:
@@ -89,6 +98,9 @@ def parse_args(argv):
         args.repeat = 1 if args.quick else 5
     if args.repeat < 1:
         p.error("--repeat must be at least 1")
+    if not 0 <= args.quiet_threshold <= 100:
+        p.error("--quiet-threshold must be a percentage, 0 to 100")
+    args.quiet_threshold /= 100.0
     for opt in ("workers", "load_threads"):
         if getattr(args, opt) is not None and getattr(args, opt) < 1:
             p.error(f"--{opt.replace('_', '-')} must be at least 1")
@@ -203,7 +215,8 @@ def main(argv=None):
         "config": {"quick": args.quick, "repeat": args.repeat, "workloads": args.workloads,
                    "designs": names, "bin": os.path.abspath(args.bin),
                    "workers": args.workers, "load_threads": args.load_threads,
-                   "net": args.net, "load_hosts": args.load_hosts},
+                   "net": args.net, "load_hosts": args.load_hosts,
+                   "quiet_threshold": args.quiet_threshold},
         "designs": table, "workloads": {}, "micro": None, "errors": [], "charts": [],
         "timings_s": {},
     }

@@ -23,6 +23,9 @@ template <int (*Run)(Server&, int)>
 int with_stall_worker(Server& server, const DesignOptions& options) {
   return Run(server, options.stall_worker);
 }
+int epoll_exclusive(Server& server, const DesignOptions& options) {
+  return run_prefork_epoll_exclusive(server, options.stall_worker, options.exclusive);
+}
 
 constexpr std::array kDesigns = {
     Design{.name = "iterative",
@@ -106,7 +109,7 @@ constexpr std::array kDesigns = {
            .pooled = true,
            .event_loop = true,
            .accepts = Acceptor::workers,
-           .run = with_stall_worker<run_prefork_epoll_exclusive>},
+           .run = epoll_exclusive},
     Design{.name = "loop-per-thread",
            .summary = "the main thread accepts and hands connections round-robin to N "
                       "event-loop threads (muduo)",

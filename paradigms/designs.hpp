@@ -31,6 +31,7 @@ struct DesignOptions {
   FdpassOptions fdpass;        // prefork-fdpass
   std::size_t queue_size = 0;  // prethread-dispatch: --queue-size; 0: twice the workers
   int stall_worker = -1;       // the pooled event loops: --stall-worker (testing); -1: none
+  bool exclusive = true;       // prefork-epoll-exclusive: false with --no-exclusive
 };
 
 struct Design {
@@ -70,7 +71,7 @@ int run_prethread_mutex(Server&);
 int run_prethread_dispatch(Server&, std::size_t queue_size);
 int run_epoll(Server&);
 int run_prefork_reuseport(Server&, int stall_worker);
-int run_prefork_epoll_exclusive(Server&, int stall_worker);
+int run_prefork_epoll_exclusive(Server&, int stall_worker, bool exclusive);
 int run_loop_per_thread(Server&, int stall_worker);
 
 }  // namespace tcplab

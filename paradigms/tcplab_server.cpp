@@ -174,6 +174,11 @@ int main(int argc, char** argv) {
                  "Testing only: event-loop worker N (prefork-reuseport, prefork-epoll-exclusive, "
                  "loop-per-thread) serves nothing until the server stops")
       ->check(CLI::Range(0, 4095));
+  bool no_exclusive = false;
+  app.add_flag("--no-exclusive", no_exclusive,
+               "prefork-epoll-exclusive: register the shared listener without EPOLLEXCLUSIVE, "
+               "so each connection wakes every idle child (the thundering herd; the herd "
+               "workload's positive control)");
   std::string route_by;
   int route_ports = -1;
   std::vector<std::string> route_prefixes;
@@ -218,6 +223,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.fdpass.dispatch = *parse_dispatch(dispatch);
+  if (no_exclusive && config.design != "prefork-epoll-exclusive") {
+    fmt::print(stderr,
+               "tcplab-server: --no-exclusive is an option of prefork-epoll-exclusive "
+               "only, not {}\n",
+               config.design);
+    return 2;
+  }
+  options.exclusive = !no_exclusive;
   if (!route_by.empty() || route_ports >= 0 || !route_prefixes.empty()) {
     std::string why = config.design != "prefork-fdpass"
                           ? "--route-by, --route-ports and --route-prefix are options of "

@@ -7,11 +7,13 @@ them in their CHARTS; plots/charts.py draws them with the others.
 
 1. load_curves: p50 and p99 against offered load per design (the hockey stick), log axes;
    a point that is not a plain latency (over capacity, generator bound) is a hollow red or
-   grey marker, never joined to the curve.
+   grey marker on a strip along the top, placed by its rate only, never joined to a curve
+   nor drawn at its p99; rates skipped after one are not drawn.
 2. spectrum: the percentile spectrum at one common rate, HdrHistogram style (x = 1/(1-p)),
    from the histograms of every repetition summed bucket by bucket, never averaged.
-3. capacity: capacity at the latency target per design, with its interval (or the search's
-   bracket with one repetition), and the designs whose capacity lies outside the grid.
+3. capacity: capacity at the latency target per design (every rate up to it met the target),
+   the whisker to the first rate that missed it, and the designs whose capacity lies outside
+   the grid.
 """
 
 import json
@@ -21,7 +23,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
-from matplotlib import ticker  # noqa: E402
+from matplotlib import ticker, transforms  # noqa: E402
 
 from plots.charts import _save  # noqa: E402  (the suite's one way to write a chart)
 
@@ -80,11 +82,15 @@ def load_curves(results, out_dir, workload):
                 if plain:
                     a.plot(*zip(*plain), marker="o", ms=4, lw=1.4, label=e["variant"],
                            **_style(i))
-                for rate, v, status in other:
+                # A point that is no latency is placed by its rate alone, on a strip along
+                # the top: its p99 would read as a latency, and it is none.
+                top = transforms.blended_transform_factory(a.transData, a.transAxes)
+                for rate, _, status in other:
                     s = OVER[status]
-                    a.plot([rate], [v], ls="none", marker=s["marker"], ms=7, mfc="none",
-                           mec=s["color"], mew=1.3,
-                           label=s["label"] if status not in seen else None)
+                    a.plot([rate], [0.96 - 0.025 * (i % 4)], transform=top, ls="none",
+                           marker=s["marker"], ms=6, mfc="none", mec=s["color"], mew=1.2,
+                           clip_on=False,
+                           label=s["label"] + " (no latency)" if status not in seen else None)
                     seen.add(status)
             a.axhline(w["params"]["slo_us"], color="#444444", lw=0.8, ls=":")
             a.set_xscale("log")
@@ -96,8 +102,8 @@ def load_curves(results, out_dir, workload):
             a.set_title(f"{what}, {mode_text(mode)}", fontsize=10)
             a.grid(True, which="both", alpha=0.3)
         axes[row][1].legend(fontsize=7, ncol=2, loc="upper left")
-    fig.suptitle(_title(w, f"`{workload}`: latency against offered load; hollow markers are "
-                        "not latencies (dotted: the target)"), fontsize=11)
+    fig.suptitle(_title(w, f"`{workload}`: latency against offered load; hollow markers along "
+                        "the top: rates that were no latency (dotted: the target)"), fontsize=11)
     return _save(fig, out_dir, f"{workload}-1-latency-vs-load")
 
 
@@ -194,9 +200,8 @@ def capacity(results, out_dir, workload):
             a.set_ylim(len(mine) - 0.5, -0.5)
         _plain(a.xaxis)
         a.set_xlabel(f"highest offered rate with p99 ≤ {p['slo_us']:,.0f} µs, requests/s")
-        a.set_title(f"{mode_text(mode)}; "
-                    + ("95 % interval over repetitions" if p["repeat"] > 1 else
-                       "bar: the search's bracket [passed, failed]"), fontsize=10)
+        a.set_title(f"{mode_text(mode)}\nbar: every rate up to it met the target; "
+                    "whisker: the first that missed", fontsize=10)
         a.grid(True, axis="x", which="both", alpha=0.3)
     fig.suptitle(_title(w, f"`{workload}`: capacity at the latency target"), fontsize=11)
     return _save(fig, out_dir, f"{workload}-3-capacity-at-slo")

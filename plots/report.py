@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from tcplab_suite import designs as D  # noqa: E402  (after the path)
 from tcplab_suite import nginx, stats, table  # noqa: E402
-from tcplab_suite import netsummary  # noqa: E402
+from tcplab_suite import netsummary, summary  # noqa: E402
 from tcplab_suite.workloads import REGISTRY  # noqa: E402
 
 # Stevens, UNP vol. 1, 3rd ed., Fig. 30.1: process-control CPU seconds over 5000 connections
@@ -109,6 +109,7 @@ def block_run(data, folder):
         f"- machine: {m.get('cpu_model')}, {m.get('cpus')} CPUs; kernel {m.get('kernel')}",
         f"- load average (1, 5, 15 min) at start and end: {loadavg(m.get('loadavg_start'))} / "
         f"{loadavg(m.get('loadavg_end'))}",
+    ] + summary.quiet_line(data) + [
         f"- network: {network(data)}",
         f"- pinning: server on CPU {data['pinning'].get('server')}, load generator on CPU {data['pinning'].get('load')}",
         f"- command: `{data['command_line']}`, then `/usr/bin/python3 plots/report.py results/{folder.name}`",
@@ -213,8 +214,8 @@ def claim_herd(data):
     if not herd or not herd.get("entries"):
         return None
     parts, verdicts = [], []
-    for name in dict.fromkeys(e["design"] for e in herd["entries"]):
-        es = sorted((e for e in herd["entries"] if e["design"] == name), key=lambda e: e["workers"])
+    for name in dict.fromkeys(e["variant"] for e in herd["entries"]):
+        es = sorted((e for e in herd["entries"] if e["variant"] == name), key=lambda e: e["workers"])
         reps = sorted({r["rep"] for e in es for r in e["runs"]})
         ys = [[per_rep(e, "cpu_us_per_conn").get(k) for e in es] for k in reps]
         try:

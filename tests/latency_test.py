@@ -140,8 +140,10 @@ class OverCapacity(unittest.TestCase):
         self.assertEqual([p["rate"] for p in self.entry["points"]], [MODEST, PAST, 2236])
         mid = self.entry["points"][2]
         lo, hi = (2236, PAST) if mid["status"] == "ok" else (MODEST, 2236)
-        self.assertEqual(self.entry["capacity"]["searches"], [{"rep": 1, "lo": lo, "hi": hi}])
-        self.assertEqual(self.entry["capacity"]["summary"]["median"], lo)
+        self.assertEqual(self.entry["capacity"]["bracket"], [lo, hi])
+        self.assertEqual(self.entry["capacity"]["rate"], lo)
+        self.assertEqual([v["rate"] for v in self.entry["capacity"]["rates"]],
+                         [MODEST, 2236, PAST])
 
     def test_summary_marks_it(self):
         text = "\n".join(L.summary_lines(self.results, "latency"))

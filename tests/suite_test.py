@@ -10,6 +10,7 @@ and (SuitePartsQuick) a --quick run of the faults and beyond workloads on two de
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -229,6 +230,62 @@ class SuitePartsQuick(unittest.TestCase):
             summary = f.read()
         self.assertIn("## Faults (`--workloads faults`)", summary)
         self.assertIn("## Beyond chapter 30: `unp` over HTTP", summary)
+
+
+class SuiteNotQuiet(unittest.TestCase):
+    """The quiet-machine guard end to end: a --quick run of two cheap designs with one busy
+    loop pinned to the server's CPU (started and killed by this test) measures each window
+    again once, then is marked not quiet: results.json's quiet is false, every kept window's
+    foreign CPU on the server's side is over the threshold, summary.md says so at its top,
+    and findings, where the run has them, draw no verdict."""
+
+    @classmethod
+    def setUpClass(cls):
+        usable = sorted(os.sched_getaffinity(0))
+        if len(usable) < 2 or not shutil.which("taskset"):
+            raise unittest.SkipTest("needs two usable CPUs and taskset")
+        server, load = usable[0], usable[1]
+        busy = subprocess.Popen(["taskset", "-c", str(server), "yes"],
+                                stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        try:
+            run_suite(cls, "--only", "iterative,epoll", "--workloads", "unp", "--no-charts",
+                      "--server-cpus", str(server), "--load-cpus", str(load))
+        finally:
+            busy.kill()
+            busy.wait()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_the_run_is_marked_not_quiet(self):
+        self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
+        r = self.results
+        self.assertIs(r["quiet"], False)
+        g = r["quiet_guard"]
+        self.assertEqual(g["threshold"], 0.05)
+        # two windows a repetition (--quick measures a noisy one again once, no more)
+        self.assertEqual(g["windows_total"], 4)
+        self.assertEqual(g["windows_noisy"], 4)
+        self.assertEqual(len(g["kept_noisy"]), 2)
+
+    def test_each_run_records_the_busy_loop_on_the_servers_cpu(self):
+        for e in self.results["workloads"]["unp"]["entries"]:
+            run, = e["runs"]
+            self.assertIs(run["quiet"], False)
+            n = run["noise"]
+            self.assertEqual(len(n["tries"]), 2)
+            side = n["server"]
+            self.assertGreater(side["share"] - side["error"], 0.05, n)
+            self.assertGreater(side["foreign_s"], 0.0)
+
+    def test_summary_says_so_first_and_findings_draw_no_verdict(self):
+        with open(os.path.join(self.out, "summary.md")) as f:
+            lines = f.read().splitlines()
+        self.assertTrue(lines[2].startswith("- **not quiet: 2 window(s) stayed noisy"),
+                        lines[:4])
+        for finding in self.results.get("findings") or []:
+            self.assertEqual(finding["verdict"], "not quiet", finding)
 
 
 class SuiteSigterm(unittest.TestCase):

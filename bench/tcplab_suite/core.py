@@ -459,6 +459,15 @@ class Context:
         self.designs = designs          # the rows of the design table chosen by --only
         self.results = results
         self.errors = results["errors"]
+        # The quiet-machine guard (measure.guarded): its threshold, and the run's verdict.
+        from .measure import QUIET_THRESHOLD, QUIET_WHAT
+        threshold = getattr(args, "quiet_threshold", None)
+        self.quiet_threshold = QUIET_THRESHOLD if threshold is None else threshold
+        results.setdefault("quiet", self.quiet_threshold < 1)  # 100 %: not checked
+        results.setdefault("quiet_guard", {"threshold": self.quiet_threshold,
+                                           "what": QUIET_WHAT, "windows_noisy": 0,
+                                           "windows_total": 0, "windows_kept_noisy": 0,
+                                           "kept_noisy": []})
         self.step = 0
         self.total_steps = 0
         # Where the server and the load run: the one place that decides it for every workload.
@@ -493,6 +502,17 @@ class Context:
         if record is not None:
             record["error"] = message
             record.pop("figures", None)
+
+    def count_window(self, noisy, kept, label):
+        """One measured window in the run's quiet guard; a noisy window that is kept (its
+        retries spent) makes the whole run not quiet."""
+        g = self.results["quiet_guard"]
+        g["windows_total"] += 1
+        g["windows_noisy"] += bool(noisy)
+        if noisy and kept:
+            g["windows_kept_noisy"] += 1
+            g["kept_noisy"].append(label)
+            self.results["quiet"] = False
 
     def workload(self, name, **fields):
         """results["workloads"][name], made on first use with `fields`."""

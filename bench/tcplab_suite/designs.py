@@ -66,6 +66,14 @@ def herd(designs):
     return [d for d in chapter30(designs) if d["pooled"] and d["accepts"] == "workers"]
 
 
+def shared_listener_loops(designs):
+    """Event-loop pools whose workers all wait on the one listener (EPOLLEXCLUSIVE, not
+    SO_REUSEPORT): the herd workload sweeps them beside the chapter-30 pools, and with
+    --no-exclusive, where every waiter wakes for each connection, as its positive control."""
+    return [d for d in event_loops(designs) if d["pooled"] and d["accepts"] == "workers"
+            and not d["reuseport"]]
+
+
 def processes(designs):
     """Chapter-30 designs whose workers are processes: kill -9 of one has a meaning."""
     return [d for d in chapter30(designs) if d["workers"] == "processes"]

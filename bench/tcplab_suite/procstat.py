@@ -44,6 +44,7 @@ receive softirq is charged to the sender's CPU, not the receiver's.
 Standard library only (Debian's /usr/bin/python3).
 """
 
+import functools
 import gzip
 import math
 import os
@@ -116,6 +117,11 @@ def hz(paths=None):
 
 
 _read_hz = hz  # cpu_split's parameter `hz` hides the function
+
+
+@functools.lru_cache(maxsize=1)
+def _config_hz():
+    return _read_hz()[0]
 
 
 def error_pp(samples, ticks, ncpus=1):
@@ -201,3 +207,56 @@ def saturated(split, threshold=0.95):
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"threshold must lie in (0, 1], not {threshold!r}")
     return split["busy"] >= threshold
+
+
+def foreign_cpu(a, b, cpus, own_s):
+    """The CPU time on `cpus` between two read_stat results that none of the measured
+    processes used: the quiet-machine guard's figure (issue 20, item 3).
+
+    busy_s is every field but idle and iowait (user, nice, system, softirq, irq, steal), in
+    seconds of USER_HZ ticks. own_s is the CPU seconds of the processes measured there (the
+    server's tree, or the load generator, each CPU's ksoftirqd, the suite itself), precise
+    clocks or 10 ms ticks. softirq and irq are the packets' own work: on loopback much of the
+    receive softirq runs in no process (it interrupts the idle task), and when it runs in a
+    process it is already in that process's system time, so subtracting both makes foreign_s a
+    lower bound on what other processes used. steal (a hypervisor's other guests) stays in it.
+
+    Returns {"cpus", "window_s" (the CPUs' whole time, ticks / USER_HZ), "busy_s", "own_s",
+    "softirq_s", "irq_s", "steal_s", "foreign_s" (may come out below zero by sampling),
+    "share" (foreign_s / window_s), "error" (a 95 % bound on share from the tick sampling of
+    busy_s and /proc/stat's truncation: error_pp / 100)}."""
+    cpus = sorted(set(cpus))
+    if not cpus:
+        raise ValueError("foreign_cpu needs at least one CPU")
+    total = {f: 0 for f in FIELDS}
+    for cpu in cpus:
+        d = _delta(a, b, cpu)
+        for f in FIELDS:
+            total[f] += d[f]
+    unit = b.get("user_hz") or user_hz()
+    ticks = sum(total[f] for f in PARTITION)
+    rate = b.get("hz") or _config_hz()
+    seconds = {f: total[f] / unit for f in FIELDS}
+    window_s = ticks / unit
+    busy_s = window_s - seconds["idle"] - seconds["iowait"]
+    foreign_s = busy_s - own_s - seconds["softirq"] - seconds["irq"]
+    return {"cpus": cpus, "window_s": window_s, "busy_s": busy_s, "own_s": own_s,
+            "softirq_s": seconds["softirq"], "irq_s": seconds["irq"],
+            "steal_s": seconds["steal"], "foreign_s": foreign_s,
+            "share": foreign_s / window_s,
+            "error": error_pp(round(ticks * rate / unit), ticks, len(cpus)) / 100.0}
+
+
+def noisy(side, threshold):
+    """Whether a foreign_cpu result is above `threshold` (a share of the CPUs' time) beyond
+    its own sampling error: share - error > threshold."""
+    return side["share"] - side["error"] > threshold
+
+
+def loadavg(path="/proc/loadavg"):
+    """/proc/loadavg: {"loadavg": [1, 5, 15 min], "running": runnable tasks now, "tasks"}."""
+    with open(path) as f:
+        fields = f.read().split()
+    running, tasks = fields[3].split("/")
+    return {"loadavg": [float(x) for x in fields[:3]], "running": int(running),
+            "tasks": int(tasks)}

@@ -20,11 +20,29 @@ def net_line(net):
             + (f"; skipped over veth: {', '.join(skipped)}" if skipped else ""))
 
 
+def quiet_line(results):
+    """The quiet-machine guard's one line (results["quiet"], results["quiet_guard"]); none for
+    results from before the guard."""
+    g = results.get("quiet_guard")
+    if not g:
+        return []
+    counts = (f"{g['windows_noisy']} of {g['windows_total']} windows above "
+              f"{100 * g['threshold']:g} % foreign CPU on the pinned CPUs")
+    if g["threshold"] >= 1:
+        return ["- **quiet machine: not checked (--quiet-threshold 100); no verdict is drawn "
+                "from this run**"]
+    if results.get("quiet", True):
+        return [f"- quiet machine: yes ({counts}"
+                + (", each measured again until quiet)" if g["windows_noisy"] else ")")]
+    return [f"- **not quiet: {g['windows_kept_noisy']} window(s) stayed noisy after being "
+            f"measured again ({counts}); no verdict is drawn from this run**"]
+
+
 def header_lines(results):
     m = results["machine"]
     pin = results["pinning"]
     quick = results["config"].get("quick")
-    return ["# tcplab suite results", "",
+    return ["# tcplab suite results", ""] + quiet_line(results) + [
             f"- started {results['started']}, took {results['duration_s']:.0f} s"
             + (" — **interrupted, partial results**" if results["interrupted"] else ""),
             f"- machine: {m['cpu_model']}, {m['cpus']} CPUs ({m['usable_cpus']} usable), "

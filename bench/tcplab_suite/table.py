@@ -39,18 +39,23 @@ def run_table(ctx, name, plan):
         finalize(w)
 
 
-def run_herd(ctx, name, plan):
-    """Each herd design at each pool size, interleaved the same way."""
+def run_herd(ctx, name, plan, extra=()):
+    """Each herd design at each pool size, interleaved the same way; EXTRA: (design, variant,
+    server options) swept beside them (herd.py's EPOLLEXCLUSIVE pair and positive control)."""
     entries = [new_entry(d["name"], None, size, plan["clients"])
                for d in D.herd(ctx.designs) for size in plan["pool_sizes"]]
+    for design, variant, options in extra:
+        for size in plan["pool_sizes"]:
+            entries.append(dict(new_entry(design, None, size, plan["clients"]),
+                                variant=variant, server_extra=list(options)))
     w = ctx.workload(name, kind="sweep", x="workers", params=dict(plan, repeat=ctx.repeat),
                      entries=entries)
     try:
         for rep in range(1, ctx.repeat + 1):
             for e in entries:
-                one_run(ctx, e, rep, f"{name}/{e['design']}/w{e['workers']}/rep{rep}",
-                        f"{e['design']:<26} herd {e['workers']:>4} workers rep {rep}/{ctx.repeat}",
-                        plan)
+                one_run(ctx, e, rep, f"{name}/{e['variant']}/w{e['workers']}/rep{rep}",
+                        f"{e['variant']:<26} herd {e['workers']:>4} workers rep {rep}/{ctx.repeat}",
+                        plan, e.get("server_extra", ()))
     finally:
         finalize(w)
 

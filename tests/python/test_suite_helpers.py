@@ -244,6 +244,15 @@ class DesignSets(unittest.TestCase):
                          ["prefork-reuseport", "prefork-epoll-exclusive", "loop-per-thread"])
         self.assertEqual(self.names(designs.thread_per_connection), ["thread"])
         self.assertEqual(designs.baseline(self.table)["name"], "iterative")
+        self.assertEqual(self.names(designs.shared_listener_loops), ["prefork-epoll-exclusive"])
+
+    def test_herd_sweeps_the_exclusive_pool_and_its_positive_control(self):
+        from tcplab_suite.workloads import herd
+        ctx = argparse.Namespace(designs=self.table)
+        self.assertEqual(herd.extra(ctx), [
+            ("prefork-epoll-exclusive", "prefork-epoll-exclusive", ()),
+            ("prefork-epoll-exclusive", "prefork-epoll-exclusive/no-exclusive",
+             ("--no-exclusive",))])
 
     def test_variants_one_per_dispatch_policy(self):
         v = designs.variants(self.table)
@@ -252,6 +261,45 @@ class DesignSets(unittest.TestCase):
         self.assertIn(("epoll", None), v)
         fd = next(d for d in self.table if d["name"] == "prefork-fdpass")
         self.assertEqual(designs.first_variant(fd), "prefork-fdpass/least-loaded")
+
+
+class HerdSweep(unittest.TestCase):
+    """run_herd's entries and what each repetition is started with, one_run replaced by a
+    recorder: the chapter-30 pools, then each EXTRA (design, variant, options) at every pool
+    size, the options handed to the server of every repetition."""
+
+    ROWS = [{"name": "prefork", "unp": "30.6", "pooled": True, "accepts": "workers",
+             "event_loop": False, "reuseport": False},
+            {"name": "prefork-epoll-exclusive", "unp": None, "pooled": True,
+             "accepts": "workers", "event_loop": True, "reuseport": False},
+            {"name": "prefork-reuseport", "unp": None, "pooled": True, "accepts": "workers",
+             "event_loop": True, "reuseport": True}]
+
+    def test_the_control_is_swept_beside_the_pools_with_its_option(self):
+        from tcplab_suite.workloads import herd
+        calls = []
+        saved = table.one_run
+        table.one_run = lambda ctx, e, rep, label, what, plan, extra=(): calls.append(
+            (e["variant"], e["workers"], rep, label, tuple(extra)))
+        self.addCleanup(setattr, table, "one_run", saved)
+        ctx = argparse.Namespace(designs=self.ROWS, repeat=2,
+                                 results={"workloads": {}}, quick=True)
+        ctx.workload = lambda name, **fields: ctx.results["workloads"].setdefault(name, fields)
+        plan = {"pool_sizes": [15, 120], "clients": 5}
+        self.assertEqual(herd.steps(argparse.Namespace(
+            designs=self.ROWS, repeat=2, plan=lambda plans: plan)), 3 * 2 * 2)
+        table.run_herd(ctx, "herd", plan, herd.extra(ctx))
+        control = "prefork-epoll-exclusive/no-exclusive"
+        self.assertEqual([(v, w) for v, w, rep, _, _ in calls if rep == 1],
+                         [("prefork", 15), ("prefork", 120),
+                          ("prefork-epoll-exclusive", 15), ("prefork-epoll-exclusive", 120),
+                          (control, 15), (control, 120)])
+        self.assertEqual({x for v, _, _, _, x in calls if v == control}, {("--no-exclusive",)})
+        self.assertEqual({x for v, _, _, _, x in calls if v != control}, {()})
+        self.assertIn(f"herd/{control}/w15/rep2", [label for *_, label, _ in calls])
+        entries = ctx.results["workloads"]["herd"]["entries"]
+        self.assertEqual([e["design"] for e in entries if e["variant"] == control],
+                         ["prefork-epoll-exclusive"] * 2)
 
 
 class CpuList(unittest.TestCase):

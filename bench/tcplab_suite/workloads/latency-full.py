@@ -12,7 +12,7 @@ PLANS = {
     "default": dict(latency.PLANS["default"], modes=["conn", "keepalive"],
                     rates={"conn": latency.geometric_grid(1000, 64000, 6),
                            "keepalive": latency.geometric_grid(5000, 200000, 4)},
-                    search_steps=3, repeat=None),
+                    duration_s=2.0, search_steps=3, repeat=None),
     "quick": dict(latency.PLANS["quick"], modes=["conn", "keepalive"],
                   rates={"conn": [1000, 30000], "keepalive": [4000, 120000]}, search_steps=1),
 }

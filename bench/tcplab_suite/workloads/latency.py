@@ -10,10 +10,12 @@ Every design meets the same absolute offered rates, a geometric grid from light 
 the fastest design's saturation, so the curves compare at equal load. A point is read as a
 latency only if the generator kept its schedule and the server kept up: achieved < 95 % of the
 offered rate, or more than 1 % late sends, marks it `over_capacity` (the server's) or
-`generator_bound` (the generator's CPUs saturated while the server's were not). Capacity at
-the latency target is the highest offered rate whose p99 stays under `slo_us` with the point
-not over capacity: the grid brackets it, and `search_steps` geometric bisections narrow the
-bracket (mutilate's --search); repetitions give its interval (stats.summary).
+`generator_bound` (the generator's CPUs saturated while the server's were not); in each
+repetition the grid's rates past such a point are not measured (`skipped`). Capacity at the
+latency target is the highest offered rate r such that every rate tested up to r met it, a
+rate meeting it when its median repetition's p99 stays under `slo_us` on a plain-latency
+point (rate_verdicts): the grid brackets it, and `search_steps` geometric bisections, each
+measured in every repetition, narrow the bracket (mutilate's --search).
 
 With --load-hosts K every point's offered rate is split between the K generators like its
 pool of connections, each on its own Poisson schedule, and their histograms are merged
@@ -40,23 +42,29 @@ import statistics
 import sys
 
 from .. import designs as D
-from .. import procfs, procstat, stats
+from .. import procstat, stats
 from ..core import Generator, Server, Step, StepError, load_command, pin_text, run_load
-from ..measure import cpu_accounting, delta
+from ..measure import WindowProbe, cpu_accounting, delta, guarded, noise_note
 from . import unp
 
 NAME = "latency"
 DEFAULT = True
-COST = ("about 2.5 min (13 designs x (4 rates + 1 bisection) x 2 s, one request per conn.; "
-        "then about 15 s for the generator's ceiling)")
+COST = ("about 3.5 min (13 designs x 3 repetitions x 5 rates, skipped past the first that is "
+        "no latency, x 1 s, one request per conn.; then about 15 s for the generator's ceiling)")
 MIN_ACHIEVED = 0.95   # achieved / offered below this: the point is not a plain latency
 MAX_LATE = 0.01       # late sends above this fraction: likewise
 MODES = {"conn": 1, "keepalive": 100}   # requests per connection
 PLANS = {
-    "default": {"modes": ["conn"], "rates": {"conn": [1000, 3400, 12000, 40000]},
-                "duration_s": 2.0,
+    # Three repetitions of every rate, so that one noisy repetition neither makes nor breaks
+    # a rate (rate_verdicts); to pay for them within the default run's budget the windows are
+    # 1 s (1,000 latencies at the lowest rate: p99 is the 10th largest), the rates past the
+    # first that is no latency are skipped in each repetition, and the bracket is the grid's
+    # (no bisection: one would cost 3 more windows a design). Five rates, a factor of 2.5
+    # apart, so that each design's knee falls between two of them.
+    "default": {"modes": ["conn"], "rates": {"conn": [1000, 2500, 6300, 16000, 40000]},
+                "duration_s": 1.0,
                 "warmup_connections": 200, "clients": 50, "bytes": 4000, "workers": 15,
-                "arrivals": "poisson", "slo_us": 1000.0, "search_steps": 1, "repeat": 1},
+                "arrivals": "poisson", "slo_us": 1000.0, "search_steps": 0, "repeat": 3},
     "quick": {"modes": ["conn"], "rates": {"conn": [1000, 30000]}, "duration_s": 0.5,
               "warmup_connections": 50,
               "clients": 50, "bytes": 4000, "workers": 15, "arrivals": "poisson",
@@ -121,15 +129,49 @@ def passes(point, slo_us):
     return bool(f) and point.get("status") == "ok" and f["p99_us"] <= slo_us
 
 
+def point_p99(point):
+    """A point's p99 for the capacity search (µs), math.inf when it is no plain latency
+    (over capacity, generator bound, or skipped after such a point at a lower rate of its
+    repetition), None when it failed to measure (left out)."""
+    if point.get("status") == "skipped":
+        return math.inf
+    f = point.get("figures")
+    if not f:
+        return None
+    return f["p99_us"] if point.get("status") == "ok" else math.inf
+
+
+def rate_verdicts(points, slo_us):
+    """Per offered rate tested (grid and search), in rate order, over its repetitions:
+    {"rate", "n", "p99_us": [each repetition's, null for one that was no plain latency],
+    "median_p99_us" (the upper median; null when that one was no latency), "met"}. A rate met
+    the target when its median repetition did: p99 <= slo_us on a plain-latency point, so one
+    noisy repetition of three neither makes nor breaks it."""
+    by_rate = {}
+    for p in points:
+        v = point_p99(p)
+        if v is not None:
+            by_rate.setdefault(p["rate"], []).append(v)
+    out = []
+    for rate in sorted(by_rate):
+        values = by_rate[rate]
+        med = statistics.median_high(values)
+        out.append({"rate": rate, "n": len(values),
+                    "p99_us": [None if math.isinf(v) else v for v in values],
+                    "median_p99_us": None if math.isinf(med) else med,
+                    "met": med <= slo_us})
+    return out
+
+
 def bracket(points, slo_us):
-    """(lo, hi) over points sorted by offered rate: hi the first rate that fails the target,
-    lo the highest passing rate below it. lo None: even the lowest failed; hi None: all pass.
-    Failed measurements (no figures) are skipped."""
+    """(lo, hi): hi the lowest tested rate that missed the target (rate_verdicts), lo the
+    highest rate below it, every rate up to which met it. lo None: even the lowest missed;
+    hi None: every rate met it. Failed measurements (no figures) are left out."""
     lo = None
-    for p in sorted((p for p in points if p.get("figures")), key=lambda p: p["rate"]):
-        if not passes(p, slo_us):
-            return lo, p["rate"]
-        lo = p["rate"]
+    for v in rate_verdicts(points, slo_us):
+        if not v["met"]:
+            return lo, v["rate"]
+        lo = v["rate"]
     return lo, None
 
 
@@ -154,21 +196,24 @@ def geometric_grid(lo, hi, n):
     return out
 
 
-def capacity(searches, slo_us):
-    """Capacity at the target from each repetition's search [{"rep", "lo", "hi"}]: the
-    repetitions' passing rates summarised (stats.summary), the median bracket, and whether the
-    answer lies outside the grid ("below": even the lowest rate failed; "above": none did)."""
-    los = [s["lo"] for s in searches if s["lo"] is not None]
-    his = [s["hi"] for s in searches if s["hi"] is not None]
+def capacity(points, slo_us):
+    """Capacity at the target: the highest offered rate r such that every tested rate <= r
+    met it (rate_verdicts over all repetitions of the grid and the search), with the bracket
+    [r, the first rate that missed it]. "censored": "below" when even the lowest rate missed
+    it, "above" when none did. "summary" keeps the shape the charts and lab.py read (the
+    median is the capacity; no interval: the bracket is its uncertainty), "repetitions" the
+    fewest repetitions behind a rate up to the bracket's top."""
+    verdicts = rate_verdicts(points, slo_us)
+    lo, hi = bracket(points, slo_us)
     censored = None
-    if searches and len(los) < len(searches) / 2:
+    if verdicts and lo is None:
         censored = "below"
-    elif searches and len(his) < len(searches) / 2:
+    elif verdicts and hi is None:
         censored = "above"
-    return {"slo_us": slo_us, "searches": searches, "censored": censored,
-            "summary": stats.summary(los) if los else None,
-            "bracket": [stats.summary(los)["median"] if los else None,
-                        stats.summary(his)["median"] if his else None]}
+    upto = [v["n"] for v in verdicts if hi is None or v["rate"] <= hi]
+    return {"slo_us": slo_us, "rate": lo, "bracket": [lo, hi], "censored": censored,
+            "rates": verdicts, "repetitions": min(upto) if upto else 0,
+            "summary": {"median": lo, "n": min(upto)} if lo is not None else None}
 
 
 def curve(points, rates):
@@ -177,10 +222,11 @@ def curve(points, rates):
     out = []
     for rate in rates:
         here = [p for p in points if p["rate"] == rate and p.get("figures")]
+        skipped = [p for p in points if p["rate"] == rate and p.get("status") == "skipped"]
         if not here:
-            out.append({"rate": rate, "n": 0, "status": "error"})
+            out.append({"rate": rate, "n": 0, "status": "skipped" if skipped else "error"})
             continue
-        bad = [p["status"] for p in here if p["status"] != "ok"]
+        bad = [p["status"] for p in here + skipped if p["status"] != "ok"]
         status = max(set(bad), key=bad.count) if bad else "ok"
         figs = [p["figures"] for p in here]
         out.append({"rate": rate, "n": len(here), "status": status,
@@ -239,17 +285,16 @@ def measure_point(ctx, server, label, plan, rate, requests_per_conn, seed, gener
     """One open-loop point on a running, warmed-up server: quiet snapshot, /proc/stat of both
     sides, the load, the same again; its figures and its classification. With GENERATORS the
     load side is their CPUs alone."""
-    softirqd = procfs.pids_named({f"ksoftirqd/{c}" for c in ctx.server_cpus})
     a = server.quiet_snapshot()
-    softirqd_a = procfs.cpu_s(softirqd)
-    stat_a = procstat.read_stat()
+    probe = WindowProbe(ctx).start()
     load, raw = open_load(ctx, server.port, plan, rate, requests_per_conn, seed, label,
                           generators=generators, threads=threads)
-    stat_b = procstat.read_stat()
-    softirqd_s = procfs.cpu_s(softirqd) - softirqd_a
+    probe.stop()
+    stat_a, stat_b = probe.stat_a, probe.stat_b
     b = server.quiet_snapshot()
     d = delta(a, b)
-    cpu = cpu_accounting(ctx, stat_a, stat_b, d["cpu_user_s"] + d["cpu_sys_s"], softirqd_s)
+    server_s = d["cpu_user_s"] + d["cpu_sys_s"]
+    cpu = cpu_accounting(ctx, stat_a, stat_b, server_s, probe.softirqd_s("server"))
     mine = sorted({c for g in generators or () for c in g.cpus})
     if mine and "load" in cpu:
         cpu["load"] = procstat.cpu_split(stat_a, stat_b, mine)
@@ -264,7 +309,8 @@ def measure_point(ctx, server, label, plan, rate, requests_per_conn, seed, gener
             "window_ok": load["window_s"] >= plan["duration_s"] * 0.99, "cpu": cpu,
             "server": {k: d[k] for k in ("connections", "requests", "cpu_user_s", "cpu_sys_s")},
             "server_failures": sum(d["failures"].values()),
-            "figures": figures, "status": status, "reasons": reasons}
+            "figures": figures, "status": status, "reasons": reasons,
+            "noise": probe.noise(server_s)}
 
 
 def point_note(point):
@@ -276,6 +322,7 @@ def point_note(point):
             f"late {100 * f['late_fraction']:.1f} %")
     if point["status"] != "ok":
         note += f" [{point['status'].replace('_', ' ')}]"
+    note += noise_note(point)
     return note
 
 
@@ -288,7 +335,7 @@ def entries_for(ctx, plan):
             out.append({"variant": D.variant_name(d["name"], dispatch), "design": d["name"],
                         "dispatch": dispatch, "mode": mode,
                         "requests_per_conn": MODES[mode], "rates": plan["rates"][mode],
-                        "points": [], "searches": []})
+                        "points": []})
     return out
 
 
@@ -307,56 +354,57 @@ def steps(ctx):
     return plan_steps(ctx, PLANS) + ceiling_steps(ctx)
 
 
-def run_sweep(ctx, server, e, rep, name, plan, workers):
-    """The grid and then the search of one entry on one server; a start error fails them all.
-    Every point is one Step (a search step with nothing to narrow says so, measuring nothing)."""
-    seed = rep
-    start_error = None
+def run_points(ctx, e, rep, name, plan, workers, rates, kind, first=0):
+    """RATES of one entry in one repetition on one fresh server, warmed up once (a start
+    error fails them all), each point one Step; the server stopped at the end. In the grid,
+    once a point is no plain latency (over capacity or generator bound) the higher rates of
+    this repetition are not measured: they are recorded as "skipped" (no latency, and a miss
+    for the capacity search), which keeps the sweep within its budget."""
+    server = Server(ctx, e["design"], workers, e["dispatch"],  # started lazily
+                    plan.get("server_extra", ()))
+    start_error, past = None, None
     tag = f"{e['variant']:<24} {e['mode']:<9}"
-
-    def point(rate, kind, i):
-        nonlocal start_error, seed
-        seed += 1000
-        p = {"rep": rep, "rate": rate, "kind": kind}
-        label = f"{name}/{e['mode']}/{e['variant']}/{kind}{i}/rep{rep}"
-        with Step(ctx, label, f"{tag} {rate:>7,}/s rep {rep}", p) as st:
-            if start_error:
-                raise start_error
-            if not server.proc:
-                try:
-                    server.start()
-                    # a counted warm-up always completes, however slow the machine
-                    run_load(ctx, server.port, plan["clients"], e["requests_per_conn"],
-                             plan["bytes"], connections=plan["warmup_connections"])
-                except Exception as exc:
-                    start_error = exc
-                    raise
-            p.update(measure_point(ctx, server, label, plan, rate, e["requests_per_conn"],
-                                   seed))
-            st.note = point_note(p)
-        e["points"].append(p)
-        return p
-
-    grid = [point(rate, "grid", i) for i, rate in enumerate(e["rates"])]
-    lo, hi = bracket(grid, plan["slo_us"])
-    for i in range(plan["search_steps"]):
-        rate = bisect_rate(lo, hi)
-        if rate is None:
-            with Step(ctx, f"{name}/{e['variant']}/search{i}/rep{rep}",
-                      f"{tag} search rep {rep}") as st:
-                st.note = "nothing to narrow: " + ("even the lowest rate misses the target"
-                                                   if lo is None else "no rate misses it"
-                                                   if hi is None else "bracket closed")
-            continue
-        p = point(rate, "search", i)
-        if p.get("figures"):
-            lo, hi = (rate, hi) if passes(p, plan["slo_us"]) else (lo, rate)
-    e["searches"].append({"rep": rep, "lo": lo, "hi": hi})
+    try:
+        for i, rate in enumerate(rates, first):
+            p = {"rep": rep, "rate": rate, "kind": kind}
+            label = f"{name}/{e['mode']}/{e['variant']}/{kind}{i}/rep{rep}"
+            with Step(ctx, label, f"{tag} {rate:>7,}/s rep {rep}", p) as st:
+                if past is not None:
+                    p.update(status="skipped",
+                             reasons=[f"not measured: {past['status'].replace('_', ' ')} at "
+                                      f"{past['rate']:,}/s in this repetition"])
+                    st.note = p["reasons"][0]
+                else:
+                    if start_error:
+                        raise start_error
+                    if not server.proc:
+                        try:
+                            server.start()
+                            # a counted warm-up always completes, however slow the machine
+                            run_load(ctx, server.port, plan["clients"], e["requests_per_conn"],
+                                     plan["bytes"], connections=plan["warmup_connections"])
+                        except Exception as exc:
+                            start_error = exc
+                            raise
+                    seed = rep + 1000 * (i + 1 + (len(e["rates"]) if kind == "search" else 0))
+                    p.update(guarded(ctx, label, lambda: measure_point(
+                        ctx, server, label, plan, rate, e["requests_per_conn"], seed)))
+                    st.note = point_note(p)
+            e["points"].append(p)
+            if kind == "grid" and p.get("figures") and p["status"] != "ok" and past is None:
+                past = p
+    finally:
+        server.stop()
+    if server.exit not in (0, None):
+        ctx.fail(f"{name}/{e['variant']}/rep{rep}",
+                 f"server exited with status {server.exit}: {server.stderr_tail()}")
 
 
 def run_plan(ctx, name, plans):
-    """Every entry (design x variant), repetition k of all before k+1 of any; one fresh
-    server per entry and repetition, warmed up once, then the grid and the search."""
+    """Every entry (design x variant), repetition k of all before k+1 of any, on a fresh
+    server per entry and repetition: first the grid, then each step of the search, whose
+    rate is the geometric mean of the bracket over every repetition so far (capacity), and
+    is measured in every repetition too."""
     plan = ctx.plan(plans)
     workers = ctx.workers(plan["workers"])
     repeat = repeat_count(ctx, plan)
@@ -368,15 +416,21 @@ def run_plan(ctx, name, plans):
     try:
         for rep in range(1, repeat + 1):
             for e in entries:
-                server = Server(ctx, e["design"], workers, e["dispatch"],  # started lazily
-                                plan.get("server_extra", ()))
-                try:
-                    run_sweep(ctx, server, e, rep, name, plan, workers)
-                finally:
-                    server.stop()
-                if server.exit not in (0, None):
-                    ctx.fail(f"{name}/{e['variant']}/rep{rep}",
-                             f"server exited with status {server.exit}: {server.stderr_tail()}")
+                run_points(ctx, e, rep, name, plan, workers, e["rates"], "grid")
+        for i in range(plan["search_steps"]):
+            todo = {id(e): bisect_rate(*bracket(e["points"], plan["slo_us"])) for e in entries}
+            for rep in range(1, repeat + 1):
+                for e in entries:
+                    rate = todo[id(e)]
+                    if rate is not None:
+                        run_points(ctx, e, rep, name, plan, workers, [rate], "search", i)
+                        continue
+                    lo, hi = bracket(e["points"], plan["slo_us"])
+                    with Step(ctx, f"{name}/{e['variant']}/search{i}/rep{rep}",
+                              f"{e['variant']:<24} {e['mode']:<9} search rep {rep}") as st:
+                        st.note = "nothing to narrow: " + (
+                            "even the lowest rate misses the target" if lo is None else
+                            "no rate misses it" if hi is None else "bracket closed")
     finally:
         finalize(w)
 
@@ -387,7 +441,7 @@ def finalize(w):
     p = w["params"]
     for e in w["entries"]:
         e["curve"] = curve(e["points"], e["rates"])
-        e["capacity"] = capacity(e["searches"], p["slo_us"])
+        e["capacity"] = capacity(e["points"], p["slo_us"])
     w["spectrum_rate"], w["spectrum_all_ok"] = {}, {}
     for mode in p["modes"]:
         mine = [e for e in w["entries"] if e["mode"] == mode]
@@ -525,8 +579,9 @@ def run_ceiling(ctx, w, plans=CEILING_PLANS):
                         st.note = "not measured: no saturation rate"
                         continue
                     p["rate"] = round(rec["rate"] * factor)
-                    p.update(measure_point(ctx, server, label, plan, p["rate"], 1,
-                                           100 * rep + i, generators=[gen], threads=1))
+                    p.update(guarded(ctx, label, lambda: measure_point(
+                        ctx, server, label, plan, p["rate"], 1, 100 * rep + i,
+                        generators=[gen], threads=1)))
                     p["figures"]["load_own_share"] = own_share(ctx, p)
                     st.note = point_note(p)
                 rec["points"].append(p)
@@ -784,7 +839,7 @@ def closed_open(results, name=NAME):
             continue
         grid = [(c["rate"], c["status"], {k: c["summary"][k]["median"] for k in
                                           ("achieved_per_s", "p50_us", "p99_us")})
-                for c in e.get("curve", []) if c["status"] != "error"]
+                for c in e.get("curve", []) if c.get("summary")]
         search = [(p["rate"], p["status"], p["figures"]) for p in e.get("points", [])
                   if p.get("kind") == "search" and p.get("figures")]
         measured = sorted(grid + search, key=lambda m: m[0])
@@ -921,6 +976,8 @@ def closed_open_sentence(rows):
 def _cell(c, key):
     if c["status"] == "error":
         return "error"
+    if c["status"] == "skipped":
+        return "*not measured* (no latency at a lower rate)"
     s = c["summary"][key]
     text = f"{s['median']:,.0f}"
     if c["n"] > 1 and s.get("ci95") and s["ci95"][0] != s["ci95"][1]:
@@ -933,7 +990,6 @@ def _cell(c, key):
 
 
 def summary_lines(results, name):
-    from ..table import fmt_ci
     w = results.get("workloads", {}).get(name)
     if not w or not w.get("entries"):
         return []
@@ -967,12 +1023,15 @@ def summary_lines(results, name):
             lines.append(f"| {e['variant']} | " + " | ".join(cells) + " |")
         lines += ["", f"### Capacity at p99 ≤ {p['slo_us']:,.0f} µs ({MODES[mode]} request(s) "
                   "per connection)", "",
-                  f"The highest offered rate whose p99 met the target on a plain-latency point: "
-                  f"bracketed by the grid, then {p['search_steps']} geometric bisection(s); "
-                  "median [95 % interval] over the repetitions, and the bracket [passed, "
-                  "failed] of the search.", "",
-                  "| design | capacity, requests/s | bracket | repetitions |",
-                  "|---|---:|---|---:|"]
+                  "The highest offered rate r such that every rate tested up to r met the "
+                  "target: a rate meets it when its median repetition's p99 does, on a "
+                  "plain-latency point. Bracketed by the grid, then "
+                  f"{p['search_steps']} geometric bisection(s) measured in every repetition; "
+                  "the bracket is [the last rate that met it, the first that missed it], with "
+                  "that first miss's p99 over the repetitions (– where it was no latency).", "",
+                  "| design | capacity, requests/s | bracket | first miss, p99 µs "
+                  "| repetitions |",
+                  "|---|---:|---|---|---:|"]
         for e in mine:
             cap = e["capacity"]
             lo, hi = cap["bracket"]
@@ -981,9 +1040,14 @@ def summary_lines(results, name):
             elif cap["censored"] == "above":
                 text = f"≥ {rates[-1]:,} (no rate missed it)"
             else:
-                text = fmt_ci(cap["summary"], "{:,.0f}")
-            br = f"{lo:,.0f} – {hi:,.0f}" if lo is not None and hi is not None else "–"
-            lines.append(f"| {e['variant']} | {text} | {br} | {len(cap['searches'])} |")
+                text = f"{lo:,.0f}"
+            br = "–" if lo is None and hi is None else \
+                " – ".join("…" if x is None else f"{x:,.0f}" for x in (lo, hi))
+            miss = next((v for v in cap.get("rates", []) if v["rate"] == hi), None)
+            miss = ", ".join("–" if x is None else f"{x:,.0f}" for x in miss["p99_us"]) \
+                if miss else "–"
+            lines.append(f"| {e['variant']} | {text} | {br} | {miss} "
+                         f"| {cap.get('repetitions', 0)} |")
     return lines
 
 
