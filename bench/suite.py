@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # for plots.charts
 sys.path.insert(0, os.path.join(ROOT, "bench"))  # the package is `tcplab_suite`
 
-from tcplab_suite import core, designs, netns, summary  # noqa: E402  (after the path)
+from tcplab_suite import core, designs, findings, netns, summary  # noqa: E402  (after the path)
 from tcplab_suite.workloads import REGISTRY, defaults  # noqa: E402
 
 QUICK_NOTE = "--quick: the figures are indicative only (short windows, 1 repetition by default)"
@@ -223,6 +223,7 @@ def main(argv=None):
     results["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
     results["duration_s"] = time.monotonic() - t0
     results["machine"]["loadavg_end"] = list(os.getloadavg())
+    results["findings"] = findings.compute(results)
     results_path = os.path.join(out_dir, "results.json")
     core.write_results(results, results_path)
     if not args.no_charts:

@@ -1,6 +1,6 @@
 """summary.md: the run, the designs, then each workload's own summary() in registry order."""
 
-from . import netsummary
+from . import findings, netsummary
 from .workloads import REGISTRY
 
 
@@ -42,6 +42,10 @@ def header_lines(results):
             "window (warm-up excluded)."]\
         + (["- **--quick: the figures are indicative only** (short windows, one repetition)."]
            if quick else []) \
+        + (["- **not quiet: other work ran on the server's CPUs during this run, so no "
+            "verdict is drawn (every finding reads \"not quiet\")**"]
+           if not findings.quiet(results) else []) \
+        + findings.lines(results) \
         + ["", "## Designs", "", "| design | what it does |", "|---|---|"] \
         + [f"| {d['name']} | {d['description']} |" for d in results["designs"]]
 

@@ -1,0 +1,413 @@
+"""The findings of a run (issue 20): the book's questions, each answered by a paired estimate
+with its interval and a verdict, computed from results.json alone.
+
+`compute(results)` returns the list that suite.py stores as results["findings"]; every item is
+data: {"id", "question", "claim", "a", "b", "workload", "estimate", "interval", "unit", "n",
+"coverage", "verdict", "book", "central", "width", "reps_to_decide", ...} (see `comparison`,
+`process_control_ratio` and `herd`). `render(finding)` is the one place a finding becomes a
+sentence; summary.md (`lines`) and REPORT.md's blocks (plots/report.py) both call it, and the
+tests check the data, never the wording.
+
+Ids (every one computed from the design table's flags, so a design that did not run has no
+finding, and a new design gets its own):
+  fork-vs-pool/VARIANT           fork's CPU per connection over each chapter-30 pool's (unp)
+  process-control-ratio/VARIANT  fork's process control over the pool's, paired ratio, against
+                                 ">= 10" (verdict) and the book's own ratio (verdict_book)
+  accept-vs-fdpass/POOL/POLICY   the fd-passing pool over each pool whose children accept
+  thread-vs-pool                 a thread per connection over the thread pool that accepts
+  DESIGN-vs-prefork[/keepalive]  each event loop against prefork (CPU per connection on unp,
+                                 per request on keepalive)
+  uring-vs-epoll, uring-msgring-vs-prefork-fdpass/POLICY, uring-msgring-vs-loop-per-thread
+  [/POLICY] (and /keepalive)     the io_uring designs, when they ran
+  herd/DESIGN                    the slope of CPU per connection against the pool size
+
+A run that is not quiet (results["quiet"] is False; absent: quiet) keeps every estimate and
+has every verdict "not quiet".
+"""
+
+import math
+
+from . import designs as D
+from . import stats
+
+# Stevens, UNP vol. 1, 3rd ed., Fig. 30.1: process-control CPU seconds over 5000 connections
+# (the design's CPU minus the iterative server's).
+BOOK_FIG30_1 = {
+    "fork": 20.90, "prefork": 1.80, "prefork-fcntl": 2.07, "prefork-mutex": 1.75,
+    "prefork-fdpass": 2.58, "thread": 0.99, "prethread-mutex": 1.93, "prethread-dispatch": 2.05,
+}
+BOOK_CONNECTIONS = 5000
+TENFOLD = 10.0
+CPU_CONN, CPU_REQ = "cpu_us_per_conn", "cpu_us_per_req"
+UNITS = {CPU_CONN: "µs/conn", CPU_REQ: "µs/req"}
+
+
+def quiet(results):
+    """results["quiet"], True when absent (results from before the quiet-machine guard)."""
+    return results.get("quiet", True) is not False
+
+
+def per_rep(entry, figure):
+    """{repetition: figure} over the runs of an entry that succeeded."""
+    return {r["rep"]: r["figures"][figure] for r in (entry or {}).get("runs", [])
+            if r.get("figures") and figure in r["figures"]}
+
+
+def entry(workload, variant):
+    return next((e for e in (workload or {}).get("entries", []) if e["variant"] == variant), None)
+
+
+def variants_of(d):
+    return [D.variant_name(d["name"], p) for p in d["dispatch_policies"] or [None]]
+
+
+def book_process_control(variant):
+    """The book's Fig. 30.1 seconds for the design a variant belongs to, or None."""
+    return BOOK_FIG30_1.get(variant.split("/", 1)[0])
+
+
+def process_control(workload, e):
+    """{rep: the entry's figure minus the baseline's}, paired (Stevens' subtraction)."""
+    base = per_rep(entry(workload, workload.get("baseline")), CPU_CONN)
+    return {k: v - base[k] for k, v in per_rep(e, CPU_CONN).items() if k in base}
+
+
+def _interval_fields(s):
+    if s is None:
+        return None, None, None
+    lo_hi = s["ci95"]
+    return s["median"], lo_hi, s["coverage"]
+
+
+def comparison(fid, question, workload, a, b, claim, figure, is_quiet, central=False,
+               book=None):
+    """A paired comparison of variant a against variant b in `workload` on `figure`: the
+    finding, or None when the two have fewer than one common repetition."""
+    xs, ys, reps = stats.pairs(per_rep(entry(workload, a), figure),
+                               per_rep(entry(workload, b), figure))
+    if not reps:
+        return None
+    p = stats.verdict_paired(xs, ys, claim, quiet=is_quiet)
+    estimate, interval, cov = _interval_fields(p["diff"])
+    ratio = p["ratio"]
+    return {"id": fid, "question": question, "claim": claim, "a": a, "b": b,
+            "workload": workload["name"], "figure": figure, "kind": "difference",
+            "estimate": estimate, "interval": interval, "unit": UNITS[figure], "n": p["n"],
+            "coverage": cov, "verdict": p["verdict"],
+            "ratio": ({"estimate": ratio["median"], "interval": ratio["ci95"]}
+                      if ratio else None),
+            "width": interval[1] - interval[0] if interval else None,
+            "reps_to_decide": p["reps_to_decide"], "central": central, "book": book,
+            "method": p["method"]}
+
+
+def process_control_ratio(unp, fork, pool, is_quiet):
+    """fork's process control over the pool's, paired: verdict against TENFOLD, verdict_book
+    against the book's own ratio for that pool (both from the sign test of the differences
+    pc_fork - T x pc_pool, defined even where a pool's process control is not positive)."""
+    xs, ys, reps = stats.pairs(process_control(unp, entry(unp, fork)),
+                               process_control(unp, entry(unp, pool)))
+    if not reps:
+        return None
+    book_fork, book_pool = book_process_control(fork), book_process_control(pool)
+    book_ratio = book_fork / book_pool if book_fork and book_pool else None
+    positive = [x / y for x, y in zip(xs, ys) if y > 0]
+    s = stats.summary(positive) if positive else None
+    estimate, interval, cov = _interval_fields(s)
+    unbounded = len(ys) - len(positive)
+    if unbounded:
+        interval, cov = None, None  # a ratio over a cost at or below the baseline's: unbounded
+    return {"id": f"process-control-ratio/{pool}",
+            "question": f"Does a pool (`{pool}`) cut `{fork}`'s process control "
+                        f"{TENFOLD:g}-fold or more?",
+            "claim": f">= {TENFOLD:g}", "a": fork, "b": pool, "workload": unp["name"],
+            "figure": "process_control_us_per_conn", "kind": "ratio",
+            "estimate": estimate, "interval": interval, "unit": "×", "n": len(reps),
+            "coverage": cov, "unbounded_reps": unbounded,
+            "verdict": stats.verdict_threshold(xs, ys, ">=", TENFOLD, quiet=is_quiet),
+            "verdict_book": (stats.verdict_threshold(xs, ys, ">=", book_ratio, quiet=is_quiet)
+                             if book_ratio else None),
+            "width": interval[1] - interval[0] if interval else None,
+            "reps_to_decide": None, "central": False,
+            "book": ({"ratio": book_ratio, "fork_s": book_fork, "pool_s": book_pool,
+                      "source": "UNP 3rd ed. Fig. 30.1"} if book_ratio else None),
+            "method": "paired ratios of process control; verdicts from the sign test of "
+                      "pc_a - T x pc_b; " + stats.METHOD}
+
+
+def herd(workload, design, is_quiet):
+    """The least-squares slope of CPU per connection against the pool size, one per
+    repetition, summarised: verdict on "grows with the pool" (slope > 0); where the interval
+    reaches zero, "at_most" is the largest slope it allows and "at_most_share" that slope over
+    the sweep's range of pool sizes as a share of a connection's CPU at the smallest pool; a
+    slope wholly below zero has no mechanism (more waiters cannot make a connection cheaper)
+    and is flagged "noise"."""
+    es = sorted((e for e in workload["entries"] if e["design"] == design),
+                key=lambda e: e["workers"])
+    reps = sorted({r["rep"] for e in es for r in e["runs"]})
+    ys = [[per_rep(e, CPU_CONN).get(k) for e in es] for k in reps]
+    ys = [y for y in ys if sum(v is not None for v in y) >= 2]
+    try:
+        s = stats.slope_summary([e["workers"] for e in es], ys)
+    except ValueError:
+        return None
+    lo_hi = s["ci95"]
+    v = stats.interval_verdict(stats.decisive(s), "a>b")
+    noise = v == stats.DOES_NOT_HOLD
+    at_most = lo_hi[1] if lo_hi and lo_hi[0] <= 0 <= lo_hi[1] else None
+    smallest = (es[0].get("summary") or {}).get(CPU_CONN)
+    share = (at_most * (es[-1]["workers"] - es[0]["workers"]) / smallest["median"]
+             if at_most is not None and smallest and smallest["median"] > 0 else None)
+    return {"id": f"herd/{design}",
+            "question": f"Does `{design}`'s CPU per connection grow with the pool (a herd)?",
+            "claim": "a>b", "a": design, "b": None, "workload": workload["name"],
+            "figure": CPU_CONN, "kind": "slope", "estimate": s["median"], "interval": lo_hi,
+            "unit": "µs/conn per worker", "n": s["n"], "coverage": s["coverage"],
+            "verdict": v if is_quiet else stats.NOT_QUIET, "noise": noise,
+            "at_most": at_most, "at_most_share": share,
+            "workers": [es[0]["workers"], es[-1]["workers"]],
+            "width": lo_hi[1] - lo_hi[0] if lo_hi else None,
+            "reps_to_decide": (stats.reps_to_decide(s["slopes"])
+                               if v == stats.CANNOT_TELL else None),
+            "central": False, "book": None, "method": s["method"]}
+
+
+def _book_diff(a, b):
+    """The book's figures for a against b (seconds of process control per 5000 connections,
+    and their difference per connection in µs), or None where the book has no figure."""
+    fa, fb = book_process_control(a), book_process_control(b)
+    if fa is None or fb is None:
+        return None
+    return {"a_s": fa, "b_s": fb, "diff_us_per_conn": (fa - fb) * 1e6 / BOOK_CONNECTIONS,
+            "ratio": fa / fb, "source": "UNP 3rd ed. Fig. 30.1"}
+
+
+def _named(designs, name):
+    return next((d for d in designs if d["name"] == name), None)
+
+
+def compute(results):
+    """Every finding this run's data allows, in the order summary.md shows them."""
+    ds = results.get("designs") or []
+    is_quiet = quiet(results)
+    ws = results.get("workloads") or {}
+    unp = dict(ws["unp"], name="unp") if ws.get("unp") else None
+    ka = dict(ws["keepalive"], name="keepalive") if ws.get("keepalive") else None
+    out = []
+
+    def add(f):
+        if f is not None:
+            out.append(f)
+
+    ch30 = D.chapter30(ds)
+    fork = next((d for d in ch30 if d["workers"] == "processes" and not d["pooled"]), None)
+    pools = [v for d in ch30 if d["pooled"] for v in variants_of(d)]
+    if unp and fork:
+        for pool in pools:
+            add(comparison(f"fork-vs-pool/{pool}",
+                           f"Does `{fork['name']}` cost more CPU per connection than the pool "
+                           f"`{pool}`?", unp, fork["name"], pool, "a>b", CPU_CONN, is_quiet,
+                           central=True, book=_book_diff(fork["name"], pool)))
+        for pool in pools:
+            add(process_control_ratio(unp, fork["name"], pool, is_quiet))
+    accepting = [d["name"] for d in D.herd(ds) if d["workers"] == "processes"]
+    passing = [v for d in D.dispatchers(ds) if d["workers"] == "processes"
+               for v in variants_of(d)]
+    if unp:
+        for acc in accepting:
+            for fd in passing:
+                policy = fd.split("/", 1)[1] if "/" in fd else fd
+                add(comparison(f"accept-vs-fdpass/{acc}/{policy}",
+                               f"Does passing descriptors (`{fd}`) cost more CPU per "
+                               f"connection than children calling accept() (`{acc}`)?",
+                               unp, fd, acc, "a>b", CPU_CONN, is_quiet, central=True,
+                               book=_book_diff(fd, acc)))
+        thread = next(iter(D.thread_per_connection(ch30)), None)
+        tpool = next((d for d in ch30 if d["workers"] == "threads" and d["pooled"]
+                      and d["accepts"] == "workers"), None)
+        if thread and tpool:
+            add(comparison("thread-vs-pool",
+                           f"Does a thread per connection (`{thread['name']}`) cost more CPU "
+                           f"per connection than a pool of threads (`{tpool['name']}`)?",
+                           unp, thread["name"], tpool["name"], "a>b", CPU_CONN, is_quiet,
+                           book=_book_diff(thread["name"], tpool["name"])))
+    prefork = _named(ds, "prefork")
+    for w, figure, suffix in ((unp, CPU_CONN, ""), (ka, CPU_REQ, "/keepalive")):
+        if not w:
+            continue
+        per = "connection" if figure == CPU_CONN else "request"
+        if prefork:
+            for d in D.event_loops(ds):
+                for v in variants_of(d):
+                    add(comparison(f"{v}-vs-prefork{suffix}",
+                                   f"Is the event loop `{v}` cheaper per {per} than `prefork` "
+                                   f"(workload `{w['name']}`)?", w, v, "prefork", "a<b",
+                                   figure, is_quiet))
+        for fid, a_name, b_name in (("uring-vs-epoll", "uring", "epoll"),
+                                    ("uring-msgring-vs-prefork-fdpass", "uring-msgring",
+                                     "prefork-fdpass"),
+                                    ("uring-msgring-vs-loop-per-thread", "uring-msgring",
+                                     "loop-per-thread")):
+            a_d, b_d = _named(ds, a_name), _named(ds, b_name)
+            if not a_d or not b_d:
+                continue
+            for a in variants_of(a_d):
+                policy = a.split("/", 1)[1] if "/" in a else None
+                b = (D.variant_name(b_name, policy) if policy in b_d["dispatch_policies"]
+                     else D.first_variant(b_d))
+                add(comparison(fid + (f"/{policy}" if policy else "") + suffix,
+                               f"Is `{a}` cheaper per {per} than `{b}` (workload "
+                               f"`{w['name']}`)?", w, a, b, "a<b", figure, is_quiet))
+    if ws.get("herd") and ws["herd"].get("entries"):
+        hw = dict(ws["herd"], name="herd")
+        for design in dict.fromkeys(e["design"] for e in hw["entries"]):
+            add(herd(hw, design, is_quiet))
+    return out
+
+
+# --------------------------------------------------------------------------- rendering
+
+def num(x, signed=False):
+    """Three significant figures (whole numbers from 100 on), thousands separated."""
+    if x is None or not math.isfinite(x):
+        return "–"
+    if x == 0 or abs(x) >= 100:
+        text = f"{x:,.0f}"
+    else:
+        digits = max(0, 2 - math.floor(math.log10(abs(x))))
+        text = f"{x:,.{digits}f}"
+    text = text.replace("-", "−")
+    return ("+" + text) if signed and x > 0 else text
+
+
+def within(interval):
+    """The half-width a difference whose interval holds zero is known to within."""
+    return max(abs(interval[0]), abs(interval[1]))
+
+
+def amount(estimate, interval, unit, signed=True):
+    """'+9.3 µs/conn [+2.9, +14.1]', or '≈ 0 µs/conn (within ±5.1)' when the interval holds
+    zero: a difference that may be nothing is never shown as a cost."""
+    if interval is None:
+        return f"{num(estimate, signed)} {unit} (no interval)"
+    lo, hi = interval
+    if lo <= 0 <= hi:
+        return f"≈ 0 {unit} (within ±{num(within(interval))})"
+    return f"{num(estimate, signed)} {unit} [{num(lo, signed)}, {num(hi, signed)}]"
+
+
+def percent(ratio):
+    """'(+26 % [7, 38])' from a paired-ratio summary, or '' where there is none."""
+    if not ratio or ratio.get("estimate") is None:
+        return ""
+    est = 100 * (ratio["estimate"] - 1)
+    if not ratio.get("interval"):
+        return f" ({num(est, True)} %)"
+    lo, hi = (100 * (r - 1) for r in ratio["interval"])
+    if lo <= 0 <= hi:
+        return f" (≈ 0 %, within ±{num(max(abs(lo), abs(hi)))} %)"
+    return f" ({num(est, True)} % [{num(lo)}, {num(hi)}])"
+
+
+def decided_note(f):
+    """'; about 23 repetitions would likely decide it' for an undecided finding."""
+    n = f.get("reps_to_decide")
+    if f["verdict"] != stats.CANNOT_TELL or n is None:
+        return ""
+    if n > stats.MAX_REPS:
+        return (f"; the effect is too small against the spread for even {stats.MAX_REPS} "
+                "repetitions to decide it")
+    return f"; about {n} repetitions would likely decide it (this run had {f['n']})"
+
+
+def book_note(f):
+    b = f.get("book")
+    if not b:
+        return ""
+    if f["kind"] == "ratio":
+        return (f" Book: ×{num(b['ratio'])} ({num(b['fork_s'])} s against "
+                f"{num(b['pool_s'])} s per {BOOK_CONNECTIONS:,} connections); "
+                f"at least the book's ratio: {f['verdict_book']}.")
+    return (f" Book: {num(b['a_s'])} s against {num(b['b_s'])} s of process control per "
+            f"{BOOK_CONNECTIONS:,} connections ({num(b['diff_us_per_conn'], True)} µs/conn, "
+            f"×{num(b['ratio'])}).")
+
+
+def stat_note(f):
+    if f.get("coverage") is None:
+        return f"n = {f['n']}"
+    return f"n = {f['n']}, {100 * f['coverage']:.1f} %"
+
+
+def render(f):
+    """The one sentence a finding is read as (summary.md and REPORT.md both use it)."""
+    if f["kind"] == "difference":
+        est, interval = f["estimate"], f["interval"]
+        if interval and (interval[0] > 0 or interval[1] < 0):
+            more = "more" if est > 0 else "less"
+            shown = amount(abs(est), [abs(interval[0]), abs(interval[1])] if est > 0
+                           else [abs(interval[1]), abs(interval[0])], f["unit"], signed=False)
+            text = f"`{f['a']}` costs {shown} {more} than `{f['b']}`{percent(f['ratio'])}"
+        else:
+            text = (f"`{f['a']}` against `{f['b']}`: {amount(est, interval, f['unit'])}"
+                    f"{percent(f['ratio'])}")
+        text += f" ({f['workload']}, paired, {stat_note(f)})"
+    elif f["kind"] == "ratio":
+        if f["estimate"] is None:
+            text = (f"`{f['a']}`'s process control over `{f['b']}`'s: unbounded (the pool's "
+                    "is at or below the baseline's in every repetition)")
+        elif f["interval"]:
+            lo, hi = f["interval"]
+            text = (f"`{f['a']}`'s process control is ×{num(f['estimate'])} [{num(lo)}, "
+                    f"{num(hi)}] `{f['b']}`'s ({stat_note(f)})")
+        else:
+            text = (f"`{f['a']}`'s process control is ×{num(f['estimate'])} `{f['b']}`'s "
+                    f"(no interval: the pool's is at or below the baseline's in "
+                    f"{f['unbounded_reps']} of {f['n']} repetitions, an unbounded ratio)")
+    else:
+        lo_hi = f["interval"]
+        if f.get("noise"):
+            text = (f"`{f['a']}`: slope {num(f['estimate'], True)} {f['unit']} "
+                    f"[{num(lo_hi[0], True)}, {num(lo_hi[1], True)}], below zero: noise, "
+                    "not an effect (more waiters cannot make a connection cheaper)")
+        elif f.get("at_most") is not None:
+            text = (f"`{f['a']}`: at most {num(f['at_most'])} {f['unit']} "
+                    f"(slope ≈ 0, within ±{num(within(lo_hi))})")
+            if f.get("at_most_share") is not None:
+                text += (f", under {num(100 * f['at_most_share'])} % of a connection's CPU "
+                         f"from {f['workers'][0]} to {f['workers'][1]} workers")
+        else:
+            text = (f"`{f['a']}`: {amount(f['estimate'], lo_hi, f['unit'])} over "
+                    f"{f['workers'][0]}–{f['workers'][1]} workers")
+        text += f" ({stat_note(f)} slopes)"
+    return f"{f['question']} **{f['verdict']}**: {text}{decided_note(f)}.{book_note(f)}"
+
+
+def width_text(f):
+    return "–" if f.get("width") is None else f"{num(f['width'])} {f['unit']}"
+
+
+def lines(results, heading="## Findings"):
+    """summary.md's opening section: every finding as a sentence, then the central
+    comparisons' interval widths."""
+    fs = results.get("findings")
+    if fs is None:
+        fs = compute(results)
+    if not fs:
+        return []
+    out = ["", heading, ""]
+    if not quiet(results):
+        out += ["**This run was not quiet (other work on the server's CPUs): no verdict is "
+                "drawn; the estimates are shown as measured.**", ""]
+    if (results.get("config") or {}).get("quick"):
+        out += ["_--quick: short windows and few repetitions, so these are indicative only._",
+                ""]
+    out += [f"- `{f['id']}`: {render(f)}" for f in fs]
+    central = [f for f in fs if f.get("central")]
+    if central:
+        out += ["", "Central comparisons: the width of each paired interval (what this run's "
+                "repetitions can resolve).", "", "| finding | width | n | verdict |",
+                "|---|---:|---:|---|"]
+        out += [f"| `{f['id']}` | {width_text(f)} | {f['n']} | {f['verdict']} |"
+                for f in central]
+    return out
