@@ -24,7 +24,7 @@ Every claim is a verdict of stats.py from the intervals; nothing here is typed b
 import itertools
 
 from . import stats
-from .table import fmt_ci
+from .table import fmt_ci, fmt_diff
 
 WORKLOAD = "unp"
 SHARES = ("user", "system", "softirq")
@@ -355,8 +355,8 @@ def compare_lines(loopback, veth, loopback_folder, veth_folder):
         lines.append(
             f"| `{v}` | {fmt_ci(a['summary']['cpu_us_per_conn'])} "
             f"| {fmt_ci(b['summary']['cpu_us_per_conn'])} "
-            f"| {fmt_ci(a.get('process_control_us_per_conn'))} "
-            f"| {fmt_ci(b.get('process_control_us_per_conn'))} "
+            f"| {fmt_diff(a.get('process_control_us_per_conn'))} "
+            f"| {fmt_diff(b.get('process_control_us_per_conn'))} "
             f"| {fmt_ci(busy_us_per_conn(a))} | {fmt_ci(busy_us_per_conn(b))} "
             f"| {fmt_ci(a['summary']['conn_per_s'], '{:,.0f}')} "
             f"| {fmt_ci(b['summary']['conn_per_s'], '{:,.0f}')} |")

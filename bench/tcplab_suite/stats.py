@@ -342,9 +342,12 @@ def rank_for(n, level=0.95):
     """k of the order-statistic interval [x(k), x(n+1-k)] `summary` uses for n values (0: none)."""
     if n < 2:
         return 0
-    k = 1
-    while k + 1 <= (n + 1) // 2 and coverage(k + 1, n) >= level:
-        k += 1
+    k, below = 1, 1  # below: the count of outcomes with at most k - 1 values under the median
+    while k + 1 <= (n + 1) // 2:
+        below_next = below + math.comb(n, k)
+        if 1.0 - 2.0 * below_next / 2 ** n < level:
+            break
+        k, below = k + 1, below_next
     return k
 
 
@@ -366,17 +369,18 @@ def reps_to_decide(diffs, power=0.8, level=0.95, max_reps=MAX_REPS):
     """How many repetitions would likely decide a comparison whose paired differences are
     `diffs`: the least n at which the sign-test interval would exclude zero with probability
     `power`, taking each difference to fall on the side of the observed median with
-    probability Phi(|median| / s), s the differences' spread (1.4826 x their median absolute
-    deviation, a robust standard deviation). None when fewer than two differences, or when the
-    observed median is zero; max_reps + 1 when even max_reps would not (the effect is too
-    small against the spread to be decided here)."""
+    probability Phi(|median| / s), s the differences' standard deviation (not a robust
+    spread: a repetition that went the other way must count against deciding). A rough guide
+    from few values, not a promise. None when fewer than two differences; max_reps + 1 when
+    the observed median is zero or even max_reps would not decide it (the effect is too small
+    against the spread to be decided here)."""
     diffs = _values(diffs, "diffs")
     if len(diffs) < 2:
         return None
     m = statistics.median(diffs)
     if m == 0:
         return max_reps + 1
-    s = 1.4826 * statistics.median(abs(d - m) for d in diffs)
+    s = statistics.stdev(diffs)
     p = 1.0 if s == 0 else statistics.NormalDist().cdf(abs(m) / s)
     for n in range(2, max_reps + 1):
         if decide_probability(n, p, level) >= power:

@@ -20,6 +20,38 @@ def fmt_ci(stat, fmt="{:,.1f}"):
     return med if lo == hi else f"{med} [{lo}–{hi}]"
 
 
+def fmt_diff(stat, fmt="{:,.1f}"):
+    """A difference (a cost over a baseline) as a cell: 'median [lo–hi]' when its interval lies
+    above zero, '≈ 0 (within ±X)' when the interval holds zero, and 'below baseline by m
+    [lo–hi]' when it lies below: never a negative cost."""
+    if not stat:
+        return "–"
+    ci = stat.get("ci95")
+    if not ci:
+        m = stat["median"]
+        return fmt_ci(stat, fmt) if m >= 0 else f"below baseline by {fmt.format(-m)}"
+    lo, hi = ci
+    if lo == hi == 0:
+        return "0"
+    if lo <= 0 <= hi:
+        return f"≈ 0 (within ±{fmt.format(max(abs(lo), abs(hi)))})"
+    if hi < 0:
+        return (f"below baseline by {fmt.format(-stat['median'])} "
+                f"[{fmt.format(-hi)}–{fmt.format(-lo)}]")
+    return fmt_ci(stat, fmt)
+
+
+def unexplained_failures(run):
+    """The server's failures in a run less the resets of the connections the generator
+    abandoned when a timed window ran out (tcplab-load's "abandoned": each of its clients'
+    connection in flight, which the server then sees reset): those are the window's end, not
+    failures."""
+    server = run.get("server") or {}
+    failures = server.get("failures") or {}
+    abandoned = (run.get("load_counts") or {}).get("abandoned", 0)
+    return sum(failures.values()) - min(failures.get("reset", 0), abandoned)
+
+
 # --------------------------------------------------------------------------- running
 
 def run_table(ctx, name, plan):
@@ -112,7 +144,11 @@ def finalize(workload):
         for run in entry["runs"]:
             run.pop("latency_buckets_ns", None)  # kept in raw/, pooled into latency_cdf
     if workload["kind"] == "table":
-        add_process_control(workload["entries"], workload["baseline"])
+        if workload["params"].get("process_control", True):
+            add_process_control(workload["entries"], workload["baseline"])
+        else:  # keep-alive: the iterative server's connections wait for each other there
+            for e in workload["entries"]:
+                e["process_control_us_per_conn"] = None
     workload["windows"] = window_report(workload["entries"],
                                         workload["params"].get("min_window_s", 0))
 
@@ -145,6 +181,7 @@ def table_lines(results, name):
     if not w:
         return []
     p = w["params"]
+    show_pc = p.get("process_control", name != "keepalive")
     lines = ["", f"## Workload `{name}`", "",
              f"{p['clients']} concurrent clients, {p['requests_per_conn']} request(s) of "
              f"{p['bytes']} bytes per connection, "
@@ -152,14 +189,24 @@ def table_lines(results, name):
                 f"at least {p['connections']:,} measured connections per run{window_text(p)}")
              + ", "
              f"{p['workers']} workers for pooled designs, {p.get('repeat', 1)} interleaved "
-             "repetition(s); median [95 % interval]. Process control = CPU/conn minus the "
-             f"{w['baseline']} server's CPU/conn, repetition by repetition (Stevens' "
-             "subtraction). CPU split: the server CPUs' /proc/stat (user / system / softirq "
+             "repetition(s); median [95 % interval]. "
+             + (f"Process control = CPU/conn minus the {w['baseline']} server's CPU/conn, "
+                "repetition by repetition (Stevens' subtraction; ≈ 0 where its interval holds "
+                "zero). " if show_pc else
+                "No process control here: with keep-alive the iterative server's connections "
+                "wait for one another, so subtracting its CPU per connection means nothing; "
+                "CPU per request compares the designs. ")
+             + "CPU split: the server CPUs' /proc/stat (user / system / softirq "
              "share of busy time); getrusage's user share beside it is the per-process split, "
-             "a teaching contrast only.", "",
-             "| design | conn/s | req/s | CPU µs/conn | process control µs/conn | /proc/stat "
-             "user/sys/softirq % | getrusage user % | p50 µs | p99 µs | ctxt sw/conn "
-             "| saturated | errors |",
+             "a teaching contrast only."
+             + (" A timed window abandons each client's connection in flight at its end and "
+                "the server sees it reset: those are not counted as server failures."
+                if p.get("duration_s") else ""), "",
+             "| design | conn/s | req/s | "
+             + ("CPU µs/conn | process control µs/conn" if show_pc else
+                "CPU µs/req | CPU µs/conn")
+             + " | /proc/stat user/sys/softirq % | getrusage user % | p50 µs | p99 µs "
+             "| ctxt sw/conn | saturated | errors |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
     if "windows" in w:
         lines[4:4] = ["", window_line(w["windows"])]
@@ -175,8 +222,10 @@ def table_lines(results, name):
             err_text.append(f"{errs} failed run(s)")
         if s["load_errors"]["max"]:
             err_text.append(f"{s['load_errors']['max']:.0f} failed requests")
-        if s["server_failures"]["max"]:
-            err_text.append(f"{s['server_failures']['max']:.0f} server failures")
+        failures = max((unexplained_failures(r) for r in e["runs"] if r.get("figures")),
+                       default=0)
+        if failures:
+            err_text.append(f"{failures:.0f} server failures")
         short = sum(1 for r in e["runs"] if r.get("figures") and not r.get("window_ok", True))
         if short:
             err_text.append(f"{short} window(s) below {p['min_window_s']} s")
@@ -188,8 +237,11 @@ def table_lines(results, name):
                                                                1e-9)
         lines.append(
             f"| {e['variant']} | {fmt_ci(s['conn_per_s'], '{:,.0f}')} "
-            f"| {fmt_ci(s['req_per_s'], '{:,.0f}')} | {fmt_ci(s['cpu_us_per_conn'])} "
-            f"| {fmt_ci(e.get('process_control_us_per_conn'))} | {split} | {rusage:.0f} "
+            f"| {fmt_ci(s['req_per_s'], '{:,.0f}')} | "
+            + (f"{fmt_ci(s['cpu_us_per_conn'])} | {fmt_diff(e.get('process_control_us_per_conn'))}"
+               if show_pc else f"{fmt_ci(s['cpu_us_per_req'], '{:,.2f}')} | "
+               f"{fmt_ci(s['cpu_us_per_conn'])}")
+            + f" | {split} | {rusage:.0f} "
             f"| {fmt_ci(s['p50_us'], '{:,.0f}')} | {fmt_ci(s['p99_us'], '{:,.0f}')} "
             f"| {fmt_ci(s['ctxt_per_conn'], '{:.2f}')} | {saturation(e['runs'])} "
             f"| {', '.join(err_text) or '0'} |")

@@ -15,9 +15,11 @@ DEFAULT = True
 COST = "about 2.7 min (15 variants x 5 repetitions x a window of 2 s)"
 PLANS = {
     "default": {"clients": 5, "connections": 200, "requests_per_conn": 100, "bytes": 4000,
-                "workers": 15, "warmup_s": 0.1, "duration_s": 2.0, "min_window_s": 2.0},
+                "workers": 15, "warmup_s": 0.1, "duration_s": 2.0, "min_window_s": 2.0,
+                "process_control": False},
     "quick": {"clients": 5, "connections": 50, "requests_per_conn": 100, "bytes": 4000,
-              "workers": 15, "warmup_connections": 5, "min_window_s": 0},
+              "workers": 15, "warmup_connections": 5, "min_window_s": 0,
+              "process_control": False},
 }
 CHARTS = ()
 
