@@ -48,7 +48,8 @@ def parse_args(argv):
                    help="comma list of workloads (default: %(default)s); the others run only "
                         "when named: " + ", ".join(n for n in REGISTRY if n not in defaults()))
     p.add_argument("--repeat", type=int, metavar="N",
-                   help="interleaved repetitions of the measured workloads (default 5, --quick 1)")
+                   help="interleaved repetitions of the measured workloads (default: each "
+                        "workload's plan, unp 9 and keepalive 7, else 5; --quick 1)")
     p.add_argument("--server-cpus", metavar="LIST", default="0",
                    help="CPUs the servers are pinned to, e.g. 0 or 0-3 (default: %(default)s)")
     p.add_argument("--load-cpus", metavar="LIST", default="1",
@@ -85,6 +86,7 @@ def parse_args(argv):
         p.error(f"--load-hosts must be 1..{netns.MAX_LOAD_HOSTS}")
     if args.load_hosts > 1 and args.net != "veth":
         p.error("--load-hosts needs --net veth (over loopback there is one host)")
+    args.repeat_given = args.repeat is not None  # else a workload's plan may choose its own
     if args.repeat is None:
         args.repeat = 1 if args.quick else 5
     if args.repeat < 1:

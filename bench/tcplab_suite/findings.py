@@ -62,6 +62,13 @@ def variants_of(d):
     return [D.variant_name(d["name"], p) for p in d["dispatch_policies"] or [None]]
 
 
+def paired_entries(ea, eb, figure, claim, is_quiet=True):
+    """stats.verdict_paired of two entries of the same run on `figure` (their runs' figures,
+    repetition k against repetition k), or None when they share no repetition."""
+    xs, ys, reps = stats.pairs(per_rep(ea, figure), per_rep(eb, figure))
+    return stats.verdict_paired(xs, ys, claim, quiet=is_quiet) if reps else None
+
+
 def book_process_control(variant):
     """The book's Fig. 30.1 seconds for the design a variant belongs to, or None."""
     return BOOK_FIG30_1.get(variant.split("/", 1)[0])
@@ -80,6 +87,12 @@ def _interval_fields(s):
     return s["median"], lo_hi, s["coverage"]
 
 
+def ratio_of(p):
+    """The ratio part of a stats.paired result as a finding carries it, or None."""
+    r = p["ratio"]
+    return {"estimate": r["median"], "interval": r["ci95"]} if r else None
+
+
 def comparison(fid, question, workload, a, b, claim, figure, is_quiet, central=False,
                book=None):
     """A paired comparison of variant a against variant b in `workload` on `figure`: the
@@ -90,13 +103,11 @@ def comparison(fid, question, workload, a, b, claim, figure, is_quiet, central=F
         return None
     p = stats.verdict_paired(xs, ys, claim, quiet=is_quiet)
     estimate, interval, cov = _interval_fields(p["diff"])
-    ratio = p["ratio"]
     return {"id": fid, "question": question, "claim": claim, "a": a, "b": b,
             "workload": workload["name"], "figure": figure, "kind": "difference",
             "estimate": estimate, "interval": interval, "unit": UNITS[figure], "n": p["n"],
             "coverage": cov, "verdict": p["verdict"],
-            "ratio": ({"estimate": ratio["median"], "interval": ratio["ci95"]}
-                      if ratio else None),
+            "ratio": ratio_of(p),
             "width": interval[1] - interval[0] if interval else None,
             "reps_to_decide": p["reps_to_decide"], "central": central, "book": book,
             "method": p["method"]}
@@ -288,18 +299,22 @@ def within(interval):
 
 
 def amount(estimate, interval, unit, signed=True):
-    """'+9.3 µs/conn [+2.9, +14.1]', or '≈ 0 µs/conn (within ±5.1)' when the interval holds
+    """'+9.3 µs/conn [+2.9, +14.1]'; '5.0 µs/conn less [0.80, 13.0]' when the interval lies
+    below zero (a saving, never a negative cost); '≈ 0 µs/conn (within ±5.1)' when it holds
     zero: a difference that may be nothing is never shown as a cost."""
     if interval is None:
         return f"{num(estimate, signed)} {unit} (no interval)"
     lo, hi = interval
     if lo <= 0 <= hi:
         return f"≈ 0 {unit} (within ±{num(within(interval))})"
+    if hi < 0:
+        return f"{num(-estimate)} {unit} less [{num(-hi)}, {num(-lo)}]"
     return f"{num(estimate, signed)} {unit} [{num(lo, signed)}, {num(hi, signed)}]"
 
 
 def percent(ratio):
-    """'(+26 % [7, 38])' from a paired-ratio summary, or '' where there is none."""
+    """'(+26 % [7, 38])' from a paired-ratio summary ('(19 % less [2.4, 35])' below 1), or ''
+    where there is none."""
     if not ratio or ratio.get("estimate") is None:
         return ""
     est = 100 * (ratio["estimate"] - 1)
@@ -308,6 +323,8 @@ def percent(ratio):
     lo, hi = (100 * (r - 1) for r in ratio["interval"])
     if lo <= 0 <= hi:
         return f" (≈ 0 %, within ±{num(max(abs(lo), abs(hi)))} %)"
+    if hi < 0:
+        return f" ({num(-est)} % less [{num(-hi)}, {num(-lo)}])"
     return f" ({num(est, True)} % [{num(lo)}, {num(hi)}])"
 
 
@@ -412,4 +429,98 @@ def lines(results, heading="## Findings"):
                 "|---|---:|---:|---|"]
         out += [f"| `{f['id']}` | {width_text(f)} | {f['n']} | {f['verdict']} |"
                 for f in central]
+    return out
+
+
+# --------------------------------------------------------------------------- grouped
+
+GROUPS = (
+    ("fork-vs-pool/", "Does `fork` cost more CPU per connection than each pool? (`fork` − pool)"),
+    ("process-control-ratio/", "Does each pool cut `fork`'s process control tenfold? "
+     "(`fork`'s over the pool's; the book's own ratio beside)"),
+    ("accept-vs-fdpass/", "Does passing descriptors cost more than children calling "
+     "accept()? (fd passing − accepting)"),
+    ("thread-vs-pool", "Does a thread per connection cost more than a pool of threads?"),
+    ("herd/", "Does CPU per connection grow with the pool (the thundering herd)?"),
+    ("event-loops", "Is each event loop cheaper than `prefork`? (loop − `prefork`, per "
+     "connection on `unp`, per request on `keepalive`)"),
+    ("uring", "The io_uring designs against their neighbours"),
+)
+
+
+def group_of(f):
+    fid = f["id"]
+    if fid.startswith("uring"):
+        return "uring"
+    if fid.endswith("-vs-prefork") or fid.endswith("-vs-prefork/keepalive"):
+        return "event-loops"
+    return next((g for g, _ in GROUPS if fid.startswith(g)), None)
+
+
+def tally(fs):
+    """'holds for 8 of 8' / 'holds for 5, cannot tell on this machine for 3 of 8'."""
+    counts = {}
+    for f in fs:
+        counts[f["verdict"]] = counts.get(f["verdict"], 0) + 1
+    return ", ".join(f"{v} for {n}" for v, n in counts.items()) + f" of {len(fs)}"
+
+
+def short(f):
+    """One finding in a few words, for a grouped line: its other side, the estimate with its
+    interval (never a negative cost), and its verdict."""
+    if f["kind"] == "slope":
+        who = f"`{f['a']}`"
+        if f.get("noise"):
+            what = "a slope below zero: noise"
+        elif f.get("at_most") is not None:
+            what = f"at most {num(f['at_most'])} {f['unit']}"
+            if f.get("at_most_share") is not None:
+                what += (f" (under {num(100 * f['at_most_share'])} % of a connection from "
+                         f"{f['workers'][0]} to {f['workers'][1]} workers)")
+        else:
+            what = amount(f["estimate"], f["interval"], f["unit"])
+    elif f["kind"] == "ratio":
+        who = f"`{f['b']}`"
+        if f["estimate"] is None:
+            what = "unbounded"
+        elif f["interval"]:
+            what = f"×{num(f['estimate'])} [{num(f['interval'][0])}, {num(f['interval'][1])}]"
+        else:
+            what = f"×{num(f['estimate'])} (unbounded in {f['unbounded_reps']} repetitions)"
+        what += f": ≥ {TENFOLD:g}: {f['verdict']}"
+        if f.get("book"):
+            what += f"; ≥ the book's ×{num(f['book']['ratio'])}: {f['verdict_book']}"
+        return f"{who} {what}"
+    else:
+        group = group_of(f)
+        if group == "event-loops":
+            who = f"`{f['a']}` ({f['workload']})"
+        elif group == "uring" or f["id"].startswith("accept-vs-fdpass/"):
+            who = f"`{f['a']}` − `{f['b']}` ({f['workload']})"
+        else:
+            who = f"`{f['b']}`"
+        what = amount(f["estimate"], f["interval"], f["unit"]) + percent(f["ratio"])
+        if f.get("book") and group == "thread-vs-pool":
+            what += f"; book {num(f['book']['diff_us_per_conn'], True)} µs/conn"
+    note = ""
+    if f["verdict"] == stats.CANNOT_TELL and f.get("reps_to_decide"):
+        n = f["reps_to_decide"]
+        note = f", ~{n} repetitions to decide" if n <= stats.MAX_REPS else ", too small to decide"
+    return f"{who} {what}: {f['verdict']}{note}"
+
+
+def grouped_lines(results):
+    """One line per question (the findings grouped by id), each with the tally of verdicts and
+    every finding in a few words: REPORT.md's student part."""
+    fs = results.get("findings")
+    if fs is None:
+        fs = compute(results)
+    out = []
+    if fs and not quiet(results):
+        out.append("**This run was not quiet: no verdict is drawn.**")
+    for g, title in GROUPS:
+        members = [f for f in fs if group_of(f) == g]
+        if members:
+            out.append(f"- **{title}** {tally(members)}: "
+                       + "; ".join(short(f) for f in members) + ".")
     return out

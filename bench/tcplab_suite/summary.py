@@ -20,6 +20,17 @@ def net_line(net):
             + (f"; skipped over veth: {', '.join(skipped)}" if skipped else ""))
 
 
+def repeat_text(results):
+    """'9' or '5 (unp 9, keepalive 9)': --repeat, and each workload that chose its own."""
+    default = results["config"]["repeat"]
+    own = {name: w["params"]["repeat"] for name, w in (results.get("workloads") or {}).items()
+           if isinstance(w, dict) and isinstance(w.get("params"), dict)
+           and w["params"].get("repeat") not in (None, default)}
+    if not own:
+        return str(default)
+    return f"{default} ({', '.join(f'{k} {v}' for k, v in own.items())})"
+
+
 def header_lines(results):
     m = results["machine"]
     pin = results["pinning"]
@@ -36,7 +47,7 @@ def header_lines(results):
             "- pinning: none (fewer than two CPUs or no taskset)",
             net_line(results.get("net")),
             f"- command: `{results['command_line']}`",
-            f"- figures are medians of {results['config']['repeat']} interleaved repetition(s) "
+            f"- figures are medians of {repeat_text(results)} interleaved repetition(s) "
             "with their 95 % confidence interval [lo–hi] where there are enough; server CPU "
             "and context switches are the server's whole process tree over the measurement "
             "window (warm-up excluded)."]\

@@ -41,6 +41,22 @@ def fmt_diff(stat, fmt="{:,.1f}"):
     return fmt_ci(stat, fmt)
 
 
+def fmt_growth(stat, fmt="{:,.1f}"):
+    """A slope that can only be positive (a cost growing with a size) as a cell: 'median
+    [lo–hi]' above zero, '≈ 0 (within ±X)' when its interval holds zero, and flagged as noise
+    when it lies below zero, where no mechanism puts it."""
+    if not stat or not stat.get("ci95"):
+        return fmt_ci(stat, fmt)
+    lo, hi = stat["ci95"]
+    if lo == hi:
+        return fmt_ci(stat, fmt)
+    if lo <= 0 <= hi:
+        return f"≈ 0 (within ±{fmt.format(max(abs(lo), abs(hi)))})"
+    if hi < 0:
+        return f"noise: {fmt_ci(stat, fmt)} (a fall has no mechanism)"
+    return fmt_ci(stat, fmt)
+
+
 def unexplained_failures(run):
     """The server's failures in a run less the resets of the connections the generator
     abandoned when a timed window ran out (tcplab-load's "abandoned": each of its clients'
@@ -54,34 +70,45 @@ def unexplained_failures(run):
 
 # --------------------------------------------------------------------------- running
 
+def repetitions(ctx, plan):
+    """--repeat when it was given, else the plan's own "repeat" (sized for its power and its
+    budget, see the workload's COST), else the suite's default."""
+    if getattr(ctx.args, "repeat_given", True) or not plan.get("repeat"):
+        return ctx.repeat
+    return plan["repeat"]
+
+
 def run_table(ctx, name, plan):
-    """Every variant, ctx.repeat times, a fresh server each time; repetition k of every
-    variant before repetition k+1 of any, so drift of the machine falls on all of them."""
+    """Every variant, `repetitions` times, a fresh server each time; repetition k of every
+    variant before repetition k+1 of any, so drift of the machine falls on all of them (and
+    repetition k of two variants is a pair: stats.paired)."""
     workers = ctx.workers(plan["workers"])
+    repeat = repetitions(ctx, plan)
     entries = [new_entry(d, p, workers, plan["clients"]) for d, p in D.variants(ctx.designs)]
     base = D.baseline(ctx.designs)
-    w = ctx.workload(name, kind="table", params=dict(plan, workers=workers, repeat=ctx.repeat),
+    w = ctx.workload(name, kind="table", params=dict(plan, workers=workers, repeat=repeat),
                      baseline=base["name"] if base else None, entries=entries)
     try:
-        for rep in range(1, ctx.repeat + 1):
+        for rep in range(1, repeat + 1):
             for e in entries:
                 one_run(ctx, e, rep, f"{name}/{e['variant']}/rep{rep}",
-                        f"{e['variant']:<26} {name:<10} rep {rep}/{ctx.repeat}", plan)
+                        f"{e['variant']:<26} {name:<10} rep {rep}/{repeat}", plan)
     finally:
         finalize(w)
 
 
 def run_herd(ctx, name, plan):
     """Each herd design at each pool size, interleaved the same way."""
+    repeat = repetitions(ctx, plan)
     entries = [new_entry(d["name"], None, size, plan["clients"])
                for d in D.herd(ctx.designs) for size in plan["pool_sizes"]]
-    w = ctx.workload(name, kind="sweep", x="workers", params=dict(plan, repeat=ctx.repeat),
+    w = ctx.workload(name, kind="sweep", x="workers", params=dict(plan, repeat=repeat),
                      entries=entries)
     try:
-        for rep in range(1, ctx.repeat + 1):
+        for rep in range(1, repeat + 1):
             for e in entries:
                 one_run(ctx, e, rep, f"{name}/{e['design']}/w{e['workers']}/rep{rep}",
-                        f"{e['design']:<26} herd {e['workers']:>4} workers rep {rep}/{ctx.repeat}",
+                        f"{e['design']:<26} herd {e['workers']:>4} workers rep {rep}/{repeat}",
                         plan)
     finally:
         finalize(w)
@@ -149,8 +176,34 @@ def finalize(workload):
         else:  # keep-alive: the iterative server's connections wait for each other there
             for e in workload["entries"]:
                 e["process_control_us_per_conn"] = None
+    if workload["kind"] == "table":
+        for entry in workload["entries"]:
+            entry["server_cpu_split_pooled"] = pooled_split(entry["runs"])
     workload["windows"] = window_report(workload["entries"],
                                         workload["params"].get("min_window_s", 0))
+
+
+def pooled_split(runs):
+    """The server CPUs' /proc/stat split over all of a variant's repetitions at once: each
+    window's shares weighted by its tick samples, so short windows add up to the ticks a long
+    one would have had (a window of 0.8 s has some 80 samples a CPU at 100 Hz, a share to
+    about ±10 points alone). Only the windows where the server had its CPUs to itself count.
+    {"user", "system", "softirq": shares of busy time, "samples", "runs"} or None."""
+    weights, samples, used = {"user": 0.0, "system": 0.0, "softirq": 0.0, "busy": 0.0}, 0, 0
+    for r in runs:
+        split = (r.get("cpu") or {}).get("server")
+        if not r.get("figures") or not split or split.get("shared") or "shares" not in split:
+            continue
+        n = split.get("samples") or 0
+        for k in ("user", "system", "softirq"):
+            weights[k] += split["shares"][k] * n
+        weights["busy"] += split["busy"] * n
+        samples += n
+        used += 1
+    if not used or weights["busy"] <= 0:
+        return None
+    return {**{k: weights[k] / weights["busy"] for k in ("user", "system", "softirq")},
+            "samples": samples, "runs": used}
 
 
 def add_process_control(entries, baseline):
@@ -197,8 +250,9 @@ def table_lines(results, name):
                 "wait for one another, so subtracting its CPU per connection means nothing; "
                 "CPU per request compares the designs. ")
              + "CPU split: the server CPUs' /proc/stat (user / system / softirq "
-             "share of busy time); getrusage's user share beside it is the per-process split, "
-             "a teaching contrast only."
+             "share of busy time), its ticks pooled over the variant's repetitions whose server "
+             "had its CPUs to itself; getrusage's user share beside it is the per-process "
+             "split, a teaching contrast only."
              + (" A timed window abandons each client's connection in flight at its end and "
                 "the server sees it reset: those are not counted as server failures."
                 if p.get("duration_s") else ""), "",
@@ -230,7 +284,10 @@ def table_lines(results, name):
         if short:
             err_text.append(f"{short} window(s) below {p['min_window_s']} s")
         split = "–"
-        if "server_cpu_user_share" in s:
+        pooled = e.get("server_cpu_split_pooled")
+        if pooled:
+            split = "/".join(f"{100 * pooled[k]:.0f}" for k in ("user", "system", "softirq"))
+        elif "server_cpu_user_share" in s:
             split = "/".join(f"{100 * s[f'server_cpu_{k}_share']['median']:.0f}"
                              for k in ("user", "system", "softirq"))
         rusage = 100 * s["cpu_user_us_per_conn"]["median"] / max(s["cpu_us_per_conn"]["median"],
@@ -323,5 +380,5 @@ def concurrency_lines(results, name="concurrency"):
     return lines
 
 
-def table_steps(ctx):
-    return len(D.variants(ctx.designs)) * ctx.repeat
+def table_steps(ctx, plan=None):
+    return len(D.variants(ctx.designs)) * repetitions(ctx, plan or {})
