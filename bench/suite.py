@@ -35,8 +35,8 @@ def parse_args(argv):
         prog="suite.py", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run every tcplab server design under the standard workloads and write "
                     "results/<timestamp>/ with results.json, summary.md and the charts.",
-        epilog="Workloads (time on two cores, at the default 5 interleaved repetitions and "
-               "windows of at least 2 s):\n" + listing +
+        epilog="Workloads (time on two cores, at each plan's own interleaved repetitions and "
+               "windows):\n" + listing +
                f"\nThe default runs {', '.join(defaults())}: the sum of their costs above; "
                "--quick (1 repetition, short windows, indicative figures) under a minute.")
     p.add_argument("--quick", action="store_true",
@@ -225,7 +225,11 @@ def main(argv=None):
     results["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
     results["duration_s"] = time.monotonic() - t0
     results["machine"]["loadavg_end"] = list(os.getloadavg())
-    results["findings"] = findings.compute(results)
+    try:
+        results["findings"] = findings.compute(results)
+    except Exception as e:  # a finding that cannot be computed must not lose the results
+        results["findings"] = []
+        results["errors"].append({"step": "findings", "message": f"{type(e).__name__}: {e}"})
     results_path = os.path.join(out_dir, "results.json")
     core.write_results(results, results_path)
     if not args.no_charts:
