@@ -19,8 +19,8 @@ from .. import table
 
 NAME = "unp"
 DEFAULT = True
-COST = ("about 4 min (15 variants x 5 repetitions x a window of 2 s or more, 2.6 s on "
-        "average)")
+COST = ("about 3.5 min (15 variants x 9 repetitions x a window of 0.8 s or more, about "
+        "1.5 s a step)")
 PLANS = {
     "default": {"clients": 5, "connections": 2000, "requests_per_conn": 1, "bytes": 4000,
                 "workers": 15, "warmup_connections": 1000, "min_window_s": 0.8, "repeat": 9,
