@@ -147,6 +147,12 @@ def process_control_ratio(unp, fork, pool, is_quiet):
                       "pc_a - T x pc_b; " + stats.METHOD}
 
 
+def herd_name(e):
+    """What a herd sweep's entry stands for: its variant (a design, or a design with a switch
+    such as a positive control's), else its design."""
+    return e.get("variant") or e["design"]
+
+
 def herd(workload, design, is_quiet):
     """The least-squares slope of CPU per connection against the pool size, one per
     repetition, summarised: verdict on "grows with the pool" (slope > 0); where the interval
@@ -154,7 +160,7 @@ def herd(workload, design, is_quiet):
     the sweep's range of pool sizes as a share of a connection's CPU at the smallest pool; a
     slope wholly below zero has no mechanism (more waiters cannot make a connection cheaper)
     and is flagged "noise"."""
-    es = sorted((e for e in workload["entries"] if e["design"] == design),
+    es = sorted((e for e in workload["entries"] if herd_name(e) == design),
                 key=lambda e: e["workers"])
     reps = sorted({r["rep"] for e in es for r in e["runs"]})
     ys = [[per_rep(e, CPU_CONN).get(k) for e in es] for k in reps]
@@ -273,7 +279,7 @@ def compute(results):
                                f"`{w['name']}`)?", w, a, b, "a<b", figure, is_quiet))
     if ws.get("herd") and ws["herd"].get("entries"):
         hw = dict(ws["herd"], name="herd")
-        for design in dict.fromkeys(e["design"] for e in hw["entries"]):
+        for design in dict.fromkeys(herd_name(e) for e in hw["entries"]):
             add(herd(hw, design, is_quiet))
     return out
 

@@ -173,12 +173,12 @@ class Findings(unittest.TestCase):
         self.assertNotIn("uring-msgring-vs-loop-per-thread/least-loaded", fs)  # no such design
 
 
-def herd_entries(design, slopes_by_rep, sizes=(15, 60, 120), base=30.0):
+def herd_entries(design, slopes_by_rep, sizes=(15, 60, 120), base=30.0, variant=None):
     out = []
     for size in sizes:
         rs = [{"rep": k + 1, "figures": {"cpu_us_per_conn": base + s * size + k}}
               for k, s in enumerate(slopes_by_rep)]
-        out.append({"variant": design, "design": design, "workers": size, "runs": rs,
+        out.append({"variant": variant or design, "design": design, "workers": size, "runs": rs,
                     "summary": {"cpu_us_per_conn": {"median": base + size * slopes_by_rep[0]}}})
     return out
 
@@ -200,6 +200,17 @@ class Herd(unittest.TestCase):
         self.assertEqual(falls["verdict"], stats.DOES_NOT_HOLD)
         self.assertIn("noise", findings.render(falls))
         self.assertIn("at most", findings.render(flat))
+
+    def test_a_positive_control_is_a_finding_of_its_own(self):
+        # A switch on an existing design (plain epoll waiters on one shared listener) is a
+        # variant of its own in the sweep, and gets its own herd/ finding.
+        herd = (herd_entries("prefork", [0.01, -0.01, 0.02, -0.005, 0.0])
+                + herd_entries("prefork", [0.5, 0.6, 0.55, 0.52, 0.58],
+                               variant="prefork/shared-epoll"))
+        fs = by_id(findings.compute(results(herd=herd)))
+        self.assertEqual(fs["herd/prefork"]["verdict"], stats.CANNOT_TELL)
+        self.assertEqual(fs["herd/prefork/shared-epoll"]["verdict"], stats.HOLDS)
+        self.assertAlmostEqual(fs["herd/prefork/shared-epoll"]["estimate"], 0.55)
 
 
 RUN = {"started": "x", "duration_s": 1, "interrupted": False, "command_line": "c",
