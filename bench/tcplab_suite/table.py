@@ -2,7 +2,7 @@
 run with interleaved repetitions, and how their summary.md tables read."""
 
 from . import designs as D
-from . import stats
+from . import findings, stats
 from .core import Server, Step
 from .measure import (cdf_points, measured_run, median_run, new_entry, one_run, progress_note,
                       summarize, window_line, window_report)
@@ -359,7 +359,14 @@ def herd_lines(results, name="herd"):
         lines += [window_line(herd["windows"]), ""]
     lines += ["| design | " + " | ".join(f"{n} workers" for n in sizes) + " |",
               "|---|" + "---:|" * len(sizes)]
-    return lines + sweep_rows(herd["entries"], "workers", sizes, "cpu_us_per_conn")
+    lines += sweep_rows(herd["entries"], "workers", sizes, "cpu_us_per_conn")
+    slopes = [f for f in (results.get("findings") or findings.compute(results))
+              if f["id"].startswith("herd/")]
+    if slopes:
+        lines += ["", "Slope of CPU per connection per worker (least squares, one per "
+                  "repetition; the interval of those slopes): "
+                  + "; ".join(findings.short(f) for f in slopes) + "."]
+    return lines
 
 
 def concurrency_lines(results, name="concurrency"):
