@@ -113,6 +113,24 @@ def comparison(fid, question, workload, a, b, claim, figure, is_quiet, central=F
             "method": p["method"]}
 
 
+def unbounded_ratio(xs, ys):
+    """The median of the paired ratios x_k / y_k and its order-statistic interval, where a y_k
+    at or below zero (a pool whose process control is at or below the baseline's) makes an
+    unbounded ratio: it ranks above every finite one. Returns (estimate, [lo, hi], coverage,
+    how many were unbounded); None stands for an unbounded estimate or upper end (JSON has no
+    infinity); the interval is None under two pairs."""
+    ratios = sorted(x / y if y > 0 else math.inf for x, y in zip(xs, ys))
+    n = len(ratios)
+    unbounded = sum(r == math.inf for r in ratios)
+    mid = ratios[(n - 1) // 2] if n % 2 else (ratios[n // 2 - 1] + ratios[n // 2]) / 2
+    k = stats.rank_for(n)
+    if not k:
+        return (None if mid == math.inf else mid), None, None, unbounded
+    lo, hi = ratios[k - 1], ratios[n - k]
+    finite = lambda r: None if r == math.inf else r
+    return finite(mid), [finite(lo), finite(hi)], stats.coverage(k, n), unbounded
+
+
 def process_control_ratio(unp, fork, pool, is_quiet):
     """fork's process control over the pool's, paired: verdict against TENFOLD, verdict_book
     against the book's own ratio for that pool (both from the sign test of the differences
@@ -123,12 +141,7 @@ def process_control_ratio(unp, fork, pool, is_quiet):
         return None
     book_fork, book_pool = book_process_control(fork), book_process_control(pool)
     book_ratio = book_fork / book_pool if book_fork and book_pool else None
-    positive = [x / y for x, y in zip(xs, ys) if y > 0]
-    s = stats.summary(positive) if positive else None
-    estimate, interval, cov = _interval_fields(s)
-    unbounded = len(ys) - len(positive)
-    if unbounded:
-        interval, cov = None, None  # a ratio over a cost at or below the baseline's: unbounded
+    estimate, interval, cov, unbounded = unbounded_ratio(xs, ys)
     return {"id": f"process-control-ratio/{pool}",
             "question": f"Does a pool (`{pool}`) cut `{fork}`'s process control "
                         f"{TENFOLD:g}-fold or more?",
@@ -139,7 +152,8 @@ def process_control_ratio(unp, fork, pool, is_quiet):
             "verdict": stats.verdict_threshold(xs, ys, ">=", TENFOLD, quiet=is_quiet),
             "verdict_book": (stats.verdict_threshold(xs, ys, ">=", book_ratio, quiet=is_quiet)
                              if book_ratio else None),
-            "width": interval[1] - interval[0] if interval else None,
+            "width": (interval[1] - interval[0] if interval and interval[1] is not None
+                      else None),
             "reps_to_decide": None, "central": False,
             "book": ({"ratio": book_ratio, "fork_s": book_fork, "pool_s": book_pool,
                       "source": "UNP 3rd ed. Fig. 30.1"} if book_ratio else None),
@@ -378,17 +392,10 @@ def render(f):
                     f"{percent(f['ratio'])}")
         text += f" ({f['workload']}, paired, {stat_note(f)})"
     elif f["kind"] == "ratio":
-        if f["estimate"] is None:
-            text = (f"`{f['a']}`'s process control over `{f['b']}`'s: unbounded (the pool's "
-                    "is at or below the baseline's in every repetition)")
-        elif f["interval"]:
-            lo, hi = f["interval"]
-            text = (f"`{f['a']}`'s process control is ×{num(f['estimate'])} [{num(lo)}, "
-                    f"{num(hi)}] `{f['b']}`'s ({stat_note(f)})")
-        else:
-            text = (f"`{f['a']}`'s process control is ×{num(f['estimate'])} `{f['b']}`'s "
-                    f"(no interval: the pool's is at or below the baseline's in "
-                    f"{f['unbounded_reps']} of {f['n']} repetitions, an unbounded ratio)")
+        text = (f"`{f['a']}`'s process control is {times(f)} `{f['b']}`'s ({stat_note(f)}"
+                + (f"; the pool's is at or below the baseline's in {f['unbounded_reps']} of "
+                   f"{f['n']} repetitions, an unbounded ratio there" if f["unbounded_reps"]
+                   else "") + ")")
     else:
         lo_hi = f["interval"]
         if f.get("noise"):
@@ -406,6 +413,18 @@ def render(f):
                     f"{f['workers'][0]}–{f['workers'][1]} workers")
         text += f" ({stat_note(f)} slopes)"
     return f"{f['question']} **{f['verdict']}**: {text}{decided_note(f)}.{book_note(f)}"
+
+
+def times(f):
+    """'×20.0 [14.7, 77.1]', with 'unbounded' for an end (or an estimate) over a process
+    control at or below the baseline's."""
+    def x(r):
+        return "unbounded" if r is None else f"×{num(r)}"
+    text = x(f["estimate"])
+    if f["interval"]:
+        lo, hi = f["interval"]
+        text += f" [{x(lo)}, {x(hi)}]".replace("×", "")
+    return text
 
 
 def width_text(f):
@@ -487,13 +506,7 @@ def short(f):
             what = amount(f["estimate"], f["interval"], f["unit"])
     elif f["kind"] == "ratio":
         who = f"`{f['b']}`"
-        if f["estimate"] is None:
-            what = "unbounded"
-        elif f["interval"]:
-            what = f"×{num(f['estimate'])} [{num(f['interval'][0])}, {num(f['interval'][1])}]"
-        else:
-            what = f"×{num(f['estimate'])} (unbounded in {f['unbounded_reps']} repetitions)"
-        what += f": ≥ {TENFOLD:g}: {f['verdict']}"
+        what = times(f) + f": ≥ {TENFOLD:g}: {f['verdict']}"
         if f.get("book"):
             what += f"; ≥ the book's ×{num(f['book']['ratio'])}: {f['verdict_book']}"
         return f"{who} {what}"

@@ -21,14 +21,15 @@ def net_line(net):
 
 
 def repeat_text(results):
-    """'9' or '5 (unp 9, keepalive 9)': --repeat, and each workload that chose its own."""
+    """'5', or '9 (unp), 9 (keepalive), otherwise 5': --repeat, and each workload that chose
+    its own."""
     default = results["config"]["repeat"]
     own = {name: w["params"]["repeat"] for name, w in (results.get("workloads") or {}).items()
            if isinstance(w, dict) and isinstance(w.get("params"), dict)
            and w["params"].get("repeat") not in (None, default)}
     if not own:
         return str(default)
-    return f"{default} ({', '.join(f'{k} {v}' for k, v in own.items())})"
+    return ", ".join(f"{v} ({k})" for k, v in own.items()) + f", otherwise {default}"
 
 
 def header_lines(results):

@@ -129,6 +129,22 @@ class Findings(unittest.TestCase):
         self.assertEqual(f["unit"], "×")
         self.assertGreater(f["interval"][0], 10)
 
+    def test_a_pool_at_or_below_the_baseline_makes_an_unbounded_ratio(self):
+        # prethread-mutex's process control is 13, 11, 15, 10, 13 here; lower the baseline's
+        # reach: iterative dearer than the pool in repetitions 2 and 4 (pc <= 0 there).
+        r = results()
+        it = r["workloads"]["unp"]["entries"][0]
+        for k, v in ((1, 40.0), (3, 46.0)):
+            it["runs"][k]["figures"]["cpu_us_per_conn"] = v
+        f = by_id(findings.compute(r))["process-control-ratio/prethread-mutex"]
+        self.assertEqual(f["unbounded_reps"], 2)
+        self.assertIsNone(f["interval"][1])          # the top is unbounded, not an error
+        self.assertGreater(f["interval"][0], 10)
+        self.assertEqual(f["verdict"], stats.HOLDS)
+        self.assertIn("unbounded", findings.render(f))
+        est, interval, cov, unbounded = findings.unbounded_ratio([10, 10, 10], [-1, 0, -2])
+        self.assertEqual((est, interval, unbounded), (None, [None, None], 3))
+
     def test_event_loop_against_prefork(self):
         f = self.fs["epoll-vs-prefork"]
         self.assertEqual((f["claim"], f["verdict"]), ("a<b", stats.HOLDS))
