@@ -286,5 +286,37 @@ class MeaningfulFigures(unittest.TestCase):
         self.assertEqual(entries[1]["process_control_us_per_conn"]["median"], 10)
 
 
+
+class Repetitions(unittest.TestCase):
+    """A workload's plan chooses its repetitions unless --repeat was given."""
+
+    def ctx(self, repeat, given):
+        class Args:
+            repeat_given = given
+        class Ctx:
+            args = Args()
+        c = Ctx()
+        c.repeat = repeat
+        return c
+
+    def test_the_plan_chooses_unless_repeat_is_given(self):
+        plan = {"repeat": 9}
+        self.assertEqual(table.repetitions(self.ctx(5, False), plan), 9)
+        self.assertEqual(table.repetitions(self.ctx(3, True), plan), 3)
+        self.assertEqual(table.repetitions(self.ctx(5, False), {}), 5)
+        self.assertEqual(table.repetitions(self.ctx(1, False), {}), 1)   # --quick's plans
+
+    def test_the_default_plans_are_sized_for_pairs(self):
+        from tcplab_suite.workloads import REGISTRY
+        for name in ("unp", "keepalive", "herd"):
+            plan = REGISTRY[name].PLANS["default"]
+            # 9 pairs: the sign-test interval [d(2), d(8)] at 96.1 %, deciding at 8 of 9.
+            self.assertEqual(plan["repeat"], 9, name)
+            self.assertEqual(stats.rank_for(plan["repeat"]), 2)
+            self.assertNotIn("repeat", REGISTRY[name].PLANS["quick"], name)
+        self.assertFalse(REGISTRY["keepalive"].PLANS["default"]["process_control"])
+        self.assertTrue(REGISTRY["unp"].PLANS["default"]["process_control"])
+
+
 if __name__ == "__main__":
     unittest.main()
