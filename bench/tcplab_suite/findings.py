@@ -537,6 +537,8 @@ def grouped_lines(results):
     out = []
     if fs and not quiet(results):
         out.append("**This run was not quiet: no verdict is drawn.**")
+    out.append("Paired estimates (repetition k of one design against repetition k of the "
+               "other) with their intervals; every finding as a sentence is in the appendix.")
     for g, title in GROUPS:
         members = [f for f in fs if group_of(f) == g]
         if members:
