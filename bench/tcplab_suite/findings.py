@@ -368,8 +368,13 @@ def book_note(f):
                 f"{num(b['pool_s'])} s per {BOOK_CONNECTIONS:,} connections); "
                 f"at least the book's ratio: {f['verdict_book']}.")
     return (f" Book: {num(b['a_s'])} s against {num(b['b_s'])} s of process control per "
-            f"{BOOK_CONNECTIONS:,} connections ({num(b['diff_us_per_conn'], True)} µs/conn, "
-            f"×{num(b['ratio'])}).")
+            f"{BOOK_CONNECTIONS:,} connections ({book_diff_text(b)}, ×{num(b['ratio'])}).")
+
+
+def book_diff_text(b):
+    """The book's difference per connection: '+3,820 µs/conn', or '188 µs/conn less'."""
+    d = b["diff_us_per_conn"]
+    return f"{num(d, True)} µs/conn" if d >= 0 else f"{num(-d)} µs/conn less"
 
 
 def stat_note(f):
@@ -520,7 +525,7 @@ def short(f):
             who = f"`{f['b']}`"
         what = amount(f["estimate"], f["interval"], f["unit"]) + percent(f["ratio"])
         if f.get("book") and group == "thread-vs-pool":
-            what += f"; book {num(f['book']['diff_us_per_conn'], True)} µs/conn"
+            what += f"; book: {book_diff_text(f['book'])}"
     note = ""
     if f["verdict"] == stats.CANNOT_TELL and f.get("reps_to_decide"):
         n = f["reps_to_decide"]

@@ -248,6 +248,9 @@ class Rendering(unittest.TestCase):
         for f in findings.compute(results()):
             text = findings.render(f)
             self.assertNotRegex(text, r"costs [−-]", f["id"])
+            self.assertNotRegex(text, r"[−-]\d", f["id"])   # no negative figure at all
+        for line in findings.grouped_lines(results()):
+            self.assertNotRegex(line, r"[−-]\d")
             if f["interval"] and f["interval"][0] <= 0 <= f["interval"][1] \
                     and f["kind"] == "difference":
                 self.assertIn("≈ 0", text, f["id"])
