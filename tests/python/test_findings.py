@@ -8,6 +8,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
 from tcplab_suite import findings, stats, summary, table  # noqa: E402
+from tcplab_suite.measure import summarize as measure_summary  # noqa: E402
 
 
 def design(name, unp="30.x", workers="processes", pooled=True, event_loop=False,
@@ -288,6 +289,43 @@ class MeaningfulFigures(unittest.TestCase):
         table.finalize(w)
         self.assertEqual(entries[1]["process_control_us_per_conn"]["median"], 10)
 
+
+
+class ReportBlocks(unittest.TestCase):
+    """plots/report.py's blocks from the findings: Fig. 30.1 and the claims."""
+
+    def setUp(self):
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+        from plots import report
+        self.report = report
+        self.r = results()
+        for e in self.r["workloads"]["unp"]["entries"]:
+            e["summary"] = measure_summary(e["runs"])
+        table.add_process_control(self.r["workloads"]["unp"]["entries"], "iterative")
+
+    def test_fig30_1_shows_no_negative_cost(self):
+        # prethread-mutex's process control: 13, 11, 15, 10, 13; make it straddle zero.
+        e = next(e for e in self.r["workloads"]["unp"]["entries"]
+                 if e["variant"] == "prethread-mutex")
+        e["process_control_us_per_conn"] = stats.summary([-5.8, 2.0, -1.0, 3.0, -0.3])
+        block = self.report.block_fig301(self.r)
+        row = next(line for line in block.split("\n") if line.startswith("| `prethread-mutex`"))
+        self.assertIn("≈ 0 (within ±5.8)", row)
+        self.assertNotRegex(block, r"\| -\d")
+
+    def test_claims_come_from_the_paired_findings(self):
+        block = self.report.block_claims(self.r)
+        lines = block.split("\n")
+        # fork's process control over prefork-fdpass/least-loaded's is ×7.8 ... ×14.7 here.
+        self.assertTrue(lines[0].startswith(
+            "- **Pools cut `fork`'s process control tenfold or more, every pool: "
+            f"{stats.CANNOT_TELL}** (holds for 4, {stats.CANNOT_TELL} for 1 of 5)"), lines[0])
+        accept = next(line for line in lines if "passing descriptors" in line)
+        # least-loaded holds, round-robin cannot tell: the claim over both cannot tell.
+        self.assertIn(f": {stats.CANNOT_TELL}**", accept)
+        self.assertIn("Ranking by CPU per connection", lines[-1])
+        not_quiet = self.report.block_claims(dict(self.r, quiet=False))
+        self.assertIn(f"every pool: {stats.NOT_QUIET}**", not_quiet)
 
 
 class Repetitions(unittest.TestCase):
