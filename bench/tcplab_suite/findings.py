@@ -351,8 +351,11 @@ def percent(ratio):
 def decided_note(f):
     """'; about 23 repetitions would likely decide it' for an undecided finding."""
     n = f.get("reps_to_decide")
-    if f["verdict"] != stats.CANNOT_TELL or n is None:
+    if f["verdict"] != stats.CANNOT_TELL:
         return ""
+    if n is None:
+        return (f"; {f['n']} repetition(s) cannot carry a verdict (an interval needs 5 pairs "
+                "or more)")
     if n > stats.MAX_REPS:
         return (f"; the effect is too small against the spread for even {stats.MAX_REPS} "
                 "repetitions to decide it")
