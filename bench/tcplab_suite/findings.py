@@ -354,7 +354,7 @@ def decided_note(f):
     if f["verdict"] != stats.CANNOT_TELL:
         return ""
     if n is None:
-        return (f"; {f['n']} repetition(s) cannot carry a verdict (an interval needs 5 pairs "
+        return (f"; {f['n']} repetition(s) cannot carry a verdict (that needs 5 pairs "
                 "or more)")
     if n > stats.MAX_REPS:
         return (f"; the effect is too small against the spread for even {stats.MAX_REPS} "
