@@ -435,6 +435,13 @@ def times(f):
     return text
 
 
+def reps_text(f):
+    n = f.get("reps_to_decide")
+    if f["verdict"] != stats.CANNOT_TELL or n is None:
+        return "–"
+    return f"more than {stats.MAX_REPS}" if n > stats.MAX_REPS else f"~{n}"
+
+
 def width_text(f):
     return "–" if f.get("width") is None else f"{num(f['width'])} {f['unit']}"
 
@@ -458,10 +465,12 @@ def lines(results, heading="## Findings"):
     central = [f for f in fs if f.get("central")]
     if central:
         out += ["", "Central comparisons: the width of each paired interval (what this run's "
-                "repetitions can resolve).", "", "| finding | width | n | verdict |",
-                "|---|---:|---:|---|"]
-        out += [f"| `{f['id']}` | {width_text(f)} | {f['n']} | {f['verdict']} |"
-                for f in central]
+                "repetitions can resolve) and, where undecided, the repetitions that would "
+                "likely decide it.", "",
+                "| finding | width | n | verdict | repetitions to decide |",
+                "|---|---:|---:|---|---:|"]
+        out += [f"| `{f['id']}` | {width_text(f)} | {f['n']} | {f['verdict']} "
+                f"| {reps_text(f)} |" for f in central]
     return out
 
 

@@ -243,7 +243,11 @@ class Rendering(unittest.TestCase):
         first = lines.index("## Findings")
         self.assertLess(first, lines.index("## Designs"))
         self.assertIn("accept-vs-fdpass/prefork/least-loaded", "\n".join(lines))
-        self.assertIn("| finding | width | n | verdict |", lines)
+        self.assertIn("| finding | width | n | verdict | repetitions to decide |", lines)
+        row = next(line for line in lines
+                   if line.startswith("| `accept-vs-fdpass/prefork/round-robin` |"))
+        f = by_id(findings.compute(r))["accept-vs-fdpass/prefork/round-robin"]
+        self.assertTrue(row.endswith(f"| ~{f['reps_to_decide']} |"), row)
 
     def test_no_negative_cost_in_any_sentence(self):
         for f in findings.compute(results()):
