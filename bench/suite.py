@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # for plots.charts
 sys.path.insert(0, os.path.join(ROOT, "bench"))  # the package is `tcplab_suite`
 
-from tcplab_suite import core, designs, measure, netns, summary  # noqa: E402  (after the path)
+from tcplab_suite import core, designs, findings, measure, netns, summary  # noqa: E402  (after the path)
 from tcplab_suite.workloads import REGISTRY, defaults  # noqa: E402
 
 QUICK_NOTE = "--quick: the figures are indicative only (short windows, 1 repetition by default)"
@@ -35,8 +35,8 @@ def parse_args(argv):
         prog="suite.py", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run every tcplab server design under the standard workloads and write "
                     "results/<timestamp>/ with results.json, summary.md and the charts.",
-        epilog="Workloads (time on two cores, at the default 5 interleaved repetitions and "
-               "windows of at least 2 s):\n" + listing +
+        epilog="Workloads (time on two cores, at each plan's own interleaved repetitions and "
+               "windows):\n" + listing +
                f"\nThe default runs {', '.join(defaults())}: the sum of their costs above; "
                "--quick (1 repetition, short windows, indicative figures) under a minute.")
     p.add_argument("--quick", action="store_true",
@@ -48,7 +48,8 @@ def parse_args(argv):
                    help="comma list of workloads (default: %(default)s); the others run only "
                         "when named: " + ", ".join(n for n in REGISTRY if n not in defaults()))
     p.add_argument("--repeat", type=int, metavar="N",
-                   help="interleaved repetitions of the measured workloads (default 5, --quick 1)")
+                   help="interleaved repetitions of the measured workloads (default: each "
+                        "workload's plan, unp 9 and keepalive 7, else 5; --quick 1)")
     p.add_argument("--server-cpus", metavar="LIST", default="0",
                    help="CPUs the servers are pinned to, e.g. 0 or 0-3 (default: %(default)s)")
     p.add_argument("--load-cpus", metavar="LIST", default="1",
@@ -94,6 +95,7 @@ def parse_args(argv):
         p.error(f"--load-hosts must be 1..{netns.MAX_LOAD_HOSTS}")
     if args.load_hosts > 1 and args.net != "veth":
         p.error("--load-hosts needs --net veth (over loopback there is one host)")
+    args.repeat_given = args.repeat is not None  # else a workload's plan may choose its own
     if args.repeat is None:
         args.repeat = 1 if args.quick else 5
     if args.repeat < 1:
@@ -236,6 +238,11 @@ def main(argv=None):
     results["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
     results["duration_s"] = time.monotonic() - t0
     results["machine"]["loadavg_end"] = list(os.getloadavg())
+    try:
+        results["findings"] = findings.compute(results)
+    except Exception as e:  # a finding that cannot be computed must not lose the results
+        results["findings"] = []
+        results["errors"].append({"step": "findings", "message": f"{type(e).__name__}: {e}"})
     results_path = os.path.join(out_dir, "results.json")
     core.write_results(results, results_path)
     if not args.no_charts:

@@ -21,16 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from tcplab_suite import designs as D  # noqa: E402  (after the path)
-from tcplab_suite import nginx, stats, table  # noqa: E402
+from tcplab_suite import findings, nginx, stats, table  # noqa: E402
 from tcplab_suite import netsummary, summary  # noqa: E402
 from tcplab_suite.workloads import REGISTRY  # noqa: E402
 
 # Stevens, UNP vol. 1, 3rd ed., Fig. 30.1: process-control CPU seconds over 5000 connections
-# (the design's CPU minus the iterative server's), as the issue quotes it.
-STEVENS_3RD = {
-    "fork": 20.90, "prefork": 1.80, "prefork-fcntl": 2.07, "prefork-mutex": 1.75,
-    "prefork-fdpass": 2.58, "thread": 0.99, "prethread-mutex": 1.93, "prethread-dispatch": 2.05,
-}
+# (the design's CPU minus the iterative server's), as the issue quotes it; the findings hold it.
+STEVENS_3RD = findings.BOOK_FIG30_1
 
 # UNP vol. 1, 2nd ed., Fig. 27.1: the same quantity on Solaris, Digital Unix and BSD/OS, as
 # design -> (solaris, dunix, bsdos), None where the book has no figure. Not transcribed yet: no
@@ -127,12 +124,22 @@ def block_fig301(data):
     for design in [base] + list(STEVENS_3RD):
         e = entry(unp, variant_for(data, design))
         pc = e.get("process_control_us_per_conn") if e else None
-        pc_med = pc["median"] if pc else None
-        rows.append(f"| `{design}` | {fmt(med(e, 'cpu_us_per_conn'))} | {fmt(pc_med)} | "
-                    f"{fmt(pc_med * 5000 / 1e6 if pc_med is not None else None, 3)} | "
+        rows.append(f"| `{design}` | {fmt(med(e, 'cpu_us_per_conn'))} | "
+                    f"{'0 (baseline)' if design == base else table.fmt_diff(pc)} | "
+                    f"{pc_seconds(pc) if design != base else '0'} | "
                     f"{'0 (baseline)' if design == base else fmt(STEVENS_3RD[design], 2)} |"
                     + ("".join(f" {fmt(v, 1)} |" for v in STEVENS_2ND.get(design, (None,) * 3)) if second else ""))
     return "\n".join(rows)
+
+
+def pc_seconds(pc, connections=findings.BOOK_CONNECTIONS):
+    """Process control scaled to the book's 5000 connections, in seconds, as table.fmt_diff
+    shows a difference: never a negative cost."""
+    if not pc:
+        return "—"
+    scaled = {"median": pc["median"] * connections / 1e6,
+              "ci95": [x * connections / 1e6 for x in pc["ci95"]] if pc.get("ci95") else None}
+    return table.fmt_diff(scaled, "{:,.3f}")
 
 
 def per_rep(e, figure):
@@ -140,102 +147,35 @@ def per_rep(e, figure):
     return {r["rep"]: r["figures"][figure] for r in (e or {}).get("runs", []) if r.get("figures")}
 
 
-def pc_per_rep(unp, e):
-    """Process control per repetition: the entry's CPU/conn minus the baseline's, paired."""
-    base = per_rep(entry(unp, unp.get("baseline")), "cpu_us_per_conn")
-    return {k: v - base[k] for k, v in per_rep(e, "cpu_us_per_conn").items() if k in base}
-
-
-def paired(a, b):
-    reps = sorted(set(a) & set(b))
-    return [a[k] for k in reps], [b[k] for k in reps]
-
-
-def summary_of(values):
-    return stats.summary(values) if values else None
-
-
 def combine(verdicts):
-    """One verdict from several: all hold, all do not, else cannot tell."""
-    kinds = {v["verdict"] for v in verdicts}
+    """One verdict from several: all the same, else cannot tell (not quiet wins)."""
+    kinds = set(verdicts)
+    if stats.NOT_QUIET in kinds:
+        return stats.NOT_QUIET
     return kinds.pop() if len(kinds) == 1 else stats.CANNOT_TELL
 
 
-def claim_fork_vs_pools(data, unp):
-    pools = [d for d in D.chapter30(data["designs"]) if d["pooled"]]
-    fork = next((d for d in D.chapter30(data["designs"]) if d["workers"] == "processes"
-                 and not d["pooled"]), None)
-    fe = entry(unp, variant_for(data, fork["name"])) if fork else None
-    fork_pc = pc_per_rep(unp, fe)
-    pcs = {d["name"]: pc_per_rep(unp, entry(unp, variant_for(data, d["name"]))) for d in pools}
-    pcs = {n: v for n, v in pcs.items() if v}
-    if not fork_pc or not pcs:
+def run_findings(data):
+    return data.get("findings") if data.get("findings") is not None else findings.compute(data)
+
+
+def claim_group(fs, prefix, head, book_head=None):
+    """One claim over the findings whose id starts with `prefix`: every one holds, every one
+    does not, else cannot tell; with book_head, the same over their verdict_book."""
+    group = [f for f in fs if f["id"].startswith(prefix)]
+    if not group:
         return None
-    worst = max(pcs, key=lambda n: summary_of(list(pcs[n].values()))["median"])
-    xs, ys = paired(fork_pc, pcs[worst])
-    head = (f"Pools cut process-control CPU tenfold or more against `{fork['name']}` "
-            f"(the dearest pool, `{worst}`)")
-    # fork's process control against ten times the pool's, both as intervals over the paired
-    # repetitions: a pool at or below the baseline (<= 0) is cut "infinitely", which a ratio
-    # could not say.
-    v = stats.verdict(stats.summary(xs), stats.summary([10 * y for y in ys]), "a>b",
-                      names=(f"`{fork['name']}`", f"10 × `{worst}`"), unit="µs/conn")
-    every = ", ".join(f"`{n}` {fmt(summary_of(list(p.values()))['median'])}"
-                      for n, p in sorted(pcs.items(),
-                                         key=lambda kv: summary_of(list(kv[1].values()))["median"]))
-    return (f"- **{head}: {v['verdict']}.** {v['text']}. Process control, µs/conn (medians): "
-            f"`{fork['name']}` {fmt(summary_of(list(fork_pc.values()))['median'])}; {every}.")
+    text = f"- **{head}: {combine([f['verdict'] for f in group])}** ({findings.tally(group)})"
+    book = [f["verdict_book"] for f in group if f.get("verdict_book")]
+    if book_head and book:
+        text += f"; {book_head}: {combine(book)}"
+    return text + "; the paired estimates are in [the findings](#what-this-run-found)."
 
 
-def claim_accept_vs_fdpass(data, unp):
-    ds = data["designs"]
-    accepting = [d["name"] for d in D.herd(ds) if d["workers"] == "processes"]
-    passing = [d for d in D.dispatchers(ds) if d["workers"] == "processes"]
-    if not accepting or not passing:
-        return None
-    fd = passing[0]
-    fd_variants = [D.variant_name(fd["name"], p) for p in fd["dispatch_policies"] or [None]]
-    fd_entries = {v: entry(unp, v) for v in fd_variants if entry(unp, v) and entry(unp, v).get("summary")}
-    acc_entries = {n: entry(unp, n) for n in accepting if entry(unp, n) and entry(unp, n).get("summary")}
-    if not fd_entries or not acc_entries:
-        return None
-    cpu = "cpu_us_per_conn"
-    best_fd = min(fd_entries, key=lambda v: fd_entries[v]["summary"][cpu]["median"])
-    verdicts = [stats.verdict(e["summary"][cpu], fd_entries[best_fd]["summary"][cpu], "a<b",
-                              names=(f"`{n}`", f"`{best_fd}`"), unit="µs/conn")
-                for n, e in acc_entries.items()]
-    return (f"- **Children calling accept() themselves are cheaper than the parent passing "
-            f"descriptors (CPU per connection): {combine(verdicts)}.** "
-            + "; ".join(v["text"] for v in verdicts) + ".")
-
-
-def claim_herd(data):
-    herd = data["workloads"].get("herd")
-    if not herd or not herd.get("entries"):
-        return None
-    parts, verdicts = [], []
-    for name in dict.fromkeys(e["variant"] for e in herd["entries"]):
-        es = sorted((e for e in herd["entries"] if e["variant"] == name), key=lambda e: e["workers"])
-        reps = sorted({r["rep"] for e in es for r in e["runs"]})
-        ys = [[per_rep(e, "cpu_us_per_conn").get(k) for e in es] for k in reps]
-        try:
-            s = stats.slope_summary([e["workers"] for e in es], ys)
-        except ValueError:
-            continue
-        v = stats.verdict_ratio(s, ">", 0, names=(f"`{name}` slope", "worker"))
-        verdicts.append(v)
-        lo, hi = s["ci95"] or (s["median"], s["median"])
-        parts.append(f"`{name}` {s['median']:+.3f} µs/conn per worker [{lo:+.3f}, {hi:+.3f}]: "
-                     f"{v['verdict']}")
-    if not parts:
-        return None
-    return (f"- **Thundering herd: CPU per connection grows with the pool: {combine(verdicts)}.** "
-            + "; ".join(parts) + ".")
-
-
-def claim_ranking(unp, figure="cpu_us_per_conn", unit="µs/conn"):
-    """The designs in order of `figure`, each neighbour pair with its verdict: '<' where the
-    intervals are apart (the order holds), '≈' where they overlap (cannot tell)."""
+def claim_ranking(unp, figure="cpu_us_per_conn", unit="µs/conn", quiet=True):
+    """The designs in order of `figure`, each neighbour pair compared paired (repetition k of
+    one against repetition k of the other): '<' where the paired interval lies above zero
+    (the order holds), '≈' where it does not (cannot tell)."""
     es = sorted((e for e in unp.get("entries", []) if e.get("summary")),
                 key=lambda e: e["summary"][figure]["median"])
     if len(es) < 2:
@@ -243,20 +183,42 @@ def claim_ranking(unp, figure="cpu_us_per_conn", unit="µs/conn"):
     text = f"`{es[0]['variant']}` {fmt(es[0]['summary'][figure]['median'])}"
     apart = 0
     for a, b in zip(es, es[1:]):
-        v = stats.verdict(a["summary"][figure], b["summary"][figure], "a<b")
-        apart += v["verdict"] == stats.HOLDS
-        sign = "<" if v["verdict"] == stats.HOLDS else "≈"
+        xs, ys, reps = stats.pairs(per_rep(b, figure), per_rep(a, figure))
+        v = stats.verdict_paired(xs, ys, "a>b")["verdict"] if reps else stats.CANNOT_TELL
+        apart += v == stats.HOLDS
+        sign = "<" if v == stats.HOLDS else "≈"
         text += f" {sign} `{b['variant']}` {fmt(b['summary'][figure]['median'])}"
-    return (f"- **Ranking by CPU per connection ({unit}, medians; `<`: the intervals are apart, "
-            f"the order holds; `≈`: they overlap, cannot tell on this machine), {apart} of "
-            f"{len(es) - 1} neighbouring orders hold:** {text}.")
+    verdict = "" if quiet else " (not quiet: no order is drawn)"
+    return (f"- **Ranking by CPU per connection ({unit}, medians; `<`: the paired interval of "
+            f"the neighbours' difference lies above zero, the order holds; `≈`: it does not, "
+            f"cannot tell on this machine), {apart} of {len(es) - 1} neighbouring orders "
+            f"hold{verdict}:** {text}.")
 
 
 def block_claims(data):
     unp = data["workloads"].get("unp", {})
-    out = [c for c in (claim_fork_vs_pools(data, unp), claim_accept_vs_fdpass(data, unp),
-                       claim_herd(data), claim_ranking(unp)) if c]
-    return "\n".join(out) if out else "_(this run has no `unp` workload)_"
+    if not unp:
+        return "_(this run has no `unp` workload)_"
+    fs = run_findings(data)
+    out = [c for c in (
+        claim_group(fs, "process-control-ratio/",
+                    "Pools cut `fork`'s process control tenfold or more, every pool",
+                    "at least as much as Stevens measured for the same pool"),
+        claim_group(fs, "accept-vs-fdpass/", "Children calling accept() themselves are "
+                    "cheaper than the parent passing descriptors (CPU per connection)"),
+        claim_group(fs, "herd/", "Thundering herd: CPU per connection grows with the pool"),
+        claim_ranking(unp, quiet=findings.quiet(data))) if c]
+    return "\n".join(out)
+
+
+def block_findings(data):
+    """The student part's answers: one line per question, from the run's findings."""
+    return block(findings.grouped_lines(data))
+
+
+def block_findings_all(data):
+    """Every finding as its sentence, and the central comparisons' interval widths."""
+    return block(findings.lines(data))
 
 
 def micro_medians(data):
@@ -380,6 +342,8 @@ BLOCKS = {
     "run": lambda d, f: block_run(d, f),
     "fig30-1": lambda d, f: block_fig301(d),
     "claims": lambda d, f: block_claims(d),
+    "findings": lambda d, f: block_findings(d),
+    "findings-all": lambda d, f: block_findings_all(d),
     "unp": lambda d, f: block(table.table_lines(d, "unp")),
     "keepalive": workload_block("keepalive"),
     "workers": lambda d, f: block(table.workers_lines(d, "unp")),

@@ -18,13 +18,14 @@ What the figures are
   connections the server served in the window, in the same runs as its shares. It holds the
   receive softirq that runs while the server's CPU is idle (booked to the idle task, so in no
   process's CPU time), which over veth is the server's own.
-Every claim is a verdict of stats.py from the intervals; nothing here is typed by hand.
+Every claim is a verdict of stats.py from the intervals (the orders within one run from paired
+repetitions, findings.paired_entries); nothing here is typed by hand.
 """
 
 import itertools
 
-from . import stats
-from .table import fmt_ci
+from . import findings, stats
+from .table import fmt_ci, fmt_diff
 
 WORKLOAD = "unp"
 SHARES = ("user", "system", "softirq")
@@ -268,13 +269,20 @@ def claim_lines(loop, veth, common):
     return out
 
 
+def below(a, b, figure):
+    """Whether design a's `figure` is below b's in the same run, paired (repetition k against
+    repetition k, findings.paired_entries): a stats verdict."""
+    p = findings.paired_entries(a, b, figure, "a<b")
+    return p["verdict"] if p else stats.CANNOT_TELL
+
+
 def order_text(entries, figure="cpu_us_per_conn"):
     """The designs in order of `figure`: '`a` 12.3 < `b` 15.0 ≈ `c` 15.2', `<` where the
-    neighbours' intervals are apart, `≈` where they overlap."""
+    neighbours' paired interval lies below zero, `≈` where it does not."""
     es = sorted(entries.items(), key=lambda kv: kv[1]["summary"][figure]["median"])
     text = f"`{es[0][0]}` {_med(es[0][1]['summary'][figure])}"
     for (_, a), (vb, b) in zip(es, es[1:]):
-        held = stats.verdict(a["summary"][figure], b["summary"][figure], "a<b")["verdict"]
+        held = below(a, b, figure)
         text += f" {'<' if held == stats.HOLDS else '≈'} `{vb}` {_med(b['summary'][figure])}"
     return text
 
@@ -286,13 +294,13 @@ def ranking_line(loop, veth, common, figure="cpu_us_per_conn"):
         return None
     kept, reversed_, unsure = [], [], []
     for x, y in itertools.combinations(common, 2):
-        lv = stats.verdict(loop[x]["summary"][figure], loop[y]["summary"][figure], "a<b")
-        if lv["verdict"] == stats.CANNOT_TELL:
+        lv = below(loop[x], loop[y], figure)
+        if lv == stats.CANNOT_TELL:
             continue
-        lo, hi = (x, y) if lv["verdict"] == stats.HOLDS else (y, x)
-        vv = stats.verdict(veth[lo]["summary"][figure], veth[hi]["summary"][figure], "a<b")
+        lo, hi = (x, y) if lv == stats.HOLDS else (y, x)
+        vv = below(veth[lo], veth[hi], figure)
         {stats.HOLDS: kept, stats.DOES_NOT_HOLD: reversed_, stats.CANNOT_TELL: unsure}[
-            vv["verdict"]].append(f"`{lo}` < `{hi}`")
+            vv].append(f"`{lo}` < `{hi}`")
     ordered = len(kept) + len(reversed_) + len(unsure)
     if not ordered:
         overall = stats.CANNOT_TELL
@@ -302,13 +310,13 @@ def ranking_line(loop, veth, common, figure="cpu_us_per_conn"):
         overall = stats.HOLDS if not unsure else stats.CANNOT_TELL
     text = (f"- **The ranking by CPU per connection holds both ways: {overall}.** Of the "
             f"{len(common) * (len(common) - 1) // 2} pairs of designs, loopback orders "
-            f"{ordered} (intervals apart); veth keeps {len(kept)} of them, reverses "
+            f"{ordered} (paired intervals apart); veth keeps {len(kept)} of them, reverses "
             f"{len(reversed_)}" + (f" ({', '.join(reversed_)} over loopback)" if reversed_
                                    else "")
             + f" and cannot tell {len(unsure)}" + (f" ({', '.join(unsure)} over loopback)"
                                                    if unsure else "")
-            + ". Order over loopback (µs/conn, medians; `<`: intervals apart, `≈`: they "
-            f"overlap): {order_text({v: loop[v] for v in common}, figure)}; over veth: "
+            + ". Order over loopback (µs/conn, medians; `<`: the neighbours' paired interval "
+            f"lies apart from zero, `≈`: it does not): {order_text({v: loop[v] for v in common}, figure)}; over veth: "
             f"{order_text({v: veth[v] for v in common}, figure)}.")
     return text
 
@@ -355,8 +363,8 @@ def compare_lines(loopback, veth, loopback_folder, veth_folder):
         lines.append(
             f"| `{v}` | {fmt_ci(a['summary']['cpu_us_per_conn'])} "
             f"| {fmt_ci(b['summary']['cpu_us_per_conn'])} "
-            f"| {fmt_ci(a.get('process_control_us_per_conn'))} "
-            f"| {fmt_ci(b.get('process_control_us_per_conn'))} "
+            f"| {fmt_diff(a.get('process_control_us_per_conn'))} "
+            f"| {fmt_diff(b.get('process_control_us_per_conn'))} "
             f"| {fmt_ci(busy_us_per_conn(a))} | {fmt_ci(busy_us_per_conn(b))} "
             f"| {fmt_ci(a['summary']['conn_per_s'], '{:,.0f}')} "
             f"| {fmt_ci(b['summary']['conn_per_s'], '{:,.0f}')} |")

@@ -29,6 +29,32 @@ Interleaving (repetition k of every design before repetition k+1 of any) is what
 repetitions of two designs comparable and lets `ratio_summary` pair them: drift of the
 machine over the run then falls on both sides of each pair.
 
+Paired comparisons (issue 20): what two variants' repetitions say together
+----------------------------------------------------------------------------
+Two designs measured in the same interleaved run are compared repetition by repetition:
+d_k = a_k - b_k, and r_k = a_k / b_k. Repetition k of every variant ran in the same stretch
+of time, so whatever made the machine dearer then (repetition 4 of the issue's run was dearer
+for nearly every design) falls on both sides and cancels in d_k: each repetition is a block.
+`paired` gives the median of the d_k and of the r_k, each with the same order-statistic
+interval as `summary` (the sign test's interval over the paired values), and `verdict_paired`
+draws the verdict from the interval of the differences alone.
+
+Why the sign-test interval and not Hodges-Lehmann with the Wilcoxon signed-rank interval: the
+Wilcoxon interval is exact only when the differences are symmetric about their centre, and the
+suite's are not (a repetition that a neighbour's burst of work slows is dearer by a long right
+tail, never cheaper by as much). The sign-test interval assumes nothing but independent
+repetitions of a continuous quantity, its coverage is the exact binomial figure `coverage`
+gives, and it is the interval `summary` already reports, so a paired finding and a table cell
+read the same way. Its price is power: at n = 9 it decides "a costs more than b" when at least
+8 of 9 paired differences are positive ([d(2), d(8)] at 96.1 %); at n = 5 it needs all five
+([min, max] at 93.75 %), at n = 7 all seven ([min, max] at 98.4 %, since [d(2), d(6)] covers
+only 87.5 %). tests/python/test_stats.py checks these coverages by simulation (skewed and
+symmetric differences, a fixed seed). `reps_to_decide` turns an undecided comparison's
+observed spread into the number of repetitions that would likely decide it.
+The ratio's verdict against a threshold T is drawn from the differences a_k - T * b_k, which
+is the same sign test as the ratios' when every b_k is positive, and stays defined when a b_k
+is not (a process control at or below the baseline's).
+
 Standard library only (Debian's /usr/bin/python3).
 """
 
@@ -39,6 +65,9 @@ METHOD = "order-statistic interval for the median (distribution-free, binomial)"
 CLAIMS = ("a<b", "a>b")
 RATIO_CLAIMS = (">=", ">", "<=", "<")
 HOLDS, DOES_NOT_HOLD, CANNOT_TELL = "holds", "does not hold", "cannot tell on this machine"
+NOT_QUIET = "not quiet"
+VERDICTS = (HOLDS, DOES_NOT_HOLD, CANNOT_TELL, NOT_QUIET)
+PAIRED_METHOD = "paired differences a_k - b_k (same repetition); " + METHOD
 
 
 def _values(xs, what="values"):
@@ -219,3 +248,141 @@ def verdict_ratio(ratio, claim, threshold, names=("a", "b")):
             f"{_describe('ratio', ratio, 'x')}")
     return {"verdict": outcome, "claim": claim, "threshold": threshold,
             "ratio": _figure(ratio), "text": text}
+
+
+# --------------------------------------------------------------------------- paired
+
+def pairs(a_by_rep, b_by_rep):
+    """The repetitions both sides have, as two aligned lists: ({rep: x}, {rep: y}) ->
+    ([x...], [y...], [rep...]), in repetition order."""
+    reps = sorted(set(a_by_rep) & set(b_by_rep))
+    return [a_by_rep[k] for k in reps], [b_by_rep[k] for k in reps], reps
+
+
+def paired(xs, ys, level=0.95):
+    """Paired comparison of a (xs) against b (ys), repetition k against repetition k.
+
+    Returns {"diff": summary of x_k - y_k, "ratio": summary of x_k / y_k or None (when a y_k
+    is not positive: the ratio of a cost to nothing has no meaning), "n", "diffs", "ratios",
+    "method"}; "ratio" figures are ratios (1.26 for +26 %)."""
+    xs, ys = _values(xs, "xs"), _values(ys, "ys")
+    if len(xs) != len(ys):
+        raise ValueError(f"a paired comparison needs as many xs as ys, not {len(xs)} and "
+                         f"{len(ys)}")
+    diffs = [x - y for x, y in zip(xs, ys)]
+    ratios = [x / y for x, y in zip(xs, ys)] if all(y > 0 for y in ys) else None
+    return {"diff": summary(diffs, level), "ratio": summary(ratios, level) if ratios else None,
+            "n": len(diffs), "diffs": diffs, "ratios": ratios, "method": PAIRED_METHOD}
+
+
+def interval_verdict(interval, claim):
+    """The verdict on `claim` ("a>b": the paired difference is positive, "a<b": negative) from
+    the interval of the paired differences: holds when it lies wholly on the claimed side of
+    zero, does not hold when wholly on the other, cannot tell when it reaches zero or there is
+    no interval."""
+    if claim not in CLAIMS:
+        raise ValueError(f"claim must be one of {', '.join(CLAIMS)}, not {claim!r}")
+    if interval is None:
+        return CANNOT_TELL
+    lo, hi = interval
+    if lo > 0:
+        return HOLDS if claim == "a>b" else DOES_NOT_HOLD
+    if hi < 0:
+        return HOLDS if claim == "a<b" else DOES_NOT_HOLD
+    return CANNOT_TELL
+
+
+MIN_VERDICT_COVERAGE = 0.9
+
+
+def decisive(s):
+    """The interval of summary `s` if it may carry a verdict: one whose exact coverage is at
+    least MIN_VERDICT_COVERAGE (five repetitions or more; three give [min, max] at 75 %, which
+    would decide a coin's toss one time in four). None otherwise."""
+    if s is None or s["ci95"] is None or s["coverage"] < MIN_VERDICT_COVERAGE:
+        return None
+    return s["ci95"]
+
+
+def verdict_paired(xs, ys, claim, level=0.95, quiet=True):
+    """`paired` plus the verdict on `claim` ("a>b" or "a<b") from the differences' interval
+    (cannot tell when it is not `decisive`), "not quiet" whatever the interval when quiet is
+    False, and "reps_to_decide" (None when decided)."""
+    p = paired(xs, ys, level)
+    v = interval_verdict(decisive(p["diff"]), claim)
+    p["verdict"] = v if quiet else NOT_QUIET
+    p["claim"] = claim
+    p["reps_to_decide"] = None if v in (HOLDS, DOES_NOT_HOLD) else reps_to_decide(p["diffs"])
+    return p
+
+
+def verdict_threshold(xs, ys, claim, threshold, level=0.95, quiet=True):
+    """Whether x_k / y_k stands in relation `claim` (">=" or "<=") to `threshold`, paired: from
+    the sign-test interval of x_k - threshold * y_k (see the module docstring), so a y_k at or
+    below zero counts as an unbounded ratio, not as an error. Returns the verdict."""
+    if claim not in (">=", "<="):
+        raise ValueError(f"claim must be >= or <=, not {claim!r}")
+    threshold = _values([threshold], "threshold")[0]
+    xs, ys = _values(xs, "xs"), _values(ys, "ys")
+    d = summary([x - threshold * y for x, y in zip(xs, ys)], level) if xs else None
+    if decisive(d) is None:
+        v = CANNOT_TELL
+    else:
+        lo, hi = d["ci95"]
+        if lo >= 0:
+            v = HOLDS if claim == ">=" else DOES_NOT_HOLD
+        elif hi <= 0:
+            v = HOLDS if claim == "<=" else DOES_NOT_HOLD
+        else:
+            v = CANNOT_TELL
+    return v if quiet else NOT_QUIET
+
+
+def rank_for(n, level=0.95):
+    """k of the order-statistic interval [x(k), x(n+1-k)] `summary` uses for n values (0: none)."""
+    if n < 2:
+        return 0
+    k, below = 1, 1  # below: the count of outcomes with at most k - 1 values under the median
+    while k + 1 <= (n + 1) // 2:
+        below_next = below + math.comb(n, k)
+        if 1.0 - 2.0 * below_next / 2 ** n < level:
+            break
+        k, below = k + 1, below_next
+    return k
+
+
+def decide_probability(n, p, level=0.95):
+    """The probability that n paired differences, each positive with probability p, give a
+    sign-test interval that lies wholly above zero (at most k - 1 of them negative) and may
+    carry a verdict (`decisive`)."""
+    k = rank_for(n, level)
+    if k == 0 or coverage(k, n) < MIN_VERDICT_COVERAGE:
+        return 0.0
+    q = 1.0 - p
+    return sum(math.comb(n, i) * q ** i * p ** (n - i) for i in range(k))
+
+
+MAX_REPS = 200
+
+
+def reps_to_decide(diffs, power=0.8, level=0.95, max_reps=MAX_REPS):
+    """How many repetitions would likely decide a comparison whose paired differences are
+    `diffs`: the least n at which the sign-test interval would exclude zero with probability
+    `power`, taking each difference to fall on the side of the observed median with
+    probability Phi(|median| / s), s the differences' standard deviation (not a robust
+    spread: a repetition that went the other way must count against deciding). A rough guide
+    from few values, not a promise. None when fewer than two differences; max_reps + 1 when
+    the observed median is zero or even max_reps would not decide it (the effect is too small
+    against the spread to be decided here)."""
+    diffs = _values(diffs, "diffs")
+    if len(diffs) < 2:
+        return None
+    m = statistics.median(diffs)
+    if m == 0:
+        return max_reps + 1
+    s = statistics.stdev(diffs)
+    p = 1.0 if s == 0 else statistics.NormalDist().cdf(abs(m) / s)
+    for n in range(2, max_reps + 1):
+        if decide_probability(n, p, level) >= power:
+            return n
+    return max_reps + 1

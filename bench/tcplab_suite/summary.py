@@ -1,6 +1,6 @@
 """summary.md: the run, the designs, then each workload's own summary() in registry order."""
 
-from . import netsummary
+from . import findings, netsummary
 from .workloads import REGISTRY
 
 
@@ -38,6 +38,18 @@ def quiet_line(results):
             f"measured again ({counts}); no verdict is drawn from this run**"]
 
 
+def repeat_text(results):
+    """'5', or '9 (unp), 9 (keepalive), otherwise 5': --repeat, and each workload that chose
+    its own."""
+    default = results["config"]["repeat"]
+    own = {name: w["params"]["repeat"] for name, w in (results.get("workloads") or {}).items()
+           if isinstance(w, dict) and isinstance(w.get("params"), dict)
+           and w["params"].get("repeat") not in (None, default)}
+    if not own:
+        return str(default)
+    return ", ".join(f"{v} ({k})" for k, v in own.items()) + f", otherwise {default}"
+
+
 def header_lines(results):
     m = results["machine"]
     pin = results["pinning"]
@@ -54,12 +66,16 @@ def header_lines(results):
             "- pinning: none (fewer than two CPUs or no taskset)",
             net_line(results.get("net")),
             f"- command: `{results['command_line']}`",
-            f"- figures are medians of {results['config']['repeat']} interleaved repetition(s) "
+            f"- figures are medians of {repeat_text(results)} interleaved repetition(s) "
             "with their 95 % confidence interval [lo–hi] where there are enough; server CPU "
             "and context switches are the server's whole process tree over the measurement "
             "window (warm-up excluded)."]\
         + (["- **--quick: the figures are indicative only** (short windows, one repetition)."]
            if quick else []) \
+        + (["- **not quiet: other work ran on the server's CPUs during this run, so no "
+            "verdict is drawn (every finding reads \"not quiet\")**"]
+           if not findings.quiet(results) else []) \
+        + findings.lines(results) \
         + ["", "## Designs", "", "| design | what it does |", "|---|---|"] \
         + [f"| {d['name']} | {d['description']} |" for d in results["designs"]]
 

@@ -2,7 +2,7 @@
 run with interleaved repetitions, and how their summary.md tables read."""
 
 from . import designs as D
-from . import stats
+from . import findings, stats
 from .core import Server, Step
 from .measure import (cdf_points, measured_run, median_run, new_entry, one_run, progress_note,
                       summarize, window_line, window_report)
@@ -20,21 +20,79 @@ def fmt_ci(stat, fmt="{:,.1f}"):
     return med if lo == hi else f"{med} [{lo}–{hi}]"
 
 
+def fmt_diff(stat, fmt="{:,.1f}"):
+    """A difference (a cost over a baseline) as a cell: 'median [lo–hi]' when its interval lies
+    above zero, '≈ 0 (within ±X)' when the interval holds zero, and 'below baseline by m
+    [lo–hi]' when it lies below: never a negative cost."""
+    if not stat:
+        return "–"
+    ci = stat.get("ci95")
+    if not ci:
+        m = stat["median"]
+        return fmt_ci(stat, fmt) if m >= 0 else f"below baseline by {fmt.format(-m)}"
+    lo, hi = ci
+    if lo == hi == 0:
+        return "0"
+    if lo <= 0 <= hi:
+        return f"≈ 0 (within ±{fmt.format(max(abs(lo), abs(hi)))})"
+    if hi < 0:
+        return (f"below baseline by {fmt.format(-stat['median'])} "
+                f"[{fmt.format(-hi)}–{fmt.format(-lo)}]")
+    return fmt_ci(stat, fmt)
+
+
+def fmt_growth(stat, fmt="{:,.1f}"):
+    """A slope that can only be positive (a cost growing with a size) as a cell: 'median
+    [lo–hi]' above zero, '≈ 0 (within ±X)' when its interval holds zero, and flagged as noise
+    when it lies below zero, where no mechanism puts it."""
+    if not stat or not stat.get("ci95"):
+        return fmt_ci(stat, fmt)
+    lo, hi = stat["ci95"]
+    if lo == hi:
+        return fmt_ci(stat, fmt)
+    if lo <= 0 <= hi:
+        return f"≈ 0 (within ±{fmt.format(max(abs(lo), abs(hi)))})"
+    if hi < 0:
+        return f"noise: {fmt_ci(stat, fmt)} (a fall has no mechanism)"
+    return fmt_ci(stat, fmt)
+
+
+def unexplained_failures(run):
+    """The server's failures in a run less the resets of the connections the generator
+    abandoned when a timed window ran out (tcplab-load's "abandoned": each of its clients'
+    connection in flight, which the server then sees reset): those are the window's end, not
+    failures."""
+    server = run.get("server") or {}
+    failures = server.get("failures") or {}
+    abandoned = (run.get("load_counts") or {}).get("abandoned", 0)
+    return sum(failures.values()) - min(failures.get("reset", 0), abandoned)
+
+
 # --------------------------------------------------------------------------- running
 
+def repetitions(ctx, plan):
+    """--repeat when it was given, else the plan's own "repeat" (sized for its power and its
+    budget, see the workload's COST), else the suite's default."""
+    if getattr(ctx.args, "repeat_given", True) or not plan.get("repeat"):
+        return ctx.repeat
+    return plan["repeat"]
+
+
 def run_table(ctx, name, plan):
-    """Every variant, ctx.repeat times, a fresh server each time; repetition k of every
-    variant before repetition k+1 of any, so drift of the machine falls on all of them."""
+    """Every variant, `repetitions` times, a fresh server each time; repetition k of every
+    variant before repetition k+1 of any, so drift of the machine falls on all of them (and
+    repetition k of two variants is a pair: stats.paired)."""
     workers = ctx.workers(plan["workers"])
+    repeat = repetitions(ctx, plan)
     entries = [new_entry(d, p, workers, plan["clients"]) for d, p in D.variants(ctx.designs)]
     base = D.baseline(ctx.designs)
-    w = ctx.workload(name, kind="table", params=dict(plan, workers=workers, repeat=ctx.repeat),
+    w = ctx.workload(name, kind="table", params=dict(plan, workers=workers, repeat=repeat),
                      baseline=base["name"] if base else None, entries=entries)
     try:
-        for rep in range(1, ctx.repeat + 1):
+        for rep in range(1, repeat + 1):
             for e in entries:
                 one_run(ctx, e, rep, f"{name}/{e['variant']}/rep{rep}",
-                        f"{e['variant']:<26} {name:<10} rep {rep}/{ctx.repeat}", plan)
+                        f"{e['variant']:<26} {name:<10} rep {rep}/{repeat}", plan)
     finally:
         finalize(w)
 
@@ -42,19 +100,20 @@ def run_table(ctx, name, plan):
 def run_herd(ctx, name, plan, extra=()):
     """Each herd design at each pool size, interleaved the same way; EXTRA: (design, variant,
     server options) swept beside them (herd.py's EPOLLEXCLUSIVE pair and positive control)."""
+    repeat = repetitions(ctx, plan)
     entries = [new_entry(d["name"], None, size, plan["clients"])
                for d in D.herd(ctx.designs) for size in plan["pool_sizes"]]
     for design, variant, options in extra:
         for size in plan["pool_sizes"]:
             entries.append(dict(new_entry(design, None, size, plan["clients"]),
                                 variant=variant, server_extra=list(options)))
-    w = ctx.workload(name, kind="sweep", x="workers", params=dict(plan, repeat=ctx.repeat),
+    w = ctx.workload(name, kind="sweep", x="workers", params=dict(plan, repeat=repeat),
                      entries=entries)
     try:
-        for rep in range(1, ctx.repeat + 1):
+        for rep in range(1, repeat + 1):
             for e in entries:
                 one_run(ctx, e, rep, f"{name}/{e['variant']}/w{e['workers']}/rep{rep}",
-                        f"{e['variant']:<26} herd {e['workers']:>4} workers rep {rep}/{ctx.repeat}",
+                        f"{e['variant']:<26} herd {e['workers']:>4} workers rep {rep}/{repeat}",
                         plan, e.get("server_extra", ()))
     finally:
         finalize(w)
@@ -117,9 +176,39 @@ def finalize(workload):
         for run in entry["runs"]:
             run.pop("latency_buckets_ns", None)  # kept in raw/, pooled into latency_cdf
     if workload["kind"] == "table":
-        add_process_control(workload["entries"], workload["baseline"])
+        if workload["params"].get("process_control", True):
+            add_process_control(workload["entries"], workload["baseline"])
+        else:  # keep-alive: the iterative server's connections wait for each other there
+            for e in workload["entries"]:
+                e["process_control_us_per_conn"] = None
+    if workload["kind"] == "table":
+        for entry in workload["entries"]:
+            entry["server_cpu_split_pooled"] = pooled_split(entry["runs"])
     workload["windows"] = window_report(workload["entries"],
                                         workload["params"].get("min_window_s", 0))
+
+
+def pooled_split(runs):
+    """The server CPUs' /proc/stat split over all of a variant's repetitions at once: each
+    window's shares weighted by its tick samples, so short windows add up to the ticks a long
+    one would have had (a window of 0.8 s has some 80 samples a CPU at 100 Hz, a share to
+    about ±10 points alone). Only the windows where the server had its CPUs to itself count.
+    {"user", "system", "softirq": shares of busy time, "samples", "runs"} or None."""
+    weights, samples, used = {"user": 0.0, "system": 0.0, "softirq": 0.0, "busy": 0.0}, 0, 0
+    for r in runs:
+        split = (r.get("cpu") or {}).get("server")
+        if not r.get("figures") or not split or split.get("shared") or "shares" not in split:
+            continue
+        n = split.get("samples") or 0
+        for k in ("user", "system", "softirq"):
+            weights[k] += split["shares"][k] * n
+        weights["busy"] += split["busy"] * n
+        samples += n
+        used += 1
+    if not used or weights["busy"] <= 0:
+        return None
+    return {**{k: weights[k] / weights["busy"] for k in ("user", "system", "softirq")},
+            "samples": samples, "runs": used}
 
 
 def add_process_control(entries, baseline):
@@ -150,6 +239,7 @@ def table_lines(results, name):
     if not w:
         return []
     p = w["params"]
+    show_pc = p.get("process_control", name != "keepalive")
     lines = ["", f"## Workload `{name}`", "",
              f"{p['clients']} concurrent clients, {p['requests_per_conn']} request(s) of "
              f"{p['bytes']} bytes per connection, "
@@ -157,14 +247,25 @@ def table_lines(results, name):
                 f"at least {p['connections']:,} measured connections per run{window_text(p)}")
              + ", "
              f"{p['workers']} workers for pooled designs, {p.get('repeat', 1)} interleaved "
-             "repetition(s); median [95 % interval]. Process control = CPU/conn minus the "
-             f"{w['baseline']} server's CPU/conn, repetition by repetition (Stevens' "
-             "subtraction). CPU split: the server CPUs' /proc/stat (user / system / softirq "
-             "share of busy time); getrusage's user share beside it is the per-process split, "
-             "a teaching contrast only.", "",
-             "| design | conn/s | req/s | CPU µs/conn | process control µs/conn | /proc/stat "
-             "user/sys/softirq % | getrusage user % | p50 µs | p99 µs | ctxt sw/conn "
-             "| saturated | errors |",
+             "repetition(s); median [95 % interval]. "
+             + (f"Process control = CPU/conn minus the {w['baseline']} server's CPU/conn, "
+                "repetition by repetition (Stevens' subtraction; ≈ 0 where its interval holds "
+                "zero). " if show_pc else
+                "No process control here: with keep-alive the iterative server's connections "
+                "wait for one another, so subtracting its CPU per connection means nothing; "
+                "CPU per request compares the designs. ")
+             + "CPU split: the server CPUs' /proc/stat (user / system / softirq "
+             "share of busy time), its ticks pooled over the variant's repetitions whose server "
+             "had its CPUs to itself; getrusage's user share beside it is the per-process "
+             "split, a teaching contrast only."
+             + (" A timed window abandons each client's connection in flight at its end and "
+                "the server sees it reset: those are not counted as server failures."
+                if p.get("duration_s") else ""), "",
+             "| design | conn/s | req/s | "
+             + ("CPU µs/conn | process control µs/conn" if show_pc else
+                "CPU µs/req | CPU µs/conn")
+             + " | /proc/stat user/sys/softirq % | getrusage user % | p50 µs | p99 µs "
+             "| ctxt sw/conn | saturated | errors |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
     if "windows" in w:
         lines[4:4] = ["", window_line(w["windows"])]
@@ -180,21 +281,29 @@ def table_lines(results, name):
             err_text.append(f"{errs} failed run(s)")
         if s["load_errors"]["max"]:
             err_text.append(f"{s['load_errors']['max']:.0f} failed requests")
-        if s["server_failures"]["max"]:
-            err_text.append(f"{s['server_failures']['max']:.0f} server failures")
+        failures = max((unexplained_failures(r) for r in e["runs"] if r.get("figures")),
+                       default=0)
+        if failures:
+            err_text.append(f"{failures:.0f} server failures")
         short = sum(1 for r in e["runs"] if r.get("figures") and not r.get("window_ok", True))
         if short:
             err_text.append(f"{short} window(s) below {p['min_window_s']} s")
         split = "–"
-        if "server_cpu_user_share" in s:
+        pooled = e.get("server_cpu_split_pooled")
+        if pooled:
+            split = "/".join(f"{100 * pooled[k]:.0f}" for k in ("user", "system", "softirq"))
+        elif "server_cpu_user_share" in s:
             split = "/".join(f"{100 * s[f'server_cpu_{k}_share']['median']:.0f}"
                              for k in ("user", "system", "softirq"))
         rusage = 100 * s["cpu_user_us_per_conn"]["median"] / max(s["cpu_us_per_conn"]["median"],
                                                                1e-9)
         lines.append(
             f"| {e['variant']} | {fmt_ci(s['conn_per_s'], '{:,.0f}')} "
-            f"| {fmt_ci(s['req_per_s'], '{:,.0f}')} | {fmt_ci(s['cpu_us_per_conn'])} "
-            f"| {fmt_ci(e.get('process_control_us_per_conn'))} | {split} | {rusage:.0f} "
+            f"| {fmt_ci(s['req_per_s'], '{:,.0f}')} | "
+            + (f"{fmt_ci(s['cpu_us_per_conn'])} | {fmt_diff(e.get('process_control_us_per_conn'))}"
+               if show_pc else f"{fmt_ci(s['cpu_us_per_req'], '{:,.2f}')} | "
+               f"{fmt_ci(s['cpu_us_per_conn'])}")
+            + f" | {split} | {rusage:.0f} "
             f"| {fmt_ci(s['p50_us'], '{:,.0f}')} | {fmt_ci(s['p99_us'], '{:,.0f}')} "
             f"| {fmt_ci(s['ctxt_per_conn'], '{:.2f}')} | {saturation(e['runs'])} "
             f"| {', '.join(err_text) or '0'} |")
@@ -255,7 +364,14 @@ def herd_lines(results, name="herd"):
         lines += [window_line(herd["windows"]), ""]
     lines += ["| design | " + " | ".join(f"{n} workers" for n in sizes) + " |",
               "|---|" + "---:|" * len(sizes)]
-    return lines + sweep_rows(herd["entries"], "workers", sizes, "cpu_us_per_conn")
+    lines += sweep_rows(herd["entries"], "workers", sizes, "cpu_us_per_conn")
+    slopes = [f for f in (results.get("findings") or findings.compute(results))
+              if f["id"].startswith("herd/")]
+    if slopes:
+        lines += ["", "Slope of CPU per connection per worker (least squares, one per "
+                  "repetition; the interval of those slopes): "
+                  + "; ".join(findings.short(f) for f in slopes) + "."]
+    return lines
 
 
 def concurrency_lines(results, name="concurrency"):
@@ -276,5 +392,5 @@ def concurrency_lines(results, name="concurrency"):
     return lines
 
 
-def table_steps(ctx):
-    return len(D.variants(ctx.designs)) * ctx.repeat
+def table_steps(ctx, plan=None):
+    return len(D.variants(ctx.designs)) * repetitions(ctx, plan or {})

@@ -1,8 +1,10 @@
 """Unit tests of bench/tcplab_suite/stats.py: medians, order-statistic intervals, verdicts."""
 
 import json
+import math
 import os
 import random
+import statistics
 import sys
 import unittest
 
@@ -215,6 +217,141 @@ class VerdictRatio(unittest.TestCase):
     def test_cannot_tell_without_an_interval(self):
         v = stats.verdict_ratio(stats.ratio_summary([3], [1]), ">=", 2)
         self.assertEqual(v["verdict"], "cannot tell on this machine")
+
+
+class Paired(unittest.TestCase):
+    # The issue's data: CPU µs per connection, unp, repetitions 1-5 as interleaved.
+    PREFORK = [36.1, 35.3, 42.4, 43.9, 37.2]
+    FDPASS = [47.4, 44.5, 45.3, 49.3, 51.3]
+
+    def test_the_issues_data_is_decided_when_paired(self):
+        # Paired, every repetition of fd passing is dearer: +2.9 ... +14.1, the median +9.2.
+        p = stats.verdict_paired(self.FDPASS, self.PREFORK, "a>b")
+        self.assertEqual(p["verdict"], stats.HOLDS)
+        self.assertEqual([round(d, 6) for d in sorted(p["diffs"])], [2.9, 5.4, 9.2, 11.3, 14.1])
+        self.assertAlmostEqual(p["diff"]["median"], 9.2)
+        self.assertEqual([round(x, 6) for x in p["diff"]["ci95"]], [2.9, 14.1])
+        self.assertEqual(p["n"], 5)
+        self.assertEqual(p["diff"]["coverage"], 0.9375)
+        self.assertIsNone(p["reps_to_decide"])
+        lo, hi = p["ratio"]["ci95"]
+        self.assertGreater(lo, 1.0)
+        self.assertEqual(stats.verdict_paired(self.FDPASS, self.PREFORK, "a<b")["verdict"],
+                         stats.DOES_NOT_HOLD)
+
+    def test_a_block_effect_cancels(self):
+        # Repetition 4 is dearer for both by 20: paired, the difference stays exactly 1.
+        a = [11, 12, 11, 32, 12]
+        b = [10, 11, 10, 31, 11]
+        p = stats.verdict_paired(a, b, "a>b")
+        self.assertEqual(p["diff"]["ci95"], [1.0, 1.0])
+        self.assertEqual(p["verdict"], stats.HOLDS)
+        # Unpaired, the same values cannot be told apart.
+        self.assertEqual(stats.verdict(stats.summary(a), stats.summary(b), "a>b")["verdict"],
+                         stats.CANNOT_TELL)
+
+    def test_an_interval_that_holds_zero_cannot_tell(self):
+        p = stats.verdict_paired([10, 12, 9, 11, 10], [11, 10, 10, 10, 11], "a>b")
+        self.assertEqual(p["verdict"], stats.CANNOT_TELL)
+        self.assertLessEqual(p["diff"]["ci95"][0], 0)
+        self.assertGreaterEqual(p["diff"]["ci95"][1], 0)
+        self.assertIsNotNone(p["reps_to_decide"])
+
+    def test_too_few_repetitions_for_a_verdict(self):
+        # Three repetitions give [min, max] at 75 %: never a verdict, however apart.
+        p = stats.verdict_paired([20, 21, 22], [10, 10, 10], "a>b")
+        self.assertEqual(p["diff"]["coverage"], 0.75)
+        self.assertEqual(p["verdict"], stats.CANNOT_TELL)
+        self.assertGreaterEqual(p["reps_to_decide"], 5)
+
+    def test_not_quiet_draws_no_verdict_but_keeps_the_estimate(self):
+        p = stats.verdict_paired(self.FDPASS, self.PREFORK, "a>b", quiet=False)
+        self.assertEqual(p["verdict"], stats.NOT_QUIET)
+        self.assertAlmostEqual(p["diff"]["median"], 9.2)
+
+    def test_no_ratio_over_a_cost_at_or_below_zero(self):
+        p = stats.paired([5, 6, 7], [1, 0, 2])
+        self.assertIsNone(p["ratio"])
+        self.assertIsNone(p["ratios"])
+        self.assertEqual(p["diffs"], [4.0, 6.0, 5.0])
+
+    def test_bad_input_is_a_clear_error(self):
+        with self.assertRaisesRegex(ValueError, "as many xs as ys, not 2 and 1"):
+            stats.paired([1, 2], [1])
+        with self.assertRaisesRegex(ValueError, "claim must be one of"):
+            stats.verdict_paired([1, 2], [1, 2], "a=b")
+
+    def test_pairs_keep_only_common_repetitions(self):
+        xs, ys, reps = stats.pairs({1: 10, 2: 20, 4: 40}, {2: 2, 3: 3, 4: 4})
+        self.assertEqual((xs, ys, reps), ([20, 40], [2, 4], [2, 4]))
+
+
+class Threshold(unittest.TestCase):
+    def test_ratio_against_a_threshold_from_the_differences(self):
+        fork = [100, 110, 95, 105, 120]
+        pool = [8, 9, 7, 9, 10]
+        self.assertEqual(stats.verdict_threshold(fork, pool, ">=", 10), stats.HOLDS)
+        self.assertEqual(stats.verdict_threshold(fork, pool, ">=", 20), stats.DOES_NOT_HOLD)
+        self.assertEqual(stats.verdict_threshold(fork, pool, ">=", 12),
+                         stats.CANNOT_TELL)   # ratios 12.5, 12.2, 13.6, 11.7, 12
+        self.assertEqual(stats.verdict_threshold(fork, pool, ">=", 10, quiet=False),
+                         stats.NOT_QUIET)
+
+    def test_a_pool_at_or_below_the_baseline_is_an_unbounded_ratio(self):
+        # pc_pool <= 0 in every repetition: fork - 10 * pool > 0, the ratio is "infinite".
+        self.assertEqual(stats.verdict_threshold([100] * 5, [0, -1, -2, 0, -1], ">=", 10),
+                         stats.HOLDS)
+
+
+class Coverage(unittest.TestCase):
+    """The paired interval's coverage by simulation, against the exact binomial figure."""
+
+    def simulate(self, n, draw, true_median, trials=4000):
+        rng = random.Random(20)
+        covered = 0
+        for _ in range(trials):
+            a = [rng.uniform(50, 80) for _ in range(n)]          # a block effect per rep
+            diffs = [draw(rng) for _ in range(n)]
+            b = [x - d for x, d in zip(a, diffs)]
+            lo, hi = stats.paired(a, b)["diff"]["ci95"]
+            covered += lo <= true_median <= hi
+        return covered / trials
+
+    def test_skewed_differences(self):
+        # Differences 2 + Exp(1/5): a right-skewed tail, the median 2 + 5 ln 2.
+        draw = lambda rng: 2 + rng.expovariate(1 / 5)
+        for n, exact in ((5, 0.9375), (9, 1 - 20 / 512)):
+            got = self.simulate(n, draw, 2 + 5 * math.log(2))
+            self.assertAlmostEqual(got, exact, delta=0.015, msg=f"n = {n}")
+
+    def test_symmetric_differences(self):
+        draw = lambda rng: rng.gauss(9.3, 4)
+        got = self.simulate(9, draw, 9.3)
+        self.assertAlmostEqual(got, 1 - 20 / 512, delta=0.015)
+
+
+class RepsToDecide(unittest.TestCase):
+    def test_a_clear_effect_needs_few_and_a_small_one_many(self):
+        clear = stats.reps_to_decide([10, 11, 9, 10.5, 12])
+        small = stats.reps_to_decide([1, -2, 3, 0.5, -1, 2])
+        self.assertEqual(clear, 5)   # five is the least that can carry a verdict
+        self.assertGreater(small, 20)
+
+    def test_nothing_to_decide(self):
+        self.assertEqual(stats.reps_to_decide([1, -1, 0, 2, -2]), stats.MAX_REPS + 1)
+        self.assertIsNone(stats.reps_to_decide([3]))
+
+    def test_the_estimate_decides_in_simulation(self):
+        # The figure it gives is one that decides about as often as promised (0.8).
+        rng = random.Random(5)
+        normal = statistics.NormalDist(2, 4)
+        diffs = [normal.inv_cdf((i + 0.5) / 9) for i in range(9)]   # median 2, spread 4
+        n = stats.reps_to_decide(diffs)
+        self.assertLess(n, stats.MAX_REPS)
+        decided = sum(stats.interval_verdict(stats.decisive(stats.summary(
+            [rng.gauss(2, 4) for _ in range(n)])), "a>b") == stats.HOLDS for _ in range(500))
+        self.assertGreater(decided / 500, 0.7)   # promised 0.8; the spread of 9 is rough
+        self.assertEqual(n, 51)
 
 
 if __name__ == "__main__":

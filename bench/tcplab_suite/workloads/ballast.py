@@ -12,7 +12,7 @@ from .. import designs as D
 from .. import procfs, stats
 from ..core import Server, Step
 from ..measure import measured_run, new_entry, progress_note
-from ..table import finalize, fmt_ci, window_text
+from ..table import finalize, fmt_ci, fmt_growth, window_text
 
 NAME = "ballast"
 DEFAULT = False
@@ -150,11 +150,12 @@ def summary_lines(results):
     slopes = w.get("slopes") or {}
     if slopes:
         lines += ["", "Growth per 100 MiB of ballast (least-squares slope over the sizes, one "
-                  "per repetition; median [95 % interval]):", "",
+                  "per repetition; median [95 % interval]; ≈ 0 where the interval holds zero, "
+                  "noise where it lies below):", "",
                   "| design | CPU µs/conn per 100 MiB | p99 µs per 100 MiB |", "|---|---:|---:|"]
         for design, sl in slopes.items():
-            lines.append(f"| {design} | {fmt_ci(sl.get('cpu_us_per_conn_per_100mib'))} "
-                         f"| {fmt_ci(sl.get('p99_us_per_100mib'), '{:,.0f}')} |")
+            lines.append(f"| {design} | {fmt_growth(sl.get('cpu_us_per_conn_per_100mib'))} "
+                         f"| {fmt_growth(sl.get('p99_us_per_100mib'), '{:,.0f}')} |")
     return lines
 
 

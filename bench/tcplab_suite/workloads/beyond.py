@@ -5,7 +5,7 @@ connection), the same number of workers for all (only when named)."""
 
 from .. import designs as D
 from .. import nginx
-from .. import stats
+from .. import findings
 
 NAME = "beyond"
 DEFAULT = False
@@ -58,16 +58,23 @@ def nginx_lines(p):
 
 
 def nginx_verdicts(rows):
-    """The tuned nginx against the default, from their repetitions (stats.verdict)."""
-    by = {e["design"]: e.get("summary") or {} for e in rows}
-    a, b = by.get(nginx.TUNED, {}), by.get(nginx.NAME, {})
+    """The tuned nginx against the default, paired: repetition k of one against repetition k
+    of the other (findings.paired_entries), the difference with its interval and verdict."""
+    by = {e["design"]: e for e in rows}
+    a, b = by.get(nginx.TUNED), by.get(nginx.NAME)
+    if not a or not b:
+        return []
     names = (nginx.shown_as(nginx.TUNED), nginx.shown_as(nginx.NAME))
     out = []
-    for key, claim, unit in (("cpu_us_per_req", "a<b", "µs CPU/req"),
-                             ("req_per_s", "a>b", "req/s")):
-        if key in a and key in b:
-            v = stats.verdict(a[key], b[key], claim, names, unit)
-            out.append(f"- {v['text']}.")
+    for key, claim, unit, what in (("cpu_us_per_req", "a<b", "µs CPU/req", "cheaper"),
+                                   ("req_per_s", "a>b", "req/s", "faster")):
+        p = findings.paired_entries(a, b, key, claim)
+        if p:
+            d = p["diff"]
+            out.append(f"- `{names[0]}` is {what} than `{names[1]}`: {p['verdict']}: "
+                       f"{findings.amount(d['median'], d['ci95'], unit)}"
+                       f"{findings.percent(findings.ratio_of(p))}"
+                       f" (paired, n = {p['n']}).")
     return out
 
 

@@ -1,0 +1,367 @@
+"""Unit tests of bench/tcplab_suite/findings.py (the findings of a run, from synthetic results)
+and of the tables' rules for meaningful figures (table.fmt_diff, table.unexplained_failures,
+no process control on keep-alive). They check data, not wording."""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+from tcplab_suite import findings, stats, summary, table  # noqa: E402
+from tcplab_suite.measure import summarize as measure_summary  # noqa: E402
+
+
+def design(name, unp="30.x", workers="processes", pooled=True, event_loop=False,
+           accepts="workers", lock=None, policies=()):
+    return {"name": name, "unp": unp, "workers": workers, "pooled": pooled,
+            "event_loop": event_loop, "accepts": accepts, "accept_lock": lock,
+            "dispatch_policies": list(policies), "reuseport": False, "description": name}
+
+
+DESIGNS = [
+    design("iterative", workers="none", pooled=False, accepts="main"),
+    design("fork", pooled=False, accepts="main"),
+    design("prefork"),
+    design("prefork-mutex", lock="mutex"),
+    design("prefork-fdpass", accepts="main", policies=("least-loaded", "round-robin")),
+    design("thread", workers="threads", pooled=False, accepts="main"),
+    design("prethread-mutex", workers="threads", lock="mutex"),
+    design("epoll", unp=None, workers="none", pooled=False, event_loop=True, accepts="main"),
+]
+
+# CPU µs per connection in repetitions 1..5 (repetition 4 dearer for all: a block effect).
+CPU = {
+    "iterative": [25, 26, 25, 35, 25],
+    "fork": [230, 228, 235, 245, 229],
+    "prefork": [36.1, 35.3, 42.4, 43.9, 37.2],
+    "prefork-mutex": [34, 36, 40, 44, 36],
+    "prefork-fdpass/least-loaded": [47.4, 44.5, 45.3, 49.3, 51.3],
+    "prefork-fdpass/round-robin": [37, 35, 43.5, 45, 36.5],      # ≈ prefork: undecided
+    "thread": [55, 54, 58, 62, 55],
+    "prethread-mutex": [38, 37, 40, 45, 38],
+    "epoll": [30, 31, 30, 40, 31],
+}
+
+
+def runs(values, figure="cpu_us_per_conn"):
+    return [{"rep": k + 1, "figures": {figure: v, "cpu_us_per_req": v / 100,
+                                       "conn_per_s": 1000.0}}
+            for k, v in enumerate(values)]
+
+
+def results(quiet=None, herd=None):
+    entries = [{"variant": v, "design": v.split("/")[0], "runs": runs(xs)}
+               for v, xs in CPU.items()]
+    r = {"designs": DESIGNS, "config": {"quick": False, "repeat": 5},
+         "workloads": {"unp": {"kind": "table", "baseline": "iterative", "entries": entries}}}
+    if quiet is not None:
+        r["quiet"] = quiet
+    if herd:
+        r["workloads"]["herd"] = {"kind": "sweep", "entries": herd}
+    return r
+
+
+def by_id(fs):
+    return {f["id"]: f for f in fs}
+
+
+class Findings(unittest.TestCase):
+    def setUp(self):
+        self.fs = by_id(findings.compute(results()))
+
+    def test_the_ids(self):
+        expected = {"fork-vs-pool/prefork", "fork-vs-pool/prefork-mutex",
+                    "fork-vs-pool/prefork-fdpass/least-loaded",
+                    "fork-vs-pool/prefork-fdpass/round-robin", "fork-vs-pool/prethread-mutex",
+                    "process-control-ratio/prefork", "process-control-ratio/prefork-mutex",
+                    "process-control-ratio/prefork-fdpass/least-loaded",
+                    "process-control-ratio/prefork-fdpass/round-robin",
+                    "process-control-ratio/prethread-mutex",
+                    "accept-vs-fdpass/prefork/least-loaded",
+                    "accept-vs-fdpass/prefork/round-robin",
+                    "accept-vs-fdpass/prefork-mutex/least-loaded",
+                    "accept-vs-fdpass/prefork-mutex/round-robin",
+                    "thread-vs-pool", "epoll-vs-prefork"}
+        self.assertEqual(set(self.fs), expected)
+        for f in self.fs.values():
+            for key in ("id", "question", "estimate", "interval", "unit", "n", "verdict",
+                        "book"):
+                self.assertIn(key, f)
+            self.assertIn(f["verdict"], stats.VERDICTS)
+
+    def test_accept_vs_fdpass_is_the_issues_paired_estimate(self):
+        f = self.fs["accept-vs-fdpass/prefork/least-loaded"]
+        self.assertEqual(f["verdict"], stats.HOLDS)
+        self.assertAlmostEqual(f["estimate"], 9.2)
+        self.assertEqual([round(x, 6) for x in f["interval"]], [2.9, 14.1])
+        self.assertEqual((f["n"], f["unit"], f["a"], f["b"]),
+                         (5, "µs/conn", "prefork-fdpass/least-loaded", "prefork"))
+        self.assertGreater(f["ratio"]["interval"][0], 1)
+        self.assertTrue(f["central"])
+        self.assertAlmostEqual(f["width"], 14.1 - 2.9)
+        self.assertAlmostEqual(f["book"]["a_s"], 2.58)
+
+    def test_an_undecided_comparison_says_how_many_repetitions_would_decide_it(self):
+        f = self.fs["accept-vs-fdpass/prefork/round-robin"]
+        self.assertEqual(f["verdict"], stats.CANNOT_TELL)
+        self.assertLessEqual(f["interval"][0], 0)
+        self.assertGreaterEqual(f["interval"][1], 0)
+        self.assertIsNotNone(f["reps_to_decide"])
+        self.assertGreater(f["reps_to_decide"], 5)
+        self.assertLessEqual(f["reps_to_decide"], stats.MAX_REPS)
+        self.assertIn("≈ 0", findings.render(f))   # never a cost shown for it
+        self.assertIn(f"{f['reps_to_decide']} repetitions", findings.render(f))
+
+    def test_fork_vs_pool_and_thread_vs_pool(self):
+        for pool in ("prefork", "prefork-mutex", "prethread-mutex"):
+            self.assertEqual(self.fs[f"fork-vs-pool/{pool}"]["verdict"], stats.HOLDS)
+        t = self.fs["thread-vs-pool"]
+        self.assertEqual((t["a"], t["b"], t["verdict"]), ("thread", "prethread-mutex",
+                                                          stats.HOLDS))
+        self.assertLess(t["book"]["diff_us_per_conn"], 0)  # Stevens measured thread cheaper
+
+    def test_process_control_ratio_against_ten_and_the_book(self):
+        f = self.fs["process-control-ratio/prefork"]
+        # fork's process control 205, 202, 210, 210, 204 over prefork's 11.1, 9.3, 17.4,
+        # 8.9, 12.2: ratios 18.5 ... 23.6, all above 10 and above the book's 11.6.
+        self.assertEqual(f["verdict"], stats.HOLDS)
+        self.assertEqual(f["verdict_book"], stats.HOLDS)
+        self.assertAlmostEqual(f["book"]["ratio"], 20.90 / 1.80)
+        self.assertEqual(f["unit"], "×")
+        self.assertGreater(f["interval"][0], 10)
+
+    def test_a_pool_at_or_below_the_baseline_makes_an_unbounded_ratio(self):
+        # prethread-mutex's process control is 13, 11, 15, 10, 13 here; lower the baseline's
+        # reach: iterative dearer than the pool in repetitions 2 and 4 (pc <= 0 there).
+        r = results()
+        it = r["workloads"]["unp"]["entries"][0]
+        for k, v in ((1, 40.0), (3, 46.0)):
+            it["runs"][k]["figures"]["cpu_us_per_conn"] = v
+        f = by_id(findings.compute(r))["process-control-ratio/prethread-mutex"]
+        self.assertEqual(f["unbounded_reps"], 2)
+        self.assertIsNone(f["interval"][1])          # the top is unbounded, not an error
+        self.assertGreater(f["interval"][0], 10)
+        self.assertEqual(f["verdict"], stats.HOLDS)
+        self.assertIn("unbounded", findings.render(f))
+        est, interval, cov, unbounded = findings.unbounded_ratio([10, 10, 10], [-1, 0, -2])
+        self.assertEqual((est, interval, unbounded), (None, [None, None], 3))
+
+    def test_event_loop_against_prefork(self):
+        f = self.fs["epoll-vs-prefork"]
+        self.assertEqual((f["claim"], f["verdict"]), ("a<b", stats.HOLDS))
+        self.assertLess(f["estimate"], 0)
+
+    def test_not_quiet_keeps_estimates_and_draws_no_verdict(self):
+        fs = findings.compute(results(quiet=False))
+        self.assertTrue(fs)
+        for f in fs:
+            self.assertEqual(f["verdict"], stats.NOT_QUIET, f["id"])
+            if f["kind"] == "ratio":
+                self.assertEqual(f["verdict_book"], stats.NOT_QUIET)
+        quiet_fs = by_id(findings.compute(results(quiet=True)))
+        self.assertEqual(quiet_fs["thread-vs-pool"]["estimate"],
+                         by_id(fs)["thread-vs-pool"]["estimate"])
+        text = "\n".join(summary.header_lines(dict(results(quiet=False), **RUN)))
+        self.assertIn("not quiet", text)
+
+    def test_a_missing_side_has_no_finding(self):
+        r = results()
+        r["workloads"]["unp"]["entries"] = [e for e in r["workloads"]["unp"]["entries"]
+                                            if e["variant"] != "thread"]
+        self.assertNotIn("thread-vs-pool", by_id(findings.compute(r)))
+
+    def test_uring_findings_appear_only_when_both_sides_ran(self):
+        r = results()
+        r["designs"] = DESIGNS + [
+            design("uring", unp=None, workers="none", pooled=False, event_loop=True,
+                   accepts="main"),
+            design("uring-msgring", unp=None, workers="threads", event_loop=True,
+                   accepts="main", policies=("least-loaded", "round-robin"))]
+        r["workloads"]["unp"]["entries"] += [
+            {"variant": "uring", "design": "uring", "runs": runs([20, 21, 20, 30, 21])},
+            {"variant": "uring-msgring/least-loaded", "design": "uring-msgring",
+             "runs": runs([30, 31, 33, 40, 31])}]
+        fs = by_id(findings.compute(r))
+        self.assertEqual(fs["uring-vs-epoll"]["verdict"], stats.HOLDS)
+        f = fs["uring-msgring-vs-prefork-fdpass/least-loaded"]
+        self.assertEqual((f["a"], f["b"]), ("uring-msgring/least-loaded",
+                                            "prefork-fdpass/least-loaded"))
+        self.assertNotIn("uring-msgring-vs-prefork-fdpass/round-robin", fs)  # it did not run
+        self.assertNotIn("uring-msgring-vs-loop-per-thread/least-loaded", fs)  # no such design
+
+
+def herd_entries(design, slopes_by_rep, sizes=(15, 60, 120), base=30.0, variant=None):
+    out = []
+    for size in sizes:
+        rs = [{"rep": k + 1, "figures": {"cpu_us_per_conn": base + s * size + k}}
+              for k, s in enumerate(slopes_by_rep)]
+        out.append({"variant": variant or design, "design": design, "workers": size, "runs": rs,
+                    "summary": {"cpu_us_per_conn": {"median": base + size * slopes_by_rep[0]}}})
+    return out
+
+
+class Herd(unittest.TestCase):
+    def test_a_real_herd_a_bound_and_noise(self):
+        herd = (herd_entries("grows", [0.10, 0.12, 0.09, 0.11, 0.10])
+                + herd_entries("flat", [0.01, -0.01, 0.02, -0.005, 0.0])
+                + herd_entries("falls", [-0.05, -0.06, -0.04, -0.05, -0.07]))
+        fs = by_id(findings.compute(results(herd=herd)))
+        grows, flat, falls = fs["herd/grows"], fs["herd/flat"], fs["herd/falls"]
+        self.assertEqual(grows["verdict"], stats.HOLDS)
+        self.assertIsNone(grows["at_most"])
+        self.assertEqual(flat["verdict"], stats.CANNOT_TELL)
+        self.assertAlmostEqual(flat["at_most"], 0.02)
+        self.assertAlmostEqual(flat["at_most_share"], 0.02 * 105 / 30.15)
+        self.assertFalse(flat["noise"])
+        self.assertTrue(falls["noise"])
+        self.assertEqual(falls["verdict"], stats.DOES_NOT_HOLD)
+        self.assertIn("noise", findings.render(falls))
+        self.assertIn("at most", findings.render(flat))
+
+    def test_a_positive_control_is_a_finding_of_its_own(self):
+        # A switch on an existing design (plain epoll waiters on one shared listener) is a
+        # variant of its own in the sweep, and gets its own herd/ finding.
+        herd = (herd_entries("prefork", [0.01, -0.01, 0.02, -0.005, 0.0])
+                + herd_entries("prefork", [0.5, 0.6, 0.55, 0.52, 0.58],
+                               variant="prefork/shared-epoll"))
+        fs = by_id(findings.compute(results(herd=herd)))
+        self.assertEqual(fs["herd/prefork"]["verdict"], stats.CANNOT_TELL)
+        self.assertEqual(fs["herd/prefork/shared-epoll"]["verdict"], stats.HOLDS)
+        self.assertAlmostEqual(fs["herd/prefork/shared-epoll"]["estimate"], 0.55)
+
+
+RUN = {"started": "x", "duration_s": 1, "interrupted": False, "command_line": "c",
+       "machine": {"cpu_model": "m", "cpus": 2, "usable_cpus": 2, "system": "Linux",
+                   "kernel": "k", "loadavg_start": [0, 0, 0], "loadavg_end": [0, 0, 0]},
+       "pinning": {"server": "0", "load": "1"}}
+
+
+class Rendering(unittest.TestCase):
+    def test_summary_opens_with_the_findings(self):
+        r = dict(results(), **RUN)
+        lines = summary.header_lines(r)
+        first = lines.index("## Findings")
+        self.assertLess(first, lines.index("## Designs"))
+        self.assertIn("accept-vs-fdpass/prefork/least-loaded", "\n".join(lines))
+        self.assertIn("| finding | width | n | verdict | repetitions to decide |", lines)
+        row = next(line for line in lines
+                   if line.startswith("| `accept-vs-fdpass/prefork/round-robin` |"))
+        f = by_id(findings.compute(r))["accept-vs-fdpass/prefork/round-robin"]
+        self.assertTrue(row.endswith(f"| ~{f['reps_to_decide']} |"), row)
+
+    def test_no_negative_cost_in_any_sentence(self):
+        for f in findings.compute(results()):
+            text = findings.render(f)
+            self.assertNotRegex(text, r"costs [−-]", f["id"])
+            self.assertNotRegex(text, r"[−-]\d", f["id"])   # no negative figure at all
+        for line in findings.grouped_lines(results()):
+            self.assertNotRegex(line, r"[−-]\d")
+            if f["interval"] and f["interval"][0] <= 0 <= f["interval"][1] \
+                    and f["kind"] == "difference":
+                self.assertIn("≈ 0", text, f["id"])
+
+
+class MeaningfulFigures(unittest.TestCase):
+    def test_fmt_diff_never_shows_a_negative_cost(self):
+        self.assertEqual(table.fmt_diff({"median": 8.3, "ci95": [2.0, 11.4]}), "8.3 [2.0–11.4]")
+        self.assertEqual(table.fmt_diff({"median": -0.3, "ci95": [-5.8, 7.5]}),
+                         "≈ 0 (within ±7.5)")
+        self.assertEqual(table.fmt_diff({"median": -1.0, "ci95": [-1.6, -0.5]}),
+                         "below baseline by 1.0 [0.5–1.6]")
+        self.assertEqual(table.fmt_diff({"median": 0.0, "ci95": [0.0, 0.0]}), "0")
+        self.assertEqual(table.fmt_diff(None), "–")
+
+    def test_resets_of_abandoned_connections_are_not_failures(self):
+        run = {"server": {"failures": {"reset": 3, "other": 0}},
+               "load_counts": {"abandoned": 5}}
+        self.assertEqual(table.unexplained_failures(run), 0)
+        run = {"server": {"failures": {"reset": 7, "other": 1}},
+               "load_counts": {"abandoned": 5}}
+        self.assertEqual(table.unexplained_failures(run), 3)
+
+    def test_keepalive_has_no_process_control(self):
+        entries = [{"variant": v, "design": v, "runs": runs(xs)} for v, xs in
+                   (("iterative", [10, 11, 12]), ("prefork", [20, 21, 22]))]
+        w = {"kind": "table", "baseline": "iterative", "entries": entries,
+             "params": {"process_control": False, "min_window_s": 0}}
+        for e in entries:
+            for r in e["runs"]:
+                r.update(server={"workers": [1]}, load_window_s=1.0)
+        table.finalize(w)
+        self.assertTrue(all(e["process_control_us_per_conn"] is None for e in entries))
+        w["params"]["process_control"] = True
+        table.finalize(w)
+        self.assertEqual(entries[1]["process_control_us_per_conn"]["median"], 10)
+
+
+
+class ReportBlocks(unittest.TestCase):
+    """plots/report.py's blocks from the findings: Fig. 30.1 and the claims."""
+
+    def setUp(self):
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+        from plots import report
+        self.report = report
+        self.r = results()
+        for e in self.r["workloads"]["unp"]["entries"]:
+            e["summary"] = measure_summary(e["runs"])
+        table.add_process_control(self.r["workloads"]["unp"]["entries"], "iterative")
+
+    def test_fig30_1_shows_no_negative_cost(self):
+        # prethread-mutex's process control: 13, 11, 15, 10, 13; make it straddle zero.
+        e = next(e for e in self.r["workloads"]["unp"]["entries"]
+                 if e["variant"] == "prethread-mutex")
+        e["process_control_us_per_conn"] = stats.summary([-5.8, 2.0, -1.0, 3.0, -0.3])
+        block = self.report.block_fig301(self.r)
+        row = next(line for line in block.split("\n") if line.startswith("| `prethread-mutex`"))
+        self.assertIn("≈ 0 (within ±5.8)", row)
+        self.assertNotRegex(block, r"\| -\d")
+
+    def test_claims_come_from_the_paired_findings(self):
+        block = self.report.block_claims(self.r)
+        lines = block.split("\n")
+        # fork's process control over prefork-fdpass/least-loaded's is ×7.8 ... ×14.7 here.
+        self.assertTrue(lines[0].startswith(
+            "- **Pools cut `fork`'s process control tenfold or more, every pool: "
+            f"{stats.CANNOT_TELL}** (holds for 4, {stats.CANNOT_TELL} for 1 of 5)"), lines[0])
+        accept = next(line for line in lines if "passing descriptors" in line)
+        # least-loaded holds, round-robin cannot tell: the claim over both cannot tell.
+        self.assertIn(f": {stats.CANNOT_TELL}**", accept)
+        self.assertIn("Ranking by CPU per connection", lines[-1])
+        not_quiet = self.report.block_claims(dict(self.r, quiet=False))
+        self.assertIn(f"every pool: {stats.NOT_QUIET}**", not_quiet)
+
+
+class Repetitions(unittest.TestCase):
+    """A workload's plan chooses its repetitions unless --repeat was given."""
+
+    def ctx(self, repeat, given):
+        class Args:
+            repeat_given = given
+        class Ctx:
+            args = Args()
+        c = Ctx()
+        c.repeat = repeat
+        return c
+
+    def test_the_plan_chooses_unless_repeat_is_given(self):
+        plan = {"repeat": 9}
+        self.assertEqual(table.repetitions(self.ctx(5, False), plan), 9)
+        self.assertEqual(table.repetitions(self.ctx(3, True), plan), 3)
+        self.assertEqual(table.repetitions(self.ctx(5, False), {}), 5)
+        self.assertEqual(table.repetitions(self.ctx(1, False), {}), 1)   # --quick's plans
+
+    def test_the_default_plans_are_sized_for_pairs(self):
+        from tcplab_suite.workloads import REGISTRY
+        for name in ("unp", "keepalive", "herd"):
+            plan = REGISTRY[name].PLANS["default"]
+            # 9 pairs: the sign-test interval [d(2), d(8)] at 96.1 %, deciding at 8 of 9.
+            self.assertEqual(plan["repeat"], 9, name)
+            self.assertEqual(stats.rank_for(plan["repeat"]), 2)
+            self.assertNotIn("repeat", REGISTRY[name].PLANS["quick"], name)
+        self.assertFalse(REGISTRY["keepalive"].PLANS["default"]["process_control"])
+        self.assertTrue(REGISTRY["unp"].PLANS["default"]["process_control"])
+
+
+if __name__ == "__main__":
+    unittest.main()
