@@ -514,7 +514,7 @@ def slowhttp_availability(results, out_dir):
             ax.broken_barh([(s, 1) for s, ok in enumerate(tl) if not ok], (i - 0.35, 0.7),
                            color=down, hatch="//", edgecolor="#fff")
             ax.text(len(tl) + 0.2, i, f"{100 * r['available_fraction']:.0f} %"
-                    + (" (every slow connection closed: test over)" if r.get("all_closed")
+                    + (" (server closed every slow client: test over)" if r.get("all_closed")
                        else ""), va="center", fontsize=8)
         n = max(len(r["timeline"]) for r in runs)
         ax.set_xlim(0, n + 1.6)

@@ -165,7 +165,7 @@ def one_run(ctx, design, workers, mode, plan):
     prefix = os.path.join(ctx.tmp, stem)
     r = {"design": design, "mode": mode, "bytes": nbytes}
     with Server(ctx, design, workers, extra=extra) as srv:
-        r["fds_before"] = procfs.tree_fds(srv.pid)
+        r["fds_before"] = procfs.settled_fds(srv.pid)
         cmd = command(ctx, mode, srv.port, plan, prefix, nbytes)
         r["command"] = " ".join(cmd)
         with open(prefix + ".out", "w+") as out:
@@ -190,7 +190,7 @@ def one_run(ctx, design, workers, mode, plan):
         except OSError as e:
             raise StepError(f"{TOOL} wrote no CSV ({e}): {tail}") from None
         r["alive"] = srv.alive()
-        r["fds_after"] = procfs.tree_fds(srv.pid) if r["alive"] else None
+        r["fds_after"] = procfs.settled_fds(srv.pid) if r["alive"] else None
     r["exit"] = srv.exit
     r["ended"] = exit_status(output)
     r["all_closed"] = r["ended"] == "No open connections left"
@@ -267,8 +267,8 @@ def summary(results):
               f"{rd['read_bytes']}; {p['workers']} workers, --io-timeout-ms {p['io_timeout_ms']}.",
               "\"all closed\": the server closed every slow connection and slowhttptest "
               "stopped early.", "", "| design | slowloris available | first unavailable | slow read available "
-              "| first unavailable | ran (slowloris, slow read) | server alive after |",
-              "|---|---:|---:|---:|---:|---|---|"]
+              "| first unavailable | ran (slowloris, slow read) | server alive after | descriptors "
+              "before → after |", "|---|---:|---:|---:|---:|---|---|---|"]
     runs = {(r["design"], r["mode"]): r for r in w["runs"]}
     for d in dict.fromkeys(r["design"] for r in w["runs"]):
         a, b = runs.get((d, "slowloris"), {}), runs.get((d, "slowread"), {})
@@ -277,5 +277,7 @@ def summary(results):
                      f"{_s(a.get('first_unavailable_s')) if a else '–'} | "
                      f"{_pct(b.get('available_fraction'))} | "
                      f"{_s(b.get('first_unavailable_s')) if b else '–'} | "
-                     f"{_ran(a)}, {_ran(b)} | {'yes' if alive else '**no**'} |")
+                     f"{_ran(a)}, {_ran(b)} | {'yes' if alive else '**no**'} | "
+                     + ", ".join(f"{x.get('fds_before')} → {x.get('fds_after')}" for x in (a, b)
+                                 if x) + " |")
     return lines
