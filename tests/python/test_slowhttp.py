@@ -2,6 +2,8 @@
 captured from real runs, the availability drawn from it, its exit status, and the data REPORT
 reads (results["workloads"]["slowhttp"]["designs"])."""
 
+import contextlib
+import io
 import os
 import sys
 import unittest
@@ -125,6 +127,37 @@ class Run(unittest.TestCase):
         self.assertEqual(slowhttp.by_design(runs), {"prefork": {
             "slowloris_available_fraction": 0.25, "slowloris_first_unavailable_s": 4,
             "slowread_available_fraction": 0.5, "slowread_first_unavailable_s": 6}})
+
+
+class Skip(unittest.TestCase):
+    def test_without_slowhttptest_it_records_why_and_skips(self):
+        class Ctx:
+            quick, step, total_steps, results = False, 0, 1, {"workloads": {}}
+
+            def plan(self, plans):
+                return dict(plans["default"])
+
+            def workers(self, n):
+                return n
+
+            def workload(self, name, **fields):
+                return self.results["workloads"].setdefault(name, fields)
+
+        ctx = Ctx()
+        real = slowhttp.installed
+        slowhttp.installed = lambda: None
+        try:
+            self.assertEqual(slowhttp.steps(ctx), 1)
+            with contextlib.redirect_stdout(io.StringIO()) as out:
+                slowhttp.run(ctx)
+        finally:
+            slowhttp.installed = real
+        w = ctx.results["workloads"]["slowhttp"]
+        self.assertIn("not installed", w["skipped"])
+        self.assertEqual((w["runs"], w["designs"]), ([], {}))
+        self.assertEqual(out.getvalue(), f"[1/1] slowhttp ... skipped: {w['skipped']}\n")
+        self.assertEqual(ctx.step, 1)
+        self.assertIn(w["skipped"], "\n".join(slowhttp.summary(ctx.results)))
 
 
 if __name__ == "__main__":

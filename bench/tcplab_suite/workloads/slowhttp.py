@@ -31,8 +31,8 @@ from ..core import Server, StepError, record_step
 
 NAME = "slowhttp"
 DEFAULT = False
-COST = ("about 4.5 min (every design x slowloris and slow read x 7 s of slowhttptest; "
-        "--quick: 2 designs x 10 s, under 1 min)")
+COST = ("about 3.5 min, 4 with 15 designs (every design x slowloris and slow read x 7 s of "
+        "slowhttptest, one run each; --quick: 2 designs x 10 s, under 1 min)")
 LOOPBACK_ONLY = "slowhttptest targets 127.0.0.1 only"
 TOOL = "slowhttptest"
 MODES = ("slowloris", "slowread")
