@@ -121,12 +121,14 @@ class Run(unittest.TestCase):
 
     def test_by_design_has_the_keys_report_reads(self):
         runs = [{"design": "prefork", "mode": "slowloris", "available_fraction": 0.25,
-                 "first_unavailable_s": 4},
+                 "first_unavailable_s": 4, "available_s": 3, "seconds": 12},
                 {"design": "prefork", "mode": "slowread", "available_fraction": 0.5,
-                 "first_unavailable_s": 6}]
+                 "first_unavailable_s": 6, "available_s": 6, "seconds": 12}]
         self.assertEqual(slowhttp.by_design(runs), {"prefork": {
             "slowloris_available_fraction": 0.25, "slowloris_first_unavailable_s": 4,
-            "slowread_available_fraction": 0.5, "slowread_first_unavailable_s": 6}})
+            "slowloris_available_s": 3, "slowloris_seconds": 12,
+            "slowread_available_fraction": 0.5, "slowread_first_unavailable_s": 6,
+            "slowread_available_s": 6, "slowread_seconds": 12}})
 
 
 class Skip(unittest.TestCase):

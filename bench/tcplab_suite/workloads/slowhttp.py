@@ -27,7 +27,7 @@ import subprocess
 
 from .. import designs as D
 from .. import procfs
-from ..core import Server, StepError, record_step
+from ..core import Server, StepError, held_interrupts, record_step
 
 NAME = "slowhttp"
 DEFAULT = False
@@ -169,8 +169,9 @@ def one_run(ctx, design, workers, mode, plan):
         cmd = command(ctx, mode, srv.port, plan, prefix, nbytes)
         r["command"] = " ".join(cmd)
         with open(prefix + ".out", "w+") as out:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT, cwd=ctx.tmp)
+            with held_interrupts():  # inside Popen a KeyboardInterrupt would lose the pid
+                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                        stderr=subprocess.STDOUT, cwd=ctx.tmp)
             try:
                 proc.wait(timeout=plan["duration_s"] + 30)
             except subprocess.TimeoutExpired:
@@ -203,10 +204,13 @@ def one_run(ctx, design, workers, mode, plan):
 
 
 def by_design(runs):
-    """{design: {MODE_available_fraction, MODE_first_unavailable_s}} for REPORT's tables."""
+    """{design: {MODE_available_fraction, MODE_first_unavailable_s, MODE_available_s,
+    MODE_seconds}} for REPORT's tables."""
     out = {}
     for r in runs:
         d = out.setdefault(r["design"], {})
+        for key in ("available_s", "seconds"):
+            d[f"{r['mode']}_{key}"] = r[key]
         d[f"{r['mode']}_available_fraction"] = r["available_fraction"]
         d[f"{r['mode']}_first_unavailable_s"] = r["first_unavailable_s"]
     return out
