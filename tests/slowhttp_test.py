@@ -9,7 +9,6 @@ loop keeps answering it.
 slowhttptest must be installed (.ci/setup installs it): without it the test fails and says so.
 """
 
-import json
 import os
 import re
 import shutil
@@ -19,22 +18,10 @@ import sys
 import tempfile
 import unittest
 
+from suite_support import processes_mentioning, read_run  # tests/, this file's folder
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN_DIR = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(ROOT, "build", "bin")
-
-
-def processes_mentioning(text):
-    """Pids whose command line contains `text` (every command the suite starts names its temp
-    folder, inside TMPDIR)."""
-    pids = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if text.encode() in f.read():
-                    pids.append(int(pid))
-        except OSError:
-            pass
-    return pids
 
 
 class SlowhttpQuick(unittest.TestCase):
@@ -56,13 +43,7 @@ class SlowhttpQuick(unittest.TestCase):
         cls.left = processes_mentioning(private)
         for pid in cls.left:  # whatever outlived the suite is this test's own
             os.kill(pid, signal.SIGKILL)
-        cls.results, cls.summary = None, ""
-        if os.path.exists(os.path.join(cls.out, "results.json")):
-            with open(os.path.join(cls.out, "results.json")) as f:
-                cls.results = json.load(f)
-        if os.path.exists(os.path.join(cls.out, "summary.md")):
-            with open(os.path.join(cls.out, "summary.md")) as f:
-                cls.summary = f.read()
+        cls.results, cls.summary = read_run(cls.out)
 
     @classmethod
     def tearDownClass(cls):
