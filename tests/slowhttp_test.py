@@ -81,6 +81,16 @@ class SlowhttpQuick(unittest.TestCase):
         if wmem:
             self.assertGreaterEqual(prefork["bytes"], 2 * wmem)
 
+    def test_the_servers_own_counts_say_why(self):
+        # epoll timed out every slow client 2 s after its first byte, and slowhttptest ran out
+        # of connections; prefork's four workers time out four at a time, the rest wait.
+        epoll, prefork = self.run_of("epoll", "slowloris"), self.run_of("prefork", "slowloris")
+        clients = self.results["workloads"]["slowhttp"]["params"]["modes"]["slowloris"]["connections"]
+        self.assertTrue(epoll["all_closed"], epoll["ended"])
+        self.assertEqual(epoll["server"]["timeouts"], clients, epoll["server"])
+        self.assertFalse(prefork["all_closed"], prefork["ended"])
+        self.assertLess(prefork["server"]["timeouts"], clients / 4, prefork["server"])
+
     def test_servers_survive_and_the_data_for_report_is_there(self):
         for r in self.results["workloads"]["slowhttp"]["runs"]:
             self.assertTrue(r["alive"], r)

@@ -4,8 +4,10 @@ reads (results["workloads"]["slowhttp"]["designs"])."""
 
 import contextlib
 import io
+import json
 import os
 import sys
+import tempfile
 import unittest
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
@@ -118,6 +120,17 @@ class Run(unittest.TestCase):
                              str(plan["modes"][mode]["connections"]))
             self.assertEqual(cmd[-1], "http://127.0.0.1:4242/100")
             self.assertIn("-g", cmd)
+
+    def test_server_counts_from_its_exit_summary(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "stats.json")
+            self.assertIsNone(slowhttp.server_counts(path))  # it wrote none
+            with open(path, "w") as f:
+                json.dump({"connections": 206, "requests": 6, "failures": {
+                    "bad_request": 0, "closed_mid_request": 0, "io_error": 0, "reset": 0,
+                    "timeout": 16}}, f)
+            self.assertEqual(slowhttp.server_counts(path), {"connections": 206, "requests": 6,
+                                                            "timeouts": 16, "resets": 0})
 
     def test_by_design_has_the_keys_report_reads(self):
         runs = [{"design": "prefork", "mode": "slowloris", "available_fraction": 0.25,

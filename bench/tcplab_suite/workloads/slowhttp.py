@@ -20,6 +20,7 @@ load CPUs against that port only, bounded by -c and -l (and killed by its pid if
 then the server is stopped and reaped. Without slowhttptest the workload records why and skips.
 """
 
+import json
 import os
 import re
 import shutil
@@ -193,6 +194,7 @@ def one_run(ctx, design, workers, mode, plan):
         r["alive"] = srv.alive()
         r["fds_after"] = procfs.settled_fds(srv.pid) if r["alive"] else None
     r["exit"] = srv.exit
+    r["server"] = server_counts(srv.stats_path)
     r["ended"] = exit_status(output)
     r["all_closed"] = r["ended"] == "No open connections left"
     with open(os.path.join(ctx.raw_dir, stem + ".csv"), "w") as f:
@@ -201,6 +203,20 @@ def one_run(ctx, design, workers, mode, plan):
     r["rows"] = parse_csv(text)
     r.update(availability(r["rows"]))
     return r
+
+
+def server_counts(path):
+    """The server's own count of the run, from the summary it writes on exit (--stats-json):
+    connections it accepted, requests it answered, connections it dropped for the timeout and
+    that reset; None if it wrote none (it did not exit cleanly)."""
+    try:
+        with open(path) as f:
+            s = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return {"connections": s.get("connections"), "requests": s.get("requests"),
+            "timeouts": s.get("failures", {}).get("timeout"),
+            "resets": s.get("failures", {}).get("reset")}
 
 
 def by_design(runs):
@@ -249,6 +265,11 @@ def _ran(r):
     return f"{r['seconds']} s" + (" (all closed)" if r.get("all_closed") else "")
 
 
+def _counts(r):
+    c = (r or {}).get("server")
+    return f"{c['connections']} / {c['timeouts']}" if c else "–"
+
+
 def _pct(v):
     return "–" if v is None else f"{100 * v:.0f} %"
 
@@ -271,8 +292,9 @@ def summary(results):
               f"{rd['read_bytes']}; {p['workers']} workers, --io-timeout-ms {p['io_timeout_ms']}.",
               "\"all closed\": the server closed every slow connection and slowhttptest "
               "stopped early.", "", "| design | slowloris available | first unavailable | slow read available "
-              "| first unavailable | ran (slowloris, slow read) | server alive after | descriptors "
-              "before → after |", "|---|---:|---:|---:|---:|---|---|---|"]
+              "| first unavailable | ran (slowloris, slow read) | server: connections / timeouts "
+              "(slowloris, slow read) | alive after, descriptors before → after |",
+              "|---|---:|---:|---:|---:|---|---|---|"]
     runs = {(r["design"], r["mode"]): r for r in w["runs"]}
     for d in dict.fromkeys(r["design"] for r in w["runs"]):
         a, b = runs.get((d, "slowloris"), {}), runs.get((d, "slowread"), {})
@@ -281,7 +303,8 @@ def summary(results):
                      f"{_s(a.get('first_unavailable_s')) if a else '–'} | "
                      f"{_pct(b.get('available_fraction'))} | "
                      f"{_s(b.get('first_unavailable_s')) if b else '–'} | "
-                     f"{_ran(a)}, {_ran(b)} | {'yes' if alive else '**no**'} | "
+                     f"{_ran(a)}, {_ran(b)} | {_counts(a)}, {_counts(b)} | "
+                     f"{'yes' if alive else '**no**'}, "
                      + ", ".join(f"{x.get('fds_before')} → {x.get('fds_after')}" for x in (a, b)
                                  if x) + " |")
     return lines
