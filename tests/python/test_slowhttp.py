@@ -144,6 +144,31 @@ class Run(unittest.TestCase):
             "slowread_available_s": 6, "slowread_seconds": 12}})
 
 
+def row(name, **flags):
+    """A row of the design table (tcplab-server --list --json), the flags that matter here."""
+    return {"name": name, "unp": flags.get("unp"), "pooled": flags.get("pooled", False),
+            "accepts": flags.get("accepts", "main"), "event_loop": flags.get("event_loop", False)}
+
+
+class Designs(unittest.TestCase):
+    TABLE = [row("iterative", unp="30.4"), row("prefork", unp="30.6", pooled=True,
+                                               accepts="workers"),
+             row("epoll", event_loop=True), row("uring", event_loop=True)]
+
+    def test_the_default_runs_every_row_of_the_table(self):
+        class Ctx:
+            designs = self.TABLE
+        self.assertEqual(slowhttp.slow_designs(Ctx, slowhttp.PLANS["default"]),
+                         ["iterative", "prefork", "epoll", "uring"])
+
+    def test_quick_runs_a_pool_whose_workers_accept_and_the_first_event_loop(self):
+        class Ctx:
+            designs = self.TABLE
+        self.assertEqual(slowhttp.slow_designs(Ctx, slowhttp.PLANS["quick"]), ["prefork", "epoll"])
+        Ctx.designs = self.TABLE[:1]
+        self.assertEqual(slowhttp.slow_designs(Ctx, slowhttp.PLANS["quick"]), ["iterative"])
+
+
 class Skip(unittest.TestCase):
     def test_without_slowhttptest_it_records_why_and_skips(self):
         class Ctx:
