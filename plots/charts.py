@@ -487,6 +487,52 @@ def faults_emfile(results, out_dir):
     return _save(fig, out_dir, "faults-5-emfile")
 
 
+def slowhttp_availability(results, out_dir):
+    """slowhttp. Which designs stay available under slowhttptest: its verdict each second, one
+    row per design, slowloris and slow read side by side."""
+    w = results.get("workloads", {}).get("slowhttp") or {}
+    runs = w.get("runs") or []
+    if not runs:
+        return None
+    p = w["params"]
+    designs = list(dict.fromkeys(r["design"] for r in runs))
+    modes = [m for m in ("slowloris", "slowread") if any(r["mode"] == m for r in runs)]
+    titles = {"slowloris": "slowloris (-H): headers never finished",
+              "slowread": "slow read (-X): a large answer read a few bytes a second"}
+    up, down = "#55a868", "#c44e52"
+    fig, axes = plt.subplots(1, len(modes), figsize=(6 * len(modes), 0.42 * len(designs) + 1.9),
+                             sharey=True, squeeze=False)
+    for ax, mode in zip(axes[0], modes):
+        for i, d in enumerate(designs):
+            r = next((x for x in runs if x["design"] == d and x["mode"] == mode), None)
+            if r is None:
+                ax.text(0.2, i, "not measured", va="center", fontsize=8, color="#777")
+                continue
+            tl = r["timeline"]
+            ax.broken_barh([(s, 1) for s, ok in enumerate(tl) if ok], (i - 0.35, 0.7),
+                           color=up)
+            ax.broken_barh([(s, 1) for s, ok in enumerate(tl) if not ok], (i - 0.35, 0.7),
+                           color=down, hatch="//", edgecolor="#fff")
+            ax.text(len(tl) + 0.2, i, f"{100 * r['available_fraction']:.0f} %"
+                    + (" (server closed every slow client: test over)" if r.get("all_closed")
+                       else ""), va="center", fontsize=8)
+        n = max(len(r["timeline"]) for r in runs)
+        ax.set_xlim(0, n + 1.6)
+        ax.set_xticks(range(0, n + 1, 2))
+        ax.axvspan(0, p["probe_timeout_s"], color="#000", alpha=0.06, lw=0)
+        ax.set_xlabel("second of the test")
+        ax.set_title(titles[mode], fontsize=10)
+        ax.grid(axis="x", color="#fff", lw=0.8)
+    axes[0][0].set_yticks(range(len(designs)), designs)
+    axes[0][0].invert_yaxis()
+    fig.suptitle(f"Which designs stay available under slow clients? slowhttptest's verdict each "
+                 f"second, {p['workers']} workers, --io-timeout-ms {p['io_timeout_ms']}\n"
+                 f"green: its probe request answered within {p['probe_timeout_s']} s, red hatched: not; "
+                 "grey band: before a probe could time out; % = share of the seconds available",
+                 fontsize=10)
+    return _save(fig, out_dir, "slowhttp-availability")
+
+
 def soak(results, out_dir):
     """Soak: descriptors and RSS against connections served."""
     part = results.get("workloads", {}).get("soak") or {}

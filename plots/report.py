@@ -356,6 +356,7 @@ BLOCKS = {
     "extra-runs": None,  # extra_runs_block(kept), once the others are filled
     "faults": workload_block("faults", keep_heading=True),
     "soak": workload_block("soak", keep_heading=True),
+    "slowhttp": workload_block("slowhttp", keep_heading=True),
     "beyond-unp": lambda d, f: block(REGISTRY["beyond"].table_lines(d, "unp"), True),
     "beyond-keepalive": lambda d, f: block(REGISTRY["beyond"].table_lines(d, "keepalive"), True),
     "work": workload_block("work", keep_heading=True),

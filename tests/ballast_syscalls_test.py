@@ -7,13 +7,14 @@ chart files.
                                          (ctest passes CMAKE_RUNTIME_OUTPUT_DIRECTORY)
 """
 
-import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
 import unittest
+
+from suite_support import read_run  # tests/, this file's folder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN_DIR = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(ROOT, "build", "bin")
@@ -29,13 +30,7 @@ def run_suite(cls, *args):
          "--out", cls.out, "--bin", BIN_DIR], capture_output=True, text=True, timeout=85,
         env=dict(os.environ, TMPDIR=cls.tmp.name))  # the suite's temp dir, in every server's
     #                                                  and tracer's command line
-    cls.results, cls.summary = None, ""
-    if os.path.exists(os.path.join(cls.out, "results.json")):
-        with open(os.path.join(cls.out, "results.json")) as f:
-            cls.results = json.load(f)
-    if os.path.exists(os.path.join(cls.out, "summary.md")):
-        with open(os.path.join(cls.out, "summary.md")) as f:
-            cls.summary = f.read()
+    cls.results, cls.summary = read_run(cls.out)
 
 
 class Common:

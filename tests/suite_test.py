@@ -21,6 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN_DIR = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(ROOT, "build", "bin")
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 from tcplab_suite.workloads import defaults  # noqa: E402  (after the path)
+from suite_support import processes_mentioning  # noqa: E402  (tests/, this file's folder)
 
 DEFAULT_WORKLOADS = defaults()
 DESIGNS = ("iterative", "prefork-fdpass")
@@ -318,19 +319,6 @@ class SuiteSigterm(unittest.TestCase):
                 os.kill(pid, signal.SIGKILL)
             self.assertEqual(left, [], "a server outlived the suite")
             self.assertEqual(os.listdir(private), [], "the suite's temp folder was left")
-
-
-def processes_mentioning(text):
-    """Pids whose command line contains `text` (the servers take paths in the suite's temp folder)."""
-    pids = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if text.encode() in f.read():
-                    pids.append(int(pid))
-        except OSError:
-            pass
-    return pids
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ NAMES = (
     "herd",
     "concurrency",
     "faults",
+    "slowhttp",
     "soak",
     "beyond",
     "work",
