@@ -182,8 +182,11 @@ class Compare(unittest.TestCase):
         self.assertIn(f"{CANNOT} for 1 of 3 (`fork` 21.0 → 21.0 %)", c)
 
     def test_load_softirq_and_cpu_claims(self):
-        self.assertIn(f"falls over veth: {HOLDS}.** Loopback → veth, medians: {HOLDS} for 3 of 3",
-                      self.claim("The load generator's softirq share"))
+        # The fixture's generator softirq share falls (0.30-0.32 -> 0.10-0.12): the claim that
+        # it rises does not hold there.
+        self.assertIn(f"rises over veth too (RPS steers to its CPU the responses and FINs that "
+                      f"loopback received on the server's CPU): {NOT}.** Loopback → veth, "
+                      f"medians: {NOT} for 3 of 3", self.claim("The load generator's softirq share"))
         c = self.claim("CPU per connection (the server's own accounting)")
         self.assertIn(f"{HOLDS} for 3 of 3 (`iterative` 22.0 → 26.0 µs, `fork` 105.0 → 125.0 µs, "
                       "`epoll` 15.5 → 27.0 µs)", c)
