@@ -495,7 +495,7 @@ def pointers_of(d):
     if shape is draw_accept_pool:
         if d["workers"] == "processes":
             more.append(("paradigms/prefork.cpp", ["run_prefork_with"]))
-            more.append(("common/prefork_pool.cpp", ["run_process_pool"]))
+            more.append(("common/process_pool.cpp", ["ProcessPool::spawn", "ProcessPool::manage"]))
         more.append(("common/accept_loop.cpp", ["accept_loop"]))
         lock = {("fcntl", "processes"): "FcntlLock::lock",
                 ("mutex", "processes"): "ProcessMutexLock::lock"}.get((d["accept_lock"], d["workers"]))
