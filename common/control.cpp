@@ -146,8 +146,6 @@ void ControlSocket::step(Client& c, short revents, Clock::time_point now) {
 
 void ControlSocket::close_in_child() {
   clients_.clear();
-  listener_.reset();
-  spare_.reset();
 }
 
 }  // namespace tcplab

@@ -17,9 +17,11 @@
 // its request or to read the answer never holds up the manager or another client, and is
 // dropped (EOF) once 2 s have passed since it connected.
 //
-// A child forked while a client is connected inherits the manager's copy of that connection
-// (and of the listener); close_in_child() closes them right after the fork, or the client
-// would not see EOF when the manager closes its own copy.
+// A child forked while a client is connected inherits the manager's copy of that connection;
+// close_in_child() closes it right after the fork, or the client would not see EOF when the
+// manager closes its own. (Close-on-exec does not help: nothing is exec'd.) The child's copies
+// of the listener and the spare stay open: harmless, as the child never accepts on them, and
+// closing them would add two close() to every connection of the fork design.
 //
 // It keeps one spare descriptor so that it can still answer when the server has run out of
 // descriptors (EMFILE): that is when a snapshot is most wanted.
@@ -52,8 +54,8 @@ class ControlSocket {
   void add_to(PollSet& set);
   void handle(const PollSet& set);
 
-  // In a child just forked from the manager: closes the child's copies of the listener and of
-  // every client's connection. The socket file stays: it is the manager's.
+  // In a child just forked from the manager: closes the child's copies of the connections of
+  // the clients the manager is serving.
   void close_in_child();
 
  private:

@@ -24,7 +24,7 @@ void stop_processes(std::vector<pid_t> pids, int grace_ms,
 
 // In a process just forked from the manager: what every child does first. It takes the signal
 // handling of a worker (signals::become_worker) and closes its copies of the control socket's
-// descriptors (control.hpp), which are the manager's.
+// client connections (control.hpp), which are the manager's.
 void become_child(const Server& server);
 
 class ProcessPool {

@@ -49,7 +49,8 @@ void Router::route(Fd conn) {
   switch (routing_.by) {
     case RouteBy::peer:
       // If getpeername() fails (the client is already gone), the policy's child sees the error.
-      return outlet_.pass(conn.get(), peer_of(conn.get()));
+      outlet_.pass(conn.get(), peer_of(conn.get()));
+      return;
     case RouteBy::first_line:
       // The manager never blocks on a client: the connection is one more descriptor in its
       // poll(). It waits as long as a child would (--io-timeout-ms), then goes to the policy,
@@ -60,8 +61,9 @@ void Router::route(Fd conn) {
           {std::move(conn), Clock::now() + std::chrono::milliseconds(config_.serve.io_timeout_ms)});
       return;
     case RouteBy::none:
-    case RouteBy::port:
-      return outlet_.pass(conn.get(), std::nullopt);
+    case RouteBy::port:  // the shared listener's: the policy's (the routes are in handle())
+      outlet_.pass(conn.get(), std::nullopt);
+      return;
   }
 }
 
