@@ -82,13 +82,14 @@ class Manager {
     router_.open();
     pool_.start();
     PollSet set;
+    std::vector<std::size_t> polled(channels_.size());  // channel i's entry in `set`
     int respawn_ms = -1;
     while (!signals::stop_requested()) {
       set.clear();
       const bool room = can_take() && router_.has_room();
       const std::size_t listener = set.add(server_.listen_fd, room ? POLLIN : 0);
-      for (const Fd& channel : channels_)
-        set.add(channel.get(), POLLIN);
+      for (std::size_t i = 0; i < channels_.size(); ++i)
+        polled[i] = set.add(channels_[i].get(), POLLIN);
       router_.add_to(set);
       if (server_.control) server_.control->add_to(set);
       set.wake_within(respawn_ms);
@@ -96,7 +97,7 @@ class Manager {
       if (signals::stop_requested()) break;
       if (signals::take_child_exited() || respawn_ms >= 0) respawn_ms = pool_.supervise();
       for (std::size_t i = 0; i < channels_.size(); ++i)
-        if (set.revents(listener + 1 + i)) read_reports(i);
+        if (set.revents(polled[i])) read_reports(i);
       router_.handle(set);
       if (set.revents(listener) & POLLIN) accept_and_pass();
       if (server_.control) server_.control->handle(set);
@@ -170,8 +171,7 @@ class Manager {
   }
 
   // Sends the descriptor to child i (send_fd: sendmsg + SCM_RIGHTS); the caller closes its copy.
-  // False if it cannot take it now — EAGAIN, ETOOMANYREFS: its channel is full, or more are in
-  // flight than RLIMIT_NOFILE allows, until it reports; EPIPE, ECONNRESET: it died.
+  // False: its channel is full or RLIMIT_NOFILE is in flight (until it reports), or it died.
   bool give(std::size_t i, int conn) {
     int err = send_fd(channels_[i].get(), conn, Handoff{++next_id_}, MSG_DONTWAIT);
     if (err == 0) ++loads_[i].in_hand;
