@@ -1,6 +1,5 @@
 #include "error.hpp"
 
-#include <pthread.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,16 +10,11 @@ namespace tcplab {
 
 namespace {
 std::string g_program = "tcplab";
+// Threads of one process (the thread designs) log_once at the same time. No process that forks
+// has a second thread (control.hpp), so a child never inherits this mutex locked: no
+// pthread_atfork is needed.
 std::mutex g_once_mutex;
 std::set<std::string> g_once_keys;
-
-// fork() copies only the thread that calls it. Had another thread held g_once_mutex at that
-// moment (the control thread logging EMFILE while the manager forks a worker), the child would
-// inherit it locked and hang on its first log_once. So fork() first waits for the lock and both
-// sides then release it. Re-making the mutex in the child instead would be wrong: the set would
-// be left as the other thread's insert left it, half-linked.
-[[maybe_unused]] const int g_once_atfork = ::pthread_atfork(
-    [] { g_once_mutex.lock(); }, [] { g_once_mutex.unlock(); }, [] { g_once_mutex.unlock(); });
 }  // namespace
 
 std::system_error sys_error(int err, std::string what) {

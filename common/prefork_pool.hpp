@@ -1,7 +1,8 @@
 #pragma once
-// The manager of the prefork designs whose children accept for themselves (UNP's serv02,
-// serv03, serv04 in paradigms/prefork.cpp, and the event-loop pools beyond ch. 30): fork N
-// children that each run the worker body, then supervise them until a stop is asked for.
+// The manager of the event-loop pools whose children accept for themselves (beyond UNP ch. 30:
+// prefork-reuseport, prefork-epoll-exclusive): fork N children that each run the worker body,
+// then supervise them until a stop is asked for (ProcessPool::start and manage). prefork.cpp
+// writes the same two steps out itself, as serv02 does.
 #include <cstddef>
 #include <functional>
 

@@ -9,7 +9,9 @@
 #include <cstring>
 #include <exception>
 
+#include "control.hpp"
 #include "error.hpp"
+#include "poll_set.hpp"
 #include "signals.hpp"
 
 namespace tcplab {
@@ -25,8 +27,16 @@ std::string describe(int status) {
 
 }  // namespace
 
-ProcessPool::ProcessPool(std::size_t size, Scoreboard& board, WorkerMain main, Hooks hooks)
-    : board_(board), main_(std::move(main)), hooks_(std::move(hooks)), workers_(size) {}
+void become_child(const Server& server) {
+  signals::become_worker();
+  if (server.control) server.control->close_in_child();
+}
+
+ProcessPool::ProcessPool(const Server& server, WorkerMain main, Hooks hooks)
+    : server_(server),
+      main_(std::move(main)),
+      hooks_(std::move(hooks)),
+      workers_(server.config.workers) {}
 
 void ProcessPool::start() {
   std::size_t started = 0;
@@ -40,7 +50,7 @@ bool ProcessPool::spawn(std::size_t slot) {
   pid_t pid = ::fork();
   if (pid < 0) {
     int err = errno;
-    board_.count(Event::fork_failed);
+    server_.board.count(Event::fork_failed);
     log_once("fork", fmt::format("fork: {}: worker {} will be retried", std::strerror(err), slot));
     Worker& w = workers_[slot];
     w.delay_ms = std::clamp(w.delay_ms * 2, 100, 5000);
@@ -50,8 +60,8 @@ bool ProcessPool::spawn(std::size_t slot) {
   }
   if (pid == 0) {
     // The worker. Never return into the manager's code, and never run its destructors.
-    signals::become_worker();
-    board_.slot(slot).pid.store(::getpid());
+    become_child(server_);
+    server_.board.slot(slot).pid.store(::getpid());
     int status = 1;
     try {
       status = main_(slot);
@@ -60,7 +70,7 @@ bool ProcessPool::spawn(std::size_t slot) {
     }
     ::_exit(status);
   }
-  board_.count(Event::process_created);
+  server_.board.count(Event::process_created);
   workers_[slot].pid = pid;
   workers_[slot].started = Clock::now();
   if (hooks_.after_fork) hooks_.after_fork(slot);
@@ -73,12 +83,12 @@ void ProcessPool::reaped(pid_t pid, int status, bool stopping) {
   if (it == workers_.end()) return;  // not one of ours (cannot happen: we fork nothing else)
   auto slot = static_cast<std::size_t>(it - workers_.begin());
   it->pid = 0;
-  board_.slot(slot).pid.store(0);
-  board_.slot(slot).active.store(0);  // whatever it was serving is gone with it
+  server_.board.slot(slot).pid.store(0);
+  server_.board.slot(slot).active.store(0);  // whatever it was serving is gone with it
   if (hooks_.after_exit) hooks_.after_exit(slot);
   if (stopping) return;
 
-  board_.count(Event::worker_died);
+  server_.board.count(Event::worker_died);
   log("worker {} (pid {}) {}; replacing it", slot, pid, describe(status));
   // A worker that lived a second or more is replaced at once; one that died young waits.
   bool died_young = Clock::now() - it->started < std::chrono::seconds(1);
@@ -98,7 +108,7 @@ int ProcessPool::supervise() {
     if (w.pid != 0) continue;
     if (w.respawn_at <= now) {
       if (spawn(i)) {
-        board_.count(Event::worker_respawned);
+        server_.board.count(Event::worker_respawned);
         continue;
       }
     }
@@ -107,6 +117,21 @@ int ProcessPool::supervise() {
     next_ms = next_ms < 0 ? ms : std::min(next_ms, ms);
   }
   return next_ms;
+}
+
+void ProcessPool::manage() {
+  PollSet set;
+  int next_ms = -1;
+  for (;;) {
+    set.clear();
+    if (server_.control) server_.control->add_to(set);
+    set.wake_within(next_ms);
+    set.wait();
+    if (signals::stop_requested()) break;  // children leaving now are not to be replaced
+    next_ms = supervise();
+    if (server_.control) server_.control->handle(set);
+  }
+  stop(server_.config.grace_ms);
 }
 
 void ProcessPool::stop(int grace_ms) {

@@ -5,14 +5,15 @@
 // soon after it started is replaced after a delay that doubles each time (100 ms up to 5 s),
 // so a worker that crashes at once cannot turn the manager into a fork storm.
 //
-// Called only from the manager process, which must have called signals::block_for_manager().
+// Called only from the manager process, in its one thread, which must have called
+// signals::block_for_manager().
 #include <sys/types.h>
 
 #include <chrono>
 #include <functional>
 #include <vector>
 
-#include "scoreboard.hpp"
+#include "server.hpp"
 
 namespace tcplab {
 
@@ -21,10 +22,15 @@ namespace tcplab {
 void stop_processes(std::vector<pid_t> pids, int grace_ms,
                     const std::function<void(pid_t)>& on_reaped = {});
 
+// In a process just forked from the manager: what every child does first. It takes the signal
+// handling of a worker (signals::become_worker) and closes its copies of the control socket's
+// client connections (control.hpp), which are the manager's.
+void become_child(const Server& server);
+
 class ProcessPool {
  public:
-  // Runs in the new worker process after signals::become_worker(); its return value is the
-  // worker's exit status. It must not return into the manager's code: the pool _exit()s.
+  // Runs in the new worker process after become_child(); its return value is the worker's
+  // exit status. It must not return into the manager's code: the pool _exit()s.
   using WorkerMain = std::function<int(std::size_t slot)>;
 
   // Optional hooks, run in the manager: before a worker's fork (e.g. make its channel), after a
@@ -35,21 +41,27 @@ class ProcessPool {
     std::function<void(std::size_t slot)> after_exit;
   };
 
-  ProcessPool(std::size_t size, Scoreboard& board, WorkerMain main, Hooks hooks = {});
+  // A pool of server.config.workers workers, counted in server.board.
+  ProcessPool(const Server& server, WorkerMain main, Hooks hooks = {});
 
-  // Forks every worker. Throws if not one could be started.
+  // fork()s the worker for `slot`: the child runs main(slot) and _exit()s with its status.
+  // False if fork() failed; supervise() tries again later.
+  bool spawn(std::size_t slot);
+
+  // spawn()s every worker. Throws if not one could be started.
   void start();
 
   // Reaps every worker that has exited and forks the replacements that are due. Returns the
   // milliseconds until the next replacement is due, or -1 if none is waiting.
   int supervise();
 
+  // The loop of a manager that only supervises: waits for a worker to die (SIGCHLD), a
+  // replacement to fall due, a --control client, or a stop (SIGINT, SIGTERM); then stop().
+  void manage();
+
   // Asks every worker to stop (SIGTERM), waits up to `grace_ms` for them, then SIGKILLs the
   // rest; returns when every worker has been reaped.
   void stop(int grace_ms);
-
-  std::size_t size() const { return workers_.size(); }
-  pid_t pid(std::size_t slot) const { return workers_[slot].pid; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -60,10 +72,9 @@ class ProcessPool {
     int delay_ms = 0;                // the current respawn delay for this slot
   };
 
-  bool spawn(std::size_t slot);
   void reaped(pid_t pid, int status, bool stopping);
 
-  Scoreboard& board_;
+  const Server& server_;
   WorkerMain main_;
   Hooks hooks_;
   std::vector<Worker> workers_;

@@ -11,6 +11,8 @@
 
 namespace tcplab {
 
+class ControlSocket;
+
 // The options every design takes. Those of one design only are that design's (DesignOptions,
 // paradigms/designs.hpp).
 struct Config {
@@ -32,6 +34,9 @@ struct Server {
   const Config& config;
   int listen_fd;
   Scoreboard& board;
+  // --control, in the designs that fork: served by the manager's poll loop (control.hpp), and
+  // closed in each child it forks. Null otherwise (no --control, or a design that never forks).
+  ControlSocket* control = nullptr;
 };
 
 // What the summary must know of the design (its row of the table, paradigms/designs.hpp).

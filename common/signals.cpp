@@ -64,9 +64,6 @@ void become_worker() {
 bool stop_requested() {
   return g_stop.load(std::memory_order_relaxed);
 }
-void request_stop() {
-  g_stop.store(true);
-}
 
 void block_for_manager() {
   sigset_t set;

@@ -21,7 +21,6 @@ void install_stop_handlers(int listen_fd);
 void become_worker();
 
 bool stop_requested();
-void request_stop();
 
 // Manager side: block SIGCHLD/SIGINT/SIGTERM now (and note SIGCHLD arrivals).
 void block_for_manager();

@@ -14,16 +14,18 @@
 //
 // The parent waits in ppoll() with SIGCHLD unblocked only there, so every child is reaped as
 // soon as it exits (never a zombie) and no SIGCHLD can arrive between a check and the wait.
-#include <poll.h>
+// The same wait serves --control (common/control.hpp): the parent runs no other thread.
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <unordered_set>
 
 #include "backoff.hpp"
+#include "control.hpp"
 #include "designs.hpp"
 #include "error.hpp"
 #include "net.hpp"
+#include "poll_set.hpp"
 #include "process_pool.hpp"
 #include "protocol.hpp"
 #include "signals.hpp"
@@ -36,16 +38,20 @@ int run_fork(Server& server) {
   set_nonblocking(server.listen_fd, true);  // woken by ppoll; a vanished connection must not block
   std::unordered_set<pid_t> children;
   Backoff fork_backoff(10, 1000);
-  pollfd listener{server.listen_fd, POLLIN, 0};
+  PollSet set;
 
   while (!signals::stop_requested()) {
-    signals::wait_for_events(&listener, 1, -1);
+    set.clear();
+    const std::size_t listener = set.add(server.listen_fd, POLLIN);
+    if (server.control) server.control->add_to(set);
+    set.wait();
     if (signals::take_child_exited()) {
       pid_t pid;
       while ((pid = ::waitpid(-1, nullptr, WNOHANG)) > 0)
         children.erase(pid);
     }
-    if (!(listener.revents & POLLIN)) continue;
+    if (server.control) server.control->handle(set);
+    if (!(set.revents(listener) & POLLIN)) continue;
 
     Accepted a = accept_connection(server.listen_fd);
     if (a.status == AcceptStatus::closed) break;
@@ -53,7 +59,7 @@ int run_fork(Server& server) {
 
     pid_t pid = ::fork();
     if (pid == 0) {  // the child: owns the connection from here
-      signals::become_worker();
+      become_child(server);
       ::close(server.listen_fd);
       serve_connection(std::move(a.conn), server.board.slot(0), server.config.serve);
       ::_exit(0);

@@ -78,8 +78,13 @@ int serve(const Config& config, const DesignOptions& options) {
   Scoreboard board(design->pooled ? config.workers : 1);
   Server server{config, listener.get(), board};
   std::optional<ControlSocket> control;
-  if (!config.control_path.empty())
+  if (!config.control_path.empty()) {
     control.emplace(config.control_path, [&server] { return snapshot(server).dump(); });
+    if (design->processes())
+      server.control = &*control;  // a process that forks runs no thread: its manager serves it
+    else
+      control->start_thread();
+  }
 
   // The one line scripts and tests wait for; flushed before any fork so no child repeats it.
   fmt::print("listening on {}\n", local_address(listener.get()));
@@ -87,6 +92,7 @@ int serve(const Config& config, const DesignOptions& options) {
 
   auto start = std::chrono::steady_clock::now();
   int status = design->run(server, options);
+  server.control = nullptr;
   control.reset();
   auto summary = final_summary(server, {design->pooled, design->worker_per_connection()},
                                std::chrono::steady_clock::now() - start);

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -140,6 +141,65 @@ TEST(ControlSocket, SilentClientSeesEofThoughAWorkerWasForkedMeanwhile) {
   EXPECT_NE(after["worker_pids"][0].get<pid_t>(), victim);
   EXPECT_EQ(server.stop().code(), 0);
 }
+
+// The number of tasks (threads) of process `pid`: the entries of /proc/PID/task.
+int task_count(pid_t pid) {
+  std::error_code ec;
+  int n = 0;
+  for ([[maybe_unused]] const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec))
+    ++n;
+  return n;
+}
+
+// Every design that forks serves --control from its manager's own poll loop, never from a
+// thread (control.hpp): the manager is one task from start to stop, while it serves a load and
+// snapshots. And a control client that sends nothing holds up neither the manager nor another
+// control client: the second is answered while the first still waits for its timeout.
+class ForkingManager : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ForkingManager, HasOneTaskAndAnswersPastASilentControlClient) {
+  const std::string control =
+      ::testing::TempDir() + "tcplab-task-" + std::to_string(::getpid()) + ".ctl";
+  ServerProcess server({GetParam(), "--port", "0", "--workers", "2", "--control", control});
+  ASSERT_TRUE(snapshot(control).contains("connections"));
+  EXPECT_EQ(task_count(server.pid()), 1) << "after a snapshot";
+
+  Exit load;
+  std::atomic<bool> done{false};
+  std::thread loader([&] {
+    load = run_load(server.port(), 300);
+    done = true;
+  });
+  int most = 0, looks = 0;
+  do {
+    most = std::max(most, task_count(server.pid()));
+    ++looks;
+    std::this_thread::sleep_for(2ms);
+  } while (!done);
+  loader.join();
+  ASSERT_EQ(load.code(), 0) << load.describe();
+  EXPECT_EQ(most, 1) << "the manager had more than one task during the load (" << looks
+                     << " looks)";
+
+  Fd silent = connect_control(control, 8);
+  nlohmann::json snap = snapshot(control);  // while `silent` waits for its 2 s timeout
+  EXPECT_GE(snap["connections"].get<std::uint64_t>(), 300u);
+  char c;
+  errno = 0;
+  EXPECT_EQ(::recv(silent.get(), &c, 1, MSG_DONTWAIT), -1)
+      << "the silent client was dropped before the second one was answered";
+  EXPECT_EQ(errno, EAGAIN) << std::strerror(errno);
+  EXPECT_EQ(::read(silent.get(), &c, 1), 0) << "the silent client saw no EOF within 8 s";
+  EXPECT_EQ(task_count(server.pid()), 1);
+  EXPECT_EQ(server.stop().code(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Designs, ForkingManager,
+                         ::testing::ValuesIn(designs_where([](const tcplab::Design& d) {
+                           return d.processes();
+                         })),
+                         [](const auto& p) { return design_param_name(p.param); });
 
 // Two snapshots bound a window: what happened between them, and nothing from before.
 TEST_P(AccountingCrossCheck, TwoSnapshotsBoundTheWindow) {

@@ -1,5 +1,5 @@
 // The small owners of common/: Fd (closes once, -1 after a move), BoundedQueue (back-pressure,
-// close drains), the Scoreboard's memory shared across fork(), and log_once across fork().
+// close drains), the Scoreboard's memory shared across fork().
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -289,40 +289,6 @@ TEST(Scoreboard, AtLeastOneSlotAndNamesForEveryKind) {
   for (std::size_t i = 0; i < kEventKinds; ++i)
     EXPECT_FALSE(event_name(Event(i)).empty());
   EXPECT_EQ(alignof(WorkerSlot), 64u);
-}
-
-// --- log_once ---------------------------------------------------------------------------------
-
-// A child forked while another thread is inside log_once must still be able to log. The hammer
-// holds log_once's lock most of the time, so some of these forks happen while it is held; a child
-// that inherited it locked hangs and misses the time limit.
-TEST(LogOnce, ChildForkedWhileAnotherThreadLogsCanLog) {
-  std::atomic<bool> stop{false};
-  std::atomic<long> calls{0};
-  std::thread hammer([&] {
-    const std::string key = "core_test-hammer";
-    const std::string message = "core_test: the hammer's one line";
-    while (!stop.load(std::memory_order_relaxed)) {
-      log_once(key, message);
-      calls.fetch_add(1, std::memory_order_relaxed);
-    }
-  });
-  test::wait_until([&] { return calls.load() > 0; }, 5s);
-  int forks = 0;
-  bool hung = false;
-  for (; forks < 300 && !hung; ++forks) {
-    test::Child child([] {
-      Fd null(::open("/dev/null", O_WRONLY | O_CLOEXEC));  // the child's line is not test output
-      ::dup2(null.get(), STDERR_FILENO);
-      log_once("core_test-child", "a child forked while the hammer logs");
-      return 0;
-    });
-    hung = !child.succeeds(5s);  // the destructor kills and reaps a hung child
-  }
-  stop = true;
-  hammer.join();
-  EXPECT_GT(calls.load(), 0);
-  EXPECT_FALSE(hung) << "fork " << forks << " of 300: the child hung in log_once";
 }
 
 }  // namespace

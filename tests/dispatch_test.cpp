@@ -1,11 +1,17 @@
 // choose_worker(): the three policies of prefork-fdpass's manager, one pool state at a time and
-// over simulated runs that show how each spreads the work.
+// over simulated runs that show how each spreads the work. The routing rules, and the Router that
+// applies them to descriptors (common/route.hpp).
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "dispatch.hpp"
+#include "route.hpp"
 
 namespace tcplab {
 namespace {
@@ -238,6 +244,69 @@ TEST(Routing, FirstLineWaitsOnlyWhileAPrefixCouldStillMatch) {
   EXPECT_EQ(route(""), std::nullopt);
   EXPECT_EQ(route("", true), -1);
   EXPECT_EQ(route("\nnode"), -1);  // only the first line counts
+}
+
+// The Router's narrow interface on a socketpair: a connection is passed at once, or held ("not
+// yet") until its first line decides, and then passed to its child or to the policy.
+struct RouterBench {
+  Routing routing;
+  Config config;
+  std::vector<std::optional<std::size_t>> passed;  // the child of each pass(); nullopt: policy
+  std::vector<Fd> kept;                            // a copy of each, as a child would hold it
+  Router router{routing,
+                config,
+                {[](std::size_t) { return true; },
+                 [this](int conn, std::optional<std::size_t> child) {
+                   passed.push_back(child);
+                   kept.emplace_back(::dup(conn));
+                 }}};
+
+  explicit RouterBench(std::string_view by) {
+    config.workers = 4;
+    config.serve.io_timeout_ms = 10'000;
+    std::vector<std::string> prefixes;
+    if (by == "first-line") prefixes = {"node=2"};
+    EXPECT_EQ(make_routing(routing, by, -1, prefixes, config.workers), "");
+  }
+  // Routes the server's end of a new socketpair; returns the client's end.
+  Fd connect() {
+    int sv[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    router.route(Fd(sv[1]));
+    return Fd(sv[0]);
+  }
+  // One turn of a manager's loop, waiting at most 5 s.
+  void turn() {
+    PollSet set;
+    router.add_to(set);
+    set.wake_within(5000);
+    set.poll();
+    router.handle(set);
+  }
+};
+
+TEST(Router, WithoutRoutesEveryConnectionGoesToThePolicyAtOnce) {
+  RouterBench bench("");
+  Fd client = bench.connect();
+  EXPECT_EQ(bench.passed, seq({std::nullopt}));
+  EXPECT_TRUE(bench.router.has_room());
+}
+
+TEST(Router, FirstLineHoldsAConnectionUntilItsFirstBytesDecide) {
+  RouterBench bench("first-line");
+  Fd named = bench.connect();
+  Fd other = bench.connect();
+  EXPECT_TRUE(bench.passed.empty()) << "decided before any byte came";
+  ASSERT_EQ(::send(named.get(), "node 7\n", 7, 0), 7);
+  bench.turn();
+  EXPECT_EQ(bench.passed, seq({2}));
+  ASSERT_EQ(::send(other.get(), "GET / HTTP/1.1\r\n", 16, 0), 16);
+  bench.turn();
+  EXPECT_EQ(bench.passed, seq({2, std::nullopt}));
+  // The child reads the whole line: the router only peeked at it.
+  char buf[16];
+  EXPECT_EQ(::recv(bench.kept[0].get(), buf, sizeof buf, MSG_DONTWAIT), 7);
+  EXPECT_EQ(std::string_view(buf, 7), "node 7\n");
 }
 
 }  // namespace
