@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from tcplab_suite import designs as D  # noqa: E402  (after the path)
-from tcplab_suite import findings, nginx, stats, table  # noqa: E402
+from tcplab_suite import choose, findings, nginx, stats, table  # noqa: E402
 from tcplab_suite import netsummary, summary  # noqa: E402
 from tcplab_suite.workloads import REGISTRY  # noqa: E402
 
@@ -212,8 +212,15 @@ def block_claims(data):
 
 
 def block_findings(data):
-    """The student part's answers: one line per question, from the run's findings."""
-    return block(findings.grouped_lines(data))
+    """The student part's answers: one sentence per central question and per event loop,
+    from the run's findings."""
+    return block(findings.central_lines(data))
+
+
+def block_choose(data):
+    """The decision table: what a user knows of the workload against the designs worth
+    choosing, every cell measured by this run (or an --extra run) or "not measured"."""
+    return block(choose.lines(data))
 
 
 def block_findings_all(data):
@@ -343,6 +350,7 @@ BLOCKS = {
     "fig30-1": lambda d, f: block_fig301(d),
     "claims": lambda d, f: block_claims(d),
     "findings": lambda d, f: block_findings(d),
+    "choose": lambda d, f: block_choose(d),
     "findings-all": lambda d, f: block_findings_all(d),
     "unp": lambda d, f: block(table.table_lines(d, "unp")),
     "keepalive": workload_block("keepalive"),

@@ -323,6 +323,8 @@ def amount(estimate, interval, unit, signed=True):
     below zero (a saving, never a negative cost); '≈ 0 µs/conn (within ±5.1)' when it holds
     zero: a difference that may be nothing is never shown as a cost."""
     if interval is None:
+        if estimate is not None and estimate < 0:
+            return f"{num(-estimate)} {unit} less (no interval)"
         return f"{num(estimate, signed)} {unit} (no interval)"
     lo, hi = interval
     if lo <= 0 <= hi:
@@ -339,7 +341,7 @@ def percent(ratio):
         return ""
     est = 100 * (ratio["estimate"] - 1)
     if not ratio.get("interval"):
-        return f" ({num(est, True)} %)"
+        return f" ({num(-est)} % less)" if est < 0 else f" ({num(est, True)} %)"
     lo, hi = (100 * (r - 1) for r in ratio["interval"])
     if lo <= 0 <= hi:
         return f" (≈ 0 %, within ±{num(max(abs(lo), abs(hi)))} %)"
@@ -561,4 +563,107 @@ def grouped_lines(results):
         if members:
             out.append(f"- **{title}** {tally(members)}: "
                        + "; ".join(short(f) for f in members) + ".")
+    return out
+
+
+# --------------------------------------------------------------------------- the answers
+
+CENTRAL = (
+    ("fork-vs-pool/", "(a) A pool against `fork`", "prefork"),
+    ("accept-vs-fdpass/", "(b) Children calling accept() against passing descriptors", None),
+    ("herd/", "(c) The thundering herd", "prefork"),
+)
+
+
+def representative(members, preferred):
+    """The finding that stands for a question: the one whose other side is `preferred` (the
+    pool the book discusses first), else the first."""
+    return next((f for f in members if preferred and preferred in (f["a"], f["b"])),
+                members[0])
+
+
+def cheapest(workload, figure):
+    """(variant, median) of the lowest median `figure` in a workload, its baseline (the
+    iterative server, no choice for a server with more than one client) left out, or None."""
+    es = [(e["variant"], e["summary"][figure]["median"])
+          for e in (workload or {}).get("entries", [])
+          if (e.get("summary") or {}).get(figure) and e["variant"] != workload.get("baseline")]
+    return min(es, key=lambda x: x[1]) if es else None
+
+
+def rank_of(workload, variant, figure):
+    """(rank from 1, how many) of a variant by median `figure` in a workload, or None."""
+    es = sorted((e["summary"][figure]["median"], e["variant"])
+                for e in (workload or {}).get("entries", [])
+                if (e.get("summary") or {}).get(figure))
+    names = [v for _, v in es]
+    return (names.index(variant) + 1, len(names)) if variant in names else None
+
+
+def ordinal(n):
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def choose_sentence(results, fs):
+    """(d): the lowest medians per connection and per keep-alive request, where a thread per
+    connection ranks here and in the book's Fig. 30.1, and the paired thread-vs-pool finding."""
+    ws = results.get("workloads") or {}
+    parts = []
+    for name, figure, per in (("unp", CPU_CONN, "connection"), ("keepalive", CPU_REQ,
+                                                               "keep-alive request")):
+        low = cheapest(ws.get(name), figure)
+        if low:
+            parts.append(f"the lowest median CPU per {per} is `{low[0]}`'s, "
+                         f"{num(low[1])} {UNITS[figure]}")
+    f = next((f for f in fs if f["id"] == "thread-vs-pool"), None)
+    if f:
+        rank = rank_of(ws.get("unp"), f["a"], CPU_CONN)
+        book = sorted(BOOK_FIG30_1, key=BOOK_FIG30_1.get)
+        if rank:
+            parts.append(f"`{f['a']}` ranks {ordinal(rank[0])} of {rank[1]} per connection"
+                         + (f" (the book's Fig. 30.1: {ordinal(book.index(f['a']) + 1)} of "
+                            f"{len(book)})" if f["a"] in book else ""))
+    text = "; ".join(parts)
+    text = (text[:1].upper() + text[1:] + ". ") if text else ""
+    return text + (render(f) if f else "") + " The `choose` table sets the figures side by side."
+
+
+def loop_sentence(v, members):
+    """One event-loop design against `prefork`: per connection (unp) and per request
+    (keepalive), each with its interval and verdict."""
+    parts = [f"{amount(f['estimate'], f['interval'], f['unit'])}{percent(f['ratio'])} on "
+             f"`{f['workload']}`: {f['verdict']}" for f in members]
+    return f"`{v}` − `prefork`: " + "; ".join(parts)
+
+
+def central_lines(results):
+    """REPORT.md's answers: one sentence per central question (a)–(d), each a paired estimate
+    with its interval, verdict and the book's figure, the tally over every variant beside it;
+    then one per event-loop design."""
+    fs = results.get("findings")
+    if fs is None:
+        fs = compute(results)
+    if not fs:
+        return []
+    out = ["**This run was not quiet: no verdict is drawn.**"] if not quiet(results) else []
+    for prefix, head, preferred in CENTRAL:
+        members = [f for f in fs if f["id"].startswith(prefix)]
+        if not members:
+            out.append(f"- **{head}:** not measured by this run"
+                       + (" (`--workloads herd`)." if prefix == "herd/" else "."))
+            continue
+        rep = representative(members, preferred)
+        others = ""
+        if prefix == "herd/" and len(members) > 1:
+            others = " Other pools: " + "; ".join(short(f) for f in members if f is not rep) + "."
+        out.append(f"- **{head}** ({tally(members)}): {render(rep)}{others}")
+    out.append(f"- **(d) Which design to choose:** {choose_sentence(results, fs)}")
+    loops = {}
+    for f in fs:
+        if group_of(f) == "event-loops":
+            loops.setdefault(f["a"], []).append(f)
+    if loops:
+        out.append("- **Event loops against `prefork`** (CPU per connection on `unp`, per "
+                   "request on `keepalive`): "
+                   + ". ".join(loop_sentence(v, m) for v, m in loops.items()) + ".")
     return out
