@@ -659,8 +659,8 @@ def central_lines(results):
         out.append(f"- **{head}** ({tally(members)}): {render(rep)}{others}")
     out.append(f"- **(d) Which design to choose:** {choose_sentence(results, fs)}")
     loops = {}
-    for f in fs:
-        if group_of(f) == "event-loops":
+    for f in fs:  # by id, not group_of: the io_uring loops against prefork belong here too
+        if f["b"] == "prefork" and f["id"].split("/")[0] == f"{f['a'].split('/')[0]}-vs-prefork":
             loops.setdefault(f["a"], []).append(f)
     if loops:
         out.append("- **Event loops against `prefork`** (CPU per connection on `unp`, per "

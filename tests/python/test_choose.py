@@ -170,6 +170,17 @@ class CentralFindings(unittest.TestCase):
         self.assertIn("`thread` ranks 8th of 9", out[3])
         self.assertIn("`epoll` − `prefork`", out[4])
 
+    def test_every_event_loop_gets_its_sentence_the_io_uring_one_included(self):
+        r = results()
+        r["designs"] = DESIGNS + [dict(DESIGNS[-1], name="uring")]
+        r["workloads"]["unp"]["entries"].append(
+            dict(r["workloads"]["unp"]["entries"][-1], variant="uring", design="uring"))
+        r["findings"] = findings.compute(r)
+        loops = findings.central_lines(r)[-1]
+        self.assertIn("`epoll` − `prefork`", loops)
+        self.assertIn("`uring` − `prefork`", loops)
+        self.assertIn("`uring`", choose.lines(r)[0])
+
     def test_a_question_without_data_says_so(self):
         r = results()
         r["findings"] = findings.compute(r)     # no herd sweep
