@@ -282,12 +282,13 @@ class HerdSweep(unittest.TestCase):
         table.one_run = lambda ctx, e, rep, label, what, plan, extra=(): calls.append(
             (e["variant"], e["workers"], rep, label, tuple(extra)))
         self.addCleanup(setattr, table, "one_run", saved)
-        ctx = argparse.Namespace(designs=self.ROWS, repeat=2,
-                                 results={"workloads": {}}, quick=True)
+        ctx = argparse.Namespace(designs=self.ROWS, repeat=2, results={"workloads": {}},
+                                 quick=True, args=argparse.Namespace(repeat_given=True))
         ctx.workload = lambda name, **fields: ctx.results["workloads"].setdefault(name, fields)
         plan = {"pool_sizes": [15, 120], "clients": 5}
         self.assertEqual(herd.steps(argparse.Namespace(
-            designs=self.ROWS, repeat=2, plan=lambda plans: plan)), 3 * 2 * 2)
+            designs=self.ROWS, repeat=2, plan=lambda plans: plan,
+            args=argparse.Namespace(repeat_given=True))), 3 * 2 * 2)
         table.run_herd(ctx, "herd", plan, herd.extra(ctx))
         control = "prefork-epoll-exclusive/no-exclusive"
         self.assertEqual([(v, w) for v, w, rep, _, _ in calls if rep == 1],
