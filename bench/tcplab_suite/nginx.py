@@ -14,7 +14,7 @@ from . import procfs
 from .measure import median_run, summarize
 from .table import fmt_ci
 from .core import (SERVER_START_TIMEOUT_S, SERVER_STOP_TIMEOUT_S, Server, Step, StepError,
-                   cpu_list, held_interrupts, run_load)
+                   held_interrupts, run_load)
 
 NAME = "nginx"
 TUNED = "nginx-tuned"
@@ -287,7 +287,7 @@ def main(argv=None):
     ap.add_argument("--bytes", type=int, default=4000, help="the file's size (served at /BYTES)")
     args = ap.parse_args(argv)
     try:
-        cpus = cpu_list(args.cpus) if args.cpus else None
+        cpus = procfs.cpu_list(args.cpus) if args.cpus else None
     except ValueError as e:
         ap.error(str(e))
     if not 0 < args.port < 65536 or args.workers < 1 or args.bytes < 0:

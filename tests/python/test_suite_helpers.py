@@ -10,7 +10,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
-from tcplab_suite import core, designs, measure, netns, table  # noqa: E402
+from tcplab_suite import core, designs, measure, netns, procfs, table  # noqa: E402
 
 
 def run(rep, cpu, conn_per_s=1000.0, **extra):
@@ -304,14 +304,14 @@ class HerdSweep(unittest.TestCase):
 
 class CpuList(unittest.TestCase):
     def test_forms(self):
-        self.assertEqual(core.cpu_list("0"), [0])
-        self.assertEqual(core.cpu_list("3,0-1"), [0, 1, 3])
+        self.assertEqual(procfs.cpu_list("0"), [0])
+        self.assertEqual(procfs.cpu_list("3,0-1"), [0, 1, 3])
         self.assertEqual(core.pin_text([0, 1, 3]), "0,1,3")
 
     def test_bad(self):
         for bad in ("", "a", "1-", "-1", "0,,1"):
             with self.assertRaises(ValueError, msg=bad):
-                core.cpu_list(bad)
+                procfs.cpu_list(bad)
 
 
 class WhereThingsRun(unittest.TestCase):
