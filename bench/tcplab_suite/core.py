@@ -22,8 +22,6 @@ import socket
 import subprocess
 import time
 
-from . import procfs
-
 SCHEMA = "tcplab-suite/2"
 LOOPBACK = "127.0.0.1"
 SERVER_START_TIMEOUT_S = 10
@@ -204,12 +202,6 @@ class Server:
                 return snap
             prev = snap
             time.sleep(0.01)
-
-    def usage(self):
-        """CPU seconds of the server's accounting, its tree's RSS now, connections per slot."""
-        s = self.snapshot()
-        return {"cpu_s": s["cpu_user_s"] + s["cpu_sys_s"], "rss_kb": procfs.tree_rss_kb(self.pid),
-                "workers": s.get("workers") or []}
 
     def stop(self):
         """SIGTERM, wait, keep the exit status; SIGKILL only if it will not go."""

@@ -121,9 +121,17 @@ def tree_rss_kb(pid):
     return sum(rss_kb(p) for p in tree(pid))
 
 
-def tree_cpu_s(pid):
-    """CPU of a process tree at the tick: utime + stime + reaped children's, in seconds."""
-    return sum(_ticks(p, 11, 15) for p in tree(pid)) / os.sysconf("SC_CLK_TCK")
+def tree_times(pid):
+    """CPU of a process tree at the tick, in seconds: (user, system), each with the reaped
+    children's (utime + cutime, stime + cstime)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    user = system = 0
+    for p in tree(pid):
+        fields = stat(p)
+        if fields:
+            user += int(fields[11]) + int(fields[13])
+            system += int(fields[12]) + int(fields[14])
+    return user / tick, system / tick
 
 
 def pids_named(names):

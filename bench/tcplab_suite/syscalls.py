@@ -56,10 +56,10 @@ import tempfile
 import time
 
 try:
-    from . import core
+    from . import core, procfs
 except ImportError:  # run as a script (bench/tcplab_suite/syscalls.py), not as the package's
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from tcplab_suite import core
+    from tcplab_suite import core, procfs
 
 # The suite's usual shape (the unp workload): 5 clients, one request of 4000 bytes.
 CLIENTS = 5
@@ -219,7 +219,7 @@ def _taskset(cpus):
 
 def _traced_pid(tracer_pid):
     """The server: strace's only child (the process it started and traces)."""
-    children = core.procfs.children(tracer_pid)
+    children = procfs.children(tracer_pid)
     if len(children) != 1:
         raise CountError(f"strace (pid {tracer_pid}) has children {children}, expected one")
     return children[0]
@@ -234,7 +234,7 @@ def _wait_quiet(pid, limit_s=QUIET_LIMIT_S):
     deadline = time.monotonic() + limit_s
     before = None
     while time.monotonic() < deadline:
-        now = core.procfs.tree_tasks(pid)
+        now = procfs.tree_tasks(pid)
         if now == before and all(state in "SI" for _, state, _ in now):
             return True
         before = now
