@@ -214,7 +214,7 @@ def difference(counts1, counts2, n1, n2):
 # --------------------------------------------------------------------------- one counted run
 
 def _taskset(cpus):
-    return ["taskset", "-c", ",".join(map(str, cpus))] if cpus else []
+    return ["taskset", "-c", core.pin_text(cpus)] if cpus else []
 
 
 def _traced_pid(tracer_pid):
@@ -404,7 +404,8 @@ def main(argv=None):
     p.add_argument("--requests-per-conn", type=int, default=1,
                    help="requests per connection (default 1; more: keep-alive, and the table "
                         "is per request)")
-    p.add_argument("--server-cpus", default="0", help="CPU list for the server (default 0)")
+    p.add_argument("--server-cpus", default="0",
+                   help="CPU list for the server, e.g. 0 or 0-1,3 (default 0; '': not pinned)")
     p.add_argument("--load-cpus", default="1", help="CPU list for the load (default 1)")
     p.add_argument("--tracer", choices=["auto"] + sorted(PARSERS), default="auto",
                    help="perf stat of the syscall tracepoints, or strace -f -c (default auto: "
@@ -424,10 +425,9 @@ def main(argv=None):
     if a.requests_per_conn < 1:
         p.error(f"--requests-per-conn {a.requests_per_conn}: want 1 or more")
     try:
-        cpus = [[int(c) for c in s.split(",")] if s else [] for s in (a.server_cpus, a.load_cpus)]
-    except ValueError:
-        p.error(f"--server-cpus {a.server_cpus!r} / --load-cpus {a.load_cpus!r}: want CPU "
-                "numbers separated by commas, e.g. 0 or 0,1")
+        cpus = [procfs.cpu_list(s) if s else [] for s in (a.server_cpus, a.load_cpus)]
+    except ValueError as e:
+        p.error(f"--server-cpus / --load-cpus: {e}")
     designs = a.designs.split(",") if a.designs else list_designs(server_bin)
     a.tracer = choose_tracer(a.tracer)
     results = []
