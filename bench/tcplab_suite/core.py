@@ -22,6 +22,8 @@ import socket
 import subprocess
 import time
 
+from . import procfs
+
 SCHEMA = "tcplab-suite/2"
 LOOPBACK = "127.0.0.1"
 SERVER_START_TIMEOUT_S = 10
@@ -41,16 +43,7 @@ STEP_FAILURES = (StepError, OSError, ValueError, KeyError, subprocess.Subprocess
 # --------------------------------------------------------------------------- the machine
 
 def machine_info():
-    model = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {"cpu_model": model, "kernel": platform.release(), "system": platform.system(),
+    return {"cpu_model": procfs.cpu_model() or platform.processor() or "unknown", "kernel": platform.release(), "system": platform.system(),
             "cpus": os.cpu_count(), "usable_cpus": len(os.sched_getaffinity(0)),
             "python": platform.python_version(), "loadavg_start": list(os.getloadavg())}
 

@@ -24,6 +24,18 @@ def cpu_list(text):
     return sorted(cpus)
 
 
+def cpu_model():
+    """The first "model name" of /proc/cpuinfo, or None."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
 def stat(pid, tid=None):
     """The fields of /proc/PID/stat (or /proc/PID/task/TID/stat) after the command name:
     [0] state, [1] ppid, [11:15] utime stime cutime cstime in clock ticks; None if gone."""

@@ -53,6 +53,12 @@ class Procfs(unittest.TestCase):
                 proc.kill()
                 proc.wait()
 
+    def test_the_cpu_model_is_the_first_model_name(self):
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f
+                     if line.startswith("model name")]
+        self.assertEqual(procfs.cpu_model(), names[0] if names else None)
+
     def test_cpu_lists(self):
         self.assertEqual(procfs.cpu_list("3,0-1"), [0, 1, 3])
         for bad in ("", "a", "1-", "-1"):
