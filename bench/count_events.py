@@ -82,7 +82,7 @@ def counted_run(args, connections, net=None):
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         system = None
         try:
-            line = syscalls._read_line(proc, START_TIMEOUT_S)
+            line = core.first_line(proc, START_TIMEOUT_S)
             if not line.startswith(f"listening on {host}:"):
                 raise RuntimeError(f"{args.design} did not start: {line!r}")
             port = int(line.rsplit(":", 1)[1])

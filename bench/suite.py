@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # for plots.charts
 sys.path.insert(0, os.path.join(ROOT, "bench"))  # the package is `tcplab_suite`
 
-from tcplab_suite import core, designs, findings, measure, netns, summary  # noqa: E402  (after the path)
+from tcplab_suite import core, designs, findings, measure, netns, procfs, summary  # noqa: E402
 from tcplab_suite.workloads import REGISTRY, defaults  # noqa: E402
 
 QUICK_NOTE = "--quick: the figures are indicative only (short windows, 1 repetition by default)"
@@ -111,8 +111,8 @@ def parse_args(argv):
         if w not in REGISTRY:
             p.error(f"unknown workload {w!r}; choose from {', '.join(REGISTRY)}")
     try:
-        args.server_cpus = core.cpu_list(args.server_cpus)
-        args.load_cpus = core.cpu_list(args.load_cpus)
+        args.server_cpus = procfs.cpu_list(args.server_cpus)
+        args.load_cpus = procfs.cpu_list(args.load_cpus)
     except ValueError as e:
         p.error(str(e))
     usable = os.sched_getaffinity(0)

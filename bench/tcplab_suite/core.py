@@ -43,31 +43,25 @@ STEP_FAILURES = (StepError, OSError, ValueError, KeyError, subprocess.Subprocess
 # --------------------------------------------------------------------------- the machine
 
 def machine_info():
-    model = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {"cpu_model": model, "kernel": platform.release(), "system": platform.system(),
+    return {"cpu_model": procfs.cpu_model() or platform.processor() or "unknown", "kernel": platform.release(), "system": platform.system(),
             "cpus": os.cpu_count(), "usable_cpus": len(os.sched_getaffinity(0)),
             "python": platform.python_version(), "loadavg_start": list(os.getloadavg())}
 
 
-def cpu_list(text):
-    """'0', '0,2', '0-3' or '0-1,4' as a sorted list of CPU numbers; ValueError if malformed."""
-    cpus = set()
-    for part in text.split(","):
-        lo, dash, hi = part.strip().partition("-")
-        if not lo.isdigit() or (dash and not hi.isdigit()):
-            raise ValueError(f"bad CPU list {text!r} (e.g. 0, 0,2 or 0-3)")
-        cpus.update(range(int(lo), int(hi if dash else lo) + 1))
-    if not cpus:
-        raise ValueError(f"empty CPU list {text!r}")
-    return sorted(cpus)
+def first_line(proc, timeout):
+    """A started server's first line of stdout ("listening on HOST:PORT"), or why not."""
+    deadline = time.monotonic() + timeout
+    fd, data = proc.stdout.fileno(), b""
+    while b"\n" not in data:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return f"(no 'listening' line within {timeout} s)"
+        if select.select([fd], [], [], left)[0]:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                return f"(exited with status {proc.wait(timeout=5)})"
+            data += chunk
+    return data.split(b"\n", 1)[0].decode(errors="replace").strip()
 
 
 def pin_text(cpus):
@@ -142,7 +136,7 @@ class Server:
             with held_interrupts():  # inside Popen a KeyboardInterrupt would lose the pid
                 self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE,
                                              stderr=self._stderr, stdin=subprocess.DEVNULL)
-            line = self._read_line(SERVER_START_TIMEOUT_S)
+            line = first_line(self.proc, SERVER_START_TIMEOUT_S)
         except BaseException:  # Ctrl-C while it starts: __exit__ will not run, so stop it here
             self.stop()
             raise
@@ -165,22 +159,6 @@ class Server:
 
     def alive(self):
         return self.proc.poll() is None
-
-    def _read_line(self, timeout):
-        deadline = time.monotonic() + timeout
-        fd = self.proc.stdout.fileno()
-        data = b""
-        while b"\n" not in data:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return "(no 'listening' line within %ds)" % timeout
-            ready, _, _ = select.select([fd], [], [], left)
-            if ready:
-                chunk = os.read(fd, 4096)
-                if not chunk:
-                    return "(exited with status %s)" % self.proc.wait(timeout=5)
-                data += chunk
-        return data.split(b"\n", 1)[0].decode(errors="replace").strip()
 
     def snapshot(self):
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
@@ -217,12 +195,6 @@ class Server:
                 return snap
             prev = snap
             time.sleep(0.01)
-
-    def usage(self):
-        """CPU seconds of the server's accounting, its tree's RSS now, connections per slot."""
-        s = self.snapshot()
-        return {"cpu_s": s["cpu_user_s"] + s["cpu_sys_s"], "rss_kb": procfs.tree_rss_kb(self.pid),
-                "workers": s.get("workers") or []}
 
     def stop(self):
         """SIGTERM, wait, keep the exit status; SIGKILL only if it will not go."""

@@ -103,20 +103,6 @@ def cdf_points(runs, max_points=200):
     return points
 
 
-def histogram(values, bins):
-    """[[lo, hi, count], ...] over `bins` equal bins from min to max (all in one if equal)."""
-    if not values:
-        return []
-    lo, hi = min(values), max(values)
-    if lo == hi:
-        return [[lo, hi, len(values)]]
-    width = (hi - lo) / bins
-    counts = [0] * bins
-    for v in values:
-        counts[min(int((v - lo) / width), bins - 1)] += 1
-    return [[lo + i * width, lo + (i + 1) * width, n] for i, n in enumerate(counts)]
-
-
 # Sizing a count-based window (unp, herd, ballast): Stevens' shape keeps its clients, requests
 # and bytes, and only the count of connections grows until the window lasts min_window_s.
 # A warm-up of a thousand connections on a fresh server lasts some 50 ms, and on a busy 2-core
@@ -250,25 +236,35 @@ def measured_run(ctx, server, label, plan, clients=None, duration_s=None, entry=
     return run
 
 
-def one_window(ctx, server, label, clients, rpc, nbytes, connections, duration_s, min_window):
-    """Snapshot A, the measured load (CONNECTIONS of them, or for DURATION_S), snapshot B, with
-    /proc/stat, the ksoftirqd threads and the CPU of everything the suite ran read around the
-    load (WindowProbe): one run record, with its noise (quiet-machine guard)."""
-    a = server.quiet_snapshot()
+def window(ctx, server, load, quiet=True):
+    """The one measured window of the suite: snapshot A of the server's accounting (once it is
+    quiet: server.quiet_snapshot; quiet=False takes it as it is), /proc/stat, the ksoftirqd
+    threads and the suite's own CPU read around load() (WindowProbe), snapshot B. load() runs
+    the load and returns (its JSON, its raw file). Returns {"load", "load_file", "server" (the
+    accounting delta), "cpu" (cpu_accounting), "noise" (the quiet guard's record), "probe"}."""
+    snap = server.quiet_snapshot if quiet else server.snapshot
+    a = snap()
     probe = WindowProbe(ctx).start()
-    load, raw = run_load(ctx, server.port, clients, rpc, nbytes, label, connections=connections,
-                         duration_s=duration_s)
+    result, raw = load()
     probe.stop()
-    b = server.quiet_snapshot()
-    d = delta(a, b)
+    d = delta(a, snap())
     server_s = d["cpu_user_s"] + d["cpu_sys_s"]
-    cpu = cpu_accounting(ctx, probe.stat_a, probe.stat_b, server_s,
-                         probe.softirqd_s("server"))
-    return {"server": d, "load_file": raw, "connections_asked": connections,
+    cpu = cpu_accounting(ctx, probe.stat_a, probe.stat_b, server_s, probe.softirqd_s("server"))
+    return {"load": result, "load_file": raw, "server": d, "cpu": cpu,
+            "noise": probe.noise(server_s), "probe": probe}
+
+
+def one_window(ctx, server, label, clients, rpc, nbytes, connections, duration_s, min_window):
+    """One window (window()) of CONNECTIONS loads, or for DURATION_S: one run record, with its
+    noise (quiet-machine guard)."""
+    w = window(ctx, server, lambda: run_load(ctx, server.port, clients, rpc, nbytes, label,
+                                             connections=connections, duration_s=duration_s))
+    load, d = w["load"], w["server"]
+    return {"server": d, "load_file": w["load_file"], "connections_asked": connections,
             "load_window_s": load["window_s"], "window_ok": load["window_s"] >= min_window,
-            "load_counts": load["counts"], "cpu": cpu, "noise": probe.noise(server_s),
+            "load_counts": load["counts"], "cpu": w["cpu"], "noise": w["noise"],
             "latency_buckets_ns": load["latency"]["total"]["buckets_ns"],
-            "figures": run_figures(load, d, cpu.get("server"))}
+            "figures": run_figures(load, d, w["cpu"].get("server"))}
 
 
 # --------------------------------------------------------------------------- quiet machine
@@ -374,7 +370,7 @@ def noise_record(stat_a, stat_b, sides, own_s, threshold, load_avg=None):
 def noise_note(rec):
     """The end of a progress line for a window the guard measured again or kept noisy."""
     n = rec.get("noise") or {}
-    tries = n.get("tries") or []
+    tries = n.get("tries") or ([n["share"]] if n.get("share") is not None else [])
     if rec.get("quiet", True) and len(tries) < 2:
         return ""
     if "error" in n:
@@ -388,21 +384,22 @@ def quiet_retries(ctx):
     return QUICK_QUIET_RETRIES if ctx.quick else QUIET_RETRIES
 
 
-def guarded(ctx, label, measure):
+def guarded(ctx, label, measure, retries=None):
     """measure() -> a record with its window's "noise"; a noisy window is measured again, at
-    most quiet_retries(ctx) more times (a threshold of 1 or more never retries). The record
+    most `retries` (default quiet_retries(ctx)) more times (a threshold of 1 or more never
+    retries). The record
     kept is the last one, with "quiet" (its window was not noisy) and, when it took more
     than one, "noise"["tries"]: the larger side's share of every window. Each window is
     counted in the run's guard (ctx.count_window)."""
     shares = []
+    retries = quiet_retries(ctx) if retries is None else retries
     while True:
         rec = measure()
         n = rec.setdefault("noise", {"noisy": True, "error": "no noise record"})
         shares.append(n.get("share"))
         retry = n["noisy"] and ctx.quiet_threshold < 1 and "error" not in n
-        ctx.count_window(n["noisy"], kept=not retry or len(shares) > quiet_retries(ctx),
-                         label=label)
-        if not retry or len(shares) > quiet_retries(ctx):
+        ctx.count_window(n["noisy"], kept=not retry or len(shares) > retries, label=label)
+        if not retry or len(shares) > retries:
             break
     rec["quiet"] = not n["noisy"]
     if len(shares) > 1:

@@ -47,6 +47,8 @@ import sys
 import threading
 import time
 
+from . import procfs
+
 NETWORK = ipaddress.ip_network("198.18.0.0/15")  # RFC 2544's benchmark range
 SERVER_ADDRESS = "198.18.0.1"
 PREFIX_LEN = NETWORK.prefixlen
@@ -97,13 +99,7 @@ def _name_pattern(prefix):
     return re.compile(rf"^{re.escape(prefix)}-(\d+)-(srv|gen\d+)$")
 
 
-def _pid_alive(pid):
-    """Whether PID runs; a zombie (killed, not yet reaped) counts as dead."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
+_pid_alive = procfs.alive  # a zombie (killed, not yet reaped) counts as dead
 
 
 def list_namespaces(ip=None):
@@ -480,14 +476,10 @@ class TwoHosts:
 # ---------------------------------------------------------------------- command line
 
 def _cpu_list(text):
-    cpus = []
-    for part in text.split(","):
-        lo, _, hi = part.partition("-")
-        try:
-            cpus += list(range(int(lo), int(hi or lo) + 1))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a CPU list: {text!r} (e.g. 1 or 0,2 or 1-3)")
-    return cpus
+    try:
+        return procfs.cpu_list(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _status(prefix):

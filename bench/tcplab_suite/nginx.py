@@ -11,10 +11,10 @@ import tempfile
 import time
 
 from . import procfs
-from .measure import median_run, summarize
+from .measure import guarded, median_run, noise_note, summarize, window
 from .table import fmt_ci
 from .core import (SERVER_START_TIMEOUT_S, SERVER_STOP_TIMEOUT_S, Server, Step, StepError,
-                   cpu_list, held_interrupts, run_load)
+                   held_interrupts, run_load)
 
 NAME = "nginx"
 TUNED = "nginx-tuned"
@@ -155,9 +155,16 @@ class Nginx:
         except OSError:
             return False
 
-    def usage(self):
-        return {"cpu_s": procfs.tree_cpu_s(self.proc.pid),
-                "rss_kb": procfs.tree_rss_kb(self.proc.pid), "workers": []}
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def snapshot(self):
+        """What nginx has of a tcplab-server's accounting: its tree's CPU, at the tick."""
+        user, system = procfs.tree_times(self.proc.pid)
+        return {"cpu_user_s": user, "cpu_sys_s": system}
+
+    quiet_snapshot = snapshot  # nginx keeps no count of active connections to wait for
 
     def stop(self):
         if self.proc is None or self.exit is not None:
@@ -187,27 +194,33 @@ def server(ctx, design, workers, extra=(), nbytes=4000):
 
 
 def measured(ctx, srv, label, clients, connections, rpc, nbytes, timeout_ms=None):
-    """Warm-up, usage A, measured load (tcplab-load --http), usage B: the window's figures."""
+    """Warm-up, then the window (measure.window, measured again while noisy: guarded) of
+    tcplab-load --http: the run record, {"figures", "cpu", "noise", "quiet"}."""
     run_load(ctx, srv.port, clients, rpc, nbytes, http=True,
              connections=max(clients, connections // 20))
-    a = srv.usage()
-    load, raw = run_load(ctx, srv.port, clients, rpc, nbytes, label, http=True,
-                         connections=connections, timeout_ms=timeout_ms)
-    b = srv.usage()
+    return guarded(ctx, label, lambda: http_window(ctx, srv, label, clients, connections, rpc,
+                                                   nbytes, timeout_ms))
+
+
+def http_window(ctx, srv, label, clients, connections, rpc, nbytes, timeout_ms=None,
+                quiet=True):
+    """One window of tcplab-load --http on srv: {"figures", "cpu", "noise"}."""
+    w = window(ctx, srv, lambda: run_load(ctx, srv.port, clients, rpc, nbytes, label, http=True,
+                                          connections=connections, timeout_ms=timeout_ms),
+               quiet=quiet)
+    load, d = w["load"], w["server"]
     counts = load["counts"]
     lat = load["latency"]["total"]
-    return {
+    return {"cpu": w["cpu"], "noise": w["noise"], "figures": {
         "req_per_s": load["rates"]["requests_per_s"],
         "conn_per_s": load["rates"]["connections_per_s"],
-        "cpu_us_per_req": (b["cpu_s"] - a["cpu_s"]) * 1e6 / max(counts.get("requests", 0), 1),
+        "cpu_us_per_req": (d["cpu_user_s"] + d["cpu_sys_s"]) * 1e6
+        / max(counts.get("requests", 0), 1),
         "p50_us": lat["p50_us"], "p99_us": lat["p99_us"],
         "failed": counts.get("failed", 0), "requests": counts.get("requests", 0),
         "failed_fraction": counts.get("failed", 0) / max(connections, 1),
-        "load_window_s": load["window_s"],
-        "workers": [y - (a["workers"][i] if i < len(a["workers"]) else 0)
-                    for i, y in enumerate(b["workers"])],
-        "load_file": raw,
-    }
+        "load_window_s": load["window_s"], "workers": d["workers"], "load_file": w["load_file"],
+    }}
 
 
 def note(f):
@@ -221,7 +234,7 @@ def note(f):
 
 def run_servers(ctx, name, p, names, go, what, **fields):
     """Workload `name` on each server of `names`, ctx.repeat interleaved repetitions, a fresh
-    server each time: go(design, label) returns one run's figures. Each row of
+    server each time: go(design, label) returns one run's record ({"figures", ...}). Each row of
     results["workloads"][name]["servers"] gets its `runs`, the `summary` of every numeric
     figure (stats.summary) and `figures`: the medians, with the lists of the median run."""
     if not names:
@@ -237,8 +250,8 @@ def run_servers(ctx, name, p, names, go, what, **fields):
                 e["runs"].append(run)
                 with Step(ctx, f"{label}/rep{rep}",
                           f"{e['design']:<26} {what} rep {rep}/{ctx.repeat}", run) as st:
-                    run["figures"] = go(e["design"], f"{label}/rep{rep}")
-                    st.note = note(run["figures"])
+                    run.update(go(e["design"], f"{label}/rep{rep}"))
+                    st.note = note(run["figures"]) + noise_note(run)
     finally:
         for e in rows:
             e["summary"] = summarize(e["runs"])
@@ -287,7 +300,7 @@ def main(argv=None):
     ap.add_argument("--bytes", type=int, default=4000, help="the file's size (served at /BYTES)")
     args = ap.parse_args(argv)
     try:
-        cpus = cpu_list(args.cpus) if args.cpus else None
+        cpus = procfs.cpu_list(args.cpus) if args.cpus else None
     except ValueError as e:
         ap.error(str(e))
     if not 0 < args.port < 65536 or args.workers < 1 or args.bytes < 0:

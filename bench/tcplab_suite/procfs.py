@@ -1,11 +1,62 @@
-"""One /proc walker for a process tree: who its children are, and what they hold.
+"""The suite's one reader of /proc/PID and one parser of CPU lists: a process tree, who its
+children are, what they hold and how much CPU they used.
 
 Every function answers for processes that may be gone by the time it looks: a vanished
-process counts as nothing, never as an error.
+process counts as nothing, never as an error. (Debian's python3-psutil would do the same; it
+is not needed for these few files.)
 """
 
 import os
 import time
+
+
+def cpu_list(text):
+    """'0', '0,2', '0-3' or '0-1,4' (taskset's and /sys's CPU lists) as a sorted list of CPU
+    numbers; ValueError if malformed."""
+    cpus = set()
+    for part in text.split(","):
+        lo, dash, hi = part.strip().partition("-")
+        if not lo.isdigit() or (dash and not hi.isdigit()):
+            raise ValueError(f"bad CPU list {text!r} (e.g. 0, 0,2 or 0-3)")
+        cpus.update(range(int(lo), int(hi if dash else lo) + 1))
+    if not cpus:
+        raise ValueError(f"empty CPU list {text!r}")
+    return sorted(cpus)
+
+
+def cpu_model():
+    """The first "model name" of /proc/cpuinfo, or None."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+def stat(pid, tid=None):
+    """The fields of /proc/PID/stat (or /proc/PID/task/TID/stat) after the command name:
+    [0] state, [1] ppid, [11:15] utime stime cutime cstime in clock ticks; None if gone."""
+    path = f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat"
+    try:
+        with open(path) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return fields if len(fields) > 14 else None
+
+
+def alive(pid):
+    """Whether pid runs; a zombie (ended, not yet reaped) counts as gone."""
+    fields = stat(pid)
+    return fields is not None and fields[0] != "Z"
+
+
+def _ticks(pid, first, last):
+    fields = stat(pid)
+    return sum(int(x) for x in fields[first:last]) if fields else 0
 
 
 def children(pid):
@@ -31,11 +82,29 @@ def tree(pid):
 
 
 def parent_of(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
+    fields = stat(pid)
+    return int(fields[1]) if fields else None
+
+
+def tree_tasks(pid):
+    """Every thread of pid and of its descendants: sorted [(tid, state, ns on CPU)] (the state
+    from its stat, the time from its schedstat)."""
+    tasks = []
+    for p in tree(pid):
+        try:
+            tids = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue  # ended meanwhile
+        for tid in tids:
+            fields = stat(p, tid)
+            try:
+                with open(f"/proc/{p}/task/{tid}/schedstat") as f:
+                    ran = int(f.read().split()[0])
+            except (OSError, IndexError, ValueError):
+                continue
+            if fields:
+                tasks.append((int(tid), fields[0], ran))
+    return sorted(tasks)
 
 
 def fd_count(pid):
@@ -64,18 +133,17 @@ def tree_rss_kb(pid):
     return sum(rss_kb(p) for p in tree(pid))
 
 
-def tree_cpu_s(pid):
-    """CPU of a process tree at the tick: utime + stime + reaped children's, in seconds."""
+def tree_times(pid):
+    """CPU of a process tree at the tick, in seconds: (user, system), each with the reaped
+    children's (utime + cutime, stime + cstime)."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0
+    user = system = 0
     for p in tree(pid):
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
-        except (OSError, IndexError, ValueError):
-            pass
-    return total / tick
+        fields = stat(p)
+        if fields:
+            user += int(fields[11]) + int(fields[13])
+            system += int(fields[12]) + int(fields[14])
+    return user / tick, system / tick
 
 
 def pids_named(names):
@@ -94,15 +162,7 @@ def pids_named(names):
 
 def cpu_s(pids):
     """utime + stime of these processes (without their children), in seconds."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for p in pids:
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                total += sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:13])
-        except (OSError, IndexError, ValueError):
-            pass
-    return total / tick
+    return sum(_ticks(p, 11, 13) for p in pids) / os.sysconf("SC_CLK_TCK")
 
 
 def settled_fds(pid, limit_s=3.0):

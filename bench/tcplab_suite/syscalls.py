@@ -48,7 +48,6 @@ What the figures are, and are not:
 import argparse
 import json
 import os
-import select
 import shutil
 import signal
 import subprocess
@@ -57,10 +56,10 @@ import tempfile
 import time
 
 try:
-    from . import core
+    from . import core, procfs
 except ImportError:  # run as a script (bench/tcplab_suite/syscalls.py), not as the package's
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from tcplab_suite import core
+    from tcplab_suite import core, procfs
 
 # The suite's usual shape (the unp workload): 5 clients, one request of 4000 bytes.
 CLIENTS = 5
@@ -215,58 +214,15 @@ def difference(counts1, counts2, n1, n2):
 # --------------------------------------------------------------------------- one counted run
 
 def _taskset(cpus):
-    return ["taskset", "-c", ",".join(map(str, cpus))] if cpus else []
-
-
-def _read_line(proc, timeout):
-    """The server's first line of stdout ("listening on 127.0.0.1:PORT"), or why not."""
-    deadline = time.monotonic() + timeout
-    fd, data = proc.stdout.fileno(), b""
-    while b"\n" not in data:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return f"(no 'listening' line within {timeout} s)"
-        if select.select([fd], [], [], left)[0]:
-            chunk = os.read(fd, 4096)
-            if not chunk:
-                return f"(exited with status {proc.wait(timeout=STOP_TIMEOUT_S)})"
-            data += chunk
-    return data.split(b"\n", 1)[0].decode(errors="replace").strip()
+    return ["taskset", "-c", core.pin_text(cpus)] if cpus else []
 
 
 def _traced_pid(tracer_pid):
     """The server: strace's only child (the process it started and traces)."""
-    try:
-        with open(f"/proc/{tracer_pid}/task/{tracer_pid}/children") as f:
-            children = f.read().split()
-    except OSError:
-        children = []
+    children = procfs.children(tracer_pid)
     if len(children) != 1:
         raise CountError(f"strace (pid {tracer_pid}) has children {children}, expected one")
-    return int(children[0])
-
-
-def _tree_tasks(pid):
-    """Every thread of `pid` and of its descendants: [(tid, state, ns on CPU)]."""
-    tasks, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            tids = os.listdir(f"/proc/{p}/task")
-        except OSError:
-            continue  # ended meanwhile
-        for tid in tids:
-            try:
-                with open(f"/proc/{p}/task/{tid}/stat") as f:
-                    state = f.read().rsplit(")", 1)[1].split()[0]
-                with open(f"/proc/{p}/task/{tid}/schedstat") as f:
-                    ran = int(f.read().split()[0])
-                with open(f"/proc/{p}/task/{tid}/children") as f:
-                    todo += [int(c) for c in f.read().split()]
-            except (OSError, IndexError, ValueError):
-                continue
-            tasks.append((int(tid), state, ran))
-    return sorted(tasks)
+    return children[0]
 
 
 def _wait_quiet(pid, limit_s=QUIET_LIMIT_S):
@@ -278,7 +234,7 @@ def _wait_quiet(pid, limit_s=QUIET_LIMIT_S):
     deadline = time.monotonic() + limit_s
     before = None
     while time.monotonic() < deadline:
-        now = _tree_tasks(pid)
+        now = procfs.tree_tasks(pid)
         if now == before and all(state in "SI" for _, state, _ in now):
             return True
         before = now
@@ -340,7 +296,7 @@ def counted_run(server_bin, load_bin, design, workers, connections, requests_per
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=err, start_new_session=True)
         try:
-            line = _read_line(proc, START_TIMEOUT_S)
+            line = core.first_line(proc, START_TIMEOUT_S)
             if not line.startswith("listening on 127.0.0.1:"):
                 raise CountError(f"{design} did not start: {line!r}")
             port = int(line.rsplit(":", 1)[1])
@@ -448,7 +404,8 @@ def main(argv=None):
     p.add_argument("--requests-per-conn", type=int, default=1,
                    help="requests per connection (default 1; more: keep-alive, and the table "
                         "is per request)")
-    p.add_argument("--server-cpus", default="0", help="CPU list for the server (default 0)")
+    p.add_argument("--server-cpus", default="0",
+                   help="CPU list for the server, e.g. 0 or 0-1,3 (default 0; '': not pinned)")
     p.add_argument("--load-cpus", default="1", help="CPU list for the load (default 1)")
     p.add_argument("--tracer", choices=["auto"] + sorted(PARSERS), default="auto",
                    help="perf stat of the syscall tracepoints, or strace -f -c (default auto: "
@@ -468,10 +425,9 @@ def main(argv=None):
     if a.requests_per_conn < 1:
         p.error(f"--requests-per-conn {a.requests_per_conn}: want 1 or more")
     try:
-        cpus = [[int(c) for c in s.split(",")] if s else [] for s in (a.server_cpus, a.load_cpus)]
-    except ValueError:
-        p.error(f"--server-cpus {a.server_cpus!r} / --load-cpus {a.load_cpus!r}: want CPU "
-                "numbers separated by commas, e.g. 0 or 0,1")
+        cpus = [procfs.cpu_list(s) if s else [] for s in (a.server_cpus, a.load_cpus)]
+    except ValueError as e:
+        p.error(f"--server-cpus / --load-cpus: {e}")
     designs = a.designs.split(",") if a.designs else list_designs(server_bin)
     a.tracer = choose_tracer(a.tracer)
     results = []

@@ -236,3 +236,64 @@ class BeyondTables(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class MeasuredWindow(unittest.TestCase):
+    """nginx.measured takes the suite's one window (measure.window) and its quiet guard, as
+    every other workload does: a noisy window is measured again, and the run keeps the
+    window's noise and CPU split beside the same figures as before."""
+
+    def setUp(self):
+        import argparse
+        from tcplab_suite import core
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        args = argparse.Namespace(quick=False, repeat=1, bin=self.tmp.name, server_cpus=[0],
+                                  load_cpus=[1], quiet_threshold=None)
+        self.ctx = core.Context(args, self.tmp.name, self.tmp.name, [],
+                                {"errors": [], "workloads": {}})
+        self.loads, self.windows = [], []
+        self.noisy = [True, False]
+        load = {"counts": {"requests": 400, "failed": 2}, "window_s": 0.5,
+                "rates": {"requests_per_s": 800.0, "connections_per_s": 400.0},
+                "latency": {"total": {"p50_us": 100.0, "p99_us": 900.0}}}
+
+        def run_load(ctx, port, clients, rpc, nbytes, label=None, **kw):
+            self.loads.append((label, kw["connections"]))
+            return load, f"raw/{label}.load.json" if label else None
+
+        def window(ctx, srv, measure, quiet=True):
+            self.windows.append(quiet)
+            result, raw = measure()
+            return {"load": result, "load_file": raw, "cpu": {"server": {}},
+                    "noise": {"noisy": self.noisy.pop(0), "share": 0.2},
+                    "server": {"cpu_user_s": 0.003, "cpu_sys_s": 0.001, "workers": [150, 250]}}
+        for name, fake in (("run_load", run_load), ("window", window)):
+            real = getattr(nginx, name)
+            setattr(nginx, name, fake)
+            self.addCleanup(setattr, nginx, name, real)
+
+    def test_a_noisy_window_is_measured_again_with_the_same_figures(self):
+        srv = type("Srv", (), {"port": 1})()
+        run = nginx.measured(self.ctx, srv, "beyond/unp/epoll/rep1", 4, 200, 1, 4000)
+        # one warm-up of a twentieth of the count, then two windows: the first one was noisy
+        self.assertEqual(self.loads, [(None, 10), ("beyond/unp/epoll/rep1", 200),
+                                      ("beyond/unp/epoll/rep1", 200)])
+        self.assertEqual(self.windows, [True, True])
+        self.assertIs(run["quiet"], True)
+        self.assertEqual(run["noise"]["tries"], [0.2, 0.2])
+        self.assertEqual(self.ctx.results["quiet_guard"]["windows_total"], 2)
+        f = run["figures"]
+        self.assertAlmostEqual(f["cpu_us_per_req"], 10.0)  # 4 ms over 400 requests
+        self.assertEqual((f["req_per_s"], f["failed"], f["failed_fraction"], f["workers"]),
+                         (800.0, 2, 0.01, [150, 250]))
+        self.assertEqual(f["load_file"], "raw/beyond/unp/epoll/rep1.load.json")
+
+    def test_the_stall_window_is_neither_quiet_bounded_nor_measured_again(self):
+        from tcplab_suite import measure
+        srv = type("Srv", (), {"port": 1})()
+        run = measure.guarded(self.ctx, "stall/x", lambda: nginx.http_window(
+            self.ctx, srv, "stall/x", 5, 200, 1, 4000, 300, quiet=False), retries=0)
+        self.assertEqual(self.windows, [False])
+        self.assertIs(run["quiet"], False)
+        self.assertEqual(self.ctx.results["quiet_guard"]["kept_noisy"], ["stall/x"])

@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
@@ -172,6 +173,13 @@ class Guarded(unittest.TestCase):
         self.assertEqual(len(calls), 2)
         self.assertFalse(ctx.results["quiet"])
 
+    def test_no_retries_keeps_the_noisy_window_and_counts_it(self):
+        ctx = context(self)
+        m, calls = self.windows(True, False)
+        self.assertFalse(measure.guarded(ctx, "stall/x", m, retries=0)["quiet"])
+        self.assertEqual(len(calls), 1)
+        self.assertEqual(ctx.results["quiet_guard"]["kept_noisy"], ["stall/x"])
+
     def test_a_window_that_cannot_be_judged_is_not_measured_again(self):
         ctx = context(self)
         calls = []
@@ -184,6 +192,43 @@ class Guarded(unittest.TestCase):
         self.assertFalse(ctx.results["quiet"])
 
 
+class Window(unittest.TestCase):
+    """measure.window, the one window, around a stand-in server on this machine's /proc."""
+
+    class Srv:
+        def __init__(self):
+            self.calls, self.cpu = [], 1.0
+
+        def snapshot(self, kind="plain"):
+            self.calls.append(kind)
+            self.cpu += 0.25
+            return {"cpu_user_s": self.cpu, "cpu_sys_s": 0.5, "connections": len(self.calls)}
+
+        def quiet_snapshot(self):
+            return self.snapshot("quiet")
+
+    def test_snapshots_around_the_load_and_the_proc_stat_records(self):
+        if len(os.sched_getaffinity(0)) < 2 or not {0, 1} <= os.sched_getaffinity(0):
+            self.skipTest("needs CPUs 0 and 1")
+        ctx = context(self)
+        for quiet, kind in ((True, "quiet"), (False, "plain")):
+            srv = self.Srv()
+
+            def load():
+                srv.calls.append("load")
+                time.sleep(0.1)
+                return {"window_s": 0.1}, "raw/x.load.json"
+            w = measure.window(ctx, srv, load, quiet=quiet)
+            self.assertEqual(srv.calls, [kind, "load", kind])
+            self.assertEqual((w["load"], w["load_file"]), ({"window_s": 0.1}, "raw/x.load.json"))
+            self.assertAlmostEqual(w["server"]["cpu_user_s"], 0.25)
+            self.assertEqual(w["server"]["connections"], 2)
+            self.assertEqual(w["cpu"]["server"]["cpus"], [0])
+            self.assertEqual(w["cpu"]["load"]["cpus"], [1])
+            self.assertIn("share", w["noise"]["server"])
+            self.assertGreater(w["probe"].stat_b["time"], w["probe"].stat_a["time"])
+
+
 class ProgressNote(unittest.TestCase):
     def test_a_window_measured_again_says_so(self):
         self.assertEqual(measure.noise_note({"quiet": True, "noise": {"tries": [0.3, 0.01]}}),
@@ -191,6 +236,11 @@ class ProgressNote(unittest.TestCase):
         self.assertIn("NOT QUIET", measure.noise_note({"quiet": False,
                                                        "noise": {"tries": [0.3, 0.4]}}))
         self.assertEqual(measure.noise_note({"quiet": True, "noise": {}}), "")
+
+    def test_a_noisy_window_kept_without_retries_says_its_share(self):
+        self.assertEqual(measure.noise_note({"quiet": False,
+                                             "noise": {"noisy": True, "share": 0.5}}),
+                         " [NOT QUIET after 1 windows: other work took 50 % of the pinned CPUs]")
 
 
 class SummaryLine(unittest.TestCase):

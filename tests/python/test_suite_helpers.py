@@ -1,5 +1,5 @@
 """The suite's own helpers: the per-figure summaries over repetitions, Stevens' subtraction
-paired by repetition, the latency CDF and the histogram, the design sets derived from the
+paired by repetition, the latency CDF, the design sets derived from the
 design table, the CPU-list parser, and where the server and the load run (loopback or veth)."""
 
 import argparse
@@ -10,7 +10,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
-from tcplab_suite import core, designs, measure, netns, table  # noqa: E402
+from tcplab_suite import core, designs, measure, netns, procfs, table  # noqa: E402
 
 
 def run(rep, cpu, conn_per_s=1000.0, **extra):
@@ -199,18 +199,6 @@ class Cdf(unittest.TestCase):
         self.assertEqual(pts, sorted(pts))
 
 
-class Histogram(unittest.TestCase):
-    def test_equal_bins_every_value_counted(self):
-        h = measure.histogram([0, 1, 2, 3, 4, 10], 5)
-        self.assertEqual([n for _, _, n in h], [2, 2, 1, 0, 1])
-        self.assertEqual(h[0][:2], [0, 2.0])
-        self.assertEqual(h[-1][1], 10)
-
-    def test_one_value_and_none(self):
-        self.assertEqual(measure.histogram([3, 3], 4), [[3, 3, 2]])
-        self.assertEqual(measure.histogram([], 4), [])
-
-
 BIN_DIR = os.environ.get("TCPLAB_BIN_DIR")
 
 
@@ -305,14 +293,14 @@ class HerdSweep(unittest.TestCase):
 
 class CpuList(unittest.TestCase):
     def test_forms(self):
-        self.assertEqual(core.cpu_list("0"), [0])
-        self.assertEqual(core.cpu_list("3,0-1"), [0, 1, 3])
+        self.assertEqual(procfs.cpu_list("0"), [0])
+        self.assertEqual(procfs.cpu_list("3,0-1"), [0, 1, 3])
         self.assertEqual(core.pin_text([0, 1, 3]), "0,1,3")
 
     def test_bad(self):
         for bad in ("", "a", "1-", "-1", "0,,1"):
             with self.assertRaises(ValueError, msg=bad):
-                core.cpu_list(bad)
+                procfs.cpu_list(bad)
 
 
 class WhereThingsRun(unittest.TestCase):

@@ -200,3 +200,35 @@ class PerfCountedRun(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class CpuLists(unittest.TestCase):
+    """The command line reads its CPU lists with the suite's one parser (procfs.cpu_list)."""
+
+    def run_main(self, *cpus):
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            for name in ("tcplab-server", "tcplab-load"):
+                path = os.path.join(d, name)
+                with open(path, "w") as f:
+                    f.write("#!/bin/sh\n")
+                os.chmod(path, 0o755)
+            seen = []
+
+            def count(*args, **kw):
+                seen.append(args[6:8])
+                raise syscalls.CountError("stop here")
+            with mock.patch.object(syscalls, "count_syscalls", count), \
+                    mock.patch.object(syscalls, "choose_tracer", lambda t: "strace"), \
+                    mock.patch("sys.stderr"):
+                rc = syscalls.main(["--bin", d, "--designs", "fork", "--server-cpus", cpus[0],
+                                    "--load-cpus", cpus[1]])
+            return rc, seen
+
+    def test_ranges_and_an_empty_list(self):
+        self.assertEqual(self.run_main("0-1,3", ""), (1, [([0, 1, 3], [])]))
+
+    def test_a_bad_list_is_a_usage_error(self):
+        with mock.patch("sys.stderr"), self.assertRaises(SystemExit) as e:
+            self.run_main("0,x", "1")
+        self.assertEqual(e.exception.code, 2)

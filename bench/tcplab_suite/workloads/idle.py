@@ -6,7 +6,7 @@ import socket
 import time
 
 from .. import designs as D
-from .. import nginx
+from .. import nginx, procfs
 from ..core import StepError
 
 NAME = "idle"
@@ -58,14 +58,14 @@ def run(ctx):
     def go(design, label):
         with nginx.server(ctx, design, workers, ["--io-timeout-ms", "600000"], nbytes=1) as s:
             time.sleep(0.2)
-            before = s.usage()["rss_kb"]
+            before = procfs.tree_rss_kb(s.pid)
             conns = hold_idle(s.port, p["connections"])
             time.sleep(0.5)
-            after = s.usage()["rss_kb"]
+            after = procfs.tree_rss_kb(s.pid)
             for c in conns:
                 c.close()
-        return {"rss_kb_idle_server": before, "rss_kb_held": after,
-                "rss_kb_per_conn": (after - before) / p["connections"]}
+        return {"figures": {"rss_kb_idle_server": before, "rss_kb_held": after,
+                            "rss_kb_per_conn": (after - before) / p["connections"]}}
     nginx.run_servers(ctx, NAME, p, idle_designs(ctx), go, f"idle x{p['connections']}")
 
 

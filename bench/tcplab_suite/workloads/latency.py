@@ -44,7 +44,7 @@ import sys
 from .. import designs as D
 from .. import procstat, stats
 from ..core import Generator, Server, Step, StepError, load_command, pin_text, run_load
-from ..measure import WindowProbe, cpu_accounting, delta, guarded, noise_note
+from ..measure import guarded, noise_note, window
 from . import unp
 
 NAME = "latency"
@@ -282,22 +282,15 @@ def open_load(ctx, port, plan, rate, requests_per_conn, seed, label=None, durati
 
 def measure_point(ctx, server, label, plan, rate, requests_per_conn, seed, generators=None,
                   threads=None):
-    """One open-loop point on a running, warmed-up server: quiet snapshot, /proc/stat of both
-    sides, the load, the same again; its figures and its classification. With GENERATORS the
-    load side is their CPUs alone."""
-    a = server.quiet_snapshot()
-    probe = WindowProbe(ctx).start()
-    load, raw = open_load(ctx, server.port, plan, rate, requests_per_conn, seed, label,
-                          generators=generators, threads=threads)
-    probe.stop()
-    stat_a, stat_b = probe.stat_a, probe.stat_b
-    b = server.quiet_snapshot()
-    d = delta(a, b)
-    server_s = d["cpu_user_s"] + d["cpu_sys_s"]
-    cpu = cpu_accounting(ctx, stat_a, stat_b, server_s, probe.softirqd_s("server"))
+    """One open-loop point on a running, warmed-up server: one window (measure.window), its
+    figures and its classification. With GENERATORS the load side is their CPUs alone."""
+    w = window(ctx, server, lambda: open_load(ctx, server.port, plan, rate, requests_per_conn,
+                                              seed, label, generators=generators,
+                                              threads=threads))
+    load, d, cpu, probe = w["load"], w["server"], w["cpu"], w["probe"]
     mine = sorted({c for g in generators or () for c in g.cpus})
     if mine and "load" in cpu:
-        cpu["load"] = procstat.cpu_split(stat_a, stat_b, mine)
+        cpu["load"] = procstat.cpu_split(probe.stat_a, probe.stat_b, mine)
         cpu["saturated"] = [side for side in ("server", "load")
                             if procstat.saturated(cpu[side])]
     figures = point_figures(load)
@@ -305,12 +298,12 @@ def measure_point(ctx, server, label, plan, rate, requests_per_conn, seed, gener
         if side in cpu:
             figures[f"{side}_cpu_busy"] = cpu[side]["busy"]
     status, reasons = classify(figures, cpu)
-    return {"load_file": raw, "window_s": load["window_s"],
+    return {"load_file": w["load_file"], "window_s": load["window_s"],
             "window_ok": load["window_s"] >= plan["duration_s"] * 0.99, "cpu": cpu,
             "server": {k: d[k] for k in ("connections", "requests", "cpu_user_s", "cpu_sys_s")},
             "server_failures": sum(d["failures"].values()),
             "figures": figures, "status": status, "reasons": reasons,
-            "noise": probe.noise(server_s)}
+            "noise": w["noise"]}
 
 
 def point_note(point):

@@ -3,7 +3,7 @@ connections (only when named)."""
 
 from .. import designs as D
 from .. import nginx
-from ..core import run_load
+from ..measure import guarded
 
 NAME = "stall"
 DEFAULT = False
@@ -29,20 +29,12 @@ def run(ctx):
     def go(design, label):
         extra = ["--stall-worker", "0", "--grace-ms", "500"]
         with nginx.server(ctx, design, workers, extra) as s:
-            a = s.usage()
-            # No warm-up: connections that reach the stalled worker would wait for ever.
-            load, raw = run_load(ctx, s.port, p["clients"], 1, 4000, label, http=True,
-                                 connections=p["connections"], timeout_ms=p["timeout_ms"])
-            b = s.usage()
-        c = load["counts"]
-        return {"req_per_s": load["rates"]["requests_per_s"], "cpu_us_per_req": 0.0,
-                "p50_us": load["latency"]["total"]["p50_us"],
-                "p99_us": load["latency"]["total"]["p99_us"],
-                "failed": c.get("failed", 0), "requests": c.get("requests", 0),
-                "failed_fraction": c.get("failed", 0) / max(p["connections"], 1),
-                "workers": [y - (a["workers"][i] if i < len(a["workers"]) else 0)
-                            for i, y in enumerate(b["workers"])],
-                "load_file": raw}
+            # No warm-up: connections that reach the stalled worker would wait for ever. For
+            # the same reason the window is bounded by plain snapshots (the stalled worker's
+            # connections never end) and is not measured again when noisy.
+            return guarded(ctx, label, lambda: nginx.http_window(
+                ctx, s, label, p["clients"], p["connections"], 1, 4000, p["timeout_ms"],
+                quiet=False), retries=0)
     nginx.run_servers(ctx, NAME, p, stall_designs(ctx), go, "stall worker 0")
 
 
