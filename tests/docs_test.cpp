@@ -195,13 +195,17 @@ TEST(Docs, ReportBlocksArePairedAndUnique) {
   std::vector<std::string> lines = lines_of(read_file(kSource + "/REPORT.md"));
   const std::regex marker(R"(<!-- (BEGIN|END) generated:([a-z0-9-]+) -->)");
   std::map<std::string, int> begun;
+  std::map<std::string, std::size_t> begins_at;
+  std::size_t appendix = lines.size();
   std::string open;
   for (std::size_t i = 0; i < lines.size(); ++i) {
     std::smatch m;
+    if (lines[i] == "## Appendix: the generated tables") appendix = std::min(appendix, i);
     if (!std::regex_search(lines[i], m, marker)) continue;
     SCOPED_TRACE(fmt::format("REPORT.md:{}: {}", i + 1, lines[i]));
     EXPECT_EQ(m[0].str(), lines[i]) << "a marker stands on a line of its own";
     if (m[1] == "BEGIN") {
+      begins_at[m[2].str()] = i;
       EXPECT_EQ(open, "") << "block " << m[2] << " begins inside block " << open;
       EXPECT_EQ(++begun[m[2].str()], 1) << "block " << m[2] << " appears twice";
       open = m[2].str();
@@ -211,8 +215,12 @@ TEST(Docs, ReportBlocksArePairedAndUnique) {
     }
   }
   EXPECT_EQ(open, "") << "block " << open << " never ends";
-  for (const char* name : {"run", "fig30-1", "claims", "veth", "loadgen-ceiling", "closed-open"})
+  for (const char* name : {"run", "fig30-1", "claims", "veth", "loadgen-ceiling", "closed-open",
+                           "findings", "choose", "findings-all", "slowhttp"})
     EXPECT_EQ(begun[name], 1) << "REPORT.md lacks the block " << name;
+  // The student part states what was found and what to choose (issue 23).
+  for (const char* name : {"findings", "choose"})
+    EXPECT_LT(begins_at[name], appendix) << "block " << name << " is not in the student part";
 }
 
 TEST(Docs, JsonWithoutListIsRefused) {
