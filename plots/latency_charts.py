@@ -5,9 +5,9 @@ Each chart function takes (results, out_dir, workload), writes WORKLOAD-N-NAME.p
 and returns that name, or None when the run has no data for it. The workload modules name
 them in their CHARTS; plots/charts.py draws them with the others.
 
-1. load_curves: p50 and p99 against offered load per design (the hockey stick), log axes;
-   a point that is not a plain latency (over capacity, generator bound) is a hollow red or
-   grey marker, never joined to the curve.
+1. load_curves: p50 and p99 against offered load per design (the hockey stick), log axes,
+   one colour and marker per design (plots/style.py); a point that is not a latency (over
+   capacity, generator bound) is never drawn as one: a cross on the x axis marks the rate.
 2. spectrum: the percentile spectrum at one common rate, HdrHistogram style (x = 1/(1-p)),
    from the histograms of every repetition summed bucket by bucket, never averaged.
 3. capacity: capacity at the latency target per design, with its interval (or the search's
@@ -22,20 +22,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 from matplotlib import ticker  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
-from plots.charts import _save  # noqa: E402  (the suite's one way to write a chart)
-
-OVER = {"over_capacity": {"color": "#c44e52", "marker": "o", "label": "over capacity"},
-        "generator_bound": {"color": "#888888", "marker": "X", "label": "generator bound"}}
-
+from plots import style  # noqa: E402
 
 def _workload(results, workload):
     w = results.get("workloads", {}).get(workload)
     return w if w and w.get("entries") else None
-
-
-def _style(i):
-    return {"color": plt.get_cmap("tab10")(i % 10), "ls": "-" if i < 10 else "--"}
 
 
 def _plain(axis):
@@ -65,40 +58,60 @@ def curve_points(entry, key):
 
 
 def load_curves(results, out_dir, workload):
+    """latency-1. p50 and p99 against offered load, one colour and marker per design
+    (plots/style.py); only points that are latencies are drawn and joined. A rate at which a
+    design could not keep the schedule (over capacity, generator bound) is a cross on the x
+    axis in the design's colour, stacked one above the other; the highest rate that met the
+    target (the knee the capacity search found) is a short bar on the target line."""
     w = _workload(results, workload)
     if not w:
         return None
     modes = w["params"]["modes"]
-    fig, axes = plt.subplots(len(modes), 2, figsize=(12, 4.6 * len(modes)), squeeze=False)
+    variants = list(dict.fromkeys(e["variant"] for e in w["entries"]))
+    styles = style.styles(variants, results.get("designs"))
+    fig, axes = style.figure(11, 4.8 * len(modes) + 1.2, nrows=len(modes), ncols=2,
+                             squeeze=False)
+    rates = sorted({r for m in modes for r in w["params"]["rates"].get(m, [])})
     for row, mode in enumerate(modes):
         mine = [e for e in w["entries"] if e["mode"] == mode]
         for col, (key, what) in enumerate((("p50_us", "p50"), ("p99_us", "p99"))):
             a = axes[row][col]
-            seen = set()
-            for i, e in enumerate(mine):
+            stack = {}
+            for e in mine:
+                st = styles[e["variant"]]
                 plain, other = curve_points(e, key)
                 if plain:
-                    a.plot(*zip(*plain), marker="o", ms=4, lw=1.4, label=e["variant"],
-                           **_style(i))
-                for rate, v, status in other:
-                    s = OVER[status]
-                    a.plot([rate], [v], ls="none", marker=s["marker"], ms=7, mfc="none",
-                           mec=s["color"], mew=1.3,
-                           label=s["label"] if status not in seen else None)
-                    seen.add(status)
-            a.axhline(w["params"]["slo_us"], color="#444444", lw=0.8, ls=":")
+                    a.plot(*zip(*plain), ms=6, lw=1.6, **st.line())
+                for rate, _, _ in other:
+                    k = stack.get(rate, 0)
+                    stack[rate] = k + 1
+                    a.plot([rate], [0.03 + 0.045 * k], ls="none", marker="x", ms=7, mew=2,
+                           color=st.color, transform=a.get_xaxis_transform(), clip_on=False)
+                cap = (e.get("capacity") or {}).get("bracket") or [None]
+                if key == "p99_us" and cap[0]:
+                    a.plot([cap[0]], [w["params"]["slo_us"]], ls="none", marker="|", ms=18,
+                           mew=3, color=st.color)
+            a.axhline(w["params"]["slo_us"], color="#444444", lw=1, ls=":")
             a.set_xscale("log")
             a.set_yscale("log")
-            _plain(a.xaxis)
+            a.set_xticks(rates, [f"{r:,}" for r in rates])
+            a.set_xlim(rates[0] / 1.4, rates[-1] * 1.4)
+            a.xaxis.set_minor_locator(ticker.NullLocator())
             _plain(a.yaxis)
             a.set_xlabel("offered load, requests/s (open loop)")
             a.set_ylabel(f"{what} latency from the scheduled send, µs")
-            a.set_title(f"{what}, {mode_text(mode)}", fontsize=10)
-            a.grid(True, which="both", alpha=0.3)
-        axes[row][1].legend(fontsize=7, ncol=2, loc="upper left")
-    fig.suptitle(_title(w, f"`{workload}`: latency against offered load; hollow markers are "
-                        "not latencies (dotted: the target)"), fontsize=11)
-    return _save(fig, out_dir, f"{workload}-1-latency-vs-load")
+            a.set_title(f"{what}, {mode_text(mode)}")
+            a.grid(True, which="major", alpha=0.3)
+        handles = [Line2D([], [], ms=6, lw=1.6, **styles[e["variant"]].line()) for e in mine]
+        axes[row][1].legend(handles, [e["variant"] for e in mine], loc="upper left",
+                            bbox_to_anchor=(1.02, 1.0), frameon=False)
+    reps = w["params"].get("repeat", 1)
+    fig.suptitle(_title(w, f"At what load does each design's latency turn up? (`{workload}`, "
+                        f"median of {reps} repetition(s))\n× on the x axis: the design could "
+                        "not keep the schedule at that rate (not a latency)\ndotted: the p99 "
+                        f"target of {w['params']['slo_us']:,.0f} µs; | on it: the highest "
+                        "rate that met it"))
+    return style.save(fig, out_dir, f"{workload}-1-latency-vs-load")
 
 
 def summed_buckets(out_dir, files):
@@ -131,14 +144,17 @@ def spectrum(results, out_dir, workload):
         return None
     mode = w["params"]["modes"][0]
     rate = w["spectrum_rate"][mode]
-    fig, a = plt.subplots(figsize=(10, 5.5))
+    mine = [x for x in w["entries"] if x["mode"] == mode]
+    styles = style.styles([e["variant"] for e in mine], results.get("designs"))
+    fig, a = style.figure(10, 6)
     drawn = 0
-    for i, e in enumerate(x for x in w["entries"] if x["mode"] == mode):
+    for e in mine:
         files = [p["load_file"] for p in e["points"] if p["rate"] == rate and p.get("load_file")
                  and p.get("kind") == "grid"]
         pts = spectrum_points(summed_buckets(out_dir, files)) if files else []
         if pts:
-            a.plot(*zip(*pts), lw=1.3, label=e["variant"], **_style(i))
+            a.plot(*zip(*pts), lw=1.6, label=e["variant"], color=styles[e["variant"]].color,
+                   ls=styles[e["variant"]].dash)
             drawn += 1
     if not drawn:
         plt.close(fig)
@@ -151,13 +167,14 @@ def spectrum(results, out_dir, workload):
     a.set_xlabel("percentile (axis 1/(1-p))")
     a.set_ylabel("latency from the scheduled send, µs")
     a.grid(True, which="both", alpha=0.3)
-    a.legend(fontsize=7, ncol=2)
+    a.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     kept_up = (w.get("spectrum_all_ok") or {}).get(mode, True)
-    a.set_title(_title(w, f"`{workload}`: percentile spectrum at {rate:,} requests/s "
-                       f"({mode_text(mode)}), repetitions' histograms summed"
+    a.set_title(_title(w, f"How slow is each design's slowest 1 %, 0.1 %, …? (`{workload}`)\n"
+                       f"percentile spectrum at {rate:,} requests/s ({mode_text(mode)}), "
+                       "repetitions' histograms summed"
                        + ("" if kept_up else "\nno rate at which every design kept up: the "
-                          "lowest, some curves are not latencies")), fontsize=10)
-    return _save(fig, out_dir, f"{workload}-2-percentile-spectrum")
+                          "lowest, some curves are not latencies")))
+    return style.save(fig, out_dir, f"{workload}-2-percentile-spectrum")
 
 
 def capacity(results, out_dir, workload):
@@ -168,25 +185,26 @@ def capacity(results, out_dir, workload):
     rows = [e for e in w["entries"] if e.get("capacity")]
     modes = p["modes"]
     height = max(3.5, 0.4 * len(rows) / len(modes) + 2)
-    fig, axes = plt.subplots(1, len(modes), figsize=(8 * len(modes), height), squeeze=False)
+    styles = style.styles([e["variant"] for e in rows], results.get("designs"))
+    fig, axes = style.figure(min(8 * len(modes), 12), height, ncols=len(modes), squeeze=False)
     for col, mode in enumerate(modes):
         a = axes[0][col]
         mine = [e for e in rows if e["mode"] == mode]
         for y, e in enumerate(mine):
             cap = e["capacity"]
             if cap["censored"] == "below" or not cap["summary"]:
-                a.text(e["rates"][0], y, f"  < {e['rates'][0]:,}", va="center", fontsize=8,
+                a.text(e["rates"][0], y, f"  < {e['rates'][0]:,}", va="center",
                        color="#c44e52")
                 continue
             med = cap["summary"]["median"]
             lo, hi = cap["summary"].get("ci95") or cap["bracket"]
             hi = hi if hi is not None else med
-            a.barh(y, med, color="#4878a8", alpha=0.8)
+            a.barh(y, med, height=0.7, **styles[e["variant"]].bar())
             a.errorbar(med, y, xerr=[[med - lo], [max(hi - med, 0)]], fmt="none",
                        ecolor="black", capsize=3)
             if cap["censored"] == "above":
-                a.text(med, y, f"  ≥ {med:,.0f}", va="center", fontsize=8)
-        a.set_yticks(range(len(mine)), [e["variant"] for e in mine], fontsize=8)
+                a.text(med, y, f"  ≥ {med:,.0f}", va="center")
+        a.set_yticks(range(len(mine)), [e["variant"] for e in mine])
         a.invert_yaxis()
         a.set_xscale("log")
         if mine:
@@ -196,7 +214,8 @@ def capacity(results, out_dir, workload):
         a.set_xlabel(f"highest offered rate with p99 ≤ {p['slo_us']:,.0f} µs, requests/s")
         a.set_title(f"{mode_text(mode)}; "
                     + ("95 % interval over repetitions" if p["repeat"] > 1 else
-                       "bar: the search's bracket [passed, failed]"), fontsize=10)
+                       "bar: the search's bracket [passed, failed]"))
         a.grid(True, axis="x", which="both", alpha=0.3)
-    fig.suptitle(_title(w, f"`{workload}`: capacity at the latency target"), fontsize=11)
-    return _save(fig, out_dir, f"{workload}-3-capacity-at-slo")
+    fig.suptitle(_title(w, f"How much load does each design take with p99 ≤ "
+                        f"{p['slo_us']:,.0f} µs? (`{workload}`)"))
+    return style.save(fig, out_dir, f"{workload}-3-capacity-at-slo")
