@@ -124,11 +124,13 @@ def _labels_right(ax, entries, key, fmt="{:.1f}"):
 
 def _cpu_bars(ax, results, es, total, has_split, styles):
     y = list(range(len(es)))
-    if has_split:
+    if has_split:  # the bar is the median total, split in the /proc/stat proportions
+        shares = ("user", "system", "softirq")
+        whole = [sum(_med(e, f"server_cpu_{x}_share") for x in shares) or 1.0 for e in es]
         left = [0.0] * len(es)
-        for share, color in (("user", USER_COLOR), ("system", SYS_COLOR),
-                             ("softirq", SOFTIRQ_COLOR)):
-            part = [t * _med(e, f"server_cpu_{share}_share") for t, e in zip(total, es)]
+        for share, color in zip(shares, (USER_COLOR, SYS_COLOR, SOFTIRQ_COLOR)):
+            part = [t * _med(e, f"server_cpu_{share}_share") / w
+                    for t, e, w in zip(total, es, whole)]
             ax.barh(y, part, left=left, color=color, height=0.7, label=f"{share} (/proc/stat)")
             left = [a + b for a, b in zip(left, part)]
     else:
@@ -197,11 +199,11 @@ def cpu_per_connection(results, out_dir):
                              f"(over {OUTLIER:g}× the next dearest)", loc="left")
     cpus = results["pinning"].get("server")
     axes[-1][0].set_xlabel("server CPU per connection, µs (whole process tree)"
-                           + (f"; bars split by CPU {cpus}'s /proc/stat" if has_split else ""))
+                           + (f"\nbars split by CPU {cpus}'s /proc/stat" if has_split else ""))
     top.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=4, frameon=False,
                borderaxespad=0.2, handlelength=1.5, columnspacing=1)
     contrast.set_title("user share, %")
-    axes[-1][1].set_xlabel("getrusage ○ vs /proc/stat ●" if has_split else
+    axes[-1][1].set_xlabel("getrusage ○\nvs /proc/stat ●" if has_split else
                            "getrusage ○ only\n(no /proc/stat split)")
     fig.suptitle("Which design costs the least CPU per connection? (workload unp, cf. UNP "
                  "Fig. 30.1)\n" + _subtitle(results, "unp"))

@@ -18,6 +18,7 @@ shown at min(1, DISPLAY_PX / (W * DPI)) of its size; `font_pt` gives the size to
 text shows at `points` or more, and `legible_pt` checks a drawn figure (tests use it).
 """
 
+import colorsys
 import zlib
 from dataclasses import dataclass
 
@@ -117,7 +118,13 @@ def _fallback(name, fam, taken):
             c = pool[(start + k) % len(pool)]
             if c not in taken:
                 return c
-    return LAST[zlib.crc32(name.encode()) % len(LAST)]
+    hue = zlib.crc32(name.encode()) / 2 ** 32  # every spare taken: walk the hue circle
+    for k in range(256):
+        r, g, b = colorsys.hsv_to_rgb((hue + 0.618034 * k) % 1.0, 0.75, 0.8 - 0.25 * (k % 2))
+        c = f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}"
+        if c not in taken:
+            return c
+    raise ValueError(f"no free colour left for {name}")
 
 
 def styles(variants, table=None):
