@@ -81,8 +81,7 @@ def _interval_text(entries, key):
     cov = [s.get("coverage") for s in stats if s.get("ci95")]
     if not cov:
         return f"{n} repetition(s): no interval"
-    return (f"whiskers: {100 * min(cov):.4g} % interval of the median over {n} interleaved "
-            "repetitions")
+    return f"whiskers: the median's {100 * min(cov):.4g} % interval over {n} repetitions"
 
 
 def _subtitle(results, workload, key="cpu_us_per_conn", entries=None):
@@ -330,33 +329,38 @@ def latency(results, out_dir):
 
 
 def worker_distribution(results, out_dir):
-    """4. Connections per worker slot for every pooled design (Stevens' distribution table)."""
+    """4. Connections per worker slot for every pooled design (Stevens' distribution table),
+    one small panel each in the design's colour, the even share dashed."""
     es = [e for e in _entries(results, "unp") if len(e.get("workers_per_slot") or []) > 1]
     if not es:
         return None
+    styles = _styles(results, [e["variant"] for e in es])
     cols = min(4, len(es))
     rows = (len(es) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.9 * rows + 0.6), squeeze=False,
-                             sharey=True)
+    fig, axes = _fig(11, 2.4 * rows + 1.4, nrows=rows, ncols=cols, squeeze=False, sharey=True)
     top = max(max(e["workers_per_slot"]) for e in es)
     for ax, e in zip(axes.flat, es):
         counts = e["workers_per_slot"]
-        ax.bar(range(len(counts)), counts, color="#4878a8")
+        ax.bar(range(len(counts)), counts, width=0.8, **styles[e["variant"]].bar())
         even = sum(counts) / len(counts)
-        ax.axhline(even, color="crimson", ls="--", lw=1, label=f"even share {even:,.0f}")
-        ax.set_title(e["variant"], fontsize=10)
-        ax.set_xlabel("worker slot")
-        step = max(1, len(counts) // 8)
+        ax.axhline(even, color="black", ls="--", lw=1.2)
+        name = e["variant"]
+        ax.set_title(name.replace("/", "/\n") if len(name) > 20 else name,
+                     fontsize=plt.rcParams["font.size"], pad=3)
+        step = max(1, -(-len(counts) // 5))
         ax.set_xticks(range(0, len(counts), step))
         ax.set_ylim(0, top * 1.1)
-        ax.legend(fontsize=7, loc="upper right")
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.grid(axis="y", alpha=0.3)
     for ax in axes[:, 0]:
         ax.set_ylabel("connections served")
     for ax in list(axes.flat)[len(es):]:
         ax.axis("off")
+    fig.supxlabel("worker slot")
     p = results["workloads"]["unp"]["params"]
-    fig.suptitle(f"Connections per worker — workload unp, median run of "
-                 f"{p['connections']:,} connections, {p['workers']} workers", fontsize=12)
+    fig.suptitle("Does each worker get its share of the connections?\n"
+                 f"workload unp, the median run (by conn/s), {p['workers']} workers; "
+                 "dashed: an even share")
     return _save(fig, out_dir, "4-connections-per-worker")
 
 
@@ -494,13 +498,17 @@ def concurrency(results, out_dir):
 
 
 def context_switches(results, out_dir):
-    """7. Server context switches per connection, voluntary and involuntary stacked."""
+    """7. Server context switches per connection: the bar is the median total, split in the
+    proportion of the voluntary and involuntary medians."""
     es = _entries(results, "unp")
     if not es:
         return None
     names = [e["variant"] for e in es]
-    vol = [_med(e, "vol_ctxt_per_conn") for e in es]
-    invol = [_med(e, "invol_ctxt_per_conn") for e in es]
+    total = [_med(e, "ctxt_per_conn") for e in es]
+    vol = [t * _med(e, "vol_ctxt_per_conn") / ((_med(e, "vol_ctxt_per_conn")
+                                               + _med(e, "invol_ctxt_per_conn")) or 1.0)
+           for t, e in zip(total, es)]
+    invol = [t - v for t, v in zip(total, vol)]
     fig, ax = _fig(10, 0.34 * len(es) + 2.4)
     y = range(len(es))
     styles = _styles(results, names)
@@ -514,33 +522,40 @@ def context_switches(results, out_dir):
     ax.tick_params(axis="y", pad=16)
     _labels_right(ax, es, "ctxt_per_conn", "{:.2f}")
     ax.set_xlabel("server context switches per connection (whole process tree)")
-    ax.set_title("How often is the server switched out per connection? (workload unp)\n"
+    fig.suptitle("How often is the server switched out per connection? (workload unp)\n"
                  + _subtitle(results, "unp", "ctxt_per_conn"))
-    ax.legend(loc="lower right", framealpha=0.95)
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False,
+              borderaxespad=0.2)
     ax.grid(axis="x", alpha=0.3)
     ax.margins(x=0.1)
     return _save(fig, out_dir, "7-context-switches")
 
 
 def microbenchmarks(results, out_dir):
-    """8. The cost of each primitive, from tcplab-micro (Google Benchmark)."""
+    """8. The cost of each primitive, from tcplab-micro (Google Benchmark): one point per
+    benchmark on a log axis (no bars: a bar's length means nothing there), its time in a
+    column at the right."""
     micro = results.get("micro") or {}
     bs = [b for b in micro.get("benchmarks", []) if "real_us" in b]
     if not bs:
         return None
-    fig, ax = _fig(10, 0.34 * len(bs) + 1.8)
-    y = range(len(bs))
-    ax.barh(y, [b["real_us"] for b in bs], color="#8172b2")
+    fig, ax = _fig(10, 0.3 * len(bs) + 1.8)
+    y = list(range(len(bs)))
+    xs = [b["real_us"] for b in bs]
+    ax.plot(xs, y, ls="none", marker="o", ms=7, color="#6a51a3")
     for i, b in enumerate(bs):
-        ax.text(b["real_us"], i, f" {b['real_us']:.2f}", va="center")
-    ax.set_yticks(list(y), [b["name"] for b in bs])
-    ax.invert_yaxis()
+        ax.text(0.995, i, f"{b['real_us']:,.2f}", ha="right", va="center",
+                transform=ax.get_yaxis_transform())
+    ax.set_yticks(y, [b["name"].removesuffix("/real_time") for b in bs])
+    ax.set_ylim(len(bs) - 0.5, -0.5)
     ax.set_xscale("log")
+    ax.set_xlim(min(xs) / 2, max(xs) * 15)
+    _plain_log_axis(ax.xaxis)
     ax.set_xlabel("real time per iteration, µs (log scale)")
     stat = bs[0].get("statistic", "")
     ax.set_title("What does each primitive cost on its own?\n"
                  f"(tcplab-micro, Google Benchmark, {stat})")
-    ax.grid(axis="x", alpha=0.3, which="both")
+    ax.grid(axis="both", alpha=0.3)
     return _save(fig, out_dir, "8-microbenchmarks")
 
 
