@@ -655,34 +655,41 @@ def faults_crashes(results, out_dir):
     crash = [r for r in rs if r.get("mode") == "crash-request"]
     if not rs:
         return None
-    fig, axes = _fig(12, 0.34 * max(len(kills), len(crash)) + 2.8, ncols=3)
-    a, b, c = axes
+    fig, axes = _fig(11, 0.45 * len(kills) + 0.3 * len(crash) + 3.8, nrows=2, ncols=2,
+                     gridspec_kw={"height_ratios": [len(kills) + 1.5, len(crash) + 1]})
+    a, b = axes[0]
+    for ax in axes[1]:
+        ax.remove()
+    c = fig.add_subplot(axes[0][0].get_gridspec()[1, :])  # the crashing handler: full width
     if kills:
         y = range(len(kills))
         a.barh(list(y), [100 * (1 - (r["success_rate"] or 0)) for r in kills], color="#c44e52")
         for i, r in enumerate(kills):
-            a.text(100 * (1 - (r["success_rate"] or 0)), i,
-                   f" {r['requests_failed']} of {r['requests_ok'] + r['requests_failed']:,}"
-                   f" ({r['kills']} kills)", va="center")
+            a.text(0.99, i, f"{r['requests_failed']} of\n"
+                   f"{r['requests_ok'] + r['requests_failed']:,}\n({r['kills']} kills)",
+                   ha="right", va="center", transform=a.get_yaxis_transform())
         a.set_yticks(list(y), [r["design"] for r in kills])
         a.invert_yaxis()
         a.set_xlabel("% of requests failed")
         a.set_title("kill -9 every %g ms under load" % (1e3 * kills[0]["interval_s"]))
-        a.margins(x=0.6)
+        a.set_xlim(0, max(100 * (1 - (r["success_rate"] or 0)) for r in kills) * 2.2 or 1)
         pooled = [r for r in kills if r.get("respawn_ms")]
         if pooled:
             b.boxplot([r["respawn_ms"] for r in pooled], vert=False,
                       labels=[r["design"] for r in pooled])
             b.invert_yaxis()
             b.set_xscale("log")
-            b.set_xlabel("respawn time, ms (kill to a new pid in the scoreboard)")
+            _plain_log_axis(b.xaxis)
+            b.set_xlabel("respawn time, ms\n(kill to a new pid in the scoreboard)")
             b.set_title("Respawn time")
     y = range(len(crash))
     alive = [1 if r["server_alive"] else 0 for r in crash]
     c.barh(list(y), [1] * len(crash), color=["#55a868" if v else "#c44e52" for v in alive])
     for i, r in enumerate(crash):
-        c.text(0.5, i, ("survives; bystander served" if r["bystander_ok"] else "survives")
-               if r["server_alive"] else f"dies ({r['exit_text']})", ha="center", va="center", color="white")
+        c.text(0.03, i, ("survives, bystander served" if r["bystander_ok"] else "survives")
+               if r["server_alive"] else f"dies: {r['exit_text']}", ha="left", va="center",
+               color="white")
+    c.set_xlim(0, 1)
     c.set_yticks(list(y), [r["design"] for r in crash])
     c.invert_yaxis()
     c.set_xticks([])
@@ -706,13 +713,13 @@ def faults_emfile(results, out_dir):
     a.set_yticks(list(y), [r["design"] for r in rs])
     a.invert_yaxis()
     a.set_xlim(0, max(0.05, max(r["saturated_cpu_s_per_s"] for r in rs) * 2))
-    a.set_xlabel("server CPU s per wall s while saturated (1.0 = one core spinning)")
+    a.set_xlabel("server CPU s per wall s while saturated\n(1.0 = one core spinning)")
     b.barh(list(y), [100 * r["served"] / r["clients"] for r in rs], color="#55a868")
     for i, r in enumerate(rs):
         b.text(1, i, f"{r['served']}/{r['clients']}, then {r['served_after']}/{p['after']}",
                va="center", color="white")
     b.set_xlim(0, 100)
-    b.set_xlabel("% of the held clients served once the load dropped")
+    b.set_xlabel("% of the held clients served\nonce the load dropped")
     fig.suptitle("Out of descriptors: does the server spin, and does it recover?\n"
                  f"RLIMIT_NOFILE {p['nofile']}, {p['clients']} clients")
     return _save(fig, out_dir, "faults-5-emfile")
