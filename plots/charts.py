@@ -580,13 +580,15 @@ def faults_bad_input(results, out_dir):
     ax.invert_yaxis()
     ax.set_xlim(0, 105)
     ax.set_xlabel(f"% of the {rs[0]['cases']} corpus cases")
-    ax.legend(loc="lower left")
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False,
+              borderaxespad=0.2)
     fx.barh([i - 0.2 for i in y], [r["fds_before"] for r in rs], height=0.4, color="#999",
             label="before the corpus")
     fx.barh([i + 0.2 for i in y], [r["fds_after"] for r in rs], height=0.4, color=SYS_COLOR,
             label="after")
     fx.set_xlabel("open descriptors, server + children")
-    fx.legend(loc="lower right")
+    fx.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False,
+              borderaxespad=0.2)
     fig.suptitle("Does every design answer bad input exactly, and leak no descriptor?\n"
                  "(every case of tests/corpus/bad_requests.txt over a real socket)")
     return _save(fig, out_dir, "faults-1-bad-input")
@@ -643,8 +645,9 @@ def faults_resets(results, out_dir):
     ax.set_yticks(list(y), [r["design"] for r in rs])
     ax.invert_yaxis()
     ax.set_xlabel("connections")
-    ax.set_title("Does the server count every reset in the middle of a large response?")
-    ax.legend(loc="lower right")
+    fig.suptitle("Does the server count every reset in the middle of a large response?")
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False,
+              borderaxespad=0.2)
     return _save(fig, out_dir, "faults-3-resets")
 
 
