@@ -776,16 +776,19 @@ def beyond(results, out_dir):
             ax.errorbar(vals, range(len(es)), fmt="none", ecolor="#222", capsize=3,
                         xerr=[[v - c[0] for v, c in zip(vals, cis)],
                               [c[1] - v for v, c in zip(vals, cis)]])
-            ax.set_yticks(range(len(es)), names)
+            same = col and names == [e["variant"] for e in rows if e["table"] == "unp"]
+            ax.set_yticks(range(len(es)), [""] * len(es) if same else names)
             ax.set_ylim(len(es) - 0.5, -0.5)
             ax.set_xlabel(label)
+            ax.xaxis.set_major_formatter(ticker.FuncFormatter(
+                lambda v, _: f"{v / 1000:g}k" if v >= 1000 else f"{v:g}"))
             ax.grid(axis="x", alpha=0.3)
             if row == 0:
-                p = w["params"]
-                ax.set_title(f"{sub}: {p[sub]['requests_per_conn']} req/conn, "
-                             f"{p['clients']} clients, {p['workers']} workers")
+                ax.set_title(f"{sub}: {w['params'][sub]['requests_per_conn']} req/conn.")
+    p = w["params"]
     fig.suptitle("How do the event loops and nginx compare with chapter 30's designs over "
-                 "HTTP?\n" + _interval_text(rows, "req_per_s"))
+                 f"HTTP?\n{p['clients']} clients, {p['workers']} workers; "
+                 + _interval_text(rows, "req_per_s"))
     return _save(fig, out_dir, "beyond-1-throughput-cpu")
 
 
@@ -800,18 +803,25 @@ def beyond_idle_and_stall(results, out_dir):
     styles = _styles(results, [e["variant"] for e in idle + stall])
     if idle:
         for i, e in enumerate(idle):
-            a.barh(i, e["figures"]["rss_kb_per_conn"], **styles[e["variant"]].bar())
+            a.barh(i, e["figures"]["rss_kb_per_conn"], height=0.6, **styles[e["variant"]].bar())
+            a.text(0.99, i, f"{e['figures']['rss_kb_per_conn']:,.1f}", ha="right", va="center",
+                   transform=a.get_yaxis_transform())
+        a.set_xlim(0, max(e["figures"]["rss_kb_per_conn"] for e in idle) * 1.25)
         a.set_yticks(range(len(idle)), [e["variant"] for e in idle])
         a.set_ylim(len(idle) - 0.5, -0.5)
         a.set_xlabel("server RSS per idle connection, KiB")
         a.set_title(f"{ws['idle']['params']['connections']:,} idle connections")
     if stall:
         for i, e in enumerate(stall):
-            b.barh(i, 100 * e["figures"]["failed_fraction"], **styles[e["variant"]].bar())
+            b.barh(i, 100 * e["figures"]["failed_fraction"], height=0.6,
+                   **styles[e["variant"]].bar())
+            b.text(0.99, i, f"{100 * e['figures']['failed_fraction']:.1f} %", ha="right",
+                   va="center", transform=b.get_yaxis_transform())
+        b.set_xlim(0, max(max(100 * e["figures"]["failed_fraction"] for e in stall) * 1.3, 1))
         b.set_yticks(range(len(stall)), [e["variant"] for e in stall])
         b.set_ylim(len(stall) - 0.5, -0.5)
         b.set_xlabel("connections not served in time, %")
-        b.set_title("worker 0 stalled (--stall-worker 0)")
+        b.set_title("worker 0 stalled")
     fig.suptitle("What does an idle connection hold, and what does one stalled worker cost?")
     return _save(fig, out_dir, "beyond-2-idle-and-stall")
 
