@@ -31,8 +31,11 @@ KIND_COLORS = ["#4878a8", "#e8a33d", "#c44e52", "#55a868"]  # kinds of fault, no
 GHOST = "#d0d0d0"  # the other designs, behind the one a small multiple shows
 OUTLIER = 2.5  # a design above this many times the median design gets a panel of its own
 
-_save = style.save
 _fig = style.figure
+
+
+def _save(fig, out_dir, name):
+    return style.save(fig, out_dir, name)
 
 
 def _entries(results, workload):

@@ -153,7 +153,7 @@ def spectrum(results, out_dir, workload):
     mine = [x for x in w["entries"] if x["mode"] == mode]
     styles = style.styles([e["variant"] for e in mine], results.get("designs"))
     fig, a = style.figure(10, 6)
-    drawn = 0
+    drawn, right = 0, 10
     for e in mine:
         files = [p["load_file"] for p in e["points"] if p["rate"] == rate and p.get("load_file")
                  and p.get("kind") == "grid"]
@@ -162,28 +162,34 @@ def spectrum(results, out_dir, workload):
             a.plot(*zip(*pts), lw=1.6, label=e["variant"], color=styles[e["variant"]].color,
                    ls=styles[e["variant"]].dash)
             drawn += 1
+            right = max(right, max(x for x, _ in pts))
     if not drawn:
         plt.close(fig)
         return None
     a.set_xscale("log")
     a.set_yscale("log")
-    a.set_xticks([1, 10, 100, 1000, 10000, 100000],
-                 ["0 %", "90 %", "99 %", "99.9 %", "99.99 %", "99.999 %"])
+    ticks = [(10 ** k, t) for k, t in enumerate(["0 %", "90 %", "99 %", "99.9 %", "99.99 %",
+                                                  "99.999 %"]) if 10 ** k <= right * 10]
+    a.set_xticks(*zip(*ticks))
+    a.xaxis.set_minor_locator(ticker.NullLocator())
+    a.set_xlim(0.9, ticks[-1][0] * 1.2)
     _plain(a.yaxis)
     a.set_xlabel("percentile (axis 1/(1-p))")
     a.set_ylabel("latency from the scheduled send, µs")
-    a.grid(True, which="both", alpha=0.3)
+    a.grid(True, which="major", alpha=0.3)
     a.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     kept_up = (w.get("spectrum_all_ok") or {}).get(mode, True)
-    a.set_title(_title(w, f"How slow is each design's slowest 1 %, 0.1 %, …? (`{workload}`)\n"
-                       f"percentile spectrum at {rate:,} requests/s ({mode_text(mode)}), "
-                       "repetitions' histograms summed"
+    fig.suptitle(_title(w, f"How slow is each design's slowest 1 %, 0.1 %, …? (`{workload}`)\n"
+                       f"percentile spectrum at {rate:,} requests/s ({mode_text(mode)}),\n"
+                       "the repetitions' histograms summed"
                        + ("" if kept_up else "\nno rate at which every design kept up: the "
                           "lowest, some curves are not latencies")))
     return style.save(fig, out_dir, f"{workload}-2-percentile-spectrum")
 
 
 def capacity(results, out_dir, workload):
+    """latency-3. Each design's capacity at the target as a point in its colour and marker
+    with its interval (or the search's bracket) as whiskers, on a log axis of offered rate."""
     w = _workload(results, workload)
     if not w:
         return None
@@ -205,9 +211,9 @@ def capacity(results, out_dir, workload):
             med = cap["summary"]["median"]
             lo, hi = cap["summary"].get("ci95") or cap["bracket"]
             hi = hi if hi is not None else med
-            a.barh(y, med, height=0.7, **styles[e["variant"]].bar())
-            a.errorbar(med, y, xerr=[[med - lo], [max(hi - med, 0)]], fmt="none",
-                       ecolor="black", capsize=3)
+            st = styles[e["variant"]]
+            a.errorbar(med, y, xerr=[[med - lo], [max(hi - med, 0)]], color=st.color,
+                       marker=st.marker, ms=9, ls="none", capsize=4, lw=1.6)
             if cap["censored"] == "above":
                 a.text(med, y, f"  ≥ {med:,.0f}", va="center")
         a.set_yticks(range(len(mine)), [e["variant"] for e in mine])
@@ -216,12 +222,14 @@ def capacity(results, out_dir, workload):
         if mine:
             a.set_xlim(mine[0]["rates"][0] / 2, mine[0]["rates"][-1] * 2)
             a.set_ylim(len(mine) - 0.5, -0.5)
-        _plain(a.xaxis)
+        if mine:
+            a.set_xticks(mine[0]["rates"], [f"{r:,}" for r in mine[0]["rates"]])
+            a.xaxis.set_minor_locator(ticker.NullLocator())
         a.set_xlabel(f"highest offered rate with p99 ≤ {p['slo_us']:,.0f} µs, requests/s")
         a.set_title(f"{mode_text(mode)}; "
-                    + ("95 % interval over repetitions" if p["repeat"] > 1 else
-                       "bar: the search's bracket [passed, failed]"))
-        a.grid(True, axis="x", which="both", alpha=0.3)
+                    + ("whiskers: the interval over repetitions" if p["repeat"] > 1 else
+                       "whiskers: the search's bracket [passed, failed]"))
+        a.grid(True, axis="x", alpha=0.3)
     fig.suptitle(_title(w, f"How much load does each design take with p99 ≤ "
                         f"{p['slo_us']:,.0f} µs? (`{workload}`)"))
     return style.save(fig, out_dir, f"{workload}-3-capacity-at-slo")

@@ -124,7 +124,9 @@ def latency_results():
                                         300.0 * (1 + r / bad) if r < bad else 1e6)
                                   for r in rates],
                         "capacity": {"bracket": [max(r for r in rates if r < bad), bad],
-                                     "censored": None, "summary": None, "searches": []}})
+                                     "censored": None, "searches": [],
+                                     "summary": stats.summary([max(r for r in rates
+                                                                   if r < bad)])}})
     return {"config": {"quick": False}, "designs": TABLE, "workloads": {"latency": {
         "kind": "latency", "entries": entries, "spectrum_rate": None,
         "params": {"modes": ["conn"], "rates": {"conn": rates}, "slo_us": 1000.0,
@@ -145,15 +147,11 @@ class Capture:
             return name
         self.patch = mock.patch.object(style, "save", side_effect=keep)
         self.patch.start()
-        import plots.charts as C
-        self.patch2 = mock.patch.object(C, "_save", side_effect=keep)
-        self.patch2.start()
         return self
 
     def __exit__(self, *exc):
         import matplotlib.pyplot as plt
         self.patch.stop()
-        self.patch2.stop()
         for f in self.figs.values():
             plt.close(f)
 
@@ -311,6 +309,18 @@ class Charts(unittest.TestCase):
             legend = fig.axes[1].get_legend()
             self.assertEqual([t.get_text() for t in legend.get_texts()],
                              ["epoll", "prefork", "fork"])
+
+    def test_capacity_is_points_with_whiskers_on_the_log_axis_not_bars(self):
+        from plots import latency_charts as L
+        with Capture() as cap, tempfile.TemporaryDirectory() as d:
+            L.capacity(latency_results(), d, "latency")
+            fig = cap.figs["latency-3-capacity-at-slo"]
+            self.check_legible("latency-3", fig)
+            ax = fig.axes[0]
+            self.assertEqual(ax.get_xscale(), "log")
+            self.assertFalse(ax.patches)
+            self.assertEqual([ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_marker()
+                              not in ("None", "|")], [12000, 3400, 1000])
 
     def test_the_same_data_draws_the_same_bytes(self):
         import plots.charts as C
