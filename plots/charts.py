@@ -296,7 +296,8 @@ def latency(results, out_dir):
     ax.set_xlabel("request latency, µs (connect to last byte; log)")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower right", framealpha=0.95)
-    ax.set_title("percentiles, median over repetitions", loc="left")
+    ax.set_title(f"percentiles, median over repetitions (fewest requests in a run: {least:,})",
+                 loc="left")
     ax.margins(x=0.08)
     if left_out:
         ax.set_xlabel(ax.get_xlabel() + "\nnot drawn: " + "; ".join(left_out)
@@ -745,6 +746,9 @@ def soak(results, out_dir):
                **styles[r["design"]].line())
         b.plot(xs, [smp["rss_kb"] / 1024 for smp in r["samples"]], label=r["design"],
                **styles[r["design"]].line())
+    for ax in (a, b):
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(
+            lambda v, _: f"{v / 1e6:g}M" if v >= 1e6 else f"{v / 1000:g}k" if v else "0"))
     a.set_xlabel("connections served")
     a.set_ylabel("open descriptors, server + children")
     a.set_ylim(bottom=0)

@@ -215,6 +215,20 @@ class Charts(unittest.TestCase):
             with self.subTest(chart=fn.__name__):
                 self.assertIsNotNone(self.draw(fn, data))
 
+    def test_soak_draws_each_design_in_its_own_style(self):
+        import plots.charts as C
+        samples = [{"connections": n, "fds": 12, "rss_kb": 4096 + n / 1000} for n in
+                   (0, 250000, 500000, 1000000)]
+        data = {"designs": TABLE, "workloads": {"soak": {"designs": [
+            {"design": d, "samples": samples} for d in ("prefork-fdpass", "prethread-dispatch")]}}}
+        with Capture() as cap, tempfile.TemporaryDirectory() as d:
+            self.assertEqual(C.soak(data, d), "faults-6-soak")
+            fig = cap.figs["faults-6-soak"]
+            self.check_legible("soak", fig)
+            colours = [ln.get_color() for ln in fig.axes[0].get_lines()]
+        self.assertEqual(colours, [C.style.DESIGNS["prefork-fdpass"][1],
+                                   C.style.DESIGNS["prethread-dispatch"][1]])
+
     def test_fork_gets_a_scale_of_its_own_and_labels_clear_every_whisker(self):
         import plots.charts as C
         for split in (False, True):
