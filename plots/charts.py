@@ -4,7 +4,8 @@
     plots/charts.py results/<timestamp>            # redraw every chart of a run
 
 One function per chart; each takes the loaded results and the output folder, writes NAME.png
-and NAME.svg, and returns NAME, or None when the run has no data for it.
+and NAME.svg, and returns NAME, or None when the run has no data for it. Each title is the
+question the chart answers; colours, markers and type sizes come from plots/style.py.
 """
 
 import json
@@ -29,7 +30,7 @@ from plots import style  # noqa: E402
 USER_COLOR, SYS_COLOR, SOFTIRQ_COLOR = "#4878a8", "#e8a33d", "#c44e52"
 KIND_COLORS = ["#4878a8", "#e8a33d", "#c44e52", "#55a868"]  # kinds of fault, not designs
 GHOST = "#d0d0d0"  # the other designs, behind the one a small multiple shows
-OUTLIER = 2.5  # a design above this many times the median design gets a panel of its own
+OUTLIER = 2.5  # designs past a gap of this many times above the rest get a panel of their own
 
 _fig = style.figure
 
