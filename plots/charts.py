@@ -93,7 +93,7 @@ def _subtitle(results, workload, key="cpu_us_per_conn", entries=None):
     return (f"{p.get('clients', '')} clients, {p['requests_per_conn']} request(s)/conn of "
             f"{p['bytes']} B, {p.get('workers', '')} workers;\n"
             + _interval_text(entries or _entries(results, workload), key)
-            + ("; --quick: indicative only" if results["config"].get("quick") else ""))
+            + ("; --quick: indicative only" if results.get("config", {}).get("quick") else ""))
 
 
 def _outliers(entries, key):
@@ -200,7 +200,7 @@ def cpu_per_connection(results, out_dir):
     if far:
         axes[1][0].set_title(f"{', '.join(e['variant'] for e in far)}: on a scale of its own "
                              f"(over {OUTLIER:g}× the next dearest)", loc="left")
-    cpus = results["pinning"].get("server")
+    cpus = (results.get("pinning") or {}).get("server")
     axes[-1][0].set_xlabel("server CPU per connection, µs (whole process tree)"
                            + (f"\nbars split by CPU {cpus}'s /proc/stat" if has_split else ""))
     top.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=4, frameon=False,
@@ -256,10 +256,13 @@ MIN_ABOVE = 10  # a percentile is drawn only where a run has this many requests 
 
 
 def _requests_per_run(e):
-    """The fewest requests any repetition of an entry answered (what a percentile rests on)."""
-    ns = [r["server"].get("requests") for r in e.get("runs", []) if r.get("server")]
+    """The fewest requests any repetition of an entry answered (what a percentile rests on),
+    from the server's count, else tcplab-load's; None when the run records neither."""
+    ns = [(r.get("server") or {}).get("requests")
+          or (r.get("load_counts") or {}).get("requests")
+          for r in e.get("runs", []) if r.get("figures")]
     ns = [n for n in ns if n]
-    return min(ns) if ns else 0
+    return min(ns) if ns else None
 
 
 def latency(results, out_dir):
@@ -274,11 +277,13 @@ def latency(results, out_dir):
                            gridspec_kw={"height_ratios": [0.3 * len(es) + 1, 5.5]})
     pcts = (("p50_us", "p50", 0.5, "o"), ("p99_us", "p99", 0.99, "s"),
             ("p99_9_us", "p99.9", 0.999, "D"))
-    least = min(_requests_per_run(e) for e in es)
+    counts = [_requests_per_run(e) for e in es]
+    least = min(counts) if None not in counts else None
     left_out = []
     for key, label, p, marker in pcts:
         need = MIN_ABOVE / (1 - p)
-        shown = [(i, e) for i, e in enumerate(es) if _requests_per_run(e) >= need]
+        shown = [(i, e) for i, e in enumerate(es) if key in e["summary"]
+                 and (least is None or _requests_per_run(e) >= need)]
         if len(shown) < len(es):
             left_out.append(f"{label} needs ≥ {need:,.0f} requests a run")
         if not shown:
@@ -297,8 +302,8 @@ def latency(results, out_dir):
     ax.set_xlabel("request latency, µs (connect to last byte; log)")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower right", framealpha=0.95)
-    ax.set_title(f"percentiles, median over repetitions (fewest requests in a run: {least:,})",
-                 loc="left")
+    ax.set_title("percentiles, median over repetitions (fewest requests in a run: "
+                 + (f"{least:,})" if least else "not recorded)"), loc="left")
     ax.margins(x=0.08)
     if left_out:
         ax.set_xlabel(ax.get_xlabel() + "\nnot drawn: " + "; ".join(left_out)
@@ -432,7 +437,7 @@ def herd(results, out_dir):
                  f"{p['clients']} clients, {p['connections']:,}+ connections per point; lines: "
                  "least-squares slope, median over repetitions\n"
                  + _interval_text(es, "cpu_us_per_conn")
-                 + ("; --quick: indicative only" if results["config"].get("quick") else ""))
+                 + ("; --quick: indicative only" if results.get("config", {}).get("quick") else ""))
     return _save(fig, out_dir, "5-herd")
 
 
@@ -498,7 +503,7 @@ def concurrency(results, out_dir):
                  f"upper {rows} rows: connections/s; lower {rows}: p99 (log); grey: the other "
                  f"designs\n{p['bytes']} B per request, {p['workers']} workers; band: "
                  + _interval_text(es, "conn_per_s").replace("whiskers: ", "")
-                 + ("; --quick: indicative only" if results["config"].get("quick") else ""))
+                 + ("; --quick: indicative only" if results.get("config", {}).get("quick") else ""))
     return _save(fig, out_dir, "6-concurrency")
 
 

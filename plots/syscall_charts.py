@@ -1,9 +1,10 @@
 """The chart of the workload `syscalls` (issue 13), drawn from results.json alone.
 
 stacked(results, out_dir): two panels, per connection (one request each) and per request
-(keep-alive), one stacked horizontal bar per design, one legend for both: the count of each of the commonest calls (the
-columns of summary.md's table), the rest as "other". Writes syscalls-1-per-connection.png
-and .svg and returns that name, or None when the run counted nothing.
+(keep-alive), one stacked horizontal bar per design, one legend for both: the count of each
+of the commonest calls (the columns of summary.md's table), the rest as "other". Writes
+syscalls-1-per-connection.png and .svg and returns that name, or None when the run counted
+nothing.
 """
 
 import os

@@ -275,6 +275,19 @@ class Charts(unittest.TestCase):
                 self.assertEqual(ax.get_xscale(), "log")
                 self.assertFalse(ax.patches, "no bars on a log axis")
 
+    def test_without_a_request_count_every_percentile_is_drawn_and_the_title_says_so(self):
+        import plots.charts as C
+        data = results(requests=3000)
+        for e in data["workloads"]["unp"]["entries"]:
+            for r in e["runs"]:
+                del r["server"]
+        with Capture() as cap, tempfile.TemporaryDirectory() as d:
+            C.latency(data, d)
+            ax = cap.figs["3-latency"].axes[0]
+            self.assertEqual([t.get_text() for t in ax.get_legend().get_texts()],
+                             ["p50", "p99", "p99.9"])
+            self.assertIn("not recorded", ax.get_title(loc="left"))
+
     def test_the_herd_slope_is_drawn_for_every_design_with_its_interval(self):
         import plots.charts as C
         data = results()
