@@ -21,6 +21,7 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 from matplotlib import ticker  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 from tcplab_suite import stats  # noqa: E402
 from tcplab_suite.workloads import REGISTRY  # noqa: E402
@@ -622,8 +623,7 @@ def faults_slow_clients(results, out_dir):
             blocked = r.get("first_ok_s") is None
             v = p["window_s"] if blocked else r["first_ok_s"] * 1e3 / 1e3
             ax.barh(i - 0.4 + (k + 0.5) * h, v, height=h, color=KIND_COLORS[k % len(KIND_COLORS)],
-                    hatch="//" if blocked else None, alpha=0.6 if blocked else 1,
-                    label=kind if i == 0 else None)
+                    hatch="//" if blocked else None, alpha=0.6 if blocked else 1)
             ax.text(v, i - 0.4 + (k + 0.5) * h,
                     " no answer" if blocked else f" {r['first_ok_s'] * 1e3:,.1f} ms",
                     va="center")
@@ -634,7 +634,11 @@ def faults_slow_clients(results, out_dir):
                  f"{p['clients']} that send nothing (silent), one byte a second "
                  f"(trickle), or never read (nonreader)\n--io-timeout-ms {p['io_timeout_ms']}; "
                  "hatched: no answer within the window")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="slow clients")
+    handles = [Patch(color=KIND_COLORS[k % len(KIND_COLORS)], label=kind)
+               for k, kind in enumerate(kinds)]
+    handles.append(Patch(fc="white", ec="black", hatch="//", label="no answer\nin the window"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+              title="slow clients")
     ax.set_xlim(0, p["window_s"] * 1.25)
     return _save(fig, out_dir, "faults-2-slow-clients")
 
