@@ -302,7 +302,7 @@ def latency(results, out_dir):
     _plain_log_axis(ax.xaxis)
     ax.set_xlabel("request latency, µs (connect to last byte; log)")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower right", framealpha=0.95)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     ax.set_title("percentiles, median over repetitions (fewest requests in a run: "
                  + (f"{least:,})" if least else "not recorded)"), loc="left")
     ax.margins(x=0.08)
@@ -327,6 +327,10 @@ def latency(results, out_dir):
         if q >= floor:
             tail.axhline(q, color="#666", lw=0.8, ls=":")
             tail.text(1.0, q, f" {name}", transform=tail.get_yaxis_transform(), va="center")
+    lo = min(ax.get_xlim()[0], tail.get_xlim()[0])
+    hi = max(ax.get_xlim()[1], tail.get_xlim()[1])
+    for a in (ax, tail):  # one latency scale for both panels
+        a.set_xlim(lo, hi)
     tail.set_xlabel("request latency, µs (log)")
     tail.set_ylabel("share of requests slower (log)")
     tail.set_title("the tail: share of requests slower than x, all repetitions pooled",
