@@ -870,8 +870,22 @@ def draw_all(results_path, out_dir):
     return drawn
 
 
+def main(argv=None):
+    import argparse
+    ap = argparse.ArgumentParser(
+        prog="plots/charts.py",
+        description="Redraw every chart of a suite run from its results.json (and the raw/ "
+        "files it names) into the same folder, NAME.png and NAME.svg each; prints the names "
+        "drawn. Each chart's title is the question it answers; one colour and marker per "
+        "design in every chart (plots/style.py).")
+    ap.add_argument("results_dir", metavar="RESULTS_DIR",
+                    help="a folder bench/suite.py wrote (results/<timestamp>)")
+    args = ap.parse_args(argv)
+    path = os.path.join(args.results_dir, "results.json")
+    if not os.path.isfile(path):
+        ap.error(f"no results.json in {args.results_dir}")
+    print("\n".join(draw_all(path, args.results_dir)))
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: plots/charts.py RESULTS_DIR")
-    folder = sys.argv[1]
-    print("\n".join(draw_all(os.path.join(folder, "results.json"), folder)))
+    main()
