@@ -508,7 +508,8 @@ def concurrency(results, out_dir):
                  f"upper {rows} rows: connections/s; lower {rows}: p99 (log); grey: the other "
                  f"designs\n{p['bytes']} B per request, {p['workers']} workers; band: "
                  + _interval_text(es, "conn_per_s").replace("whiskers: ", "")
-                 + ("; --quick: indicative only" if results.get("config", {}).get("quick") else ""))
+                 + ("\n--quick: indicative only" if results.get("config", {}).get("quick")
+                    else ""))
     return _save(fig, out_dir, "6-concurrency")
 
 

@@ -209,7 +209,7 @@ def rc(width_in, base=MIN_PT + 1):
     f = font_pt(width_in, base)
     return {"font.size": f, "axes.titlesize": f * 1.1, "axes.labelsize": f,
             "xtick.labelsize": f * 0.95, "ytick.labelsize": f * 0.95,
-            "legend.fontsize": f * 0.95, "figure.titlesize": f * 1.2,
+            "legend.fontsize": f * 0.95, "figure.titlesize": f * 1.1,
             "legend.title_fontsize": f}
 
 
