@@ -52,6 +52,6 @@ def cpu_and_p99(results, out_dir):
         ax.legend()
     quick = "; --quick: indicative only" if w["params"].get("quick") else ""
     fig.suptitle("Does a bigger server make each connection dearer?\none fork per connection "
-                 "copies the parent's page tables; whiskers: the median's interval over "
+                 "copies the parent's page tables\nwhiskers: the median's interval over "
                  "repetitions" + quick)
     return style.save(fig, out_dir, NAME)
