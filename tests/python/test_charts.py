@@ -248,6 +248,20 @@ class Charts(unittest.TestCase):
                     for t in labels:
                         self.assertGreater(t.get_window_extent().x0, right, t.get_text())
 
+    def test_only_a_design_past_a_wide_gap_gets_a_scale_of_its_own(self):
+        import plots.charts as C
+
+        def entries(values):
+            return [{"variant": f"d{k}", "summary": {"x": {"median": v}}}
+                    for k, v in enumerate(values)]
+        far = C._outliers(entries([25, 30, 33, 35, 41, 48, 210]), "x")
+        self.assertEqual([e["summary"]["x"]["median"] for e in far], [210])
+        # process control: thread at 23 over pools of 3 to 11 is a step, not a gap of 2.5x
+        far = C._outliers(entries([1.2, 2.9, 4.3, 5.1, 5.7, 6.6, 9.2, 10.9, 23.3, 185.2]), "x")
+        self.assertEqual([e["summary"]["x"]["median"] for e in far], [185.2])
+        self.assertEqual(C._outliers(entries([20, 30, 40, 50, 60]), "x"), [])
+        self.assertEqual(C._outliers(entries([20, 200]), "x"), [])  # too few to compare
+
     def test_whiskers_are_each_entrys_own_interval(self):
         import plots.charts as C
         data = results()
