@@ -120,6 +120,9 @@ def load_curves(results, out_dir, workload):
     return style.save(fig, out_dir, f"{workload}-1-latency-vs-load")
 
 
+MIN_ABOVE = 10  # a percentile rests on at least this many requests above it, or is shaded
+
+
 def summed_buckets(out_dir, files):
     """{upper edge ns: count} of the `total` histograms of these tcplab-load JSON files (paths
     relative to out_dir), added bucket by bucket."""
@@ -153,12 +156,15 @@ def spectrum(results, out_dir, workload):
     mine = [x for x in w["entries"] if x["mode"] == mode]
     styles = style.styles([e["variant"] for e in mine], results.get("designs"))
     fig, a = style.figure(10, 6)
-    drawn, right = 0, 10
+    drawn, right, fewest = 0, 10, None
     for e in mine:
         files = [p["load_file"] for p in e["points"] if p["rate"] == rate and p.get("load_file")
                  and p.get("kind") == "grid"]
-        pts = spectrum_points(summed_buckets(out_dir, files)) if files else []
+        counts = summed_buckets(out_dir, files) if files else {}
+        pts = spectrum_points(counts)
         if pts:
+            n = sum(counts.values())
+            fewest = n if fewest is None else min(fewest, n)
             a.plot(*zip(*pts), lw=1.6, label=e["variant"], color=styles[e["variant"]].color,
                    ls=styles[e["variant"]].dash)
             drawn += 1
@@ -173,6 +179,11 @@ def spectrum(results, out_dir, workload):
     a.set_xticks(*zip(*ticks))
     a.xaxis.set_minor_locator(ticker.NullLocator())
     a.set_xlim(0.9, ticks[-1][0] * 1.2)
+    noise = fewest / MIN_ABOVE  # 1/(1-p) past which fewer than MIN_ABOVE requests lie above p
+    if noise < ticks[-1][0] * 1.2:
+        a.axvspan(noise, ticks[-1][0] * 1.2, color="#eeeeee", zorder=0)
+        a.text(noise, 0.02, f" fewer than {MIN_ABOVE} of\n the {fewest:,} requests\n lie beyond",
+               transform=a.get_xaxis_transform(), va="bottom")
     _plain(a.yaxis)
     a.set_xlabel("percentile (axis 1/(1-p))")
     a.set_ylabel("latency from the scheduled send, µs")

@@ -363,6 +363,26 @@ class Charts(unittest.TestCase):
             self.assertEqual([ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_marker()
                               not in ("None", "|")], [12000, 3400, 1000])
 
+    def test_the_spectrum_shades_where_fewer_than_ten_requests_lie_beyond(self):
+        import json
+        from plots import latency_charts as L
+        data = latency_results()
+        w = data["workloads"]["latency"]
+        w["spectrum_rate"] = {"conn": 1000}
+        with Capture() as cap, tempfile.TemporaryDirectory() as d:
+            for e in w["entries"]:  # 2,000 requests each, 1 µs .. 2,000 µs
+                name = f"{e['variant']}.load.json"
+                with open(os.path.join(d, name), "w") as f:
+                    json.dump({"latency": {"total": {"buckets_ns": [
+                        [k * 1000, (k + 1) * 1000, 1] for k in range(2000)]}}}, f)
+                e["points"] = [{"rate": 1000, "kind": "grid", "load_file": name}]
+            L.spectrum(data, d, "latency")
+            fig = cap.figs["latency-2-percentile-spectrum"]
+            self.check_legible("latency-2", fig)
+            shade = [p for p in fig.axes[0].patches]
+            self.assertEqual(len(shade), 1)
+            self.assertAlmostEqual(shade[0].get_xy()[0][0], 2000 / 10)
+
     def test_the_same_data_draws_the_same_bytes(self):
         import plots.charts as C
         data = results()
