@@ -6,13 +6,12 @@ repetitions with its 95 % interval as an error bar. Writes ballast-1-cpu-and-p99
 and returns that name, or None when the run has no ballast sweep.
 """
 
-import os
-
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 from matplotlib import ticker  # noqa: E402
+
+from plots import style  # noqa: E402
 
 NAME = "ballast-1-cpu-and-p99"
 
@@ -35,26 +34,24 @@ def cpu_and_p99(results, out_dir):
     w = results.get("workloads", {}).get("ballast")
     if not w or not any(e.get("summary") for e in w.get("entries", [])):
         return None
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     designs = list(dict.fromkeys(e["design"] for e in w["entries"]))
+    styles = style.styles(designs, results.get("designs"))
+    fig, axes = style.figure(11, 5, ncols=2)
     for ax, (figure, label) in zip(axes, (("cpu_us_per_conn", "server CPU µs per connection"),
                                           ("p99_us", "p99 latency, µs"))):
-        for i, design in enumerate(designs):
+        for design in designs:
             xs, ys, err = series(w["entries"], design, figure)
             if xs:
-                ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=design,
-                            color=plt.get_cmap("tab10")(i % 10))
+                ax.errorbar(xs, ys, yerr=err, capsize=3, label=design, ms=7, lw=1.6,
+                            **styles[design].line())
         ax.set_xlabel("ballast of the main process, MiB (--ballast-mb)")
         ax.set_ylabel(label)
         ax.set_ylim(bottom=0)
         ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    quick = " (--quick: indicative only)" if w["params"].get("quick") else ""
-    fig.suptitle("Fork's cost grows with the server: one fork per connection copies the "
-                 "parent's page tables" + quick, fontsize=10)
-    fig.tight_layout()
-    for ext in ("png", "svg"):
-        fig.savefig(os.path.join(out_dir, f"{NAME}.{ext}"), dpi=110)
-    plt.close(fig)
-    return NAME
+        ax.legend()
+    quick = "; --quick: indicative only" if w["params"].get("quick") else ""
+    fig.suptitle("Does a bigger server make each connection dearer?\none fork per connection "
+                 "copies the parent's page tables\nwhiskers: the median's interval over "
+                 "repetitions" + quick)
+    return style.save(fig, out_dir, NAME)

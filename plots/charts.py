@@ -4,32 +4,40 @@
     plots/charts.py results/<timestamp>            # redraw every chart of a run
 
 One function per chart; each takes the loaded results and the output folder, writes NAME.png
-and NAME.svg, and returns NAME, or None when the run has no data for it.
+and NAME.svg, and returns NAME, or None when the run has no data for it. Each title is the
+question the chart answers; colours, markers and type sizes come from plots/style.py.
 """
 
 import json
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "bench"))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
 import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 from matplotlib import ticker  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
+from tcplab_suite import stats  # noqa: E402
 from tcplab_suite.workloads import REGISTRY  # noqa: E402
 
+from plots import style  # noqa: E402
+
 USER_COLOR, SYS_COLOR, SOFTIRQ_COLOR = "#4878a8", "#e8a33d", "#c44e52"
+KIND_COLORS = ["#4878a8", "#e8a33d", "#c44e52", "#55a868"]  # kinds of fault, not designs
+GHOST = "#d0d0d0"  # the other designs, behind the one a small multiple shows
+OUTLIER = 2.5  # designs past a gap of this many times above the rest get a panel of their own
+
+_fig = style.figure
 
 
 def _save(fig, out_dir, name):
-    fig.tight_layout()
-    for ext in ("png", "svg"):
-        fig.savefig(os.path.join(out_dir, f"{name}.{ext}"), dpi=110)
-    plt.close(fig)
-    return name
+    return style.save(fig, out_dir, name)
 
 
 def _entries(results, workload):
@@ -37,17 +45,18 @@ def _entries(results, workload):
     return [e for e in (w or {}).get("entries", []) if e.get("summary")]
 
 
-def _line_style(i):
-    """Distinct colour and dash for the i-th of up to 20 lines."""
-    return {"color": plt.get_cmap("tab10")(i % 10), "ls": "-" if i < 10 else "--"}
+def _styles(results, variants):
+    """{variant: style.Style}, from the run's design table."""
+    return style.styles(variants, results.get("designs"))
 
 
-def _plain_log_axis(axis):
-    """Log-scale tick labels as plain numbers (200, 1,000, 5,000), not 10^3."""
-    fmt = ticker.FuncFormatter(lambda v, _: f"{v:,.0f}")
+def _plain_log_axis(axis, minor=False):
+    """Log-scale tick labels as plain numbers (100, 1,000, 10,000), not 10^3; with `minor`,
+    the 2s and 5s between them too (for axes spanning a decade or two)."""
+    fmt = ticker.FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}")
     axis.set_major_formatter(fmt)
     axis.set_minor_formatter(ticker.FuncFormatter(
-        lambda v, _: f"{v:,.0f}" if str(round(v))[0] in "25" else ""))
+        lambda v, _: f"{v:,.0f}" if minor and v >= 1 and str(round(v))[0] in "25" else ""))
 
 
 def _med(e, key):
@@ -69,261 +78,500 @@ def _top(e, key):
     return _ci(e["summary"][key])[1]
 
 
-def _subtitle(results, workload):
+def _interval_text(entries, key):
+    """What the whiskers are, from the summaries themselves: 'whiskers: 93.75 % interval over
+    5 repetitions', or that one repetition has none."""
+    stats = [e["summary"][key] for e in entries if key in e["summary"]]
+    n = min((s["n"] for s in stats), default=0)
+    cov = [s.get("coverage") for s in stats if s.get("ci95")]
+    if not cov:
+        return f"{n} repetition(s): no interval"
+    return f"whiskers: the median's {100 * min(cov):.4g} % interval over {n} repetitions"
+
+
+def _subtitle(results, workload, key="cpu_us_per_conn", entries=None):
     p = results["workloads"][workload]["params"]
-    reps = p.get("repeat", 1)
-    return (f"{p.get('clients', '')} clients, {p['requests_per_conn']} req/conn of {p['bytes']} B"
-            f", {p.get('workers', '')} workers; median of {reps} interleaved run(s), bars 95 % CI"
-            + (" (--quick: indicative only)" if results["config"].get("quick") else ""))
+    return (f"{p.get('clients', '')} clients, {p['requests_per_conn']} request(s)/conn of "
+            f"{p['bytes']} B, {p.get('workers', '')} workers;\n"
+            + _interval_text(entries or _entries(results, workload), key)
+            + ("; --quick: indicative only" if results.get("config", {}).get("quick") else ""))
+
+
+def _outliers(entries, key):
+    """The dearest entries, when a gap of over OUTLIER times separates them from the rest
+    (fork's process per connection): drawn on a scale of their own so the others can be
+    compared. The gap is the largest ratio between neighbours in the upper half, in order."""
+    es = sorted((e for e in entries if _med(e, key) > 0), key=lambda e: _med(e, key))
+    if len(es) < 3:
+        return []
+    ratios = [(_med(b, key) / _med(a, key), k + 1) for k, (a, b) in enumerate(zip(es, es[1:]))
+              if k + 1 >= len(es) // 2]
+    ratio, cut = max(ratios)
+    return es[cut:] if ratio > OUTLIER else []
+
+
+def _swatch(ax, y, st):
+    """The design's own marker and colour just left of its row's label."""
+    ax.plot([-0.012], [y], marker=st.marker, color=st.color, ms=8, ls="none", clip_on=False,
+            transform=ax.get_yaxis_transform())
+
+
+def _labels_right(ax, entries, key, fmt="{:.1f}"):
+    """Each row's median as text in a column at the right edge, after every whisker."""
+    tops = [_top(e, key) for e in entries]
+    lo, hi = ax.get_xlim()
+    ax.set_xlim(lo, max(hi, max(tops) * 1.22))
+    for i, e in enumerate(entries):
+        ax.text(0.995, i, fmt.format(_med(e, key)), ha="right", va="center",
+                transform=ax.get_yaxis_transform())
+
+
+def _cpu_bars(ax, results, es, total, has_split, styles):
+    y = list(range(len(es)))
+    if has_split:  # the bar is the median total, split in the /proc/stat proportions
+        shares = ("user", "system", "softirq")
+        whole = [sum(_med(e, f"server_cpu_{x}_share") for x in shares) or 1.0 for e in es]
+        left = [0.0] * len(es)
+        for share, color in zip(shares, (USER_COLOR, SYS_COLOR, SOFTIRQ_COLOR)):
+            part = [t * _med(e, f"server_cpu_{share}_share") / w
+                    for t, e, w in zip(total, es, whole)]
+            ax.barh(y, part, left=left, color=color, height=0.7, label=f"{share} (/proc/stat)")
+            left = [a + b for a, b in zip(left, part)]
+    else:
+        for i, e in enumerate(es):
+            ax.barh(i, total[i], height=0.7, **styles[e["variant"]].bar())
+    ax.errorbar(total, y, xerr=_err(es, "cpu_us_per_conn"), fmt="none", ecolor="#222",
+                capsize=3, lw=1.2)
+    ax.set_yticks(y, [e["variant"] for e in es])
+    ax.set_ylim(len(es) - 0.5, -0.5)
+    for i, e in enumerate(es):
+        _swatch(ax, i, styles[e["variant"]])
+    ax.tick_params(axis="y", pad=16)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_xlim(0, None)
+    _labels_right(ax, es, "cpu_us_per_conn")
+
+
+def _user_shares(ax, es, styles, has_split):
+    """The user share two ways: getrusage's per-process split (hollow) against the server
+    CPU's /proc/stat (filled), one row per design."""
+    for i, e in enumerate(es):
+        st = styles[e["variant"]]
+        t = max(_med(e, "cpu_us_per_conn"), 1e-9)
+        rusage = 100 * _med(e, "cpu_user_us_per_conn") / t
+        ax.plot([rusage], [i], marker="o", mfc="white", mec="#555", ms=7, ls="none",
+                label="getrusage" if i == 0 else None)
+        if has_split:
+            proc = 100 * _med(e, "server_cpu_user_share")
+            ax.plot([rusage, proc], [i, i], color="#999", lw=1)
+            ax.plot([proc], [i], marker=st.marker, color=st.color, ms=8, ls="none",
+                    label="/proc/stat" if i == 0 else None)
+    ax.set_xlim(0, 100)
+    ax.set_ylim(len(es) - 0.5, -0.5)
+    ax.grid(axis="x", alpha=0.3)
 
 
 def cpu_per_connection(results, out_dir):
-    """1. Server CPU µs per connection, iterative baseline marked. The split into user, system
-    and softirq is the server CPUs' /proc/stat over the window (tick samples of the whole CPU);
-    the per-process getrusage split beside it is shown only as a teaching contrast."""
+    """1. Server CPU µs per connection. The designs far dearer than the rest (fork) get a
+    panel of their own scale below. The bars' split into user, system and softirq is the
+    server CPUs' /proc/stat over the window; the panel beside compares the user share that
+    split gives with getrusage's per-process split (biased, see bench/RESULTS.md)."""
     es = _entries(results, "unp")
     if not es:
         return None
-    names = [e["variant"] for e in es]
-    total = [_med(e, "cpu_us_per_conn") for e in es]
+    styles = _styles(results, [e["variant"] for e in es])
+    far = _outliers(es, "cpu_us_per_conn")
+    near = [e for e in es if e not in far]
     has_split = all("server_cpu_user_share" in e["summary"] for e in es)
-    fig, (ax, contrast) = plt.subplots(1, 2, figsize=(14, 5.5), sharey=True,
-                                       gridspec_kw={"width_ratios": [3, 1]})
-    y = range(len(es))
-    cpus = results["pinning"].get("server")
-    if has_split:
-        left = [0.0] * len(es)
-        for share, color in (("user", USER_COLOR), ("system", SYS_COLOR),
-                             ("softirq", SOFTIRQ_COLOR)):
-            part = [t * _med(e, f"server_cpu_{share}_share") for t, e in zip(total, es)]
-            ax.barh(y, part, left=left, color=color, label=f"{share} (CPU {cpus}'s /proc/stat)")
-            left = [a + b for a, b in zip(left, part)]
-        split_note = f"split: CPU {cpus}'s /proc/stat share of busy time"
-    else:
-        ax.barh(y, total, color="#999", label="total (no per-CPU split: CPU shared or unpinned)")
-        split_note = "no per-CPU split in this run"
-    ax.errorbar(total, list(y), xerr=_err(es, "cpu_us_per_conn"), fmt="none", ecolor="#444",
-                capsize=3)
-    for i, e in enumerate(es):
-        ax.text(_top(e, "cpu_us_per_conn") * 1.01 + 1, i, f"{total[i]:.1f}", va="center",
-                fontsize=8)
-    base = next((e for e in es if e["variant"] == results["workloads"]["unp"].get("baseline")),
-                None)
+    rows = [near, far] if far else [near]
+    fig, axes = _fig(11, 0.34 * len(es) + 2.6 + 0.6 * bool(far), nrows=len(rows), ncols=2,
+                     squeeze=False, gridspec_kw={"width_ratios": [3, 1.1],
+                                                 "height_ratios": [len(r) + 1.2 for r in rows]})
+    for (ax, contrast), group in zip(axes, rows):
+        _cpu_bars(ax, results, group, [_med(e, "cpu_us_per_conn") for e in group], has_split,
+                  styles)
+        _user_shares(contrast, group, styles, has_split)
+        contrast.set_yticks(range(len(group)), [""] * len(group))
+    base_name = results["workloads"]["unp"].get("baseline")
+    base = next((e for e in es if e["variant"] == base_name), None)
+    top, contrast = axes[0]
     if base:
-        ax.axvline(_med(base, "cpu_us_per_conn"), color="crimson", ls="--", lw=1.2,
-                   label=f"{base['variant']} baseline {_med(base, 'cpu_us_per_conn'):.1f} µs")
-    ax.set_yticks(list(y), names)
-    ax.invert_yaxis()
-    ax.set_xlabel(f"server CPU per connection, µs (whole process tree; {split_note})")
-    ax.set_title("Server CPU per connection — workload unp (cf. UNP Fig. 30.1)\n"
-                 + _subtitle(results, "unp"), fontsize=11)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=4, frameon=False, fontsize=8)
-    ax.grid(axis="x", alpha=0.3)
-    ax.margins(x=0.1)
-    user = [100 * _med(e, "cpu_user_us_per_conn") / max(t, 1e-9) for e, t in zip(es, total)]
-    contrast.barh(y, user, color="#bbb")
-    contrast.set_xlim(0, 100)
-    contrast.set_xlabel("user share, % (getrusage)")
-    contrast.set_title("Contrast only: getrusage's\nper-process split (biased)", fontsize=9)
-    contrast.grid(axis="x", alpha=0.3)
+        b = _med(base, "cpu_us_per_conn")
+        top.axvline(b, color="black", ls="--", lw=1.2, label=f"{base_name}: {b:.1f} µs")
+    if far:
+        axes[1][0].set_title(f"{', '.join(e['variant'] for e in far)}: on a scale of its own "
+                             f"(over {OUTLIER:g}× the next dearest)", loc="left")
+    cpus = (results.get("pinning") or {}).get("server")
+    axes[-1][0].set_xlabel("server CPU per connection, µs (whole process tree)"
+                           + (f"\nbars split by CPU {cpus}'s /proc/stat" if has_split else ""))
+    top.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=4, frameon=False,
+               borderaxespad=0.2, handlelength=1.5, columnspacing=1)
+    contrast.set_title("user share, %")
+    axes[-1][1].set_xlabel("getrusage ○\nvs /proc/stat ●" if has_split else
+                           "getrusage ○ only\n(no /proc/stat split)")
+    fig.suptitle("Which design costs the least CPU per connection? (workload unp, cf. UNP "
+                 "Fig. 30.1)\n" + _subtitle(results, "unp"))
     return _save(fig, out_dir, "1-cpu-per-connection")
 
 
 def process_control(results, out_dir):
-    """2. Process-control CPU: each design's CPU/conn minus the iterative server's."""
-    es = [e for e in _entries(results, "unp")
-          if e.get("process_control_us_per_conn") and e["variant"] != "iterative"]
+    """2. Process-control CPU: each design's CPU/conn minus the iterative server's, fork on a
+    scale of its own like chart 1."""
+    key = "process_control_us_per_conn"
+    es = [dict(e, summary=dict(e["summary"], **{key: e[key]}))  # the figure as a summary
+          for e in _entries(results, "unp") if e.get(key) and e["variant"] != "iterative"]
     if not es:
         return None
-    names = [e["variant"] for e in es]
-    vals = [e["process_control_us_per_conn"]["median"] for e in es]
-    err = [[v - _ci(e["process_control_us_per_conn"])[0] for v, e in zip(vals, es)],
-           [_ci(e["process_control_us_per_conn"])[1] - v for v, e in zip(vals, es)]]
-    fig, ax = plt.subplots(figsize=(10, 5.5))
-    y = range(len(es))
-    colors = ["#c44e52" if v < 0 else "#55a868" for v in vals]
-    ax.barh(y, vals, color=colors, xerr=err, ecolor="#444", capsize=3)
-    for i, v in enumerate(vals):
-        ax.text(v, i, f" {v:+.1f} ", va="center", ha="left" if v >= 0 else "right", fontsize=8)
-    ax.axvline(0, color="black", lw=1)
-    ax.set_yticks(list(y), names)
-    ax.invert_yaxis()
-    ax.set_xlabel("process-control CPU per connection, µs (design − iterative; "
-                  "negative = cheaper than the baseline)")
-    ax.set_title("Process-control CPU per connection — workload unp (Stevens' subtraction)\n"
-                 + _subtitle(results, "unp"), fontsize=11)
-    ax.grid(axis="x", alpha=0.3)
-    ax.margins(x=0.15)
+    styles = _styles(results, [e["variant"] for e in es])
+    far = _outliers(es, key)
+    rows = [[e for e in es if e not in far], far] if far else [es]
+    fig, axes = _fig(10, 0.34 * len(es) + 2.4 + 0.6 * bool(far), nrows=len(rows),
+                     squeeze=False, gridspec_kw={"height_ratios": [len(r) + 1.2 for r in rows]})
+    for (ax,), group in zip(axes, rows):
+        y = range(len(group))
+        for i, e in enumerate(group):
+            ax.barh(i, _med(e, key), height=0.7, **styles[e["variant"]].bar())
+        ax.errorbar([_med(e, key) for e in group], list(y), xerr=_err(group, key), fmt="none",
+                    ecolor="#222", capsize=3)
+        ax.axvline(0, color="black", lw=1)
+        ax.set_yticks(list(y), [e["variant"] for e in group])
+        ax.set_ylim(len(group) - 0.5, -0.5)
+        for i, e in enumerate(group):
+            _swatch(ax, i, styles[e["variant"]])
+        ax.tick_params(axis="y", pad=16)
+        ax.grid(axis="x", alpha=0.3)
+        lo = min(0, min(_ci(e["summary"][key])[0] for e in group) * 1.1)
+        ax.set_xlim(lo, None)
+        _labels_right(ax, group, key, "{:+.1f}")
+    if far:
+        axes[1][0].set_title(f"{', '.join(e['variant'] for e in far)}: on a scale of its own",
+                             loc="left")
+    axes[-1][0].set_xlabel("process-control CPU per connection, µs\n(design − iterative, "
+                           "paired by repetition; below 0: within the noise)")
+    fig.suptitle("What does handing each connection to a process or thread cost? "
+                 "(Stevens' subtraction)\n" + _subtitle(results, "unp", key, es))
     return _save(fig, out_dir, "2-process-control")
 
 
+MIN_ABOVE = 10  # a percentile is drawn only where a run has this many requests above it
+
+
+def _requests_per_run(e):
+    """The fewest requests any repetition of an entry answered (what a percentile rests on),
+    from the server's count, else tcplab-load's; None when the run records neither."""
+    ns = [(r.get("server") or {}).get("requests")
+          or (r.get("load_counts") or {}).get("requests")
+          for r in e.get("runs", []) if r.get("figures")]
+    ns = [n for n in ns if n]
+    return min(ns) if ns else None
+
+
 def latency(results, out_dir):
-    """3. Latency p50 / p99 / p99.9 per design, and the CDF of every design overlaid."""
+    """3. Latency: p50, p99 and p99.9 per design as points with their intervals (a
+    percentile only where each run has MIN_ABOVE requests above it), and the tail of every
+    design's distribution, 1 − F on a log axis, so p99 and beyond can be read off."""
     es = _entries(results, "unp")
     if not es:
         return None
-    fig, (ax, cdf) = plt.subplots(1, 2, figsize=(14, 5.5), gridspec_kw={"width_ratios": [1, 1]})
-    names = [e["variant"] for e in es]
-    width = 0.27
-    for k, (key, label) in enumerate((("p50_us", "p50"), ("p99_us", "p99"),
-                                      ("p99_9_us", "p99.9"))):
-        xs = [i + (k - 1) * width for i in range(len(es))]
-        ax.bar(xs, [_med(e, key) for e in es], width, label=label, yerr=_err(es, key),
-               capsize=2, ecolor="#444")
-    ax.set_xticks(range(len(es)), names, rotation=35, ha="right", fontsize=8)
-    ax.set_yscale("log")
-    ax.set_ylabel("request latency, µs (connect to last byte; log scale)")
-    ax.set_title("Latency percentiles — workload unp", fontsize=11)
-    ax.legend()
-    ax.grid(axis="y", alpha=0.3, which="both")
-    _plain_log_axis(ax.yaxis)
+    styles = _styles(results, [e["variant"] for e in es])
+    fig, (ax, tail) = _fig(10, 0.3 * len(es) + 8.5, nrows=2,
+                           gridspec_kw={"height_ratios": [0.3 * len(es) + 1, 5.5]})
+    pcts = (("p50_us", "p50", 0.5, "o"), ("p99_us", "p99", 0.99, "s"),
+            ("p99_9_us", "p99.9", 0.999, "D"))
+    counts = [_requests_per_run(e) for e in es]
+    least = min(counts) if None not in counts else None
+    left_out = []
+    for key, label, p, marker in pcts:
+        need = MIN_ABOVE / (1 - p)
+        shown = [(i, e) for i, e in enumerate(es) if key in e["summary"]
+                 and (least is None or _requests_per_run(e) >= need)]
+        if len(shown) < len(es):
+            left_out.append(f"{label} needs ≥ {need:,.0f} requests a run")
+        if not shown:
+            continue
+        ax.errorbar([_med(e, key) for _, e in shown], [i for i, _ in shown],
+                    xerr=_err([e for _, e in shown], key), fmt=marker, ms=6, capsize=2,
+                    color={"p50": "#333", "p99": "#c44e52", "p99.9": "#7b3294"}[label],
+                    mfc="white" if label == "p50" else None, label=label, lw=1)
+    ax.set_yticks(range(len(es)), [e["variant"] for e in es])
     for i, e in enumerate(es):
-        pts = e.get("latency_cdf") or []
+        _swatch(ax, i, styles[e["variant"]])
+    ax.tick_params(axis="y", pad=16)
+    ax.set_ylim(len(es) - 0.5, -0.5)
+    ax.set_xscale("log")
+    _plain_log_axis(ax.xaxis)
+    ax.set_xlabel("request latency, µs (connect to last byte; log)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    ax.set_title("percentiles, median over repetitions (fewest requests in a run: "
+                 + (f"{least:,})" if least else "not recorded)"), loc="left")
+    ax.margins(x=0.08)
+    if left_out:
+        ax.set_xlabel(ax.get_xlabel() + "\nnot drawn: " + "; ".join(left_out)
+                      + f" (this run: {least:,})")
+    floor = 1.0
+    for e in es:
+        pts = [(us, 1 - f) for us, f in e.get("latency_cdf") or [] if 1 - f > 1e-9]
         if pts:
-            cdf.plot([p[0] for p in pts], [p[1] for p in pts], label=e["variant"], lw=1.4,
-                     **_line_style(i))
-    _plain_log_axis(cdf.xaxis)
-    cdf.set_xscale("log")
-    cdf.set_xlabel("request latency, µs (log scale)")
-    cdf.set_ylabel("fraction of requests ≤ latency")
-    cdf.set_ylim(0, 1.01)
-    cdf.set_title("Latency CDF (all runs pooled, from tcplab-load's histogram)", fontsize=11)
-    cdf.grid(alpha=0.3, which="both")
-    cdf.legend(fontsize=7, loc="lower right")
-    fig.suptitle(_subtitle(results, "unp"), fontsize=9)
+            tail.plot(*zip(*pts), label=e["variant"], lw=1.6, color=styles[e["variant"]].color,
+                      ls=styles[e["variant"]].dash)
+            floor = min(floor, min(q for _, q in pts))
+    tail.set_xscale("log")
+    tail.set_yscale("log")
+    _plain_log_axis(tail.xaxis)
+    tail.set_ylim(max(floor / 2, 1e-6), 1.05)
+    ticks = [t for t in (1, 0.1, 0.01, 0.001, 0.0001, 0.00001) if t >= floor / 2]
+    tail.set_yticks(ticks, ["all", "10 %", "1 %", "0.1 %", "0.01 %", "0.001 %"][:len(ticks)])
+    tail.yaxis.set_minor_formatter(ticker.NullFormatter())
+    for q, name in ((0.01, "p99"), (0.001, "p99.9")):
+        if q >= floor:
+            tail.axhline(q, color="#666", lw=0.8, ls=":")
+            tail.text(1.0, q, f" {name}", transform=tail.get_yaxis_transform(), va="center")
+    lo = min(ax.get_xlim()[0], tail.get_xlim()[0])
+    hi = max(ax.get_xlim()[1], tail.get_xlim()[1])
+    for a in (ax, tail):  # one latency scale for both panels
+        a.set_xlim(lo, hi)
+    tail.set_xlabel("request latency, µs (log)")
+    tail.set_ylabel("share of requests slower (log)")
+    tail.set_title("the tail: share of requests slower than x, all repetitions pooled",
+                   loc="left")
+    tail.grid(alpha=0.3, which="major")
+    tail.legend(loc="upper left", bbox_to_anchor=(1.08, 1.0), frameon=False,
+                handlelength=2.2, labelspacing=0.25)
+    fig.suptitle("How long does a request wait, and how long is the tail? (workload unp)\n"
+                 + _subtitle(results, "unp", "p99_us"))
     return _save(fig, out_dir, "3-latency")
 
 
 def worker_distribution(results, out_dir):
-    """4. Connections per worker slot for every pooled design (Stevens' distribution table)."""
+    """4. Connections per worker slot for every pooled design (Stevens' distribution table),
+    one small panel each in the design's colour, the even share dashed."""
     es = [e for e in _entries(results, "unp") if len(e.get("workers_per_slot") or []) > 1]
     if not es:
         return None
+    styles = _styles(results, [e["variant"] for e in es])
     cols = min(4, len(es))
     rows = (len(es) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.9 * rows + 0.6), squeeze=False,
-                             sharey=True)
+    fig, axes = _fig(11, 2.4 * rows + 1.4, nrows=rows, ncols=cols, squeeze=False, sharey=True)
     top = max(max(e["workers_per_slot"]) for e in es)
     for ax, e in zip(axes.flat, es):
         counts = e["workers_per_slot"]
-        ax.bar(range(len(counts)), counts, color="#4878a8")
+        ax.bar(range(len(counts)), counts, width=0.8, **styles[e["variant"]].bar())
         even = sum(counts) / len(counts)
-        ax.axhline(even, color="crimson", ls="--", lw=1, label=f"even share {even:,.0f}")
-        ax.set_title(e["variant"], fontsize=10)
-        ax.set_xlabel("worker slot")
-        step = max(1, len(counts) // 8)
+        ax.axhline(even, color="black", ls="--", lw=1.2)
+        name = e["variant"]
+        ax.set_title(name.replace("/", "/\n") if len(name) > 20 else name,
+                     fontsize=plt.rcParams["font.size"], pad=3)
+        step = max(1, -(-len(counts) // 5))
         ax.set_xticks(range(0, len(counts), step))
         ax.set_ylim(0, top * 1.1)
-        ax.legend(fontsize=7, loc="upper right")
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.grid(axis="y", alpha=0.3)
     for ax in axes[:, 0]:
         ax.set_ylabel("connections served")
     for ax in list(axes.flat)[len(es):]:
         ax.axis("off")
+    fig.supxlabel("worker slot")
     p = results["workloads"]["unp"]["params"]
-    fig.suptitle(f"Connections per worker — workload unp, median run of "
-                 f"{p['connections']:,} connections, {p['workers']} workers", fontsize=12)
+    fig.suptitle("Does each worker get its share of the connections?\n"
+                 f"workload unp, the median run (by conn/s), {p['workers']} workers; "
+                 "dashed: an even share")
     return _save(fig, out_dir, "4-connections-per-worker")
 
 
+def _per_rep(e, key):
+    """{repetition: figure} over the runs of an entry that succeeded."""
+    return {r["rep"]: r["figures"][key] for r in e.get("runs", []) if r.get("figures")
+            and r["figures"].get(key) is not None}
+
+
+def herd_slope(points, key="cpu_us_per_conn"):
+    """(stats.slope_summary, x̄, ȳ) of `key` against pool size over a design's sweep points
+    (sorted by workers): one least-squares slope per repetition, as REPORT's verdict takes it;
+    x̄, ȳ the mean pool size and the mean of the points' medians, where the drawn line
+    passes. None with fewer than two sizes."""
+    if len({e["workers"] for e in points}) < 2:
+        return None
+    reps = sorted({k for e in points for k in _per_rep(e, key)})
+    ys = [[_per_rep(e, key).get(k) for e in points] for k in reps]
+    try:
+        s = stats.slope_summary([e["workers"] for e in points], ys)
+    except ValueError:
+        return None
+    xs = [e["workers"] for e in points]
+    return s, sum(xs) / len(xs), sum(_med(e, key) for e in points) / len(points)
+
+
 def herd(results, out_dir):
-    """5. The thundering-herd sweep: CPU per connection against pool size."""
+    """5. The thundering-herd sweep: CPU per connection against pool size, each design's
+    points dodged a little so no whiskers overlap, and the least-squares slope the verdict
+    uses drawn through them, its value and interval in the legend."""
     es = _entries(results, "herd")
     if not es:
         return None
-    fig, ax = plt.subplots(figsize=(9, 5.5))
-    for name in dict.fromkeys(e["variant"] for e in es):
-        pts = sorted((e for e in es if e["variant"] == name), key=lambda e: e["workers"])
-        ax.errorbar([e["workers"] for e in pts], [_med(e, "cpu_us_per_conn") for e in pts],
-                    yerr=_err(pts, "cpu_us_per_conn"), marker="o", capsize=3, label=name)
+    names = list(dict.fromkeys(e["variant"] for e in es))
+    styles = _styles(results, names)
     p = results["workloads"]["herd"]["params"]
-    ax.set_xticks(p["pool_sizes"])
+    sizes = p["pool_sizes"]
+    gap = min(b - a for a, b in zip(sizes, sizes[1:])) if len(sizes) > 1 else 10
+    fig, ax = _fig(10, 6)
+    for i, name in enumerate(names):
+        st = styles[name]
+        pts = sorted((e for e in es if e["variant"] == name), key=lambda e: e["workers"])
+        dodge = (i - (len(names) - 1) / 2) * gap * 0.06
+        fit = herd_slope(pts)
+        label = name
+        if fit:
+            s, mx, my = fit
+            lo, hi = s["ci95"] or (None, None)
+            label += (f": {s['median']:+.3g} µs per worker"
+                      + (f" [{lo:+.3g}, {hi:+.3g}]" if lo is not None else " (no interval)"))
+            xs = [sizes[0], sizes[-1]]
+            ax.plot(xs, [my + s["median"] * (x - mx) for x in xs], color=st.color, lw=1.6,
+                    ls=st.dash, alpha=0.9)
+        ax.errorbar([e["workers"] + dodge for e in pts], [_med(e, "cpu_us_per_conn") for e in pts],
+                    yerr=_err(pts, "cpu_us_per_conn"), color=st.color, marker=st.marker, ms=7,
+                    ls="none", capsize=3, label=label, lw=1.3)
+    ax.set_xticks(sizes)
     ax.set_xlabel("pool size (workers)")
-    ax.set_ylabel("server CPU per connection, µs (user + sys)")
-    ax.set_ylim(bottom=0)
-    ax.set_title("Thundering herd: server CPU per connection against pool size\n"
-                 f"{p['clients']} clients, {p['connections']:,} connections per point, "
-                 f"{p['repeat']} run(s) per point, bars 95 % CI", fontsize=11)
+    ax.set_ylabel("server CPU per connection, µs")
+    ax.set_ylim(bottom=0, top=ax.get_ylim()[1] * 1.35)
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(loc="upper left", title="design: fitted slope [interval]", framealpha=0.95)
+    ax.set_title("Does a bigger pool cost more CPU per connection (the thundering herd)?\n"
+                 f"{p['clients']} clients, {p['connections']:,}+ connections per point; lines: "
+                 "least-squares slope, median over repetitions\n"
+                 + _interval_text(es, "cpu_us_per_conn")
+                 + ("; --quick: indicative only" if results.get("config", {}).get("quick") else ""))
     return _save(fig, out_dir, "5-herd")
 
 
 def concurrency(results, out_dir):
-    """6. Throughput and p99 latency against the number of concurrent clients."""
+    """6. Throughput and p99 latency against the number of concurrent clients: small
+    multiples, one panel per variant with its interval as a band, the other variants grey
+    behind it; throughput in the upper block of panels, p99 in the lower."""
     es = _entries(results, "concurrency")
     if not es:
         return None
-    fig, (tp, p99) = plt.subplots(1, 2, figsize=(14, 5.5))
-    for i, name in enumerate(dict.fromkeys(e["variant"] for e in es)):
-        pts = sorted((e for e in es if e["variant"] == name), key=lambda e: e["clients"])
-        xs = [e["clients"] for e in pts]
-        style = dict(marker="o", ms=4, label=name, lw=1.4, **_line_style(i))
-        tp.plot(xs, [_med(e, "conn_per_s") for e in pts], **style)
-        p99.plot(xs, [_med(e, "p99_us") for e in pts], **style)
+    names = list(dict.fromkeys(e["variant"] for e in es))
+    styles = _styles(results, names)
     p = results["workloads"]["concurrency"]["params"]
-    for ax in (tp, p99):
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(p["levels"], [str(c) for c in p["levels"]])
-        ax.set_xlabel("concurrent clients (closed loop, log scale)")
-        ax.grid(alpha=0.3, which="both")
-    tp.set_ylabel("connections per second (1 request each)")
-    tp.set_ylim(bottom=0)
-    tp.set_title("Throughput against concurrency", fontsize=11)
-    p99.set_yscale("log")
-    _plain_log_axis(p99.yaxis)
-    p99.set_ylabel("p99 request latency, µs (log scale)")
-    p99.set_title("p99 latency against concurrency", fontsize=11)
-    p99.legend(fontsize=7)
-    fig.suptitle(f"{p['bytes']} B per request, {p['duration_s']} s measured per point, "
-                 f"{p['workers']} workers, {p['repeat']} run(s) per point", fontsize=9)
+    cols = min(5, len(names))
+    rows = -(-len(names) // cols)
+    fig, axes = _fig(11, 2.0 * 2 * rows + 1.6, nrows=2 * rows, ncols=cols, squeeze=False,
+                     sharex=True)
+    series = {n: sorted((e for e in es if e["variant"] == n), key=lambda e: e["clients"])
+              for n in names}
+    for block, (key, what, log) in enumerate((("conn_per_s", "connections/s", False),
+                                              ("p99_us", "p99 latency, µs", True))):
+        top = max(_top(e, key) for e in es)
+        bottom = min(_ci(e["summary"][key])[0] for e in es)
+        panels = axes[block * rows:(block + 1) * rows].flat
+        for k, ax in enumerate(panels):
+            if k >= len(names):
+                ax.axis("off")
+                continue
+            name = names[k]
+            for other in names:
+                if other != name:
+                    pts = series[other]
+                    ax.plot([e["clients"] for e in pts], [_med(e, key) for e in pts],
+                            color=GHOST, lw=1, zorder=1)
+            pts, st = series[name], styles[name]
+            xs = [e["clients"] for e in pts]
+            ax.fill_between(xs, [_ci(e["summary"][key])[0] for e in pts],
+                            [_ci(e["summary"][key])[1] for e in pts], color=st.color,
+                            alpha=0.25, lw=0, zorder=2)
+            ax.plot(xs, [_med(e, key) for e in pts], color=st.color, marker=st.marker, ms=5,
+                    ls=st.dash, lw=2, zorder=3)
+            ax.set_title(name.replace("/", "/\n") if len(name) > 20 else name,
+                         fontsize=plt.rcParams["font.size"], pad=3)
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(p["levels"], [str(c) for c in p["levels"]])
+            ax.xaxis.set_minor_locator(ticker.NullLocator())
+            ax.tick_params(labelbottom=True)
+            if log:
+                ax.set_yscale("log")
+                ax.set_ylim(bottom * 0.8, top * 1.25)
+                _plain_log_axis(ax.yaxis)
+            else:
+                ax.set_ylim(0, top * 1.08)
+                ax.yaxis.set_major_formatter(ticker.FuncFormatter(
+                    lambda v, _: f"{v / 1000:,.0f}k" if v else "0"))
+            ax.grid(alpha=0.3)
+            if k % cols:
+                ax.tick_params(labelleft=False)
+            else:
+                ax.set_ylabel(what)
+    fig.supxlabel("concurrent clients (closed loop, log scale)")
+    fig.suptitle("How do throughput and p99 latency change as clients are added?\n"
+                 f"upper {rows} rows: connections/s; lower {rows}: p99 (log); grey: the other "
+                 f"designs\n{p['bytes']} B per request, {p['workers']} workers; band: "
+                 + _interval_text(es, "conn_per_s").replace("whiskers: ", "")
+                 + ("\n--quick: indicative only" if results.get("config", {}).get("quick")
+                    else ""))
     return _save(fig, out_dir, "6-concurrency")
 
 
 def context_switches(results, out_dir):
-    """7. Server context switches per connection, voluntary and involuntary stacked."""
+    """7. Server context switches per connection: the bar is the median total, split in the
+    proportion of the voluntary and involuntary medians."""
     es = _entries(results, "unp")
     if not es:
         return None
     names = [e["variant"] for e in es]
-    vol = [_med(e, "vol_ctxt_per_conn") for e in es]
-    invol = [_med(e, "invol_ctxt_per_conn") for e in es]
-    fig, ax = plt.subplots(figsize=(10, 5.5))
+    total = [_med(e, "ctxt_per_conn") for e in es]
+    vol = [t * _med(e, "vol_ctxt_per_conn") / ((_med(e, "vol_ctxt_per_conn")
+                                               + _med(e, "invol_ctxt_per_conn")) or 1.0)
+           for t, e in zip(total, es)]
+    invol = [t - v for t, v in zip(total, vol)]
+    fig, ax = _fig(10, 0.34 * len(es) + 2.4)
     y = range(len(es))
+    styles = _styles(results, names)
     ax.barh(y, vol, color="#55a868", label="voluntary (blocked)")
     ax.barh(y, invol, left=vol, color="#c44e52", label="involuntary (preempted)",
             xerr=_err(es, "ctxt_per_conn"), ecolor="#444", capsize=3)
-    for i, e in enumerate(es):
-        ax.text(_top(e, "ctxt_per_conn") * 1.01 + 0.03, i, f"{_med(e, 'ctxt_per_conn'):.2f}",
-                va="center", fontsize=8)
     ax.set_yticks(list(y), names)
-    ax.invert_yaxis()
+    ax.set_ylim(len(es) - 0.5, -0.5)
+    for i, e in enumerate(es):
+        _swatch(ax, i, styles[e["variant"]])
+    ax.tick_params(axis="y", pad=16)
+    _labels_right(ax, es, "ctxt_per_conn", "{:.2f}")
     ax.set_xlabel("server context switches per connection (whole process tree)")
-    ax.set_title("Context switches per connection — workload unp\n" + _subtitle(results, "unp"),
-                 fontsize=11)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, frameon=False)
+    fig.suptitle("How often is the server switched out per connection? (workload unp)\n"
+                 + _subtitle(results, "unp", "ctxt_per_conn"))
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False,
+              borderaxespad=0.2)
     ax.grid(axis="x", alpha=0.3)
     ax.margins(x=0.1)
     return _save(fig, out_dir, "7-context-switches")
 
 
 def microbenchmarks(results, out_dir):
-    """8. The cost of each primitive, from tcplab-micro (Google Benchmark)."""
+    """8. The cost of each primitive, from tcplab-micro (Google Benchmark): one point per
+    benchmark on a log axis (no bars: a bar's length means nothing there), its time in a
+    column at the right."""
     micro = results.get("micro") or {}
     bs = [b for b in micro.get("benchmarks", []) if "real_us" in b]
     if not bs:
         return None
-    fig, ax = plt.subplots(figsize=(10, 0.35 * len(bs) + 1.8))
-    y = range(len(bs))
-    ax.barh(y, [b["real_us"] for b in bs], color="#8172b2")
+    fig, ax = _fig(10, 0.3 * len(bs) + 1.8)
+    y = list(range(len(bs)))
+    xs = [b["real_us"] for b in bs]
+    ax.plot(xs, y, ls="none", marker="o", ms=7, color="#6a51a3")
     for i, b in enumerate(bs):
-        ax.text(b["real_us"], i, f" {b['real_us']:.2f}", va="center", fontsize=8)
-    ax.set_yticks(list(y), [b["name"] for b in bs], fontsize=8)
-    ax.invert_yaxis()
+        ax.text(0.995, i, f"{b['real_us']:,.2f}", ha="right", va="center",
+                transform=ax.get_yaxis_transform())
+    ax.set_yticks(y, [b["name"].removesuffix("/real_time") for b in bs])
+    ax.set_ylim(len(bs) - 0.5, -0.5)
     ax.set_xscale("log")
+    ax.set_xlim(min(xs) / 2, max(xs) * 15)
+    _plain_log_axis(ax.xaxis)
     ax.set_xlabel("real time per iteration, µs (log scale)")
     stat = bs[0].get("statistic", "")
-    ax.set_title(f"Microbenchmarks: cost of each primitive (tcplab-micro, {stat})", fontsize=11)
-    ax.grid(axis="x", alpha=0.3, which="both")
+    ax.set_title("What does each primitive cost on its own?\n"
+                 f"(tcplab-micro, Google Benchmark, {stat})")
+    ax.grid(axis="both", alpha=0.3)
     return _save(fig, out_dir, "8-microbenchmarks")
 
 
@@ -337,7 +585,7 @@ def faults_bad_input(results, out_dir):
     rs = _faults(results, "bad_input")
     if not rs:
         return None
-    fig, (ax, fx) = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    fig, (ax, fx) = _fig(11, 0.34 * len(rs) + 2.6, ncols=2, sharey=True)
     y = range(len(rs))
     exact = [100 * r["exact"] / r["cases"] for r in rs]
     good = [100 * r["good_after"] / r["cases"] for r in rs]
@@ -348,15 +596,17 @@ def faults_bad_input(results, out_dir):
     ax.invert_yaxis()
     ax.set_xlim(0, 105)
     ax.set_xlabel(f"% of the {rs[0]['cases']} corpus cases")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False,
+              borderaxespad=0.2)
     fx.barh([i - 0.2 for i in y], [r["fds_before"] for r in rs], height=0.4, color="#999",
             label="before the corpus")
     fx.barh([i + 0.2 for i in y], [r["fds_after"] for r in rs], height=0.4, color=SYS_COLOR,
             label="after")
     fx.set_xlabel("open descriptors, server + children")
-    fx.legend(fontsize=8, loc="lower right")
-    fig.suptitle("Bad input: every corpus case over a real socket (tests/corpus/bad_requests.txt)",
-                 fontsize=11)
+    fx.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False,
+              borderaxespad=0.2)
+    fig.suptitle("Does every design answer bad input exactly, and leak no descriptor?\n"
+                 "(every case of tests/corpus/bad_requests.txt over a real socket)")
     return _save(fig, out_dir, "faults-1-bad-input")
 
 
@@ -368,7 +618,7 @@ def faults_slow_clients(results, out_dir):
     p = results["workloads"]["faults"]["params"]["slow"]
     designs = list(dict.fromkeys(r["design"] for r in rs))
     kinds = list(dict.fromkeys(r["kind"] for r in rs))
-    fig, ax = plt.subplots(figsize=(11, 5.5))
+    fig, ax = _fig(11, 0.22 * len(designs) * len(kinds) + 2.8)
     h = 0.8 / len(kinds)
     for k, kind in enumerate(kinds):
         for i, d in enumerate(designs):
@@ -377,20 +627,24 @@ def faults_slow_clients(results, out_dir):
                 continue
             blocked = r.get("first_ok_s") is None
             v = p["window_s"] if blocked else r["first_ok_s"] * 1e3 / 1e3
-            ax.barh(i - 0.4 + (k + 0.5) * h, v, height=h, color=_line_style(k)["color"],
-                    hatch="//" if blocked else None, alpha=0.6 if blocked else 1,
-                    label=kind if i == 0 else None)
+            ax.barh(i - 0.4 + (k + 0.5) * h, v, height=h, color=KIND_COLORS[k % len(KIND_COLORS)],
+                    hatch="//" if blocked else None, alpha=0.6 if blocked else 1)
             ax.text(v, i - 0.4 + (k + 0.5) * h,
-                    " blocked for the whole window" if blocked
-                    else f" {r['first_ok_s'] * 1e3:,.1f} ms", va="center", fontsize=7)
+                    " no answer" if blocked else f" {r['first_ok_s'] * 1e3:,.1f} ms",
+                    va="center")
     ax.set_yticks(range(len(designs)), designs)
-    ax.invert_yaxis()
+    ax.set_ylim(len(designs) - 0.5, -0.5)
     ax.set_xlabel(f"s until a normal client's first answer (window {p['window_s']} s)")
-    ax.set_title(f"Slow clients: {p['clients']} that send nothing (silent), one byte a second "
+    ax.set_title("How long does a normal client wait while slow clients hold the server?\n"
+                 f"{p['clients']} that send nothing (silent), one byte a second "
                  f"(trickle), or never read (nonreader)\n--io-timeout-ms {p['io_timeout_ms']}; "
-                 "hatched: no answer within the window", fontsize=10)
-    ax.legend(fontsize=8)
-    ax.margins(x=0.25)
+                 "hatched: no answer within the window")
+    handles = [Patch(color=KIND_COLORS[k % len(KIND_COLORS)], label=kind)
+               for k, kind in enumerate(kinds)]
+    handles.append(Patch(fc="white", ec="black", hatch="//", label="no answer\nin the window"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+              title="slow clients")
+    ax.set_xlim(0, p["window_s"] * 1.25)
     return _save(fig, out_dir, "faults-2-slow-clients")
 
 
@@ -399,20 +653,20 @@ def faults_resets(results, out_dir):
     rs = _faults(results, "resets")
     if not rs:
         return None
-    fig, ax = plt.subplots(figsize=(10, 4.5))
+    fig, ax = _fig(10, 0.34 * len(rs) + 2.4)
     y = range(len(rs))
     ax.barh([i - 0.2 for i in y], [r["resets_sent"] for r in rs], height=0.4, color="#999",
             label="resets sent (SO_LINGER 0)")
     ax.barh([i + 0.2 for i in y], [r["counted_reset"] for r in rs], height=0.4,
             color="#c44e52", label="failures.reset counted by the server")
     for i, r in enumerate(rs):
-        ax.text(r["counted_reset"], i + 0.2, "" if r["alive"] else "  server died", va="center",
-                fontsize=8)
+        ax.text(r["counted_reset"], i + 0.2, "" if r["alive"] else "  server died", va="center")
     ax.set_yticks(list(y), [r["design"] for r in rs])
     ax.invert_yaxis()
     ax.set_xlabel("connections")
-    ax.set_title("Resets in the middle of a large response", fontsize=11)
-    ax.legend(fontsize=8, loc="lower right")
+    fig.suptitle("Does the server count every reset in the middle of a large response?")
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False,
+              borderaxespad=0.2)
     return _save(fig, out_dir, "faults-3-resets")
 
 
@@ -423,40 +677,46 @@ def faults_crashes(results, out_dir):
     crash = [r for r in rs if r.get("mode") == "crash-request"]
     if not rs:
         return None
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.8))
-    a, b, c = axes
+    fig, axes = _fig(11, 0.45 * len(kills) + 0.3 * len(crash) + 3.8, nrows=2, ncols=2,
+                     gridspec_kw={"height_ratios": [len(kills) + 1.5, len(crash) + 1]})
+    a, b = axes[0]
+    for ax in axes[1]:
+        ax.remove()
+    c = fig.add_subplot(axes[0][0].get_gridspec()[1, :])  # the crashing handler: full width
     if kills:
         y = range(len(kills))
         a.barh(list(y), [100 * (1 - (r["success_rate"] or 0)) for r in kills], color="#c44e52")
         for i, r in enumerate(kills):
-            a.text(100 * (1 - (r["success_rate"] or 0)), i,
-                   f" {r['requests_failed']} of {r['requests_ok'] + r['requests_failed']:,}"
-                   f" ({r['kills']} kills)", va="center", fontsize=7)
+            a.text(0.99, i, f"{r['requests_failed']} of\n"
+                   f"{r['requests_ok'] + r['requests_failed']:,}\n({r['kills']} kills)",
+                   ha="right", va="center", transform=a.get_yaxis_transform())
         a.set_yticks(list(y), [r["design"] for r in kills])
         a.invert_yaxis()
         a.set_xlabel("% of requests failed")
-        a.set_title("kill -9 every %g ms under load" % (1e3 * kills[0]["interval_s"]), fontsize=10)
-        a.margins(x=0.6)
+        a.set_title("kill -9 every %g ms under load" % (1e3 * kills[0]["interval_s"]))
+        a.set_xlim(0, max(100 * (1 - (r["success_rate"] or 0)) for r in kills) * 2.2 or 1)
         pooled = [r for r in kills if r.get("respawn_ms")]
         if pooled:
             b.boxplot([r["respawn_ms"] for r in pooled], vert=False,
                       labels=[r["design"] for r in pooled])
             b.invert_yaxis()
             b.set_xscale("log")
-            b.set_xlabel("respawn time, ms (kill to a new pid in the scoreboard)")
-            b.set_title("Respawn time", fontsize=10)
+            _plain_log_axis(b.xaxis)
+            b.set_xlabel("respawn time, ms\n(kill to a new pid in the scoreboard)")
+            b.set_title("Respawn time")
     y = range(len(crash))
     alive = [1 if r["server_alive"] else 0 for r in crash]
     c.barh(list(y), [1] * len(crash), color=["#55a868" if v else "#c44e52" for v in alive])
     for i, r in enumerate(crash):
-        c.text(0.5, i, ("survives; bystander served" if r["bystander_ok"] else "survives")
-               if r["server_alive"] else f"dies ({r['exit_text']})", ha="center", va="center",
-               fontsize=8, color="white")
+        c.text(0.03, i, ("survives, bystander served" if r["bystander_ok"] else "survives")
+               if r["server_alive"] else f"dies: {r['exit_text']}", ha="left", va="center",
+               color="white")
+    c.set_xlim(0, 1)
     c.set_yticks(list(y), [r["design"] for r in crash])
     c.invert_yaxis()
     c.set_xticks([])
-    c.set_title("One crashing handler (--fault-inject)", fontsize=10)
-    fig.suptitle("Crashes: what one dead worker or handler costs", fontsize=11)
+    c.set_title("One crashing handler (--fault-inject)")
+    fig.suptitle("What does one dead worker or one crashing handler cost?")
     return _save(fig, out_dir, "faults-4-crashes")
 
 
@@ -466,24 +726,24 @@ def faults_emfile(results, out_dir):
     if not rs:
         return None
     p = results["workloads"]["faults"]["params"]["emfile"]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    fig, (a, b) = _fig(11, 0.34 * len(rs) + 2.6, ncols=2, sharey=True)
     y = range(len(rs))
     a.barh(list(y), [r["saturated_cpu_s_per_s"] for r in rs], color=SYS_COLOR)
     for i, r in enumerate(rs):
         a.text(r["saturated_cpu_s_per_s"], i, f" {r['saturated_cpu_s_per_s']:.3f}"
-               + (" (backed off)" if r["backed_off"] else ""), va="center", fontsize=8)
+               + (" (backed off)" if r["backed_off"] else ""), va="center")
     a.set_yticks(list(y), [r["design"] for r in rs])
     a.invert_yaxis()
     a.set_xlim(0, max(0.05, max(r["saturated_cpu_s_per_s"] for r in rs) * 2))
-    a.set_xlabel("server CPU s per wall s while saturated (1.0 = one core spinning)")
+    a.set_xlabel("server CPU s per wall s while saturated\n(1.0 = one core spinning)")
     b.barh(list(y), [100 * r["served"] / r["clients"] for r in rs], color="#55a868")
     for i, r in enumerate(rs):
         b.text(1, i, f"{r['served']}/{r['clients']}, then {r['served_after']}/{p['after']}",
-               va="center", fontsize=8, color="white")
+               va="center", color="white")
     b.set_xlim(0, 100)
-    b.set_xlabel("% of the held clients served once the load dropped")
-    fig.suptitle(f"Descriptor exhaustion: RLIMIT_NOFILE {p['nofile']}, {p['clients']} clients",
-                 fontsize=11)
+    b.set_xlabel("% of the held clients served\nonce the load dropped")
+    fig.suptitle("Out of descriptors: does the server spin, and does it recover?\n"
+                 f"RLIMIT_NOFILE {p['nofile']}, {p['clients']} clients")
     return _save(fig, out_dir, "faults-5-emfile")
 
 
@@ -539,21 +799,25 @@ def soak(results, out_dir):
     rs = part.get("designs") or []
     if not rs:
         return None
-    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for i, r in enumerate(rs):
+    fig, (a, b) = _fig(11, 4.6, ncols=2)
+    styles = _styles(results, [r["design"] for r in rs])
+    for r in rs:
         xs = [smp["connections"] for smp in r["samples"]]
-        a.plot(xs, [smp["fds"] for smp in r["samples"]], marker="o", label=r["design"],
-               **_line_style(i))
-        b.plot(xs, [smp["rss_kb"] / 1024 for smp in r["samples"]], marker="o",
-               label=r["design"], **_line_style(i))
+        a.plot(xs, [smp["fds"] for smp in r["samples"]], label=r["design"],
+               **styles[r["design"]].line())
+        b.plot(xs, [smp["rss_kb"] / 1024 for smp in r["samples"]], label=r["design"],
+               **styles[r["design"]].line())
+    for ax in (a, b):
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(
+            lambda v, _: f"{v / 1e6:g}M" if v >= 1e6 else f"{v / 1000:g}k" if v else "0"))
     a.set_xlabel("connections served")
     a.set_ylabel("open descriptors, server + children")
     a.set_ylim(bottom=0)
     b.set_xlabel("connections served")
     b.set_ylabel("RSS, MiB (server + children)")
     b.set_ylim(bottom=0)
-    a.legend(fontsize=8)
-    fig.suptitle("Soak: descriptors and memory stay flat", fontsize=11)
+    a.legend()
+    fig.suptitle("Do descriptors or memory grow over a million connections? (soak)")
     return _save(fig, out_dir, "faults-6-soak")
 
 
@@ -564,32 +828,35 @@ def beyond(results, out_dir):
     rows = [e for e in (w or {}).get("servers", []) if e.get("figures")]
     if not rows:
         return None
-    fig, axes = plt.subplots(2, 2, figsize=(13, 8))
+    fig, axes = _fig(12, 9, nrows=2, ncols=2)
     for col, sub in enumerate(("unp", "keepalive")):
         es = [e for e in rows if e["table"] == sub]
         names = [e["variant"] for e in es]
-        loops = {d["name"] for d in results.get("designs", []) if d.get("event_loop")}
-        colors = ["#c44e52" if e["design"].startswith("nginx") else "#55a868"
-                  if e["design"] in loops else "#4878a8" for e in es]
+        styles = _styles(results, names)
         for row, (key, label) in enumerate((("req_per_s", "requests per second"),
                                              ("cpu_us_per_req", "server CPU µs per request"))):
             ax = axes[row][col]
             vals = [e["figures"][key] for e in es]
             cis = [_ci(e["summary"][key]) if key in (e.get("summary") or {}) else [v, v]
                    for e, v in zip(es, vals)]
-            ax.barh(range(len(es)), vals, color=colors, ecolor="#444", capsize=3,
-                    xerr=[[v - c[0] for v, c in zip(vals, cis)],
-                          [c[1] - v for v, c in zip(vals, cis)]])
-            ax.set_yticks(range(len(es)), names, fontsize=8)
-            ax.invert_yaxis()
+            for i, e in enumerate(es):
+                ax.barh(i, vals[i], height=0.7, **styles[e["variant"]].bar())
+            ax.errorbar(vals, range(len(es)), fmt="none", ecolor="#222", capsize=3,
+                        xerr=[[v - c[0] for v, c in zip(vals, cis)],
+                              [c[1] - v for v, c in zip(vals, cis)]])
+            same = col and names == [e["variant"] for e in rows if e["table"] == "unp"]
+            ax.set_yticks(range(len(es)), [""] * len(es) if same else names)
+            ax.set_ylim(len(es) - 0.5, -0.5)
             ax.set_xlabel(label)
+            ax.xaxis.set_major_formatter(ticker.FuncFormatter(
+                lambda v, _: f"{v / 1000:g}k" if v >= 1000 else f"{v:g}"))
             ax.grid(axis="x", alpha=0.3)
             if row == 0:
-                p = w["params"]
-                ax.set_title(f"{sub}: {p[sub]['requests_per_conn']} req/conn, {p['clients']} clients,"
-                             f" {p['workers']} workers, HTTP", fontsize=10)
-    fig.suptitle("Beyond chapter 30: classic (blue), event loops (green), nginx (red); "
-                 "bars 95 % CI")
+                ax.set_title(f"{sub}: {w['params'][sub]['requests_per_conn']} req/conn.")
+    p = w["params"]
+    fig.suptitle("How do the event loops and nginx compare with chapter 30's designs over "
+                 f"HTTP?\n{p['clients']} clients, {p['workers']} workers; "
+                 + _interval_text(rows, "req_per_s"))
     return _save(fig, out_dir, "beyond-1-throughput-cpu")
 
 
@@ -600,20 +867,30 @@ def beyond_idle_and_stall(results, out_dir):
     stall = [e for e in (ws.get("stall") or {}).get("servers", []) if e.get("figures")]
     if not idle and not stall:
         return None
-    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, (a, b) = _fig(11, 0.34 * max(len(idle), len(stall)) + 2.6, ncols=2)
+    styles = _styles(results, [e["variant"] for e in idle + stall])
     if idle:
-        a.barh(range(len(idle)), [e["figures"]["rss_kb_per_conn"] for e in idle], color="#4878a8")
-        a.set_yticks(range(len(idle)), [e["variant"] for e in idle], fontsize=8)
-        a.invert_yaxis()
+        for i, e in enumerate(idle):
+            a.barh(i, e["figures"]["rss_kb_per_conn"], height=0.6, **styles[e["variant"]].bar())
+            a.text(0.99, i, f"{e['figures']['rss_kb_per_conn']:,.1f}", ha="right", va="center",
+                   transform=a.get_yaxis_transform())
+        a.set_xlim(0, max(e["figures"]["rss_kb_per_conn"] for e in idle) * 1.25)
+        a.set_yticks(range(len(idle)), [e["variant"] for e in idle])
+        a.set_ylim(len(idle) - 0.5, -0.5)
         a.set_xlabel("server RSS per idle connection, KiB")
-        a.set_title(f"{ws['idle']['params']['connections']:,} idle connections", fontsize=10)
+        a.set_title(f"{ws['idle']['params']['connections']:,} idle connections")
     if stall:
-        b.barh(range(len(stall)), [100 * e["figures"]["failed_fraction"] for e in stall],
-               color="#c44e52")
-        b.set_yticks(range(len(stall)), [e["variant"] for e in stall], fontsize=8)
-        b.invert_yaxis()
+        for i, e in enumerate(stall):
+            b.barh(i, 100 * e["figures"]["failed_fraction"], height=0.6,
+                   **styles[e["variant"]].bar())
+            b.text(0.99, i, f"{100 * e['figures']['failed_fraction']:.1f} %", ha="right",
+                   va="center", transform=b.get_yaxis_transform())
+        b.set_xlim(0, max(max(100 * e["figures"]["failed_fraction"] for e in stall) * 1.3, 1))
+        b.set_yticks(range(len(stall)), [e["variant"] for e in stall])
+        b.set_ylim(len(stall) - 0.5, -0.5)
         b.set_xlabel("connections not served in time, %")
-        b.set_title("worker 0 stalled (--stall-worker 0)", fontsize=10)
+        b.set_title("worker 0 stalled")
+    fig.suptitle("What does an idle connection hold, and what does one stalled worker cost?")
     return _save(fig, out_dir, "beyond-2-idle-and-stall")
 
 
@@ -640,8 +917,22 @@ def draw_all(results_path, out_dir):
     return drawn
 
 
+def main(argv=None):
+    import argparse
+    ap = argparse.ArgumentParser(
+        prog="plots/charts.py",
+        description="Redraw every chart of a suite run from its results.json (and the raw/ "
+        "files it names) into the same folder, NAME.png and NAME.svg each; prints the names "
+        "drawn. Each chart's title is the question it answers; one colour and marker per "
+        "design in every chart (plots/style.py).")
+    ap.add_argument("results_dir", metavar="RESULTS_DIR",
+                    help="a folder bench/suite.py wrote (results/<timestamp>)")
+    args = ap.parse_args(argv)
+    path = os.path.join(args.results_dir, "results.json")
+    if not os.path.isfile(path):
+        ap.error(f"no results.json in {args.results_dir}")
+    print("\n".join(draw_all(path, args.results_dir)))
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: plots/charts.py RESULTS_DIR")
-    folder = sys.argv[1]
-    print("\n".join(draw_all(os.path.join(folder, "results.json"), folder)))
+    main()

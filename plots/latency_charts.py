@@ -5,15 +5,13 @@ Each chart function takes (results, out_dir, workload), writes WORKLOAD-N-NAME.p
 and returns that name, or None when the run has no data for it. The workload modules name
 them in their CHARTS; plots/charts.py draws them with the others.
 
-1. load_curves: p50 and p99 against offered load per design (the hockey stick), log axes;
-   a point that is not a plain latency (over capacity, generator bound) is a hollow red or
-   grey marker on a strip along the top, placed by its rate only, never joined to a curve
-   nor drawn at its p99; rates skipped after one are not drawn.
+1. load_curves: p50 and p99 against offered load per design (the hockey stick), log axes,
+   one colour and marker per design (plots/style.py); a point that is not a latency (over
+   capacity, generator bound) is never drawn as one: a cross on the x axis marks the rate.
 2. spectrum: the percentile spectrum at one common rate, HdrHistogram style (x = 1/(1-p)),
    from the histograms of every repetition summed bucket by bucket, never averaged.
-3. capacity: capacity at the latency target per design (every rate up to it met the target),
-   the whisker to the first rate that missed it, and the designs whose capacity lies outside
-   the grid.
+3. capacity: capacity at the latency target per design, with its interval (or the search's
+   bracket with one repetition), and the designs whose capacity lies outside the grid.
 """
 
 import json
@@ -23,25 +21,24 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
-from matplotlib import ticker, transforms  # noqa: E402
+from matplotlib import ticker  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
-from plots.charts import _save  # noqa: E402  (the suite's one way to write a chart)
-
-OVER = {"over_capacity": {"color": "#c44e52", "marker": "o", "label": "over capacity"},
-        "generator_bound": {"color": "#888888", "marker": "X", "label": "generator bound"}}
-
+from plots import style  # noqa: E402
 
 def _workload(results, workload):
     w = results.get("workloads", {}).get(workload)
     return w if w and w.get("entries") else None
 
 
-def _style(i):
-    return {"color": plt.get_cmap("tab10")(i % 10), "ls": "-" if i < 10 else "--"}
-
-
 def _plain(axis):
+    """Plain tick labels (300, 1,000) on a log axis; on one that spans under two decades,
+    its 2s, 3s and 5s too, so it is never left with one labelled tick."""
     axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    lo, hi = sorted(axis.get_view_interval())
+    few = lo > 0 and hi / lo < 100
+    axis.set_minor_formatter(ticker.FuncFormatter(
+        lambda v, _: f"{v:,.0f}" if few and f"{v:.0e}"[0] in "235" else ""))
 
 
 def mode_text(mode):
@@ -67,44 +64,63 @@ def curve_points(entry, key):
 
 
 def load_curves(results, out_dir, workload):
+    """latency-1. p50 and p99 against offered load, one colour and marker per design
+    (plots/style.py); only points that are latencies are drawn and joined. A rate at which a
+    design could not keep the schedule (over capacity, generator bound) is a cross on the x
+    axis in the design's colour, stacked one above the other; the highest rate that met the
+    target (the knee the capacity search found) is a short bar on the target line."""
     w = _workload(results, workload)
     if not w:
         return None
     modes = w["params"]["modes"]
-    fig, axes = plt.subplots(len(modes), 2, figsize=(12, 4.6 * len(modes)), squeeze=False)
+    variants = list(dict.fromkeys(e["variant"] for e in w["entries"]))
+    styles = style.styles(variants, results.get("designs"))
+    fig, axes = style.figure(11, 4.8 * len(modes) + 1.2, nrows=len(modes), ncols=2,
+                             squeeze=False)
+    rates = sorted({r for m in modes for r in w["params"]["rates"].get(m, [])})
     for row, mode in enumerate(modes):
         mine = [e for e in w["entries"] if e["mode"] == mode]
         for col, (key, what) in enumerate((("p50_us", "p50"), ("p99_us", "p99"))):
             a = axes[row][col]
-            seen = set()
-            for i, e in enumerate(mine):
+            stack = {}
+            for e in mine:
+                st = styles[e["variant"]]
                 plain, other = curve_points(e, key)
                 if plain:
-                    a.plot(*zip(*plain), marker="o", ms=4, lw=1.4, label=e["variant"],
-                           **_style(i))
-                # A point that is no latency is placed by its rate alone, on a strip along
-                # the top: its p99 would read as a latency, and it is none.
-                top = transforms.blended_transform_factory(a.transData, a.transAxes)
-                for rate, _, status in other:
-                    s = OVER[status]
-                    a.plot([rate], [0.96 - 0.025 * (i % 4)], transform=top, ls="none",
-                           marker=s["marker"], ms=6, mfc="none", mec=s["color"], mew=1.2,
-                           clip_on=False,
-                           label=s["label"] + " (no latency)" if status not in seen else None)
-                    seen.add(status)
-            a.axhline(w["params"]["slo_us"], color="#444444", lw=0.8, ls=":")
+                    a.plot(*zip(*plain), ms=6, lw=1.6, **st.line())
+                for rate, _, _ in other:
+                    k = stack.get(rate, 0)
+                    stack[rate] = k + 1
+                    a.plot([rate], [0.03 + 0.045 * k], ls="none", marker="x", ms=7, mew=2,
+                           color=st.color, transform=a.get_xaxis_transform(), clip_on=False)
+                cap = (e.get("capacity") or {}).get("bracket") or [None]
+                if key == "p99_us" and cap[0]:
+                    a.plot([cap[0]], [w["params"]["slo_us"]], ls="none", marker="|", ms=18,
+                           mew=3, color=st.color)
+            a.axhline(w["params"]["slo_us"], color="#444444", lw=1, ls=":")
             a.set_xscale("log")
             a.set_yscale("log")
-            _plain(a.xaxis)
+            a.set_xticks(rates, [f"{r:,}" for r in rates])
+            a.set_xlim(rates[0] / 1.4, rates[-1] * 1.4)
+            a.xaxis.set_minor_locator(ticker.NullLocator())
             _plain(a.yaxis)
             a.set_xlabel("offered load, requests/s (open loop)")
             a.set_ylabel(f"{what} latency from the scheduled send, µs")
-            a.set_title(f"{what}, {mode_text(mode)}", fontsize=10)
-            a.grid(True, which="both", alpha=0.3)
-        axes[row][1].legend(fontsize=7, ncol=2, loc="upper left")
-    fig.suptitle(_title(w, f"`{workload}`: latency against offered load; hollow markers along "
-                        "the top: rates that were no latency (dotted: the target)"), fontsize=11)
-    return _save(fig, out_dir, f"{workload}-1-latency-vs-load")
+            a.set_title(f"{what}, {mode_text(mode)}")
+            a.grid(True, which="major", alpha=0.3)
+        handles = [Line2D([], [], ms=6, lw=1.6, **styles[e["variant"]].line()) for e in mine]
+        axes[row][1].legend(handles, [e["variant"] for e in mine], loc="upper left",
+                            bbox_to_anchor=(1.02, 1.0), frameon=False)
+    reps = w["params"].get("repeat", 1)
+    fig.suptitle(_title(w, f"At what load does each design's latency turn up? (`{workload}`, "
+                        f"median of {reps} repetition(s))\n× on the x axis: the design could "
+                        "not keep the schedule at that rate (not a latency)\ndotted: the p99 "
+                        f"target of {w['params']['slo_us']:,.0f} µs; | on it: the highest "
+                        "rate that met it"))
+    return style.save(fig, out_dir, f"{workload}-1-latency-vs-load")
+
+
+MIN_ABOVE = 10  # a percentile rests on at least this many requests above it, or is shaded
 
 
 def summed_buckets(out_dir, files):
@@ -137,36 +153,54 @@ def spectrum(results, out_dir, workload):
         return None
     mode = w["params"]["modes"][0]
     rate = w["spectrum_rate"][mode]
-    fig, a = plt.subplots(figsize=(10, 5.5))
-    drawn = 0
-    for i, e in enumerate(x for x in w["entries"] if x["mode"] == mode):
+    mine = [x for x in w["entries"] if x["mode"] == mode]
+    styles = style.styles([e["variant"] for e in mine], results.get("designs"))
+    fig, a = style.figure(10, 6)
+    drawn, right, fewest = 0, 10, None
+    for e in mine:
         files = [p["load_file"] for p in e["points"] if p["rate"] == rate and p.get("load_file")
                  and p.get("kind") == "grid"]
-        pts = spectrum_points(summed_buckets(out_dir, files)) if files else []
+        counts = summed_buckets(out_dir, files) if files else {}
+        pts = spectrum_points(counts)
         if pts:
-            a.plot(*zip(*pts), lw=1.3, label=e["variant"], **_style(i))
+            n = sum(counts.values())
+            fewest = n if fewest is None else min(fewest, n)
+            a.plot(*zip(*pts), lw=1.6, label=e["variant"], color=styles[e["variant"]].color,
+                   ls=styles[e["variant"]].dash)
             drawn += 1
+            right = max(right, max(x for x, _ in pts))
     if not drawn:
         plt.close(fig)
         return None
     a.set_xscale("log")
     a.set_yscale("log")
-    a.set_xticks([1, 10, 100, 1000, 10000, 100000],
-                 ["0 %", "90 %", "99 %", "99.9 %", "99.99 %", "99.999 %"])
+    ticks = [(10 ** k, t) for k, t in enumerate(["0 %", "90 %", "99 %", "99.9 %", "99.99 %",
+                                                  "99.999 %"]) if 10 ** k <= right * 10]
+    a.set_xticks(*zip(*ticks))
+    a.xaxis.set_minor_locator(ticker.NullLocator())
+    a.set_xlim(0.9, ticks[-1][0] * 1.2)
+    noise = fewest / MIN_ABOVE  # 1/(1-p) past which fewer than MIN_ABOVE requests lie above p
+    if noise < ticks[-1][0] * 1.2:
+        a.axvspan(noise, ticks[-1][0] * 1.2, color="#eeeeee", zorder=0)
+        a.text(noise, 0.02, f" fewer than {MIN_ABOVE} of\n the {fewest:,} requests\n lie beyond",
+               transform=a.get_xaxis_transform(), va="bottom")
     _plain(a.yaxis)
     a.set_xlabel("percentile (axis 1/(1-p))")
     a.set_ylabel("latency from the scheduled send, µs")
-    a.grid(True, which="both", alpha=0.3)
-    a.legend(fontsize=7, ncol=2)
+    a.grid(True, which="major", alpha=0.3)
+    a.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     kept_up = (w.get("spectrum_all_ok") or {}).get(mode, True)
-    a.set_title(_title(w, f"`{workload}`: percentile spectrum at {rate:,} requests/s "
-                       f"({mode_text(mode)}), repetitions' histograms summed"
+    fig.suptitle(_title(w, f"How slow is each design's slowest 1 %, 0.1 %, …? (`{workload}`)\n"
+                       f"percentile spectrum at {rate:,} requests/s ({mode_text(mode)}),\n"
+                       "the repetitions' histograms summed"
                        + ("" if kept_up else "\nno rate at which every design kept up: the "
-                          "lowest, some curves are not latencies")), fontsize=10)
-    return _save(fig, out_dir, f"{workload}-2-percentile-spectrum")
+                          "lowest, some curves are not latencies")))
+    return style.save(fig, out_dir, f"{workload}-2-percentile-spectrum")
 
 
 def capacity(results, out_dir, workload):
+    """latency-3. Each design's capacity at the target as a point in its colour and marker
+    with its interval (or the search's bracket) as whiskers, on a log axis of offered rate."""
     w = _workload(results, workload)
     if not w:
         return None
@@ -174,34 +208,39 @@ def capacity(results, out_dir, workload):
     rows = [e for e in w["entries"] if e.get("capacity")]
     modes = p["modes"]
     height = max(3.5, 0.4 * len(rows) / len(modes) + 2)
-    fig, axes = plt.subplots(1, len(modes), figsize=(8 * len(modes), height), squeeze=False)
+    styles = style.styles([e["variant"] for e in rows], results.get("designs"))
+    fig, axes = style.figure(min(8 * len(modes), 12), height, ncols=len(modes), squeeze=False)
     for col, mode in enumerate(modes):
         a = axes[0][col]
         mine = [e for e in rows if e["mode"] == mode]
         for y, e in enumerate(mine):
             cap = e["capacity"]
             if cap["censored"] == "below" or not cap["summary"]:
-                a.text(e["rates"][0], y, f"  < {e['rates'][0]:,}", va="center", fontsize=8,
+                a.text(e["rates"][0], y, f"  < {e['rates'][0]:,}", va="center",
                        color="#c44e52")
                 continue
             med = cap["summary"]["median"]
             lo, hi = cap["summary"].get("ci95") or cap["bracket"]
             hi = hi if hi is not None else med
-            a.barh(y, med, color="#4878a8", alpha=0.8)
-            a.errorbar(med, y, xerr=[[med - lo], [max(hi - med, 0)]], fmt="none",
-                       ecolor="black", capsize=3)
+            st = styles[e["variant"]]
+            a.errorbar(med, y, xerr=[[med - lo], [max(hi - med, 0)]], color=st.color,
+                       marker=st.marker, ms=9, ls="none", capsize=4, lw=1.6)
             if cap["censored"] == "above":
-                a.text(med, y, f"  ≥ {med:,.0f}", va="center", fontsize=8)
-        a.set_yticks(range(len(mine)), [e["variant"] for e in mine], fontsize=8)
+                a.text(med, y, f"  ≥ {med:,.0f}", va="center")
+        a.set_yticks(range(len(mine)), [e["variant"] for e in mine])
         a.invert_yaxis()
         a.set_xscale("log")
         if mine:
             a.set_xlim(mine[0]["rates"][0] / 2, mine[0]["rates"][-1] * 2)
             a.set_ylim(len(mine) - 0.5, -0.5)
-        _plain(a.xaxis)
+        if mine:
+            a.set_xticks(mine[0]["rates"], [f"{r:,}" for r in mine[0]["rates"]])
+            a.xaxis.set_minor_locator(ticker.NullLocator())
         a.set_xlabel(f"highest offered rate with p99 ≤ {p['slo_us']:,.0f} µs, requests/s")
-        a.set_title(f"{mode_text(mode)}\nbar: every rate up to it met the target; "
-                    "whisker: the first that missed", fontsize=10)
-        a.grid(True, axis="x", which="both", alpha=0.3)
-    fig.suptitle(_title(w, f"`{workload}`: capacity at the latency target"), fontsize=11)
-    return _save(fig, out_dir, f"{workload}-3-capacity-at-slo")
+        a.set_title(f"{mode_text(mode)}; "
+                    + ("whiskers: the interval over repetitions" if p["repeat"] > 1 else
+                       "whiskers: the search's bracket [passed, failed]"))
+        a.grid(True, axis="x", alpha=0.3)
+    fig.suptitle(_title(w, f"How much load does each design take with p99 ≤ "
+                        f"{p['slo_us']:,.0f} µs? (`{workload}`)"))
+    return style.save(fig, out_dir, f"{workload}-3-capacity-at-slo")

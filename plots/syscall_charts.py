@@ -1,9 +1,10 @@
 """The chart of the workload `syscalls` (issue 13), drawn from results.json alone.
 
 stacked(results, out_dir): two panels, per connection (one request each) and per request
-(keep-alive), one stacked bar per design: the count of each of the commonest calls (the
-columns of summary.md's table), the rest as "other". Writes syscalls-1-per-connection.png
-and .svg and returns that name, or None when the run counted nothing.
+(keep-alive), one stacked horizontal bar per design, one legend for both: the count of each
+of the commonest calls (the columns of summary.md's table), the rest as "other". Writes
+syscalls-1-per-connection.png and .svg and returns that name, or None when the run counted
+nothing.
 """
 
 import os
@@ -13,10 +14,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
+from matplotlib.patches import Patch  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "bench"))
 from tcplab_suite.workloads import syscalls as workload  # noqa: E402
+
+from plots import style  # noqa: E402
 
 NAME = "syscalls-1-per-connection"
 
@@ -29,33 +33,34 @@ def stacked(results, out_dir):
     panels = [(mode, counts) for mode, counts in panels if counts]
     if not panels:
         return None
-    fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 5), squeeze=False)
-    cmap = plt.get_cmap("tab20")
-    colours = {}
+    n = max(len(counts) for _, counts in panels)
+    fig, axes = style.figure(min(5 * len(panels) + 2.5, 12), 0.36 * n + 2.6, ncols=len(panels),
+                             squeeze=False)
+    palette = [c for k, c in enumerate(plt.get_cmap("tab20").colors) if k not in (14, 15)]
+    colours = {}  # tab20 without its greys: grey is "other"
     for ax, (mode, counts) in zip(axes[0], panels):
         columns, rows = workload.split_calls(counts, w["params"]["top"], w.get("baseline"))
         designs = list(rows)
         base = [0.0] * len(designs)
         for call in columns + [workload.OTHER]:
             colour = colours.setdefault(call, "#bbbbbb" if call == workload.OTHER
-                                        else cmap(len(colours) % 20))
-            heights = [max(rows[d][call], 0.0) for d in designs]
-            ax.bar(range(len(designs)), heights, bottom=base, color=colour, label=call,
-                   edgecolor="white", linewidth=0.4)
-            base = [b + h for b, h in zip(base, heights)]
-        ax.set_xticks(range(len(designs)), designs, rotation=60, ha="right", fontsize=8)
+                                        else palette[len(colours) % len(palette)])
+            widths = [max(rows[d][call], 0.0) for d in designs]
+            ax.barh(range(len(designs)), widths, left=base, color=colour, height=0.75,
+                    edgecolor="white", linewidth=0.4)
+            base = [b + h for b, h in zip(base, widths)]
+        ax.set_yticks(range(len(designs)), designs if ax is axes[0][0] else [""] * len(designs))
+        ax.set_ylim(len(designs) - 0.5, -0.5)
         rpc = w["params"]["modes"][mode]["requests_per_conn"]
-        ax.set_ylabel("system calls per connection" if mode == "conn" else
+        ax.set_xlabel("system calls per connection" if mode == "conn" else
                       "system calls per request")
-        ax.set_title("one request per connection" if mode == "conn" else
-                     f"keep-alive, {rpc} requests per connection", fontsize=10)
-        ax.grid(axis="y", alpha=0.3)
-        ax.legend(fontsize=7, ncol=2)
+        ax.set_title("1 request per connection" if mode == "conn" else
+                     f"keep-alive, {rpc} requests/conn.")
+        ax.grid(axis="x", alpha=0.3)
+    handles = [Patch(color=c, label=call) for call, c in colours.items()]
+    axes[0][-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                       frameon=False, title="call")
     quick = " (--quick)" if w["params"].get("quick") else ""
-    fig.suptitle(f"System calls of the server's process tree, counted by "
-                 f"{w.get('tracer', '?')}{quick}", fontsize=10)
-    fig.tight_layout()
-    for ext in ("png", "svg"):
-        fig.savefig(os.path.join(out_dir, f"{NAME}.{ext}"), dpi=110)
-    plt.close(fig)
-    return NAME
+    fig.suptitle("Which system calls does each design make per connection and per request?\n"
+                 f"the server's process tree, counted by {w.get('tracer', '?')}{quick}")
+    return style.save(fig, out_dir, NAME)
