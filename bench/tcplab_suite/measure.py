@@ -102,20 +102,6 @@ def cdf_points(runs, max_points=200):
     return points
 
 
-def histogram(values, bins):
-    """[[lo, hi, count], ...] over `bins` equal bins from min to max (all in one if equal)."""
-    if not values:
-        return []
-    lo, hi = min(values), max(values)
-    if lo == hi:
-        return [[lo, hi, len(values)]]
-    width = (hi - lo) / bins
-    counts = [0] * bins
-    for v in values:
-        counts[min(int((v - lo) / width), bins - 1)] += 1
-    return [[lo + i * width, lo + (i + 1) * width, n] for i, n in enumerate(counts)]
-
-
 # Sizing a count-based window (unp, herd, ballast): Stevens' shape keeps its clients, requests
 # and bytes, and only the count of connections grows until the window lasts min_window_s.
 # A warm-up of a thousand connections on a fresh server lasts some 50 ms, and on a busy 2-core

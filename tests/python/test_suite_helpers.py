@@ -1,5 +1,5 @@
 """The suite's own helpers: the per-figure summaries over repetitions, Stevens' subtraction
-paired by repetition, the latency CDF and the histogram, the design sets derived from the
+paired by repetition, the latency CDF, the design sets derived from the
 design table, the CPU-list parser, and where the server and the load run (loopback or veth)."""
 
 import argparse
@@ -197,18 +197,6 @@ class Cdf(unittest.TestCase):
         self.assertEqual(pts[-1], [1000.0, 1.0])
         self.assertEqual([p for p in pts if p[1] > 0.99], [[float(k), k / 1000] for k in range(991, 1001)])
         self.assertEqual(pts, sorted(pts))
-
-
-class Histogram(unittest.TestCase):
-    def test_equal_bins_every_value_counted(self):
-        h = measure.histogram([0, 1, 2, 3, 4, 10], 5)
-        self.assertEqual([n for _, _, n in h], [2, 2, 1, 0, 1])
-        self.assertEqual(h[0][:2], [0, 2.0])
-        self.assertEqual(h[-1][1], 10)
-
-    def test_one_value_and_none(self):
-        self.assertEqual(measure.histogram([3, 3], 4), [[3, 3, 2]])
-        self.assertEqual(measure.histogram([], 4), [])
 
 
 BIN_DIR = os.environ.get("TCPLAB_BIN_DIR")
