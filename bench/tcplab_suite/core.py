@@ -36,8 +36,11 @@ class StepError(Exception):
     """A failure of one measured step: recorded in results, and the suite goes on."""
 
 
-# The failures a step records and goes on after; anything else (a bug, Ctrl-C) propagates.
-STEP_FAILURES = (StepError, OSError, ValueError, KeyError, subprocess.SubprocessError)
+# The failures a step records and goes on after: the suite's own StepError, a process or file
+# that failed (OSError, a subprocess error or timeout), a process's JSON output cut short.
+# Anything else propagates with its traceback: a KeyError or a ValueError is a bug in the suite,
+# not a measurement that failed, and Ctrl-C stops the run.
+STEP_FAILURES = (StepError, OSError, json.JSONDecodeError, subprocess.SubprocessError)
 
 
 # --------------------------------------------------------------------------- the machine

@@ -3,8 +3,12 @@ paired by repetition, the latency CDF, the design sets derived from the
 design table, the CPU-list parser, and where the server and the load run (loopback or veth)."""
 
 import argparse
+import contextlib
 import importlib.util
+import io
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -252,6 +256,42 @@ class CpuList(unittest.TestCase):
         for bad in ("", "a", "1-", "-1", "0,,1"):
             with self.assertRaises(ValueError, msg=bad):
                 core.cpu_list(bad)
+
+
+class StepPolicy(unittest.TestCase):
+    """core.Step records the suite's expected failures and goes on; a bug propagates with its
+    traceback and is recorded nowhere."""
+
+    class Ctx:
+        def __init__(self):
+            self.step, self.total_steps, self.errors = 0, 3, []
+
+        fail = core.Context.fail
+
+    def run_step(self, ctx, exc):
+        record = {"figures": {"x": 1}}
+        with contextlib.redirect_stdout(io.StringIO()):
+            with core.Step(ctx, "unp/prefork", "prefork", record):
+                raise exc
+        return record
+
+    def test_expected_failures_are_recorded(self):
+        for exc in (core.StepError("server did not start"), OSError(5, "EIO"),
+                    subprocess.TimeoutExpired(["tcplab-load"], 1),
+                    json.JSONDecodeError("Expecting value", "", 0)):
+            ctx = self.Ctx()
+            record = self.run_step(ctx, exc)
+            self.assertEqual(len(ctx.errors), 1, exc)
+            self.assertEqual(record["error"], ctx.errors[0]["message"])
+            self.assertNotIn("figures", record)
+
+    def test_a_bug_propagates_unrecorded(self):
+        for exc in (KeyError("cpu_user_s"), ValueError("bad figure"), TypeError("None")):
+            ctx = self.Ctx()
+            with self.assertRaises(type(exc)) as caught:
+                self.run_step(ctx, exc)
+            self.assertIs(caught.exception, exc)
+            self.assertEqual(ctx.errors, [])
 
 
 class WhereThingsRun(unittest.TestCase):
