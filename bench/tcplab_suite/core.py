@@ -119,6 +119,7 @@ class Server:
 
     def __init__(self, ctx, design, workers, dispatch=None, extra=(), launcher=()):
         self.design = design
+        self.ctx = ctx
         self.control = os.path.join(ctx.tmp, "control.sock")
         self.stats_path = os.path.join(ctx.tmp, "stats.json")
         self.stderr_path = os.path.join(ctx.tmp, "server.stderr")
@@ -140,6 +141,7 @@ class Server:
         self.exit = None
 
     def start(self):
+        self.ctx.current_server = self
         self._stderr = open(self.stderr_path, "w")
         try:
             with held_interrupts():  # inside Popen a KeyboardInterrupt would lose the pid
@@ -242,6 +244,15 @@ class Server:
                 self.exit = "killed after %ds" % SERVER_STOP_TIMEOUT_S
             self.proc.stdout.close()
             self._stderr.close()
+
+    def final_summary(self):
+        """The summary the server wrote (--stats-json) when it stopped; None if it wrote none
+        (killed, or still running)."""
+        try:
+            with open(self.stats_path) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
 
     def check_exit(self):
         """After stop(): a non-zero exit status fails the step."""
@@ -462,6 +473,7 @@ class Context:
         self.designs = designs          # the rows of the design table chosen by --only
         self.results = results
         self.errors = results["errors"]
+        self.current_server = None  # the Server started last (Server.start)
         self.step = 0
         self.total_steps = 0
         # Where the server and the load run: the one place that decides it for every workload.
