@@ -2,9 +2,15 @@
 // Backoff: after a failure that will not clear at once (EMFILE, a failed fork or
 // pthread_create), sleep a little, twice as long each time it happens again, and start over
 // after a success. The server neither spins nor gives up.
+//
+// A stop (SIGINT/SIGTERM: signals::stop_requested()) cuts the sleep short: the server must not
+// sit out up to a second of back-off before it notices. The sleep is taken in slices, because
+// in a threaded design the signal may interrupt another thread, not this one.
 #include <time.h>
 
 #include <algorithm>
+
+#include "signals.hpp"
 
 namespace tcplab {
 
@@ -14,13 +20,38 @@ class Backoff {
 
   void failed() {
     ms_ = std::clamp(ms_ * 2, first_ms_, max_ms_);
-    timespec ts{ms_ / 1000, (ms_ % 1000) * 1'000'000L};
-    while (::nanosleep(&ts, &ts) == -1) {
+    timespec deadline;
+    ::clock_gettime(CLOCK_MONOTONIC, &deadline);
+    add_ms(deadline, ms_);
+    for (timespec now = now_monotonic(); before(now, deadline) && !signals::stop_requested();
+         now = now_monotonic()) {
+      timespec until = now;
+      add_ms(until, kSliceMs);
+      if (before(deadline, until)) until = deadline;
+      // EINTR (SIGCHLD, SIGTERM...): the loop looks at the stop flag and sleeps on to the deadline.
+      ::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr);
     }
   }
   void succeeded() { ms_ = 0; }
 
  private:
+  static constexpr int kSliceMs = 20;
+  static timespec now_monotonic() {
+    timespec t;
+    ::clock_gettime(CLOCK_MONOTONIC, &t);
+    return t;
+  }
+  static void add_ms(timespec& t, int ms) {
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (ms % 1000) * 1'000'000L;
+    if (t.tv_nsec >= 1'000'000'000L) {
+      t.tv_sec += 1;
+      t.tv_nsec -= 1'000'000'000L;
+    }
+  }
+  static bool before(const timespec& a, const timespec& b) {
+    return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
+  }
   int first_ms_, max_ms_, ms_ = 0;
 };
 
