@@ -69,14 +69,31 @@ class Ballast {
   char* data_ = nullptr;
 };
 
+// What the design serves with: the ballast, the listener, the scoreboard, and the Server that
+// hands them to the design. Made once and never destroyed: a thread still serving when the
+// grace period ends (thread, prethread-*, loop-per-thread wait no longer than that) goes on
+// counting into the scoreboard and reading the Server until main() ends the process with
+// _exit(), after the summary. Destroying them when serve() returns would unmap the scoreboard
+// under it.
+struct Serving {
+  Serving(const Config& config, const Design& design)
+      : ballast(config.ballast_mb),  // before any worker exists: every one inherits it
+        listener(listen_tcp(config.host, config.port, config.backlog, design.reuseport)),
+        board(design.pooled ? config.workers : 1),
+        server{config, listener.get(), board} {}
+  Ballast ballast;
+  Fd listener;
+  Scoreboard board;
+  Server server;
+};
+
 int serve(const Config& config, const DesignOptions& options) {
   raise_descriptor_limit();
   const Design* design = find_design(config.design);
-  Ballast ballast(config.ballast_mb);  // before any worker exists: every one inherits it
-  Fd listener = listen_tcp(config.host, config.port, config.backlog, design->reuseport);
+  Serving& serving = *new Serving(config, *design);  // never deleted: see Serving
+  Fd& listener = serving.listener;
+  Server& server = serving.server;
   signals::install_stop_handlers(listener.get());
-  Scoreboard board(design->pooled ? config.workers : 1);
-  Server server{config, listener.get(), board};
   std::optional<ControlSocket> control;
   if (!config.control_path.empty())
     control.emplace(config.control_path, [&server] { return snapshot(server).dump(); });
@@ -238,8 +255,9 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "tcplab-server: {}\n", e.what());
     status = 1;
   }
-  // _exit, not exit: a thread still serving after the grace period must not see the server's
-  // objects destroyed under it. Everything worth keeping has been written and flushed.
+  // _exit, not exit: a thread still serving after the grace period may be using what serve()
+  // made (Serving, never destroyed); exit() would run static destructors under it. Everything
+  // worth keeping has been written and flushed, and _exit ends such threads with the process.
   std::fflush(nullptr);
   ::_exit(status);
 }

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -693,6 +694,57 @@ INSTANTIATE_TEST_SUITE_P(E2e, Stop,
                            return design_param_name(std::get<0>(p.param)) +
                                   (std::get<1>(p.param) == SIGTERM ? "_SIGTERM" : "_SIGINT");
                          });
+
+// A thread still serving when the grace period ends (a client reading a huge response as fast
+// as it comes) outlives the design's run function: the server prints its summary and exits 0
+// while that thread goes on writing into the scoreboard. The objects it uses (the Server, the
+// Scoreboard, the listener) must outlive it; the old serve() destroyed them (munmap) before
+// main() called _exit, and the straggler's next count was a write to freed memory (SIGSEGV, or a
+// use-after-free under ASan).
+class Straggler : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Straggler, AThreadServingPastTheGracePeriodDoesNotOutliveTheServersObjects) {
+  const std::string design = GetParam();
+  constexpr int kGraceMs = 200;
+  constexpr std::uint64_t kHuge = std::uint64_t{1} << 38;  // far more than it can send meanwhile
+  StatsFile stats;
+  // The window between the old serve()'s return and _exit is short: several stragglers (one per
+  // worker), several rounds.
+  for (int round = 0; round < 5; ++round) {
+    ServerProcess server(
+        server_args(design, {"--max-bytes", std::to_string(kHuge), "--grace-ms",
+                             std::to_string(kGraceMs), "--stats-json", stats.path()}));
+    std::vector<std::unique_ptr<Client>> readers;
+    for (std::size_t k = 0; k < kWorkers; ++k) {
+      readers.push_back(std::make_unique<Client>(server.port()));
+      ASSERT_EQ(readers.back()->send(std::to_string(kHuge) + "\n"), IoStatus::ok);
+      ASSERT_EQ(readers.back()->read_exactly(65536).status, IoStatus::ok);
+    }
+    std::atomic<bool> done{false};
+    std::vector<std::thread> drains;
+    for (auto& reader : readers)
+      drains.emplace_back([&done, fd = reader->fd()] {  // as fast as the server writes
+        char buf[1 << 16];
+        while (!done.load() && ::read(fd, buf, sizeof buf) > 0) {
+        }
+      });
+    server.signal(SIGTERM);
+    Exit e = server.wait_exit(10s);
+    done = true;
+    for (auto& drain : drains)
+      drain.join();  // the server is gone (exited, or killed by wait_exit): read() sees the end
+    ASSERT_TRUE(e.exited()) << "round " << round << ": " << e.describe();
+    expect_clean_exit(e, design);
+    json summary = stats.read();
+    ASSERT_TRUE(summary.is_object()) << e.describe();
+    EXPECT_EQ(summary.value("design", ""), design);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(E2e, Straggler,
+                         ::testing::Values("thread", "prethread-mutex", "prethread-dispatch",
+                                           "loop-per-thread"),
+                         [](const auto& p) { return design_param_name(p.param); });
 
 // ============================================================================================
 // 5. Descriptor hygiene: 200 connections, good and bad, leave the server's descriptors as they
