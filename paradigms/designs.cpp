@@ -116,29 +116,6 @@ constexpr std::array kDesigns = {
            .run = with_stall_worker<run_loop_per_thread>},
 };
 
-std::string_view workers_name(Workers w) {
-  switch (w) {
-    case Workers::none:
-      return "none";
-    case Workers::processes:
-      return "processes";
-    case Workers::threads:
-      return "threads";
-  }
-  return "?";
-}
-
-nlohmann::ordered_json lock_json(AcceptLockKind lock) {
-  switch (lock) {
-    case AcceptLockKind::none:
-      return nullptr;
-    case AcceptLockKind::fcntl:
-      return "fcntl";
-    case AcceptLockKind::mutex:
-      return "mutex";
-  }
-  return "?";
-}
 }  // namespace
 
 std::span<const Design> designs() {
@@ -160,11 +137,13 @@ nlohmann::ordered_json designs_json() {
     rows.push_back({{"name", d.name},
                     {"summary", d.summary},
                     {"unp", d.in_book() ? json(d.unp) : json(nullptr)},
-                    {"workers", workers_name(d.workers)},
+                    {"workers", name_of(kWorkersNames, d.workers)},
                     {"pooled", d.pooled},
                     {"event_loop", d.event_loop},
-                    {"accepts", d.accepts == Acceptor::main ? "main" : "workers"},
-                    {"accept_lock", lock_json(d.accept_lock)},
+                    {"accepts", name_of(kAcceptorNames, d.accepts)},
+                    {"accept_lock", d.accept_lock == AcceptLockKind::none
+                                        ? json(nullptr)
+                                        : json(name_of(kAcceptLockNames, d.accept_lock))},
                     {"dispatch_policies", policies},
                     {"reuseport", d.reuseport}});
   }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dispatch.hpp"
+#include "enum_names.hpp"
 #include "server.hpp"
 
 namespace tcplab {
@@ -19,6 +20,15 @@ enum class Workers { none, processes, threads };
 enum class Acceptor { main, workers };
 // What the workers hold around accept(), when they call it themselves.
 enum class AcceptLockKind { none, fcntl, mutex };
+
+// Their names in --list --json (AcceptLockKind::none is null there).
+inline constexpr EnumName<Workers> kWorkersNames[] = {
+    {"none", Workers::none}, {"processes", Workers::processes}, {"threads", Workers::threads}};
+inline constexpr EnumName<Acceptor> kAcceptorNames[] = {{"main", Acceptor::main},
+                                                        {"workers", Acceptor::workers}};
+inline constexpr EnumName<AcceptLockKind> kAcceptLockNames[] = {{"none", AcceptLockKind::none},
+                                                                {"fcntl", AcceptLockKind::fcntl},
+                                                                {"mutex", AcceptLockKind::mutex}};
 
 // The options of one design each (those of every design are in Config, common/server.hpp).
 // main() fills them from the command line; a row hands its design only its own, so a design's
