@@ -1,5 +1,7 @@
 #include "designs.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 
@@ -84,6 +86,7 @@ constexpr std::array kDesigns = {
            .unp = "30.12",
            .workers = Workers::threads,
            .pooled = true,
+           .queue = true,
            .run = with_queue_size<run_prethread_dispatch>},
     // Beyond chapter 30: event loops, the designs of today's servers.
     Design{.name = "epoll",
@@ -125,6 +128,29 @@ std::span<const Design> designs() {
 const Design* find_design(std::string_view name) {
   auto it = std::ranges::find(kDesigns, name, &Design::name);
   return it == kDesigns.end() ? nullptr : &*it;
+}
+
+bool takes_option(const Design& d, std::string_view option) {
+  if (option == "--dispatch") return !d.dispatch_policies.empty();
+  if (option.starts_with("--route-")) return d.processes() && !d.dispatch_policies.empty();
+  if (option == "--queue-size") return d.queue;
+  if (option == "--stall-worker") return d.pooled && d.event_loop;
+  return true;
+}
+
+std::string designs_taking(std::string_view option) {
+  std::string takers;
+  for (const Design& d : kDesigns)
+    if (takes_option(d, option)) takers += (takers.empty() ? "" : ", ") + std::string(d.name);
+  return takers;
+}
+
+std::string foreign_option(const Design& d, std::span<const std::string_view> given) {
+  for (std::string_view option : given)
+    if (!takes_option(d, option))
+      return fmt::format("{} is not an option of {} (only of: {})", option, d.name,
+                         designs_taking(option));
+  return "";
 }
 
 nlohmann::ordered_json designs_json() {

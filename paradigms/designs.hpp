@@ -3,6 +3,7 @@
 // --list, --list --json (which bench/ reads), README.md, REPORT.md and the tests all draw from
 // it (tests/docs_test.cpp keeps README in step). Adding a design means adding one row.
 #include <span>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -53,6 +54,7 @@ struct Design {
   Acceptor accepts = Acceptor::main;
   AcceptLockKind accept_lock = AcceptLockKind::none;
   std::span<const DispatchPolicy> dispatch_policies = {};  // valid --dispatch values, if any
+  bool queue = false;      // hands connections to its workers through a queue (--queue-size)
   bool reuseport = false;  // main() sets SO_REUSEPORT on the listener: the design binds more
   int (*run)(Server&, const DesignOptions&) = nullptr;  // calls the design's run_* below
 
@@ -65,6 +67,21 @@ struct Design {
 
 std::span<const Design> designs();
 const Design* find_design(std::string_view name);
+
+// The options of one design or a few (DesignOptions), and whether `d` takes `option`, from its
+// row: --dispatch where it has dispatch policies; --route-by, --route-ports and --route-prefix
+// where processes are passed descriptors by a dispatcher (prefork-fdpass); --queue-size where
+// it has a queue; --stall-worker where it is a pool of event loops. Any other option is every
+// design's.
+inline constexpr std::string_view kDesignOptions[] = {"--dispatch",    "--route-by",
+                                                      "--route-ports", "--route-prefix",
+                                                      "--queue-size",  "--stall-worker"};
+bool takes_option(const Design& d, std::string_view option);
+// The names of the designs that take `option`, comma-separated.
+std::string designs_taking(std::string_view option);
+// "" if `d` takes every option of `given` (names from kDesignOptions), else the error to print:
+// which option, and which designs do take it.
+std::string foreign_option(const Design& d, std::span<const std::string_view> given);
 
 // The table as `tcplab-server --list --json` prints it (schema "tcplab-designs/1").
 nlohmann::ordered_json designs_json();

@@ -6,11 +6,14 @@
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include "accounting.hpp"
 #include "control.hpp"
@@ -107,7 +110,8 @@ int serve(const Config& config, const DesignOptions& options) {
   control.reset();
   auto summary = final_summary(server, {design->pooled, design->worker_per_connection()},
                                std::chrono::steady_clock::now() - start);
-  summary["config"]["dispatch"] = dispatch_name(options.fdpass.dispatch);  // prefork-fdpass's
+  if (!design->dispatch_policies.empty())  // only a design with policies has chosen one
+    summary["config"]["dispatch"] = dispatch_name(options.fdpass.dispatch);
 
   fmt::print("{}", format_summary(summary));
   if (!config.stats_json.empty()) {
@@ -152,7 +156,9 @@ int main(int argc, char** argv) {
   app.add_option("--workers", config.workers, "Pool size of the pooled designs")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
-  app.add_option("--dispatch", dispatch, "prefork-fdpass: how the parent picks a child")
+  app.add_option("--dispatch", dispatch,
+                 designs_taking("--dispatch") +
+                     ": how the one that accepts picks the worker for a connection")
       ->check(CLI::IsMember([] {
         std::vector<std::string> names;
         for (DispatchPolicy p : kDispatchPolicies)
@@ -234,18 +240,24 @@ int main(int argc, char** argv) {
                design_list());
     return 2;
   }
+  // An option of one design given to another is an error, never silently ignored; which design
+  // takes which comes from its row of the table (takes_option, designs.hpp).
+  const Design& design = *find_design(config.design);
+  std::vector<std::string_view> given;
+  for (std::string_view option : kDesignOptions)
+    if (app.count(std::string(option)) > 0) given.push_back(option);
+  std::string why = foreign_option(design, given);
   options.fdpass.dispatch = *parse_dispatch(dispatch);
-  if (!route_by.empty() || route_ports >= 0 || !route_prefixes.empty()) {
-    std::string why = config.design != "prefork-fdpass"
-                          ? "--route-by, --route-ports and --route-prefix are options of "
-                            "prefork-fdpass only, not " +
-                                config.design
-                          : make_routing(options.fdpass.routing, route_by, route_ports,
-                                         route_prefixes, config.workers);
-    if (!why.empty()) {
-      fmt::print(stderr, "tcplab-server: {}\n", why);
-      return 2;
-    }
+  if (why.empty() && app.count("--dispatch") > 0 &&
+      std::ranges::find(design.dispatch_policies, options.fdpass.dispatch) ==
+          design.dispatch_policies.end())
+    why = fmt::format("--dispatch {} is not a policy of {}", dispatch, design.name);
+  if (why.empty() && (!route_by.empty() || route_ports >= 0 || !route_prefixes.empty()))
+    why =
+        make_routing(options.fdpass.routing, route_by, route_ports, route_prefixes, config.workers);
+  if (!why.empty()) {
+    fmt::print(stderr, "tcplab-server: {}\n", why);
+    return 2;
   }
 
   int status = 1;

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -1031,6 +1032,70 @@ TEST(E2eCli, BadOptionValueExitsTwo) {
     Exit e = run_program(args);
     EXPECT_EQ(e.code(), 2) << bad[0] << "\n" << e.describe();
     EXPECT_FALSE(e.err.empty()) << bad[0];
+  }
+}
+
+// An option of one design given to another is an error (exit 2, a line that names the option),
+// never silently ignored: the old server served `epoll --dispatch round-robin` as epoll. Which
+// design takes --dispatch comes from the table (its dispatch_policies), so a new row just works.
+TEST(E2eCli, AnOptionOfAnotherDesignExitsTwo) {
+  Exit list = run_program({server_path(), "--list", "--json"});
+  ASSERT_EQ(list.code(), 0) << list.describe();
+  const json table = json::parse(list.out);
+  const std::set<std::string> queue = {"prethread-dispatch"};
+  const std::set<std::string> stall = {"prefork-reuseport", "prefork-epoll-exclusive",
+                                       "loop-per-thread"};
+  int refused = 0;
+  for (const json& d : table["designs"]) {
+    const std::string name = d["name"];
+    const bool dispatches = !d["dispatch_policies"].empty();
+    const bool passes_to_processes = dispatches && d["workers"] == "processes";
+    const std::vector<std::pair<std::vector<std::string>, bool>> cases = {
+        {{"--dispatch", "round-robin"}, dispatches},
+        {{"--route-by", "peer"}, passes_to_processes},
+        {{"--route-ports", "0"}, passes_to_processes},
+        {{"--route-prefix", "9=0"}, passes_to_processes},
+        {{"--queue-size", "4"}, queue.contains(name)},
+        {{"--stall-worker", "0"}, stall.contains(name)}};
+    for (const auto& [option, takes] : cases) {
+      if (takes) continue;  // the designs that take them are run with them elsewhere
+      std::vector<std::string> args = {server_path(), name, "--port", "0"};
+      args.insert(args.end(), option.begin(), option.end());
+      Exit e = run_program(args);
+      EXPECT_EQ(e.code(), 2) << name << " " << option[0] << "\n" << e.describe();
+      EXPECT_NE(e.err.find(option[0] + " is not an option of " + name), std::string::npos)
+          << e.describe();
+      EXPECT_EQ(e.out.find("listening on"), std::string::npos) << name << " " << option[0];
+      ++refused;
+    }
+  }
+  EXPECT_GE(refused, 40);  // at least the 13 designs of today, 3 to 6 options each
+}
+
+TEST(E2eCli, EpollDispatchRoundRobinIsAnError) {
+  Exit e = run_program({server_path(), "epoll", "--port", "0", "--dispatch", "round-robin"});
+  EXPECT_EQ(e.code(), 2) << e.describe();
+  EXPECT_NE(e.err.find("--dispatch is not an option of epoll"), std::string::npos) << e.describe();
+}
+
+// config.dispatch: in the summary of a design with dispatch policies only (the old server wrote
+// "least-loaded" into every summary, epoll's included).
+TEST(E2eCli, OnlyADesignWithPoliciesHasADispatchInItsSummary) {
+  for (const std::string design : {"epoll", "prefork", "prefork-fdpass"}) {
+    StatsFile stats;
+    std::vector<std::string> args = {design, "--port",       "0",         "--workers",
+                                     "2",    "--stats-json", stats.path()};
+    if (design == "prefork-fdpass") args.insert(args.end(), {"--dispatch", "round-robin"});
+    ServerProcess server(args);
+    EXPECT_TRUE(fetch(server.port(), 10));
+    Exit e = server.stop();
+    expect_clean_exit(e, design);
+    json s = stats.read();
+    ASSERT_TRUE(s.is_object()) << e.describe();
+    if (design == "prefork-fdpass")
+      EXPECT_EQ(s["config"].value("dispatch", ""), "round-robin") << s.dump(2);
+    else
+      EXPECT_FALSE(s["config"].contains("dispatch")) << design << "\n" << s.dump(2);
   }
 }
 
