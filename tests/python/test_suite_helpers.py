@@ -8,10 +8,12 @@ import importlib.util
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 import unittest
+from unittest import mock
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
 from tcplab_suite import core, designs, measure, netns, table  # noqa: E402
@@ -292,6 +294,41 @@ class StepPolicy(unittest.TestCase):
                 self.run_step(ctx, exc)
             self.assertIs(caught.exception, exc)
             self.assertEqual(ctx.errors, [])
+
+
+class NamespaceRemoval(unittest.TestCase):
+    """netns._remove_namespace, without root: what it does to the processes still inside. They
+    get SIGTERM first (a tcplab-server then stops as anywhere: its grace period, its summary),
+    and SIGKILL only those still there after TERM_WAIT_S."""
+
+    def run_removal(self, stubborn):
+        inside = {101, 102}
+        sent = []
+
+        def kill(pid, sig):
+            sent.append((pid, sig))
+            if sig == signal.SIGKILL or pid not in stubborn:
+                inside.discard(pid)
+
+        def run(cmd, check=True, input=None):
+            return subprocess.CompletedProcess(cmd, 0, "", "")
+        with mock.patch.object(netns, "_pids_in", lambda ip, name: sorted(inside)), \
+                mock.patch.object(netns.os, "kill", kill), \
+                mock.patch.object(netns, "_run", run), \
+                mock.patch.object(netns, "TERM_WAIT_S", 0.1):
+            problems = netns._remove_namespace("ip", "tcplab-1-srv")
+        return sent, problems
+
+    def test_sigterm_is_enough_for_a_process_that_takes_it(self):
+        sent, problems = self.run_removal(stubborn=set())
+        self.assertEqual(sent, [(101, signal.SIGTERM), (102, signal.SIGTERM)])
+        self.assertEqual(problems, [])
+
+    def test_sigkill_only_for_what_stays(self):
+        sent, problems = self.run_removal(stubborn={102})
+        self.assertEqual(sent, [(101, signal.SIGTERM), (102, signal.SIGTERM),
+                                (102, signal.SIGKILL)])
+        self.assertEqual(problems, [])
 
 
 class WhereThingsRun(unittest.TestCase):
