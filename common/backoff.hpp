@@ -3,9 +3,9 @@
 // pthread_create), sleep a little, twice as long each time it happens again, and start over
 // after a success. The server neither spins nor gives up.
 //
-// A stop (SIGINT/SIGTERM: signals::stop_requested()) cuts the sleep short: the server must not
-// sit out up to a second of back-off before it notices. The sleep is taken in slices, because
-// in a threaded design the signal may interrupt another thread, not this one.
+// A stop (SIGINT/SIGTERM: signals::stop_requested()) cuts the sleep short, to at most one slice
+// of 20 ms: the server must not sit out up to a second of back-off before it notices. The sleep
+// is taken in slices because in a threaded design the signal may interrupt another thread.
 #include <time.h>
 
 #include <algorithm>
@@ -20,18 +20,21 @@ class Backoff {
 
   void failed() {
     ms_ = std::clamp(ms_ * 2, first_ms_, max_ms_);
-    timespec deadline;
-    ::clock_gettime(CLOCK_MONOTONIC, &deadline);
+    timespec deadline = now_monotonic();
     add_ms(deadline, ms_);
-    for (timespec now = now_monotonic(); before(now, deadline) && !signals::stop_requested();
-         now = now_monotonic()) {
+    // At least one slice even when stopping: a caller that keeps failing while the server
+    // stops (EMFILE) still does not spin.
+    timespec now = now_monotonic();
+    do {
       timespec until = now;
       add_ms(until, kSliceMs);
       if (before(deadline, until)) until = deadline;
       // EINTR (SIGCHLD, SIGTERM...): the loop looks at the stop flag and sleeps on to the deadline.
       ::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr);
-    }
+      now = now_monotonic();
+    } while (before(now, deadline) && !signals::stop_requested());
   }
+
   void succeeded() { ms_ = 0; }
 
  private:

@@ -387,6 +387,23 @@ TEST(Backoff, AStopTakenByAnotherThreadCutsTheSleepShort) {
   expect_stop_cuts_the_back_off_short(true);
 }
 
+// Stopping, a caller that keeps failing (EMFILE while the server stops) must not spin: each
+// back-off still sleeps one slice (20 ms), though not the second it would otherwise.
+TEST(Backoff, StoppingItStillSleepsOneSlice) {
+  test::Child child([] {
+    signals::install_stop_handlers(-1);
+    ::raise(SIGTERM);  // the handler only sets the flag (no listener)
+    if (!signals::stop_requested()) return 2;
+    Backoff backoff(1000, 1000);
+    auto start = Clock::now();
+    for (int i = 0; i < 5; ++i)
+      backoff.failed();
+    auto took = Clock::now() - start;
+    return took >= 5 * 19ms && took < 2500ms ? 0 : 1;  // 5 slices: not 0, not 5 x 1 s
+  });
+  EXPECT_TRUE(child.succeeds(10s));
+}
+
 // Any other signal (SIGCHLD in the fork design) interrupts nanosleep too: the back-off still
 // lasts its whole time. A lower bound only: a loaded machine can make it longer, never shorter.
 TEST(Backoff, OtherSignalsDoNotShortenIt) {
