@@ -140,10 +140,18 @@ def open_net(args, stack):
     if args.net == "loopback":
         return None, {"net": "loopback"}
     usable = sorted(os.sched_getaffinity(0))  # unpinned: each side's packets on any CPU
+    # handle_signals=False: Ctrl-C and SIGTERM stay the suite's own (core.interrupt), so they
+    # unwind as a KeyboardInterrupt: the server is stopped by SIGTERM (and prints its summary)
+    # in its `with Server`, and only then are the namespaces removed, here, with interrupts
+    # held. TwoHosts' own handlers would remove the namespaces first, SIGKILLing the server in
+    # them from inside the signal handler.
     net = netns.TwoHosts(load_hosts=args.load_hosts, server_cpus=args.server_cpus or usable,
-                         load_cpus=load_cpu_lists(args.load_cpus or usable, args.load_hosts))
+                         load_cpus=load_cpu_lists(args.load_cpus or usable, args.load_hosts),
+                         handle_signals=False)
+    stack.callback(take_down, net)  # before up(): a partial set-up is removed too
     try:
-        stack.enter_context(net)
+        with core.held_interrupts():
+            net.up()
     except netns.NetnsUnavailable as e:
         print(f"suite.py: --net veth is not available here ({e}); carrying on over loopback",
               flush=True)
@@ -151,6 +159,15 @@ def open_net(args, stack):
     except netns.NetnsError as e:
         sys.exit(f"suite.py: --net veth: {e}")
     return net, net.describe()
+
+
+def take_down(net):
+    """The namespaces go, whole: a Ctrl-C meanwhile waits for the end (the teardown is bounded
+    in time), then interrupts."""
+    with core.held_interrupts():
+        problems = net.down(raise_errors=False)
+    if problems:
+        print("netns: teardown: " + "; ".join(problems), file=sys.stderr)
 
 
 def run_workloads(args, out_dir, table, results, net, workloads):
@@ -169,8 +186,14 @@ def run_workloads(args, out_dir, table, results, net, workloads):
             REGISTRY[w].run(ctx)
             results["timings_s"][w] = round(time.monotonic() - began, 1)
     except KeyboardInterrupt:
-        # The Server context managers have already stopped and reaped the current server.
+        # The Server context managers have already stopped and reaped the current server, by
+        # SIGTERM: how it ended, and whether it wrote its summary, go into results.json.
         results["interrupted"] = True
+        srv = ctx.current_server
+        if srv is not None and srv.proc is not None:
+            results["interrupted_server"] = {"design": srv.design, "pid": srv.pid,
+                                             "exit": srv.exit,
+                                             "summary": srv.final_summary() is not None}
         print("\ninterrupted: writing partial results", flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -4,7 +4,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <exception>
 #include <string>
 
 #include "error.hpp"
@@ -23,6 +25,8 @@ void set_lock(int fd, short type) {
 void check_pthread(int rc, const char* what) {
   if (rc != 0) throw sys_error(rc, what);
 }
+
+std::atomic<long> g_unlock_failures{0};
 
 }  // namespace
 
@@ -73,6 +77,20 @@ void ProcessMutexLock::lock() {
 
 void ProcessMutexLock::unlock() {
   check_pthread(pthread_mutex_unlock(mutex_), "pthread_mutex_unlock");
+}
+
+AcceptLockGuard::~AcceptLockGuard() {
+  try {
+    lock_.unlock();
+  } catch (const std::exception& e) {
+    g_unlock_failures.fetch_add(1, std::memory_order_relaxed);
+    log_once("accept-unlock",
+             fmt::format("accept lock {}: unlock failed: {}", lock_.name(), e.what()));
+  }
+}
+
+long unlock_failures() {
+  return g_unlock_failures.load(std::memory_order_relaxed);
 }
 
 }  // namespace tcplab

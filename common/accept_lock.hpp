@@ -75,16 +75,21 @@ class ThreadMutexLock final : public AcceptLock {
   std::mutex mutex_;
 };
 
-// Holds `lock` for one scope.
+// Holds `lock` for one scope. A failed lock() throws (the worker cannot go on safely); a failed
+// unlock() in the destructor, which must not throw (std::terminate), is logged once per process
+// and counted in unlock_failures().
 class AcceptLockGuard {
  public:
   explicit AcceptLockGuard(AcceptLock& lock) : lock_(lock) { lock_.lock(); }
-  ~AcceptLockGuard() { lock_.unlock(); }
+  ~AcceptLockGuard();
   AcceptLockGuard(const AcceptLockGuard&) = delete;
   AcceptLockGuard& operator=(const AcceptLockGuard&) = delete;
 
  private:
   AcceptLock& lock_;
 };
+
+// How many AcceptLockGuard destructors in this process failed to unlock.
+long unlock_failures();
 
 }  // namespace tcplab

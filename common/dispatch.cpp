@@ -9,25 +9,6 @@
 
 namespace tcplab {
 
-std::optional<DispatchPolicy> parse_dispatch(std::string_view name) {
-  if (name == "least-loaded") return DispatchPolicy::least_loaded;
-  if (name == "round-robin") return DispatchPolicy::round_robin;
-  if (name == "first-free") return DispatchPolicy::first_free;
-  return std::nullopt;
-}
-
-std::string_view dispatch_name(DispatchPolicy p) {
-  switch (p) {
-    case DispatchPolicy::least_loaded:
-      return "least-loaded";
-    case DispatchPolicy::round_robin:
-      return "round-robin";
-    case DispatchPolicy::first_free:
-      return "first-free";
-  }
-  return "?";
-}
-
 std::optional<std::size_t> choose_worker(DispatchPolicy policy, std::span<const WorkerLoad> workers,
                                          std::size_t& cursor) {
   const std::size_t n = workers.size();
@@ -51,27 +32,6 @@ std::optional<std::size_t> choose_worker(DispatchPolicy policy, std::span<const 
   }
   if (best) cursor = (*best + 1) % n;
   return best;
-}
-
-std::optional<RouteBy> parse_route_by(std::string_view name) {
-  if (name == "port") return RouteBy::port;
-  if (name == "peer") return RouteBy::peer;
-  if (name == "first-line") return RouteBy::first_line;
-  return std::nullopt;
-}
-
-std::string_view route_by_name(RouteBy r) {
-  switch (r) {
-    case RouteBy::none:
-      return "none";
-    case RouteBy::port:
-      return "port";
-    case RouteBy::peer:
-      return "peer";
-    case RouteBy::first_line:
-      return "first-line";
-  }
-  return "?";
 }
 
 namespace {

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "enum_names.hpp"
+
 struct sockaddr;
 
 namespace tcplab {
@@ -22,8 +24,16 @@ enum class DispatchPolicy {
 inline constexpr std::array kDispatchPolicies = {
     DispatchPolicy::least_loaded, DispatchPolicy::round_robin, DispatchPolicy::first_free};
 
-std::optional<DispatchPolicy> parse_dispatch(std::string_view name);
-std::string_view dispatch_name(DispatchPolicy p);
+inline constexpr EnumName<DispatchPolicy> kDispatchNames[] = {
+    {"least-loaded", DispatchPolicy::least_loaded},
+    {"round-robin", DispatchPolicy::round_robin},
+    {"first-free", DispatchPolicy::first_free}};
+inline std::optional<DispatchPolicy> parse_dispatch(std::string_view name) {
+  return value_of(kDispatchNames, name);
+}
+inline std::string_view dispatch_name(DispatchPolicy p) {
+  return name_of(kDispatchNames, p);
+}
 
 struct WorkerLoad {
   bool available = false;     // alive, and its channel can take another descriptor
@@ -43,8 +53,18 @@ enum class RouteBy {
   peer,        // the peer's address: one client address, one child
   first_line,  // the first bytes of the request, peeked: a line that starts with a prefix
 };
-std::optional<RouteBy> parse_route_by(std::string_view name);
-std::string_view route_by_name(RouteBy r);
+inline constexpr EnumName<RouteBy> kRouteByNames[] = {{"none", RouteBy::none},
+                                                      {"port", RouteBy::port},
+                                                      {"peer", RouteBy::peer},
+                                                      {"first-line", RouteBy::first_line}};
+// --route-by's values: "none" is not one of them (it is the default when none is given).
+inline std::optional<RouteBy> parse_route_by(std::string_view name) {
+  auto by = value_of(kRouteByNames, name);
+  return by == RouteBy::none ? std::nullopt : by;
+}
+inline std::string_view route_by_name(RouteBy r) {
+  return name_of(kRouteByNames, r);
+}
 
 // --route-prefix PREFIX=WORKER: a first line that starts with PREFIX goes to WORKER.
 struct RoutePrefix {

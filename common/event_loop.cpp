@@ -37,10 +37,32 @@ char g_listener_tag, g_wake_tag;
 
 }  // namespace
 
+StopSignalsHeld::StopSignalsHeld() {
+  sigemptyset(&stop_signals_);
+  sigaddset(&stop_signals_, SIGINT);
+  sigaddset(&stop_signals_, SIGTERM);
+  ::pthread_sigmask(SIG_BLOCK, &stop_signals_, &wait_mask_);
+  sigdelset(&wait_mask_, SIGINT);
+  sigdelset(&wait_mask_, SIGTERM);
+}
+
+StopSignalsHeld::~StopSignalsHeld() {
+  ::pthread_sigmask(SIG_UNBLOCK, &stop_signals_, nullptr);
+}
+
+int timeout_ms(LoopClock::time_point next, LoopClock::time_point now) {
+  if (next == LoopClock::time_point::max()) return -1;
+  auto ms = std::chrono::ceil<milliseconds>(next - now).count();
+  return static_cast<int>(std::clamp<long>(ms, 0, 60'000));
+}
+
+// --- EventLoop: the shared loop of the pooled event-loop designs --------------------------------
+
 EventLoop::EventLoop(WorkerSlot& slot, const ServeConfig& config, int grace_ms)
-    : slot_(slot), config_(config), grace_ms_(grace_ms) {
-  epoll_.reset(static_cast<int>(check(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1")));
-  wake_.reset(static_cast<int>(check(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "eventfd")));
+    : grace_ms_(grace_ms),
+      epoll_(static_cast<int>(check(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1"))),
+      wake_(static_cast<int>(check(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "eventfd"))),
+      conns_(epoll_.get(), slot, config) {
   epoll_event ev{EPOLLIN, {.ptr = &g_wake_tag}};
   check(::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev), "epoll_ctl ADD eventfd");
 }
@@ -85,55 +107,42 @@ bool EventLoop::stopping() const {
 }
 
 void EventLoop::run() {
-  // SIGINT and SIGTERM are let in only inside epoll_pwait: one arriving between the look at
-  // the stop flag and the wait would otherwise be noticed only at the next event.
-  sigset_t stop_signals, wait_mask;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  ::pthread_sigmask(SIG_BLOCK, &stop_signals, &wait_mask);
-  sigdelset(&wait_mask, SIGINT);
-  sigdelset(&wait_mask, SIGTERM);
-
+  StopSignalsHeld held;
   if (stall_) {  // --stall-worker: hold the listener and the posted connections, serve nothing
     listen_on(false);
     timespec slice{0, 50'000'000};
     while (!stopping())
-      ::ppoll(nullptr, 0, &slice, &wait_mask);
+      ::ppoll(nullptr, 0, &slice, held.wait_mask());
   }
   epoll_event events[kMaxEvents];
   for (;;) {
     now_ = Clock::now();
+    conns_.set_now(now_);
     if (!stopping_ && stopping()) begin_stop();
-    if (stopping_ && (connections() == 0 || now_ >= stop_deadline_)) break;
-    int n = ::epoll_pwait(epoll_.get(), events, kMaxEvents, next_timeout_ms(), &wait_mask);
+    if (stopping_ && (conns_.size() == 0 || now_ >= stop_deadline_)) break;
+    // Until the earliest of: a connection's deadline, the listener's return after a back-off,
+    // the end of the grace period.
+    Clock::time_point next = conns_.next_deadline();
+    if (!listening_ && backoff_ms_ > 0 && !stopping_) next = std::min(next, resume_listen_at_);
+    if (stopping_) next = std::min(next, stop_deadline_);
+    int n =
+        ::epoll_pwait(epoll_.get(), events, kMaxEvents, timeout_ms(next, now_), held.wait_mask());
     if (n < 0 && errno != EINTR) throw sys_error(errno, "epoll_pwait");
     now_ = Clock::now();
+    conns_.set_now(now_);
     for (int i = 0; i < n; ++i) {
       void* tag = events[i].data.ptr;
       if (tag == &g_listener_tag)
         accept_ready();
       else if (tag == &g_wake_tag)
         take_posted();
-      else if (auto* c = static_cast<Connection*>(tag); !c->ready)
-        drive(*c);
+      else
+        conns_.on_event(tag);
     }
-    // Connections that spent their budget last turn: epoll (edge-triggered) will not repeat it.
-    std::vector<Connection*> again;
-    again.swap(ready_);
-    for (Connection* c : again) {
-      c->ready = false;
-      drive(*c);
-    }
-    expire();
+    conns_.end_turn();
     if (!listening_ && backoff_ms_ > 0 && now_ >= resume_listen_at_ && !stopping_) listen_on(true);
   }
-  // What is left after the grace period is cut, as a process worker would be by SIGKILL.
-  while (!active_.empty())
-    finish(active_.front());
-  while (!lingering_.empty())
-    finish(lingering_.front());
-  ::pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
+  conns_.close_all();
 }
 
 void EventLoop::begin_stop() {
@@ -141,11 +150,7 @@ void EventLoop::begin_stop() {
   stop_deadline_ = now_ + milliseconds(grace_ms_);
   listen_on(false);
   take_posted();  // accepted before the stop: each still gets its first answer
-  // Idle between requests: close now (serve_connection does the same at its next read).
-  for (auto it = active_.begin(); it != active_.end();) {
-    Connection& c = *it++;
-    if (c.state == State::reading && c.have == 0) finish(c);
-  }
+  conns_.begin_stop();
 }
 
 void EventLoop::accept_ready() {
@@ -154,7 +159,7 @@ void EventLoop::accept_ready() {
     switch (a.status) {
       case AcceptStatus::ok:
         backoff_ms_ = 0;
-        adopt(std::move(a.conn));
+        conns_.adopt(std::move(a.conn));
         continue;
       case AcceptStatus::exhausted:
         // Out of descriptors: the listener stays readable, and level-triggered epoll would
@@ -184,11 +189,46 @@ void EventLoop::take_posted() {
   }
   for (Fd& conn : conns) {
     set_nonblocking(conn.get(), true);
-    adopt(std::move(conn));
+    conns_.adopt(std::move(conn));
   }
 }
 
-void EventLoop::adopt(Fd conn) {
+// --- Connections: one thread's connections, each a non-blocking state machine --------------------
+
+Connections::Connections(int epoll_fd, WorkerSlot& slot, const ServeConfig& config)
+    : epoll_fd_(epoll_fd), slot_(slot), config_(config), now_(Clock::now()) {}
+
+void Connections::on_event(void* tag) {
+  if (auto* c = static_cast<Connection*>(tag); !c->ready) drive(*c);
+}
+
+void Connections::end_turn() {
+  std::vector<Connection*> again;
+  again.swap(ready_);
+  for (Connection* c : again) {
+    c->ready = false;
+    drive(*c);
+  }
+  expire();
+}
+
+void Connections::begin_stop() {
+  stopping_ = true;
+  // Idle between requests: close now (serve_connection does the same at its next read).
+  for (auto it = active_.begin(); it != active_.end();) {
+    Connection& c = *it++;
+    if (c.state == State::reading && c.have == 0) finish(c);
+  }
+}
+
+void Connections::close_all() {
+  while (!active_.empty())
+    finish(active_.front());
+  while (!lingering_.empty())
+    finish(lingering_.front());
+}
+
+void Connections::adopt(Fd conn) {
   Connection& c = active_.emplace_back();
   c.self = std::prev(active_.end());
   c.fd = std::move(conn);
@@ -197,7 +237,7 @@ void EventLoop::adopt(Fd conn) {
   // Edge-triggered, both directions, once: drive() always goes on until read or write would
   // block, so an edge is never missed and the registration never changes.
   epoll_event ev{EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, {.ptr = &c}};
-  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.fd.get(), &ev) == -1) {
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c.fd.get(), &ev) == -1) {
     count_failure(slot_, Failure::io_error, errno);
     finish(c);
     return;
@@ -207,7 +247,7 @@ void EventLoop::adopt(Fd conn) {
 
 // Runs the connection as far as it goes without blocking: step, answer, step again, like
 // serve_connection's loop, returning where that one would wait. false: it was closed.
-bool EventLoop::drive(Connection& c) {
+bool Connections::drive(Connection& c) {
   if (c.state == State::lingering) return linger(c);
   std::size_t budget = kWriteBudget;
   for (int requests = 0;;) {
@@ -286,7 +326,7 @@ bool EventLoop::drive(Connection& c) {
 
 // Writes what the socket takes of the response. true: all written. false with `err` EAGAIN
 // (the socket is full), 0 (the budget is spent) or the errno of a failed write.
-bool EventLoop::write_some(Connection& c, std::size_t& budget, int& err) {
+bool Connections::write_some(Connection& c, std::size_t& budget, int& err) {
   while (c.head_off < c.head.size() || c.body_left > 0) {
     if (budget == 0) return err = 0, false;
     iovec iov[2];
@@ -324,7 +364,7 @@ bool EventLoop::write_some(Connection& c, std::size_t& budget, int& err) {
 
 // After refusing a request: stop sending, read and discard what the client still sends for a
 // bounded time, then close (serve_connection's linger_close(), without blocking).
-void EventLoop::start_linger(Connection& c) {
+void Connections::start_linger(Connection& c) {
   ::shutdown(c.fd.get(), SHUT_WR);
   c.state = State::lingering;
   c.linger_start = now_;
@@ -332,7 +372,7 @@ void EventLoop::start_linger(Connection& c) {
   c.last = now_;
 }
 
-bool EventLoop::linger(Connection& c) {
+bool Connections::linger(Connection& c) {
   char sink[4096];
   for (;;) {
     ssize_t n = ::read(c.fd.get(), sink, sizeof sink);
@@ -345,13 +385,13 @@ bool EventLoop::linger(Connection& c) {
 }
 
 // Progress: the connection goes to the back of its list, whose front is always the oldest.
-void EventLoop::touch(Connection& c) {
+void Connections::touch(Connection& c) {
   c.last = now_;
   List& list = c.state == State::lingering ? lingering_ : active_;
   list.splice(list.end(), list, c.self);
 }
 
-void EventLoop::finish(Connection& c) {
+void Connections::finish(Connection& c) {
   if (c.ready) std::erase(ready_, &c);
   slot_.add(slot_.connections);  // counted before it stops being active (see connection.cpp)
   slot_.active.fetch_sub(1, std::memory_order_release);
@@ -359,7 +399,7 @@ void EventLoop::finish(Connection& c) {
       .erase(c.self);  // closes the descriptor, leaving epoll
 }
 
-void EventLoop::expire() {
+void Connections::expire() {
   const auto timeout = milliseconds(config_.io_timeout_ms);
   while (!active_.empty() && now_ - active_.front().last >= timeout) {
     count_failure(slot_, Failure::timeout);
@@ -369,18 +409,12 @@ void EventLoop::expire() {
     finish(lingering_.front());
 }
 
-// Until the earliest of: the oldest connection's deadline, the listener's return after a
-// back-off, the end of the grace period. 0 when connections wait in ready_; -1: none.
-int EventLoop::next_timeout_ms() const {
-  if (!ready_.empty()) return 0;
+Connections::Clock::time_point Connections::next_deadline() const {
+  if (!ready_.empty()) return now_;
   Clock::time_point next = Clock::time_point::max();
   if (!active_.empty()) next = active_.front().last + milliseconds(config_.io_timeout_ms);
   if (!lingering_.empty()) next = std::min(next, lingering_.front().last + kLingerQuiet);
-  if (!listening_ && backoff_ms_ > 0 && !stopping_) next = std::min(next, resume_listen_at_);
-  if (stopping_) next = std::min(next, stop_deadline_);
-  if (next == Clock::time_point::max()) return -1;
-  auto ms = std::chrono::ceil<milliseconds>(next - now_).count();
-  return static_cast<int>(std::clamp<long>(ms, 0, 60'000));
+  return next;
 }
 
 }  // namespace tcplab

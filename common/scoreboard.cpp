@@ -13,19 +13,6 @@ namespace tcplab {
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
               "shared-memory counters must not hide a process-local lock");
 
-std::string_view failure_name(Failure f) {
-  constexpr std::string_view names[] = {"bad_request", "closed_mid_request", "timeout", "reset",
-                                        "io_error"};
-  return names[static_cast<std::size_t>(f)];
-}
-
-std::string_view event_name(Event e) {
-  constexpr std::string_view names[] = {"fork_failed",      "thread_failed", "worker_died",
-                                        "worker_respawned", "dropped",       "process_created",
-                                        "thread_created"};
-  return names[static_cast<std::size_t>(e)];
-}
-
 Scoreboard::Scoreboard(std::size_t workers) : size_(std::max<std::size_t>(workers, 1)) {
   map_bytes_ = size_ * sizeof(WorkerSlot) + kEventKinds * sizeof(std::atomic<std::uint64_t>);
   void* p = ::mmap(nullptr, map_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -10,7 +10,10 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string_view>
+
+#include "enum_names.hpp"
 
 namespace tcplab {
 
@@ -24,7 +27,16 @@ enum class Failure : unsigned {
   count_
 };
 inline constexpr std::size_t kFailureKinds = static_cast<std::size_t>(Failure::count_);
-std::string_view failure_name(Failure f);
+inline constexpr EnumName<Failure> kFailureNames[] = {
+    {"bad_request", Failure::bad_request},
+    {"closed_mid_request", Failure::closed_mid_request},
+    {"timeout", Failure::timeout},
+    {"reset", Failure::reset},
+    {"io_error", Failure::io_error}};
+static_assert(std::size(kFailureNames) == kFailureKinds, "a name for every kind of failure");
+inline std::string_view failure_name(Failure f) {
+  return name_of(kFailureNames, f);
+}
 
 // What happened to the server as a whole; written by the manager (or the accepting thread).
 enum class Event : unsigned {
@@ -38,7 +50,17 @@ enum class Event : unsigned {
   count_
 };
 inline constexpr std::size_t kEventKinds = static_cast<std::size_t>(Event::count_);
-std::string_view event_name(Event e);
+inline constexpr EnumName<Event> kEventNames[] = {{"fork_failed", Event::fork_failed},
+                                                  {"thread_failed", Event::thread_failed},
+                                                  {"worker_died", Event::worker_died},
+                                                  {"worker_respawned", Event::worker_respawned},
+                                                  {"dropped", Event::dropped},
+                                                  {"process_created", Event::process_created},
+                                                  {"thread_created", Event::thread_created}};
+static_assert(std::size(kEventNames) == kEventKinds, "a name for every event");
+inline std::string_view event_name(Event e) {
+  return name_of(kEventNames, e);
+}
 
 struct alignas(64) WorkerSlot {
   std::atomic<pid_t> pid{0};                  // process designs: who holds the slot now

@@ -28,8 +28,10 @@ struct Config {
   std::string control_path;
 };
 
-// A running server as a design sees it. main() owns the listener and the scoreboard; the design
-// runs until the listener is shut (SIGINT/SIGTERM), then stops and reaps its workers.
+// A running server as a design sees it. main() owns the listener and the scoreboard, and never
+// destroys them (nor this): a thread still serving after the grace period may use them until
+// the process ends. The design runs until the listener is shut (SIGINT/SIGTERM), then stops and
+// reaps its workers.
 struct Server {
   const Config& config;
   int listen_fd;

@@ -5,8 +5,10 @@
 // never ran, closes it) and goes on.
 //
 // The group's bookkeeping is shared with its threads, so a thread that outlives the group (one
-// still serving when the grace period ended) touches nothing that was destroyed. main() ends the
-// process with _exit() after the summary, which takes such threads with it.
+// still serving when the grace period ended) touches nothing that was destroyed; what the server
+// hands the designs (Server, its scoreboard and listener) is never destroyed either
+// (tcplab_server.cpp, Serving). main() ends the process with _exit() after the summary, which
+// takes such threads with it.
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>

@@ -1,5 +1,7 @@
 #include "designs.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 
@@ -87,6 +89,7 @@ constexpr std::array kDesigns = {
            .unp = "30.12",
            .workers = Workers::threads,
            .pooled = true,
+           .queue = true,
            .run = with_queue_size<run_prethread_dispatch>},
     // Beyond chapter 30: event loops, the designs of today's servers.
     Design{.name = "epoll",
@@ -119,29 +122,6 @@ constexpr std::array kDesigns = {
            .run = with_stall_worker<run_loop_per_thread>},
 };
 
-std::string_view workers_name(Workers w) {
-  switch (w) {
-    case Workers::none:
-      return "none";
-    case Workers::processes:
-      return "processes";
-    case Workers::threads:
-      return "threads";
-  }
-  return "?";
-}
-
-nlohmann::ordered_json lock_json(AcceptLockKind lock) {
-  switch (lock) {
-    case AcceptLockKind::none:
-      return nullptr;
-    case AcceptLockKind::fcntl:
-      return "fcntl";
-    case AcceptLockKind::mutex:
-      return "mutex";
-  }
-  return "?";
-}
 }  // namespace
 
 std::span<const Design> designs() {
@@ -151,6 +131,29 @@ std::span<const Design> designs() {
 const Design* find_design(std::string_view name) {
   auto it = std::ranges::find(kDesigns, name, &Design::name);
   return it == kDesigns.end() ? nullptr : &*it;
+}
+
+bool takes_option(const Design& d, std::string_view option) {
+  if (option == "--dispatch") return !d.dispatch_policies.empty();
+  if (option.starts_with("--route-")) return d.processes() && !d.dispatch_policies.empty();
+  if (option == "--queue-size") return d.queue;
+  if (option == "--stall-worker") return d.pooled && d.event_loop;
+  return true;
+}
+
+std::string designs_taking(std::string_view option) {
+  std::string takers;
+  for (const Design& d : kDesigns)
+    if (takes_option(d, option)) takers += (takers.empty() ? "" : ", ") + std::string(d.name);
+  return takers;
+}
+
+std::string foreign_option(const Design& d, std::span<const std::string_view> given) {
+  for (std::string_view option : given)
+    if (!takes_option(d, option))
+      return fmt::format("{} is not an option of {} (only of: {})", option, d.name,
+                         designs_taking(option));
+  return "";
 }
 
 nlohmann::ordered_json designs_json() {
@@ -163,11 +166,13 @@ nlohmann::ordered_json designs_json() {
     rows.push_back({{"name", d.name},
                     {"summary", d.summary},
                     {"unp", d.in_book() ? json(d.unp) : json(nullptr)},
-                    {"workers", workers_name(d.workers)},
+                    {"workers", name_of(kWorkersNames, d.workers)},
                     {"pooled", d.pooled},
                     {"event_loop", d.event_loop},
-                    {"accepts", d.accepts == Acceptor::main ? "main" : "workers"},
-                    {"accept_lock", lock_json(d.accept_lock)},
+                    {"accepts", name_of(kAcceptorNames, d.accepts)},
+                    {"accept_lock", d.accept_lock == AcceptLockKind::none
+                                        ? json(nullptr)
+                                        : json(name_of(kAcceptLockNames, d.accept_lock))},
                     {"dispatch_policies", policies},
                     {"reuseport", d.reuseport}});
   }

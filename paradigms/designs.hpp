@@ -3,11 +3,13 @@
 // --list, --list --json (which bench/ reads), README.md, REPORT.md and the tests all draw from
 // it (tests/docs_test.cpp keeps README in step). Adding a design means adding one row.
 #include <span>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "dispatch.hpp"
+#include "enum_names.hpp"
 #include "server.hpp"
 
 namespace tcplab {
@@ -19,6 +21,15 @@ enum class Workers { none, processes, threads };
 enum class Acceptor { main, workers };
 // What the workers hold around accept(), when they call it themselves.
 enum class AcceptLockKind { none, fcntl, mutex };
+
+// Their names in --list --json (AcceptLockKind::none is null there).
+inline constexpr EnumName<Workers> kWorkersNames[] = {
+    {"none", Workers::none}, {"processes", Workers::processes}, {"threads", Workers::threads}};
+inline constexpr EnumName<Acceptor> kAcceptorNames[] = {{"main", Acceptor::main},
+                                                        {"workers", Acceptor::workers}};
+inline constexpr EnumName<AcceptLockKind> kAcceptLockNames[] = {{"none", AcceptLockKind::none},
+                                                                {"fcntl", AcceptLockKind::fcntl},
+                                                                {"mutex", AcceptLockKind::mutex}};
 
 // The options of one design each (those of every design are in Config, common/server.hpp).
 // main() fills them from the command line; a row hands its design only its own, so a design's
@@ -44,6 +55,7 @@ struct Design {
   Acceptor accepts = Acceptor::main;
   AcceptLockKind accept_lock = AcceptLockKind::none;
   std::span<const DispatchPolicy> dispatch_policies = {};  // valid --dispatch values, if any
+  bool queue = false;      // hands connections to its workers through a queue (--queue-size)
   bool reuseport = false;  // main() sets SO_REUSEPORT on the listener: the design binds more
   int (*run)(Server&, const DesignOptions&) = nullptr;  // calls the design's run_* below
 
@@ -56,6 +68,21 @@ struct Design {
 
 std::span<const Design> designs();
 const Design* find_design(std::string_view name);
+
+// The options of one design or a few (DesignOptions), and whether `d` takes `option`, from its
+// row: --dispatch where it has dispatch policies; --route-by, --route-ports and --route-prefix
+// where processes are passed descriptors by a dispatcher (prefork-fdpass); --queue-size where
+// it has a queue; --stall-worker where it is a pool of event loops. Any other option is every
+// design's.
+inline constexpr std::string_view kDesignOptions[] = {"--dispatch",    "--route-by",
+                                                      "--route-ports", "--route-prefix",
+                                                      "--queue-size",  "--stall-worker"};
+bool takes_option(const Design& d, std::string_view option);
+// The names of the designs that take `option`, comma-separated.
+std::string designs_taking(std::string_view option);
+// "" if `d` takes every option of `given` (names from kDesignOptions), else the error to print:
+// which option, and which designs do take it.
+std::string foreign_option(const Design& d, std::span<const std::string_view> given);
 
 // The table as `tcplab-server --list --json` prints it (schema "tcplab-designs/1").
 nlohmann::ordered_json designs_json();

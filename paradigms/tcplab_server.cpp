@@ -6,11 +6,14 @@
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include "accounting.hpp"
 #include "control.hpp"
@@ -69,14 +72,31 @@ class Ballast {
   char* data_ = nullptr;
 };
 
+// What the design serves with: the ballast, the listener, the scoreboard, and the Server that
+// hands them to the design. Made once and never destroyed: a thread still serving when the
+// grace period ends (thread, prethread-*, loop-per-thread wait no longer than that) goes on
+// counting into the scoreboard and reading the Server until main() ends the process with
+// _exit(), after the summary. Destroying them when serve() returns would unmap the scoreboard
+// under it.
+struct Serving {
+  Serving(const Config& config, const Design& design)
+      : ballast(config.ballast_mb),  // before any worker exists: every one inherits it
+        listener(listen_tcp(config.host, config.port, config.backlog, design.reuseport)),
+        board(design.pooled ? config.workers : 1),
+        server{config, listener.get(), board} {}
+  Ballast ballast;
+  Fd listener;
+  Scoreboard board;
+  Server server;
+};
+
 int serve(const Config& config, const DesignOptions& options) {
   raise_descriptor_limit();
   const Design* design = find_design(config.design);
-  Ballast ballast(config.ballast_mb);  // before any worker exists: every one inherits it
-  Fd listener = listen_tcp(config.host, config.port, config.backlog, design->reuseport);
+  Serving& serving = *new Serving(config, *design);  // never deleted: see Serving
+  Fd& listener = serving.listener;
+  Server& server = serving.server;
   signals::install_stop_handlers(listener.get());
-  Scoreboard board(design->pooled ? config.workers : 1);
-  Server server{config, listener.get(), board};
   std::optional<ControlSocket> control;
   if (!config.control_path.empty()) {
     control.emplace(config.control_path, [&server] { return snapshot(server).dump(); });
@@ -96,7 +116,8 @@ int serve(const Config& config, const DesignOptions& options) {
   control.reset();
   auto summary = final_summary(server, {design->pooled, design->worker_per_connection()},
                                std::chrono::steady_clock::now() - start);
-  summary["config"]["dispatch"] = dispatch_name(options.fdpass.dispatch);  // prefork-fdpass's
+  if (!design->dispatch_policies.empty())  // only a design with policies has chosen one
+    summary["config"]["dispatch"] = dispatch_name(options.fdpass.dispatch);
 
   fmt::print("{}", format_summary(summary));
   if (!config.stats_json.empty()) {
@@ -141,7 +162,9 @@ int main(int argc, char** argv) {
   app.add_option("--workers", config.workers, "Pool size of the pooled designs")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
-  app.add_option("--dispatch", dispatch, "prefork-fdpass: how the parent picks a child")
+  app.add_option("--dispatch", dispatch,
+                 designs_taking("--dispatch") +
+                     ": how the one that accepts picks the worker for a connection")
       ->check(CLI::IsMember([] {
         std::vector<std::string> names;
         for (DispatchPolicy p : kDispatchPolicies)
@@ -228,6 +251,13 @@ int main(int argc, char** argv) {
                design_list());
     return 2;
   }
+  // An option of one design given to another is an error, never silently ignored; which design
+  // takes which comes from its row of the table (takes_option, designs.hpp).
+  const Design& design = *find_design(config.design);
+  std::vector<std::string_view> given;
+  for (std::string_view option : kDesignOptions)
+    if (app.count(std::string(option)) > 0) given.push_back(option);
+  std::string why = foreign_option(design, given);
   options.fdpass.dispatch = *parse_dispatch(dispatch);
   if (no_exclusive && config.design != "prefork-epoll-exclusive") {
     fmt::print(stderr,
@@ -237,17 +267,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.exclusive = !no_exclusive;
-  if (!route_by.empty() || route_ports >= 0 || !route_prefixes.empty()) {
-    std::string why = config.design != "prefork-fdpass"
-                          ? "--route-by, --route-ports and --route-prefix are options of "
-                            "prefork-fdpass only, not " +
-                                config.design
-                          : make_routing(options.fdpass.routing, route_by, route_ports,
-                                         route_prefixes, config.workers);
-    if (!why.empty()) {
-      fmt::print(stderr, "tcplab-server: {}\n", why);
-      return 2;
-    }
+  if (why.empty() && app.count("--dispatch") > 0 &&
+      std::ranges::find(design.dispatch_policies, options.fdpass.dispatch) ==
+          design.dispatch_policies.end())
+    why = fmt::format("--dispatch {} is not a policy of {}", dispatch, design.name);
+  if (why.empty() && (!route_by.empty() || route_ports >= 0 || !route_prefixes.empty()))
+    why =
+        make_routing(options.fdpass.routing, route_by, route_ports, route_prefixes, config.workers);
+  if (!why.empty()) {
+    fmt::print(stderr, "tcplab-server: {}\n", why);
+    return 2;
   }
 
   int status = 1;
@@ -257,8 +286,9 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "tcplab-server: {}\n", e.what());
     status = 1;
   }
-  // _exit, not exit: a thread still serving after the grace period must not see the server's
-  // objects destroyed under it. Everything worth keeping has been written and flushed.
+  // _exit, not exit: a thread still serving after the grace period may be using what serve()
+  // made (Serving, never destroyed); exit() would run static destructors under it. Everything
+  // worth keeping has been written and flushed, and _exit ends such threads with the process.
   std::fflush(nullptr);
   ::_exit(status);
 }

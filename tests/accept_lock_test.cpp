@@ -14,8 +14,10 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -178,6 +180,34 @@ TEST(AcceptLock, NoLockNeverBlocks) {
   none.lock();
   none.unlock();
   EXPECT_EQ(none.name(), "none");
+}
+
+// A lock whose unlock() fails, as fcntl(F_SETLKW) or pthread_mutex_unlock can.
+class FailingUnlock final : public AcceptLock {
+ public:
+  void lock() override {}
+  void unlock() override { throw std::system_error(ENOLCK, std::generic_category(), "unlock"); }
+  std::string_view name() const override { return "failing"; }
+};
+
+// A destructor that throws ends the process (std::terminate): the old guard did. In a child, so
+// that the old code fails this test instead of killing the test program.
+TEST(AcceptLockGuard, AFailedUnlockIsCountedNotThrown) {
+  Child child([] {
+    Fd null(::open("/dev/null", O_WRONLY | O_CLOEXEC));  // the one log line is not test output
+    ::dup2(null.get(), STDERR_FILENO);
+    FailingUnlock lock;
+    long before = unlock_failures();
+    for (int i = 0; i < 3; ++i) {
+      AcceptLockGuard guard(lock);
+    }
+    return unlock_failures() - before == 3 ? 0 : 1;
+  });
+  std::optional<int> status = child.wait(10s);
+  ASSERT_TRUE(status);
+  ASSERT_TRUE(WIFEXITED(*status)) << "the guard's destructor killed the process: signal "
+                                  << (WIFSIGNALED(*status) ? WTERMSIG(*status) : 0);
+  EXPECT_EQ(WEXITSTATUS(*status), 0) << "three failed unlocks were not counted";
 }
 
 TEST(AcceptLock, Names) {

@@ -1,6 +1,9 @@
 // The small owners of common/: Fd (closes once, -1 after a move), BoundedQueue (back-pressure,
-// close drains), the Scoreboard's memory shared across fork().
+// close drains), the Scoreboard's memory shared across fork(), and Backoff's sleep against a
+// stop.
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -13,10 +16,12 @@
 #include <thread>
 #include <vector>
 
+#include "backoff.hpp"
 #include "bounded_queue.hpp"
 #include "error.hpp"
 #include "fd.hpp"
 #include "scoreboard.hpp"
+#include "signals.hpp"
 #include "support/child.hpp"
 #include "support/fds.hpp"
 
@@ -289,6 +294,106 @@ TEST(Scoreboard, AtLeastOneSlotAndNamesForEveryKind) {
   for (std::size_t i = 0; i < kEventKinds; ++i)
     EXPECT_FALSE(event_name(Event(i)).empty());
   EXPECT_EQ(alignof(WorkerSlot), 64u);
+}
+
+// --- Backoff ----------------------------------------------------------------------------------
+
+// In a child: stop handlers installed, "ready" written to `ready_fd`, then one back-off of 5 s.
+// Exits 0 if the SIGTERM the parent sends cut it short (well under the 5 s), 1 if not.
+// `signal_elsewhere`: the sleeping thread blocks SIGTERM, so the signal is taken by another
+// thread (as in the thread design, where any thread may take it).
+int back_off_until_stopped(int ready_fd, bool signal_elsewhere) {
+  signals::install_stop_handlers(-1);
+  std::atomic<bool> done{false};
+  std::thread other;
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  if (signal_elsewhere) {
+    ::pthread_sigmask(SIG_BLOCK, &term, nullptr);
+    other = std::thread([&] {  // the one thread that takes SIGTERM
+      ::pthread_sigmask(SIG_UNBLOCK, &term, nullptr);
+      while (!done.load())
+        std::this_thread::sleep_for(5ms);
+    });
+  }
+  if (::write(ready_fd, "r", 1) != 1) return 2;
+  auto start = Clock::now();
+  Backoff(5000, 5000).failed();
+  bool cut_short = Clock::now() - start < 2500ms;
+  done = true;
+  if (other.joinable()) other.join();
+  return cut_short ? 0 : 1;
+}
+
+void expect_stop_cuts_the_back_off_short(bool signal_elsewhere) {
+  int ends[2];
+  ASSERT_EQ(::pipe2(ends, O_CLOEXEC), 0);
+  Fd ready(ends[0]), ready_w(ends[1]);
+  test::Child child([&] { return back_off_until_stopped(ready_w.get(), signal_elsewhere); });
+  ready_w.reset();
+  char c;
+  ASSERT_EQ(::read(ready.get(), &c, 1),
+            1);  // its handlers are in place: SIGTERM only sets the flag
+  std::this_thread::sleep_for(
+      100ms);  // let it fall asleep (if not, the flag is set before it does)
+  child.kill(SIGTERM);
+  // The old Backoff slept its full 5 s, resuming nanosleep after EINTR.
+  std::optional<int> status = child.wait(4s);
+  ASSERT_TRUE(status) << "the back-off outlived the stop by more than 4 s";
+  ASSERT_TRUE(WIFEXITED(*status)) << "the child died of a signal: " << *status;
+  EXPECT_EQ(WEXITSTATUS(*status), 0) << "the back-off slept 2.5 s or more after the stop";
+}
+
+TEST(Backoff, AStopCutsTheSleepShort) {
+  expect_stop_cuts_the_back_off_short(false);
+}
+
+TEST(Backoff, AStopTakenByAnotherThreadCutsTheSleepShort) {
+  expect_stop_cuts_the_back_off_short(true);
+}
+
+// Stopping, a caller that keeps failing (EMFILE while the server stops) must not spin: each
+// back-off still sleeps one slice (20 ms), though not the second it would otherwise.
+TEST(Backoff, StoppingItStillSleepsOneSlice) {
+  test::Child child([] {
+    signals::install_stop_handlers(-1);
+    ::raise(SIGTERM);  // the handler only sets the flag (no listener)
+    if (!signals::stop_requested()) return 2;
+    Backoff backoff(1000, 1000);
+    auto start = Clock::now();
+    for (int i = 0; i < 5; ++i)
+      backoff.failed();
+    auto took = Clock::now() - start;
+    return took >= 5 * 19ms && took < 2500ms ? 0 : 1;  // 5 slices: not 0, not 5 x 1 s
+  });
+  EXPECT_TRUE(child.succeeds(10s));
+}
+
+// Any other signal (SIGCHLD in the fork design) interrupts nanosleep too: the back-off still
+// lasts its whole time. A lower bound only: a loaded machine can make it longer, never shorter.
+TEST(Backoff, OtherSignalsDoNotShortenIt) {
+  int ends[2];
+  ASSERT_EQ(::pipe2(ends, O_CLOEXEC), 0);
+  Fd ready(ends[0]), ready_w(ends[1]);
+  test::Child child([&] {
+    struct sigaction sa {};
+    sa.sa_handler = [](int) {};
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGUSR1, &sa, nullptr);  // no SA_RESTART: nanosleep returns EINTR
+    if (::write(ready_w.get(), "r", 1) != 1) return 2;
+    auto start = Clock::now();
+    Backoff(300, 300).failed();
+    return Clock::now() - start >= 300ms ? 0 : 1;
+  });
+  ready_w.reset();
+  char c;
+  ASSERT_EQ(::read(ready.get(), &c, 1), 1);
+  for (int i = 0; i < 10; ++i) {
+    std::this_thread::sleep_for(10ms);
+    child.kill(SIGUSR1);
+  }
+  EXPECT_TRUE(child.succeeds(10s));
 }
 
 }  // namespace

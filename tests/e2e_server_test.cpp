@@ -16,10 +16,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -694,6 +696,57 @@ INSTANTIATE_TEST_SUITE_P(E2e, Stop,
                                   (std::get<1>(p.param) == SIGTERM ? "_SIGTERM" : "_SIGINT");
                          });
 
+// A thread still serving when the grace period ends (a client reading a huge response as fast
+// as it comes) outlives the design's run function: the server prints its summary and exits 0
+// while that thread goes on writing into the scoreboard. The objects it uses (the Server, the
+// Scoreboard, the listener) must outlive it; the old serve() destroyed them (munmap) before
+// main() called _exit, and the straggler's next count was a write to freed memory (SIGSEGV, or a
+// use-after-free under ASan).
+class Straggler : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Straggler, AThreadServingPastTheGracePeriodDoesNotOutliveTheServersObjects) {
+  const std::string design = GetParam();
+  constexpr int kGraceMs = 200;
+  constexpr std::uint64_t kHuge = std::uint64_t{1} << 38;  // far more than it can send meanwhile
+  StatsFile stats;
+  // The window between the old serve()'s return and _exit is short: several stragglers (one per
+  // worker), several rounds.
+  for (int round = 0; round < 5; ++round) {
+    ServerProcess server(
+        server_args(design, {"--max-bytes", std::to_string(kHuge), "--grace-ms",
+                             std::to_string(kGraceMs), "--stats-json", stats.path()}));
+    std::vector<std::unique_ptr<Client>> readers;
+    for (std::size_t k = 0; k < kWorkers; ++k) {
+      readers.push_back(std::make_unique<Client>(server.port()));
+      ASSERT_EQ(readers.back()->send(std::to_string(kHuge) + "\n"), IoStatus::ok);
+      ASSERT_EQ(readers.back()->read_exactly(65536).status, IoStatus::ok);
+    }
+    std::atomic<bool> done{false};
+    std::vector<std::thread> drains;
+    for (auto& reader : readers)
+      drains.emplace_back([&done, fd = reader->fd()] {  // as fast as the server writes
+        char buf[1 << 16];
+        while (!done.load() && ::read(fd, buf, sizeof buf) > 0) {
+        }
+      });
+    server.signal(SIGTERM);
+    Exit e = server.wait_exit(10s);
+    done = true;
+    for (auto& drain : drains)
+      drain.join();  // the server is gone (exited, or killed by wait_exit): read() sees the end
+    ASSERT_TRUE(e.exited()) << "round " << round << ": " << e.describe();
+    expect_clean_exit(e, design);
+    json summary = stats.read();
+    ASSERT_TRUE(summary.is_object()) << e.describe();
+    EXPECT_EQ(summary.value("design", ""), design);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(E2e, Straggler,
+                         ::testing::Values("thread", "prethread-mutex", "prethread-dispatch",
+                                           "loop-per-thread"),
+                         [](const auto& p) { return design_param_name(p.param); });
+
 // ============================================================================================
 // 5. Descriptor hygiene: 200 connections, good and bad, leave the server's descriptors as they
 // were.
@@ -979,6 +1032,70 @@ TEST(E2eCli, BadOptionValueExitsTwo) {
     Exit e = run_program(args);
     EXPECT_EQ(e.code(), 2) << bad[0] << "\n" << e.describe();
     EXPECT_FALSE(e.err.empty()) << bad[0];
+  }
+}
+
+// An option of one design given to another is an error (exit 2, a line that names the option),
+// never silently ignored: the old server served `epoll --dispatch round-robin` as epoll. Which
+// design takes --dispatch comes from the table (its dispatch_policies), so a new row just works.
+TEST(E2eCli, AnOptionOfAnotherDesignExitsTwo) {
+  Exit list = run_program({server_path(), "--list", "--json"});
+  ASSERT_EQ(list.code(), 0) << list.describe();
+  const json table = json::parse(list.out);
+  const std::set<std::string> queue = {"prethread-dispatch"};
+  const std::set<std::string> stall = {"prefork-reuseport", "prefork-epoll-exclusive",
+                                       "loop-per-thread"};
+  int refused = 0;
+  for (const json& d : table["designs"]) {
+    const std::string name = d["name"];
+    const bool dispatches = !d["dispatch_policies"].empty();
+    const bool passes_to_processes = dispatches && d["workers"] == "processes";
+    const std::vector<std::pair<std::vector<std::string>, bool>> cases = {
+        {{"--dispatch", "round-robin"}, dispatches},
+        {{"--route-by", "peer"}, passes_to_processes},
+        {{"--route-ports", "0"}, passes_to_processes},
+        {{"--route-prefix", "9=0"}, passes_to_processes},
+        {{"--queue-size", "4"}, queue.contains(name)},
+        {{"--stall-worker", "0"}, stall.contains(name)}};
+    for (const auto& [option, takes] : cases) {
+      if (takes) continue;  // the designs that take them are run with them elsewhere
+      std::vector<std::string> args = {server_path(), name, "--port", "0"};
+      args.insert(args.end(), option.begin(), option.end());
+      Exit e = run_program(args);
+      EXPECT_EQ(e.code(), 2) << name << " " << option[0] << "\n" << e.describe();
+      EXPECT_NE(e.err.find(option[0] + " is not an option of " + name), std::string::npos)
+          << e.describe();
+      EXPECT_EQ(e.out.find("listening on"), std::string::npos) << name << " " << option[0];
+      ++refused;
+    }
+  }
+  EXPECT_GE(refused, 40);  // at least the 13 designs of today, 3 to 6 options each
+}
+
+TEST(E2eCli, EpollDispatchRoundRobinIsAnError) {
+  Exit e = run_program({server_path(), "epoll", "--port", "0", "--dispatch", "round-robin"});
+  EXPECT_EQ(e.code(), 2) << e.describe();
+  EXPECT_NE(e.err.find("--dispatch is not an option of epoll"), std::string::npos) << e.describe();
+}
+
+// config.dispatch: in the summary of a design with dispatch policies only (the old server wrote
+// "least-loaded" into every summary, epoll's included).
+TEST(E2eCli, OnlyADesignWithPoliciesHasADispatchInItsSummary) {
+  for (const std::string design : {"epoll", "prefork", "prefork-fdpass"}) {
+    StatsFile stats;
+    std::vector<std::string> args = {design, "--port",       "0",         "--workers",
+                                     "2",    "--stats-json", stats.path()};
+    if (design == "prefork-fdpass") args.insert(args.end(), {"--dispatch", "round-robin"});
+    ServerProcess server(args);
+    EXPECT_TRUE(fetch(server.port(), 10));
+    Exit e = server.stop();
+    expect_clean_exit(e, design);
+    json s = stats.read();
+    ASSERT_TRUE(s.is_object()) << e.describe();
+    if (design == "prefork-fdpass")
+      EXPECT_EQ(s["config"].value("dispatch", ""), "round-robin") << s.dump(2);
+    else
+      EXPECT_FALSE(s["config"].contains("dispatch")) << design << "\n" << s.dump(2);
   }
 }
 

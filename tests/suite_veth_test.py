@@ -49,6 +49,14 @@ def our_children():
     return found
 
 
+def comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
 class SuiteOverVeth(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="suite_veth-")
@@ -158,6 +166,10 @@ class SuiteOverVeth(unittest.TestCase):
             if proc.poll() is not None:
                 break
         self.assertEqual(namespaces() & names, names, "the namespaces were not up mid-run")
+        # The server serving at the signal: it must end by the suite's SIGTERM, with its
+        # summary, before the namespaces go (TwoHosts' own handler used to remove them first,
+        # SIGKILLing it inside: exit -9 and no summary).
+        server_pids = self.wait_for_server(f"tcplab-{proc.pid}-srv")
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=RUN_TIMEOUT_S)
         self.assertEqual(proc.returncode, 1, out + err)
@@ -167,6 +179,22 @@ class SuiteOverVeth(unittest.TestCase):
             results = json.load(f)
         self.assertTrue(results["interrupted"])
         self.assertEqual(results["net"]["net"], "veth")
+        stopped = results.get("interrupted_server")
+        self.assertIsNotNone(stopped, out + err)
+        self.assertIn(stopped["pid"], server_pids)
+        self.assertEqual((stopped["design"], stopped["exit"], stopped["summary"]),
+                         ("epoll", 0, True), out + err)
+
+    def wait_for_server(self, namespace):
+        """The pids in NAMESPACE once a server runs there (one whose first step has begun)."""
+        deadline = time.monotonic() + RUN_TIMEOUT_S
+        while time.monotonic() < deadline:
+            pids = [int(p) for p in subprocess.run(["ip", "netns", "pids", namespace],
+                                                   capture_output=True, text=True).stdout.split()]
+            if any(comm(p) == "tcplab-server" for p in pids):
+                return pids
+            time.sleep(0.02)
+        self.fail(f"no tcplab-server in {namespace}")
 
     def test_not_root_carries_on_over_loopback(self):
         os.chmod(self.tmp.name, 0o777)

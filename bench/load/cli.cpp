@@ -245,7 +245,7 @@ int parse_command_line(int argc, char** argv, Options& o) {
     if (!warmup.empty()) o.warmup = parse_duration(warmup);
     if (!cpus.empty()) o.cpus = parse_cpu_list(cpus);
     if (!late_after.empty()) o.late_after = parse_duration(late_after);
-    if (arrivals == "poisson") o.arrivals = Arrivals::poisson;
+    if (!arrivals.empty()) o.arrivals = *value_of(kArrivalNames, arrivals);  // CLI11 checked it
     if (!duration.empty() && o.duration.count() == 0)
       throw std::invalid_argument("--duration must be more than 0");
     if (o.open_loop() && o.duration.count() == 0)

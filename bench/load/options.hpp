@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "enum_names.hpp"
+
 namespace CLI {
 class App;
 }
@@ -23,6 +25,8 @@ using Nanos = std::chrono::nanoseconds;
 // How an open loop spaces its requests: evenly, or as a Poisson process (exponential gaps), which
 // is what a population of independent users sends.
 enum class Arrivals { uniform, poisson };
+inline constexpr EnumName<Arrivals> kArrivalNames[] = {{"uniform", Arrivals::uniform},
+                                                       {"poisson", Arrivals::poisson}};
 
 struct Options {
   std::string host = "127.0.0.1";

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <system_error>
 
@@ -44,8 +45,6 @@ std::vector<Row> rows_of(const Report& r) {
   return rows;
 }
 
-constexpr const char* kArrivalNames[] = {"uniform", "poisson"};
-
 constexpr double kPercentiles[] = {50, 90, 99, 99.9, 99.99};
 constexpr const char* kPercentileKeys[] = {"p50_us", "p90_us", "p99_us", "p99_9_us", "p99_99_us"};
 
@@ -81,8 +80,8 @@ void print_table(const Report& r, std::FILE* out) {
     fmt::print(out, "merged {} runs; window: the longest of them\n", r.merged_from.size());
   if (s.failed()) {
     fmt::print(out, "failed");
-    for (std::size_t k = 0; k < kFailureKinds; ++k)
-      if (s.failures[k]) fmt::print(out, "  {} {}", kFailureNames[k], s.failures[k]);
+    for (auto [name, kind] : kFailureNames)
+      if (auto n = s.failures[std::size_t(kind)]) fmt::print(out, "  {} {}", name, n);
     fmt::print(out, "\n");
   }
   fmt::print(out, "\n{:<10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "µs", "min",
@@ -107,8 +106,8 @@ nlohmann::json to_json(const Report& r) {
   const Rates rate = rates_of(r);
   using nlohmann::json;
   json failures = json::object();
-  for (std::size_t k = 0; k < kFailureKinds; ++k)
-    failures[std::string(kFailureNames[k])] = s.failures[k];
+  for (auto [name, kind] : kFailureNames)
+    failures[std::string(name)] = s.failures[std::size_t(kind)];
   json latency = json::object();
   for (const Row& row : rows_of(r)) {
     const Histogram& h = *row.histogram;
@@ -144,7 +143,7 @@ nlohmann::json to_json(const Report& r) {
         {"requests_per_conn", o.requests_per_conn},
         {"bytes", o.bytes},
         {"rate", o.open_loop() ? json(o.rate) : json(nullptr)},
-        {"arrivals", o.open_loop() ? json(kArrivalNames[int(o.arrivals)]) : json(nullptr)},
+        {"arrivals", o.open_loop() ? json(name_of(kArrivalNames, o.arrivals)) : json(nullptr)},
         {"seed", o.open_loop() ? json(o.seed) : json(nullptr)},
         {"max_late", o.open_loop() && o.max_late ? json(*o.max_late) : json(nullptr)},
         {"source_base", o.source_base ? json(source_address(o.source_base, 0)) : json(nullptr)},
@@ -237,10 +236,9 @@ Report from_json(const nlohmann::json& j) {
       o.rate = c.at("rate").get<double>();
       if (!(o.rate > 0)) throw std::invalid_argument("config.rate: open loop without a rate");
       const std::string arrivals = c.at("arrivals").get<std::string>();
-      const auto* kind = std::find(std::begin(kArrivalNames), std::end(kArrivalNames), arrivals);
-      if (kind == std::end(kArrivalNames))
-        throw std::invalid_argument("config.arrivals: '" + arrivals + "' is not known");
-      o.arrivals = Arrivals(kind - std::begin(kArrivalNames));
+      const std::optional<Arrivals> kind = value_of(kArrivalNames, arrivals);
+      if (!kind) throw std::invalid_argument("config.arrivals: '" + arrivals + "' is not known");
+      o.arrivals = *kind;
       o.seed = c.at("seed").get<std::uint64_t>();
       if (!c.at("max_late").is_null()) o.max_late = c["max_late"].get<double>();
       const auto& l = j.at("lateness");
@@ -256,8 +254,8 @@ Report from_json(const nlohmann::json& j) {
     const auto& n = j.at("counts");
     s.requests = n.at("requests").get<std::uint64_t>();
     s.connections = n.at("connections").get<std::uint64_t>();
-    for (std::size_t k = 0; k < kFailureKinds; ++k)
-      s.failures[k] = n.at("failures").at(std::string(kFailureNames[k])).get<std::uint64_t>();
+    for (auto [name, kind] : kFailureNames)
+      s.failures[std::size_t(kind)] = n.at("failures").at(std::string(name)).get<std::uint64_t>();
     s.abandoned = n.at("abandoned").get<std::uint64_t>();
     s.bytes_in = n.at("bytes_in").get<std::uint64_t>();
     s.bytes_out = n.at("bytes_out").get<std::uint64_t>();

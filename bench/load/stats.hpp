@@ -3,10 +3,12 @@
 
 #include <array>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "enum_names.hpp"
 #include "histogram.hpp"
 #include "options.hpp"
 
@@ -22,9 +24,14 @@ enum class Failure {
   bad_response,     // ERR line, extra bytes, HTTP status not 200, wrong Content-Length
   other,            // any other errno, e.g. EMFILE or EADDRNOTAVAIL (out of ports)
 };
-inline constexpr std::size_t kFailureKinds = 7;
-inline constexpr std::array<std::string_view, kFailureKinds> kFailureNames{
-    "refused", "connect_timeout", "reset", "timeout", "short_read", "bad_response", "other"};
+inline constexpr EnumName<Failure> kFailureNames[] = {{"refused", Failure::refused},
+                                                      {"connect_timeout", Failure::connect_timeout},
+                                                      {"reset", Failure::reset},
+                                                      {"timeout", Failure::timeout},
+                                                      {"short_read", Failure::short_read},
+                                                      {"bad_response", Failure::bad_response},
+                                                      {"other", Failure::other}};
+inline constexpr std::size_t kFailureKinds = std::size(kFailureNames);  // Stats::failures[kind]
 
 struct Stats {
   // A request counts if it started (was scheduled, in open loop) after the warmup; a

@@ -242,7 +242,7 @@ void Worker::fail(Conn& c, Failure kind, std::string_view why, std::uint64_t now
   }
   // Counted every time, told once: a dead server would otherwise print thousands of lines.
   if (!shared_.logged[std::size_t(kind)].exchange(true))
-    fmt::print(stderr, "tcplab-load: first {} failure ({}): {}\n", kFailureNames[std::size_t(kind)],
+    fmt::print(stderr, "tcplab-load: first {} failure ({}): {}\n", name_of(kFailureNames, kind),
                describe_address(opt_), why);
   close(c);
   release(c);

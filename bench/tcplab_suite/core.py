@@ -36,8 +36,11 @@ class StepError(Exception):
     """A failure of one measured step: recorded in results, and the suite goes on."""
 
 
-# The failures a step records and goes on after; anything else (a bug, Ctrl-C) propagates.
-STEP_FAILURES = (StepError, OSError, ValueError, KeyError, subprocess.SubprocessError)
+# The failures a step records and goes on after: the suite's own StepError, a process or file
+# that failed (OSError, a subprocess error or timeout), a process's JSON output cut short.
+# Anything else propagates with its traceback: a KeyError or a ValueError is a bug in the suite,
+# not a measurement that failed, and Ctrl-C stops the run.
+STEP_FAILURES = (StepError, OSError, json.JSONDecodeError, subprocess.SubprocessError)
 
 
 # --------------------------------------------------------------------------- the machine
@@ -110,6 +113,7 @@ class Server:
 
     def __init__(self, ctx, design, workers, dispatch=None, extra=(), launcher=()):
         self.design = design
+        self.ctx = ctx
         self.control = os.path.join(ctx.tmp, "control.sock")
         self.stats_path = os.path.join(ctx.tmp, "stats.json")
         self.stderr_path = os.path.join(ctx.tmp, "server.stderr")
@@ -131,6 +135,7 @@ class Server:
         self.exit = None
 
     def start(self):
+        self.ctx.current_server = self
         self._stderr = open(self.stderr_path, "w")
         try:
             with held_interrupts():  # inside Popen a KeyboardInterrupt would lose the pid
@@ -211,6 +216,15 @@ class Server:
                 self.exit = "killed after %ds" % SERVER_STOP_TIMEOUT_S
             self.proc.stdout.close()
             self._stderr.close()
+
+    def final_summary(self):
+        """The summary the server wrote (--stats-json) when it stopped; None if it wrote none
+        (killed, or still running)."""
+        try:
+            with open(self.stats_path) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
 
     def check_exit(self):
         """After stop(): a non-zero exit status fails the step."""
@@ -440,6 +454,7 @@ class Context:
                                            "what": QUIET_WHAT, "windows_noisy": 0,
                                            "windows_total": 0, "windows_kept_noisy": 0,
                                            "kept_noisy": []})
+        self.current_server = None  # the Server started last (Server.start)
         self.step = 0
         self.total_steps = 0
         # Where the server and the load run: the one place that decides it for every workload.

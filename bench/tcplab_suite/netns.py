@@ -54,6 +54,7 @@ SERVER_ADDRESS = "198.18.0.1"
 PREFIX_LEN = NETWORK.prefixlen
 MAX_LOAD_HOSTS = 64
 COMMAND_TIMEOUT_S = 10
+TERM_WAIT_S = 5   # tcplab-server's default --grace-ms is 3000
 KILL_WAIT_S = 3
 
 
@@ -128,23 +129,35 @@ def _pids_in(ip, name):
     return [int(p) for p in out.split() if p.isdigit()]
 
 
-def _remove_namespace(ip, name, links=()):
-    """Kill what still runs in the namespace (only our own runs ever enter it), delete the links
-    we made there, then the namespace. Returns a list of problems, empty when all went."""
-    problems = []
-    pids = _pids_in(ip, name)
+def _signal_and_wait(ip, name, pids, sig, wait_s):
+    """Sends SIG to PIDS; returns those still in the namespace after at most WAIT_S."""
     for pid in pids:
         try:
-            os.kill(pid, signal.SIGKILL)
+            os.kill(pid, sig)
         except ProcessLookupError:
             pass
-    deadline = time.monotonic() + KILL_WAIT_S
+    deadline = time.monotonic() + wait_s
     while pids and time.monotonic() < deadline:
         # A killed child of ours stays a zombie until reaped, but a zombie has left its
         # namespaces already, so `ip netns pids` no longer lists it.
         pids = _pids_in(ip, name)
         if pids:
             time.sleep(0.02)
+    return pids
+
+
+def _remove_namespace(ip, name, links=()):
+    """End what still runs in the namespace (only our own runs ever enter it): SIGTERM first, so
+    a tcplab-server stops as it would anywhere (its grace period, its summary), SIGKILL after
+    TERM_WAIT_S; then delete the links we made there, then the namespace. Returns a list of
+    problems, empty when all went. Its owner should have stopped them itself already (the suite
+    does, in its `with Server`): this is the last resort."""
+    problems = []
+    pids = _pids_in(ip, name)
+    if pids:
+        pids = _signal_and_wait(ip, name, pids, signal.SIGTERM, TERM_WAIT_S)
+    if pids:
+        pids = _signal_and_wait(ip, name, pids, signal.SIGKILL, KILL_WAIT_S)
     if pids:
         problems.append(f"{name}: processes {pids} still inside after SIGKILL")
     for link in links:

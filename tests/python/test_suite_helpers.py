@@ -3,11 +3,17 @@ paired by repetition, the latency CDF, the design sets derived from the
 design table, the CPU-list parser, and where the server and the load run (loopback or veth)."""
 
 import argparse
+import contextlib
 import importlib.util
+import io
+import json
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 import unittest
+from unittest import mock
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
 from tcplab_suite import core, designs, measure, netns, procfs, table  # noqa: E402
@@ -301,6 +307,77 @@ class CpuList(unittest.TestCase):
         for bad in ("", "a", "1-", "-1", "0,,1"):
             with self.assertRaises(ValueError, msg=bad):
                 procfs.cpu_list(bad)
+
+
+class StepPolicy(unittest.TestCase):
+    """core.Step records the suite's expected failures and goes on; a bug propagates with its
+    traceback and is recorded nowhere."""
+
+    class Ctx:
+        def __init__(self):
+            self.step, self.total_steps, self.errors = 0, 3, []
+
+        fail = core.Context.fail
+
+    def run_step(self, ctx, exc):
+        record = {"figures": {"x": 1}}
+        with contextlib.redirect_stdout(io.StringIO()):
+            with core.Step(ctx, "unp/prefork", "prefork", record):
+                raise exc
+        return record
+
+    def test_expected_failures_are_recorded(self):
+        for exc in (core.StepError("server did not start"), OSError(5, "EIO"),
+                    subprocess.TimeoutExpired(["tcplab-load"], 1),
+                    json.JSONDecodeError("Expecting value", "", 0)):
+            ctx = self.Ctx()
+            record = self.run_step(ctx, exc)
+            self.assertEqual(len(ctx.errors), 1, exc)
+            self.assertEqual(record["error"], ctx.errors[0]["message"])
+            self.assertNotIn("figures", record)
+
+    def test_a_bug_propagates_unrecorded(self):
+        for exc in (KeyError("cpu_user_s"), ValueError("bad figure"), TypeError("None")):
+            ctx = self.Ctx()
+            with self.assertRaises(type(exc)) as caught:
+                self.run_step(ctx, exc)
+            self.assertIs(caught.exception, exc)
+            self.assertEqual(ctx.errors, [])
+
+
+class NamespaceRemoval(unittest.TestCase):
+    """netns._remove_namespace, without root: what it does to the processes still inside. They
+    get SIGTERM first (a tcplab-server then stops as anywhere: its grace period, its summary),
+    and SIGKILL only those still there after TERM_WAIT_S."""
+
+    def run_removal(self, stubborn):
+        inside = {101, 102}
+        sent = []
+
+        def kill(pid, sig):
+            sent.append((pid, sig))
+            if sig == signal.SIGKILL or pid not in stubborn:
+                inside.discard(pid)
+
+        def run(cmd, check=True, input=None):
+            return subprocess.CompletedProcess(cmd, 0, "", "")
+        with mock.patch.object(netns, "_pids_in", lambda ip, name: sorted(inside)), \
+                mock.patch.object(netns.os, "kill", kill), \
+                mock.patch.object(netns, "_run", run), \
+                mock.patch.object(netns, "TERM_WAIT_S", 0.1):
+            problems = netns._remove_namespace("ip", "tcplab-1-srv")
+        return sent, problems
+
+    def test_sigterm_is_enough_for_a_process_that_takes_it(self):
+        sent, problems = self.run_removal(stubborn=set())
+        self.assertEqual(sent, [(101, signal.SIGTERM), (102, signal.SIGTERM)])
+        self.assertEqual(problems, [])
+
+    def test_sigkill_only_for_what_stays(self):
+        sent, problems = self.run_removal(stubborn={102})
+        self.assertEqual(sent, [(101, signal.SIGTERM), (102, signal.SIGTERM),
+                                (102, signal.SIGKILL)])
+        self.assertEqual(problems, [])
 
 
 class WhereThingsRun(unittest.TestCase):
