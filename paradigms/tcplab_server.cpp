@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -26,8 +27,11 @@ using namespace tcplab;
 
 std::string design_list() {
   std::string out;
-  for (const Design& d : designs())
+  for (const Design& d : designs()) {
     out += fmt::format("  {:<24} {}\n", d.name, d.summary);
+    if (!d.available())
+      out += fmt::format("  {:<24} (unavailable here: {})\n", "", d.unavailable_reason());
+  }
   return out;
 }
 
@@ -135,7 +139,9 @@ int main(int argc, char** argv) {
   app.add_option("--workers", config.workers, "Pool size of the pooled designs")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
-  app.add_option("--dispatch", dispatch, "prefork-fdpass: how the parent picks a child")
+  app.add_option("--dispatch", dispatch,
+                 "prefork-fdpass, uring-msgring: how the parent (the accepting ring) picks a "
+                 "child (a worker's ring); uring-msgring takes least-loaded and round-robin")
       ->check(CLI::IsMember([] {
         std::vector<std::string> names;
         for (DispatchPolicy p : kDispatchPolicies)
@@ -172,7 +178,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--stall-worker", options.stall_worker,
                  "Testing only: event-loop worker N (prefork-reuseport, prefork-epoll-exclusive, "
-                 "loop-per-thread) serves nothing until the server stops")
+                 "loop-per-thread, uring-msgring) serves nothing until the server stops")
       ->check(CLI::Range(0, 4095));
   std::string route_by;
   int route_ports = -1;
@@ -218,6 +224,19 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.fdpass.dispatch = *parse_dispatch(dispatch);
+  const Design* design = find_design(config.design);
+  if (!design->dispatch_policies.empty() &&
+      std::ranges::find(design->dispatch_policies, options.fdpass.dispatch) ==
+          design->dispatch_policies.end()) {
+    fmt::print(stderr, "tcplab-server: {} does not take --dispatch {}\n", config.design, dispatch);
+    return 2;
+  }
+  // io_uring disabled, blocked or too old: one line naming the cause, and 2, before anything
+  // is opened.
+  if (!design->available()) {
+    fmt::print(stderr, "tcplab-server: {}: {}\n", config.design, design->unavailable_reason());
+    return 2;
+  }
   if (!route_by.empty() || route_ports >= 0 || !route_prefixes.empty()) {
     std::string why = config.design != "prefork-fdpass"
                           ? "--route-by, --route-ports and --route-prefix are options of "
