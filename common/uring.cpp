@@ -119,11 +119,12 @@ unsigned fixed_file_limit() {
 
 // --- Ring ---------------------------------------------------------------------------------
 
-Ring::Ring(unsigned entries, unsigned fixed_files) {
+Ring::Ring(unsigned entries, unsigned fixed_files, bool defer_taskrun) {
   io_uring_params p{};
   // One thread submits, and completions are processed only when it waits for them, not by
   // interrupting it (6.1); older kernels refuse the flags with EINVAL: then without them.
-  p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+  p.flags = IORING_SETUP_CQSIZE |
+            (defer_taskrun ? IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN : 0);
   p.cq_entries = entries * 16;
   int rc = io_uring_queue_init_params(entries, &ring_, &p);
   if (rc == -EINVAL) {

@@ -38,8 +38,11 @@ const std::string& uring_unavailable_reason();
 // An io_uring, set up or thrown (sys_error naming io_uring_queue_init_params), closed once.
 class Ring {
  public:
-  // `fixed_files` > 0: a sparse table of that many registered descriptors.
-  Ring(unsigned entries, unsigned fixed_files);
+  // `fixed_files` > 0: a sparse table of that many registered descriptors. `defer_taskrun`:
+  // IORING_SETUP_SINGLE_ISSUER | DEFER_TASKRUN where the kernel has them — completions are
+  // processed only when the thread waits for them; then a linked operation also starts only
+  // then, so a ring whose links must run without a wait (BM_MsgRingFd's sender) passes false.
+  Ring(unsigned entries, unsigned fixed_files, bool defer_taskrun = true);
   ~Ring();
   Ring(const Ring&) = delete;
   Ring& operator=(const Ring&) = delete;

@@ -27,11 +27,10 @@ using namespace tcplab;
 
 std::string design_list() {
   std::string out;
-  for (const Design& d : designs()) {
-    out += fmt::format("  {:<24} {}\n", d.name, d.summary);
-    if (!d.available())
-      out += fmt::format("  {:<24} (unavailable here: {})\n", "", d.unavailable_reason());
-  }
+  for (const Design& d : designs())
+    out += fmt::format(
+        "  {:<24} {}{}\n", d.name, d.summary,
+        d.available() ? std::string() : " [unavailable here: " + d.unavailable_reason() + "]");
   return out;
 }
 

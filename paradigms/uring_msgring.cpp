@@ -46,8 +46,15 @@ namespace {
 struct Worker {
   Fd ring;                        // a duplicate of its ring's descriptor: the MSG_RING target
   std::atomic<bool> gone{false};  // its loop ended: choose it no more
+  unsigned capacity = 0;          // slots in its ring's table of registered descriptors
   std::uint64_t passed = 0;       // connections sent to it (the main thread's count)
 };
+
+// A worker whose table is this close to full is passed nothing more: a pass into a full table
+// fails (ENFILE) and loses the connection, and its closes of finished ones trail by a turn.
+constexpr unsigned kTableMargin = 8;
+// While no worker can take a connection, the accept is cancelled and looked at again this often.
+constexpr int kFullRetryMs = 10;
 
 // user_data of a pass in the main ring: the worker + 1 in the high half, the slot in the low.
 std::uint64_t pass_data(std::size_t worker, int slot) {
@@ -74,13 +81,14 @@ class RingAcceptor {
     using Clock = std::chrono::steady_clock;
     Clock::time_point resume{};
     while (!signals::stop_requested() && listening_) {
-      if (!armed_ && Clock::now() >= resume) {
+      const bool room = refresh_loads();
+      if (!armed_ && room && Clock::now() >= resume) {
         io_uring_sqe* s = ring_.sqe();
         io_uring_prep_multishot_accept_direct(s, server_.listen_fd, nullptr, nullptr, 0);
         io_uring_sqe_set_data64(s, kAcceptTag);
         armed_ = true;
       }
-      ring_.submit_and_wait(armed_ ? -1 : backoff_ms_, &wait_mask);
+      ring_.submit_and_wait(armed_ ? -1 : room ? backoff_ms_ : kFullRetryMs, &wait_mask);
       unsigned head, seen = 0;
       io_uring_cqe* cqe;
       io_uring_for_each_cqe(ring_.get(), head, cqe) {
@@ -91,6 +99,14 @@ class RingAcceptor {
         ++seen;
       }
       io_uring_cq_advance(ring_.get(), seen);
+      // Every worker full: leave new connections in the backlog (as prefork-fdpass stops
+      // polling the listener) rather than accept and drop them.
+      if (armed_ && !cancelling_ && !refresh_loads()) {
+        io_uring_sqe* s = ring_.sqe();
+        io_uring_prep_cancel64(s, kAcceptTag, 0);
+        io_uring_sqe_set_data64(s, kIgnoreTag);
+        cancelling_ = true;
+      }
       if (!armed_ && backoff_ms_ > 0)
         resume = Clock::now() + std::chrono::milliseconds(backoff_ms_);
     }
@@ -108,7 +124,7 @@ class RingAcceptor {
 
  private:
   void on_accept(int res, unsigned flags) {
-    if (!(flags & IORING_CQE_F_MORE)) armed_ = false;
+    if (!(flags & IORING_CQE_F_MORE)) armed_ = cancelling_ = false;
     if (res >= 0) {
       backoff_ms_ = 0;
       return pass(res);
@@ -125,20 +141,29 @@ class RingAcceptor {
       case EINVAL:  // shutdown_listener(): the server is stopping
         listening_ = false;
         return;
-      default:  // ECONNABORTED…: that one connection
+      default:  // ECANCELED (ours, above), ECONNABORTED…: that one connection
         return;
     }
   }
 
   // Chooses a worker and moves the connection in `slot` to its ring. The close of our slot is
   // hard-linked after the pass, so both go in together and the slot is freed either way.
-  void pass(int slot) {
+  // Each worker's load: passed to it and not finished yet. true: some worker can take one more.
+  bool refresh_loads() {
+    bool any = false;
     for (std::size_t i = 0; i < workers_.size(); ++i) {
       const Worker& w = *workers_[i];
-      loads_[i].available = w.ring.valid() && !w.gone.load();
-      loads_[i].in_hand = static_cast<std::uint32_t>(
-          w.passed - std::min(w.passed, server_.board.slot(i).connections.load()));
+      std::uint64_t done = server_.board.slot(i).connections.load(std::memory_order_relaxed);
+      loads_[i].in_hand = static_cast<std::uint32_t>(w.passed - std::min(w.passed, done));
+      loads_[i].available =
+          w.ring.valid() && !w.gone.load() && loads_[i].in_hand + kTableMargin < w.capacity;
+      any = any || loads_[i].available;
     }
+    return any;
+  }
+
+  void pass(int slot) {
+    refresh_loads();
     std::optional<std::size_t> i = choose_worker(policy_, loads_, cursor_);
     if (io_uring_sq_space_left(ring_.get()) < 2) io_uring_submit(ring_.get());  // keep the pair
     if (i) {
@@ -175,7 +200,7 @@ class RingAcceptor {
   std::vector<std::shared_ptr<Worker>>& workers_;
   std::vector<WorkerLoad> loads_;  // scratch for choose_worker()
   Ring ring_;
-  bool armed_ = false, listening_ = true;
+  bool armed_ = false, cancelling_ = false, listening_ = true;
   int backoff_ms_ = 0;
   std::size_t cursor_ = 0;
 };
@@ -200,6 +225,7 @@ int run_uring_msgring(Server& server, DispatchPolicy policy, int stall_worker) {
         loop.emplace(slot, config.serve, config.grace_ms);
         loop->stop_on_signal(false);  // it stops when the main thread says, after its last pass
         loop->stall(stall);
+        w->capacity = fixed_file_limit();
         w->ring.reset(static_cast<int>(
             check(::fcntl(loop->ring_fd(), F_DUPFD_CLOEXEC, 0), "fcntl F_DUPFD_CLOEXEC")));
       } catch (const std::exception& e) {

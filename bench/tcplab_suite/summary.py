@@ -20,6 +20,13 @@ def net_line(net):
             + (f"; skipped over veth: {', '.join(skipped)}" if skipped else ""))
 
 
+def skipped_line(skipped):
+    """The designs the run could not start here, and why (results["skipped_designs"])."""
+    if not skipped:
+        return "- designs skipped: none"
+    return "- designs skipped: " + "; ".join(f"`{n}` ({why})" for n, why in skipped.items())
+
+
 def header_lines(results):
     m = results["machine"]
     pin = results["pinning"]
@@ -35,6 +42,7 @@ def header_lines(results):
             if pin["server"] is not None else
             "- pinning: none (fewer than two CPUs or no taskset)",
             net_line(results.get("net")),
+            skipped_line(results.get("skipped_designs")),
             f"- command: `{results['command_line']}`",
             f"- figures are medians of {results['config']['repeat']} interleaved repetition(s) "
             "with their 95 % confidence interval [lo–hi] where there are enough; server CPU "
