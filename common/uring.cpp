@@ -166,6 +166,21 @@ void Ring::submit_and_wait(int timeout_ms, const sigset_t* wait_mask) {
     throw sys_error(-rc, "io_uring_submit_and_wait_timeout");
 }
 
+bool prep_accept(Ring& ring, int listen_fd, unsigned free, int backlog, bool& multishot) {
+  if (free <= kSlotMargin) return false;
+  io_uring_sqe* s = ring.sqe();
+  multishot = free > static_cast<unsigned>(backlog) + kSlotMargin;
+  if (multishot)
+    io_uring_prep_multishot_accept_direct(s, listen_fd, nullptr, nullptr, 0);
+  else {
+    // liburing 2.3's io_uring_prep_accept_direct adds 1 to any index, ALLOC too: set it here.
+    io_uring_prep_accept(s, listen_fd, nullptr, nullptr, 0);
+    s->file_index = IORING_FILE_INDEX_ALLOC;
+  }
+  io_uring_sqe_set_data64(s, kAcceptTag);
+  return true;
+}
+
 void prep_msg_ring_fd(io_uring_sqe* sqe, int target_ring_fd, int source_slot,
                       std::uint64_t target_data) {
   io_uring_prep_rw(IORING_OP_MSG_RING, sqe, target_ring_fd,
@@ -220,8 +235,9 @@ UringLoop::UringLoop(WorkerSlot& slot, const ServeConfig& config, int grace_ms)
 
 UringLoop::~UringLoop() = default;  // the ring's exit closes every slot still registered
 
-void UringLoop::accept_from(int listen_fd) {
+void UringLoop::accept_from(int listen_fd, int backlog) {
   listen_fd_ = listen_fd;
+  backlog_ = backlog;
 }
 
 bool UringLoop::stopping() const {
@@ -255,6 +271,14 @@ void UringLoop::run() {
     }
     io_uring_cq_advance(ring_.get(), seen);
     expire();
+    // The table filled up under a multishot accept: one at a time from here (prep_accept).
+    if (accept_armed_ && accept_multishot_ && !accept_cancelling_ &&
+        ring_.fixed_files() - slots_used_ <= static_cast<unsigned>(backlog_) + kSlotMargin) {
+      io_uring_sqe* s = ring_.sqe();
+      io_uring_prep_cancel64(s, kAcceptTag, 0);
+      io_uring_sqe_set_data64(s, kIgnoreTag);
+      accept_cancelling_ = true;
+    }
   }
   // What is left after the grace period is cut, as a process worker would be by SIGKILL.
   while (!active_.empty())
@@ -274,8 +298,10 @@ void UringLoop::begin_stop() {
     io_uring_sqe_set_data64(s, kIgnoreTag);
   }
   // Held by a stalled worker: accepted before the stop, so each still gets its first answer.
-  for (int slot : std::exchange(held_, {}))
+  for (int slot : std::exchange(held_, {})) {
+    --slots_used_;  // counted again
     adopt(slot);
+  }
   // Idle between requests: close now (serve_connection does the same at its next read).
   for (auto it = active_.begin(); it != active_.end();) {
     Connection& c = *it++;
@@ -284,14 +310,13 @@ void UringLoop::begin_stop() {
 }
 
 void UringLoop::arm_accept() {
-  io_uring_sqe* s = ring_.sqe();
-  io_uring_prep_multishot_accept_direct(s, listen_fd_, nullptr, nullptr, 0);
-  io_uring_sqe_set_data64(s, kAcceptTag);
-  accept_armed_ = true;
+  accept_armed_ = prep_accept(ring_, listen_fd_, ring_.fixed_files() - slots_used_, backlog_,
+                              accept_multishot_);
 }
 
 void UringLoop::on_accept(int res, unsigned flags) {
-  if (!(flags & IORING_CQE_F_MORE)) accept_armed_ = false;  // re-armed at the next turn
+  if (!(flags & IORING_CQE_F_MORE))
+    accept_armed_ = accept_cancelling_ = false;  // re-armed at the next turn
   if (res >= 0) {
     backoff_ms_ = 0;
     adopt(res);
@@ -310,15 +335,15 @@ void UringLoop::on_accept(int res, unsigned flags) {
       resume_accept_at_ = now_ + milliseconds(backoff_ms_);
       return;
     case EINVAL:  // shutdown_listener(): the server is stopping
-    case ECANCELED:
       listen_fd_ = -1;
       return;
-    default:  // ECONNABORTED, EPERM…: that one connection; the next turn re-arms
+    default:  // ECANCELED (ours), ECONNABORTED, EPERM…: the next turn re-arms
       return;
   }
 }
 
 void UringLoop::adopt(int slot) {
+  ++slots_used_;
   if (stall_ && !stopping_) {
     held_.push_back(slot);
     return;
@@ -530,6 +555,7 @@ void UringLoop::finish(Connection& c) {
   slot_.active.fetch_sub(1, std::memory_order_release);
   closing_.splice(closing_.end(), c.state == State::lingering ? lingering_ : active_, c.self);
   c.closed = true;
+  --slots_used_;  // its close goes in with the next enter, before any accept queued after it
   if (c.recv_armed) cancel(c, kRecvOp);
   if (c.sending) cancel(c, kSendOp);
   io_uring_sqe* s = ring_.sqe();
@@ -559,7 +585,8 @@ int UringLoop::next_timeout_ms() const {
   Clock::time_point next = Clock::time_point::max();
   if (!active_.empty()) next = active_.front().last + milliseconds(config_.io_timeout_ms);
   if (!lingering_.empty()) next = std::min(next, lingering_.front().last + kLingerQuiet);
-  if (listen_fd_ >= 0 && !accept_armed_ && !stopping_) next = std::min(next, resume_accept_at_);
+  if (listen_fd_ >= 0 && !accept_armed_ && !stopping_ && now_ < resume_accept_at_)
+    next = std::min(next, resume_accept_at_);
   if (stopping_) next = std::min(next, stop_deadline_);
   if (next == Clock::time_point::max()) return -1;
   auto ms = std::chrono::ceil<milliseconds>(next - now_).count();

@@ -64,6 +64,15 @@ class Ring {
 // How many registered descriptors a ring may hold: RLIMIT_NOFILE's soft limit, at most 65536.
 unsigned fixed_file_limit();
 
+// Queues an accept of `listen_fd` into a free slot of `ring`'s table, tagged kAcceptTag, given
+// `free` slots there. A direct accept takes the connection off the listener's queue before it
+// looks for a slot, so with the table full the connection is lost (closed), not left in the
+// backlog as EMFILE leaves it; and one multishot accept takes every connection queued. So:
+// multishot while more slots are free than the backlog can hold, one accept at a time below
+// that, none with `kSlotMargin` or fewer free. Returns whether it queued one, and `multishot`.
+inline constexpr unsigned kSlotMargin = 8;
+bool prep_accept(Ring& ring, int listen_fd, unsigned free, int backlog, bool& multishot);
+
 // IORING_OP_MSG_RING with IORING_MSG_SEND_FD (liburing 2.4's io_uring_prep_msg_ring_fd, filled
 // by hand for 2.3): moves the file in this ring's slot `source_slot` into a free slot of the
 // ring `target_ring_fd`, whose completion carries `target_data` and the slot as its result.
@@ -110,8 +119,8 @@ class UringLoop {
   UringLoop& operator=(const UringLoop&) = delete;
   ~UringLoop();
 
-  // Accept from `listen_fd` (owned elsewhere) with a multishot accept into the fixed table.
-  void accept_from(int listen_fd);
+  // Accept from `listen_fd` (owned elsewhere, listen()ing with `backlog`) into the fixed table.
+  void accept_from(int listen_fd, int backlog);
   // false: only a kStopTag message stops the loop (uring-msgring's workers); true (the
   // default): SIGINT/SIGTERM in this process does too.
   void stop_on_signal(bool on) { stop_on_signal_ = on; }
@@ -171,8 +180,9 @@ class UringLoop {
   const int grace_ms_;
   Ring ring_;
   BufferRing buffers_;
-  int listen_fd_ = -1;
-  bool accept_armed_ = false;
+  int listen_fd_ = -1, backlog_ = 0;
+  unsigned slots_used_ = 0;  // of the fixed table: adopted or held, not yet closed
+  bool accept_armed_ = false, accept_multishot_ = false, accept_cancelling_ = false;
   bool stop_on_signal_ = true, stall_ = false, stopping_ = false, stop_message_ = false;
   int backoff_ms_ = 0;
   Clock::time_point now_, resume_accept_at_, stop_deadline_;

@@ -19,7 +19,7 @@ namespace tcplab {
 
 int run_uring(Server& server) {
   UringLoop loop(server.board.slot(0), server.config.serve, server.config.grace_ms);
-  loop.accept_from(server.listen_fd);
+  loop.accept_from(server.listen_fd, server.config.backlog);
   loop.run();
   return 0;
 }

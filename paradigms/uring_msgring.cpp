@@ -50,12 +50,15 @@ struct Worker {
   std::uint64_t passed = 0;       // connections sent to it (the main thread's count)
 };
 
-// A worker whose table is this close to full is passed nothing more: a pass into a full table
-// fails (ENFILE) and loses the connection, and its closes of finished ones trail by a turn.
-constexpr unsigned kTableMargin = 8;
+// A worker whose table is within kSlotMargin (common/uring.hpp) of full is passed nothing more: a
+// pass into a full table fails (ENFILE) and loses the connection, and its closes of finished
+// ones trail by a turn.
+//
 // While no worker can take a connection, the accept is cancelled and looked at again this often.
 constexpr int kFullRetryMs = 10;
 
+// user_data of the close of a slot passed on.
+constexpr std::uint64_t kClosedTag = 32;
 // user_data of a pass in the main ring: the worker + 1 in the high half, the slot in the low.
 std::uint64_t pass_data(std::size_t worker, int slot) {
   return (std::uint64_t{worker} + 1) << 32 | static_cast<std::uint32_t>(slot);
@@ -81,27 +84,33 @@ class RingAcceptor {
     using Clock = std::chrono::steady_clock;
     Clock::time_point resume{};
     while (!signals::stop_requested() && listening_) {
-      const bool room = refresh_loads();
-      if (!armed_ && room && Clock::now() >= resume) {
-        io_uring_sqe* s = ring_.sqe();
-        io_uring_prep_multishot_accept_direct(s, server_.listen_fd, nullptr, nullptr, 0);
-        io_uring_sqe_set_data64(s, kAcceptTag);
-        armed_ = true;
-      }
-      ring_.submit_and_wait(armed_ ? -1 : room ? backoff_ms_ : kFullRetryMs, &wait_mask);
+      refresh_loads();
+      const bool room = free_slots() > kSlotMargin;
+      if (!armed_ && room && Clock::now() >= resume)
+        armed_ =
+            prep_accept(ring_, server_.listen_fd, free_slots(), server_.config.backlog, multishot_);
+      ring_.submit_and_wait(armed_ ? -1
+                            : room ? std::max(backoff_ms_, 1)
+                                   : kFullRetryMs,
+                            &wait_mask);
       unsigned head, seen = 0;
       io_uring_cqe* cqe;
       io_uring_for_each_cqe(ring_.get(), head, cqe) {
         if (cqe->user_data == kAcceptTag)
           on_accept(cqe->res, cqe->flags);
+        else if (cqe->user_data == kClosedTag)
+          --slots_used_;  // the slot of a connection passed on (or dropped) is free again
         else if (cqe->user_data >> 32 != 0 && cqe->res < 0)
           lost(cqe->user_data >> 32, -cqe->res);
         ++seen;
       }
       io_uring_cq_advance(ring_.get(), seen);
-      // Every worker full: leave new connections in the backlog (as prefork-fdpass stops
-      // polling the listener) rather than accept and drop them.
-      if (armed_ && !cancelling_ && !refresh_loads()) {
+      // Workers (nearly) full: leave new connections in the backlog (as prefork-fdpass stops
+      // polling the listener) rather than accept and drop them; one accept at a time when
+      // there is room again (prep_accept).
+      if (armed_ && multishot_ && !cancelling_ &&
+          (refresh_loads(), free_slots()) <=
+              static_cast<unsigned>(server_.config.backlog) + kSlotMargin) {
         io_uring_sqe* s = ring_.sqe();
         io_uring_prep_cancel64(s, kAcceptTag, 0);
         io_uring_sqe_set_data64(s, kIgnoreTag);
@@ -126,6 +135,7 @@ class RingAcceptor {
   void on_accept(int res, unsigned flags) {
     if (!(flags & IORING_CQE_F_MORE)) armed_ = cancelling_ = false;
     if (res >= 0) {
+      ++slots_used_;
       backoff_ms_ = 0;
       return pass(res);
     }
@@ -156,10 +166,20 @@ class RingAcceptor {
       std::uint64_t done = server_.board.slot(i).connections.load(std::memory_order_relaxed);
       loads_[i].in_hand = static_cast<std::uint32_t>(w.passed - std::min(w.passed, done));
       loads_[i].available =
-          w.ring.valid() && !w.gone.load() && loads_[i].in_hand + kTableMargin < w.capacity;
+          w.ring.valid() && !w.gone.load() && loads_[i].in_hand + kSlotMargin < w.capacity;
       any = any || loads_[i].available;
     }
     return any;
+  }
+
+  // Where connections can go now: the free slots of our table or of the workers' tables
+  // together, whichever is fewer.
+  unsigned free_slots() const {
+    std::uint64_t workers = 0;
+    for (std::size_t i = 0; i < workers_.size(); ++i)
+      if (loads_[i].available) workers += workers_[i]->capacity - kSlotMargin - loads_[i].in_hand;
+    return static_cast<unsigned>(
+        std::min<std::uint64_t>(ring_.fixed_files() - slots_used_, workers));
   }
 
   void pass(int slot) {
@@ -173,10 +193,11 @@ class RingAcceptor {
       io_uring_sqe_set_data64(s, pass_data(*i, slot));
       ++workers_[*i]->passed;
     }
+    // Its completion, not its submission, frees the slot: a pass to a worker's ring completes
+    // only once that worker has taken it, and the close runs after.
     io_uring_sqe* s = ring_.sqe();
     io_uring_prep_close_direct(s, static_cast<unsigned>(slot));
-    s->flags |= IOSQE_CQE_SKIP_SUCCESS;
-    io_uring_sqe_set_data64(s, kIgnoreTag);
+    io_uring_sqe_set_data64(s, kClosedTag);
     if (!i) drop(ENOENT);
   }
 
@@ -200,7 +221,8 @@ class RingAcceptor {
   std::vector<std::shared_ptr<Worker>>& workers_;
   std::vector<WorkerLoad> loads_;  // scratch for choose_worker()
   Ring ring_;
-  bool armed_ = false, cancelling_ = false, listening_ = true;
+  unsigned slots_used_ = 0;  // of our table: accepted, not closed yet
+  bool armed_ = false, multishot_ = false, cancelling_ = false, listening_ = true;
   int backoff_ms_ = 0;
   std::size_t cursor_ = 0;
 };
