@@ -2,8 +2,9 @@
 // worker threads' rings with IORING_OP_MSG_RING (beyond UNP ch. 30: io_uring's answer to 30.9's
 // descriptor passing).
 //
-// prefork-fdpass's shape with threads and rings: the main thread accepts (one multishot accept,
-// straight into its ring's table of registered descriptors), chooses a worker (--dispatch
+// prefork-fdpass's shape with threads and rings: the main thread accepts (a multishot accept, or
+// one at a time when the tables run low: prep_accept() in common/uring.cpp, straight into its
+// ring's table of registered descriptors), chooses a worker (--dispatch
 // least-loaded or round-robin, common/dispatch.hpp), and sends the connection to that worker's
 // ring; each worker is a UringLoop (common/uring.cpp) serving all it has been given.
 //
@@ -14,15 +15,19 @@
 //    io_uring_enter, and the worker learns of it as a completion whose result is its new slot.
 //  - Who owns it: the main ring's slot until the pass, closed right after it (a hard-linked
 //    close, which runs whether the pass worked or not); then the worker ring's slot alone, which
-//    the worker closes with the connection. Rings live in one process, so a pass between
-//    processes is not possible, and a dying worker thread would take the whole server with it.
+//    the worker closes with the connection. Here every ring is in one process (a target ring's
+//    descriptor could be passed to another process, but nothing here does), so a worker that
+//    crashes takes the whole server with it, where prefork-fdpass loses one child.
 //  - When the target cannot take it: the worker's completion queue is 4096 entries, and a full
-//    one overflows into the kernel's list rather than drop (IORING_FEAT_NODROP); if the pass
-//    still fails (-EOVERFLOW, or -EOWNERDEAD when the worker's thread is gone), its completion
-//    in the main ring says so and the connection is counted as dropped, closed, and logged once.
-//    A worker whose loop ended is never chosen again. SCM_RIGHTS instead blocks or fails with
-//    EAGAIN on a full socketpair, and a descriptor in flight to a dead child is closed by the
-//    kernel with the socket.
+//    one overflows into the kernel's list rather than drop (IORING_FEAT_NODROP); a worker whose
+//    table is nearly full is not chosen, and with every worker full the accept is cancelled
+//    and new connections wait in the backlog. If a pass still fails (-ENFILE, -EOVERFLOW, or
+//    -EOWNERDEAD when the worker's thread is gone), its completion in the main ring says so and
+//    the connection is counted as dropped and logged once; our slot is closed either way. (On
+//    -EOVERFLOW the file may already sit in the worker's table, unknown to it, until its ring
+//    exits.) A worker whose loop ended is never chosen again; what was already in its ring is
+//    closed by the kernel when the ring goes, uncounted. SCM_RIGHTS instead fails with EAGAIN
+//    on a full socketpair, and a descriptor in flight to a dead child is closed with the socket.
 #include <fcntl.h>
 #include <signal.h>
 
