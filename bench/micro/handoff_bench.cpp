@@ -209,7 +209,9 @@ void BM_SendRecvFdToChild(benchmark::State& state) {
     Fd conn = accept.next(state);
     if (!conn || !pass(state, parent_end.get(), std::move(conn), ++id)) break;
     Done done{};
-    ssize_t n = ::recv(parent_end.get(), &done, sizeof done, 0);
+    // EINTR with no signal: a recv with SO_RCVTIMEO returns it when task work interrupts the
+    // wait, as io_uring's may in this process since the probe (uring_unavailable_reason()).
+    ssize_t n = retry_eintr([&] { return ::recv(parent_end.get(), &done, sizeof done, 0); });
     if (n == -1) {
       fail_errno(state, "recv done");
       break;
