@@ -224,6 +224,11 @@ def main(argv=None):
                      f"known: {', '.join(names)}")
         table = [d for d in table if d["name"] in wanted]
         names = designs.names(table)
+    # A design that cannot run here (io_uring disabled or blocked) is skipped, and why recorded.
+    table, skipped_designs = designs.split_available(table)
+    for name, why in skipped_designs.items():
+        print(f"skipped design {name}: {why}", flush=True)
+    names = designs.names(table)
 
     started = datetime.datetime.now()
     out_dir = args.out or os.path.join(ROOT, "results", started.strftime("%Y%m%d-%H%M%S"))
@@ -242,7 +247,8 @@ def main(argv=None):
                    "workers": args.workers, "load_threads": args.load_threads,
                    "net": args.net, "load_hosts": args.load_hosts,
                    "quiet_threshold": args.quiet_threshold},
-        "designs": table, "workloads": {}, "micro": None, "errors": [], "charts": [],
+        "designs": table, "skipped_designs": skipped_designs, "workloads": {}, "micro": None,
+        "errors": [], "charts": [],
         "timings_s": {},
     }
     t0 = time.monotonic()

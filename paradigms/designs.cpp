@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 
+#include "uring.hpp"
+
 namespace tcplab {
 
 namespace {
@@ -20,6 +22,10 @@ int with_fdpass(Server& server, const DesignOptions& options) {
 template <int (*Run)(Server&, std::size_t)>
 int with_queue_size(Server& server, const DesignOptions& options) {
   return Run(server, options.queue_size);
+}
+template <int (*Run)(Server&, DispatchPolicy, int)>
+int with_dispatch_and_stall_worker(Server& server, const DesignOptions& options) {
+  return Run(server, options.fdpass.dispatch, options.stall_worker);
 }
 template <int (*Run)(Server&, int)>
 int with_stall_worker(Server& server, const DesignOptions& options) {
@@ -120,9 +126,30 @@ constexpr std::array kDesigns = {
            .pooled = true,
            .event_loop = true,
            .run = with_stall_worker<run_loop_per_thread>},
+    // io_uring: the operations go to the kernel and their results come back, no readiness.
+    Design{.name = "uring",
+           .summary = "one thread, one io_uring: multishot accept and recv, no epoll",
+           .workers = Workers::none,
+           .event_loop = true,
+           .io_uring = true,
+           .run = plain<run_uring>},
+    Design{.name = "uring-msgring",
+           .summary = "the main thread's ring accepts and passes each connection to one of N "
+                      "worker threads' rings (IORING_OP_MSG_RING)",
+           .workers = Workers::threads,
+           .pooled = true,
+           .event_loop = true,
+           .io_uring = true,
+           .dispatch_policies = kRingDispatchPolicies,
+           .run = with_dispatch_and_stall_worker<run_uring_msgring>},
 };
 
 }  // namespace
+
+const std::string& Design::unavailable_reason() const {
+  static const std::string none;
+  return io_uring ? uring_unavailable_reason() : none;
+}
 
 std::span<const Design> designs() {
   return kDesigns;
@@ -163,18 +190,22 @@ nlohmann::ordered_json designs_json() {
     json policies = json::array();
     for (DispatchPolicy p : d.dispatch_policies)
       policies.push_back(dispatch_name(p));
-    rows.push_back({{"name", d.name},
-                    {"summary", d.summary},
-                    {"unp", d.in_book() ? json(d.unp) : json(nullptr)},
-                    {"workers", name_of(kWorkersNames, d.workers)},
-                    {"pooled", d.pooled},
-                    {"event_loop", d.event_loop},
-                    {"accepts", name_of(kAcceptorNames, d.accepts)},
-                    {"accept_lock", d.accept_lock == AcceptLockKind::none
-                                        ? json(nullptr)
-                                        : json(name_of(kAcceptLockNames, d.accept_lock))},
-                    {"dispatch_policies", policies},
-                    {"reuseport", d.reuseport}});
+    rows.push_back(
+        {{"name", d.name},
+         {"summary", d.summary},
+         {"unp", d.in_book() ? json(d.unp) : json(nullptr)},
+         {"workers", name_of(kWorkersNames, d.workers)},
+         {"pooled", d.pooled},
+         {"event_loop", d.event_loop},
+         {"accepts", name_of(kAcceptorNames, d.accepts)},
+         {"accept_lock", d.accept_lock == AcceptLockKind::none
+                             ? json(nullptr)
+                             : json(name_of(kAcceptLockNames, d.accept_lock))},
+         {"dispatch_policies", policies},
+         {"reuseport", d.reuseport},
+         {"io_uring", d.io_uring},
+         {"available", d.available()},
+         {"unavailable_reason", d.available() ? json(nullptr) : json(d.unavailable_reason())}});
   }
   return {{"schema", "tcplab-designs/1"}, {"designs", rows}};
 }

@@ -2,6 +2,7 @@
 // The designs tcplab-server can run, in one table: the one place a design's facts live.
 // --list, --list --json (which bench/ reads), README.md, REPORT.md and the tests all draw from
 // it (tests/docs_test.cpp keeps README in step). Adding a design means adding one row.
+#include <array>
 #include <span>
 #include <string>
 #include <string_view>
@@ -50,8 +51,11 @@ struct Design {
   std::string_view summary;  // one line
   std::string_view unp;      // the section of UNP vol. 1 (3rd ed.) ch. 30; empty: beyond it
   Workers workers = Workers::none;
-  bool pooled = false;      // a fixed pool of workers, created at start (--workers applies)
-  bool event_loop = false;  // non-blocking sockets in an epoll loop (common/event_loop.hpp)
+  bool pooled = false;  // a fixed pool of workers, created at start (--workers applies)
+  // One thread serves many connections: non-blocking sockets in an epoll loop
+  // (common/event_loop.hpp) or, with io_uring, a loop of completions (common/uring.hpp).
+  bool event_loop = false;
+  bool io_uring = false;  // needs io_uring at run time: available() says whether it is here
   Acceptor accepts = Acceptor::main;
   AcceptLockKind accept_lock = AcceptLockKind::none;
   std::span<const DispatchPolicy> dispatch_policies = {};  // valid --dispatch values, if any
@@ -64,6 +68,9 @@ struct Design {
   // fork, thread: a process or a thread is made for each connection, and ends with it.
   bool worker_per_connection() const { return !pooled && workers != Workers::none; }
   bool in_book() const { return !unp.empty(); }
+  // Whether it can run on this machine; if not, why (one sentence; "" when it can).
+  bool available() const { return unavailable_reason().empty(); }
+  const std::string& unavailable_reason() const;
 };
 
 std::span<const Design> designs();
@@ -83,6 +90,10 @@ std::string designs_taking(std::string_view option);
 // "" if `d` takes every option of `given` (names from kDesignOptions), else the error to print:
 // which option, and which designs do take it.
 std::string foreign_option(const Design& d, std::span<const std::string_view> given);
+// --dispatch's values for uring-msgring: prefork-fdpass's, less first-free (an event loop is
+// never "free").
+inline constexpr std::array kRingDispatchPolicies = {DispatchPolicy::least_loaded,
+                                                     DispatchPolicy::round_robin};
 
 // The table as `tcplab-server --list --json` prints it (schema "tcplab-designs/1").
 nlohmann::ordered_json designs_json();
@@ -100,5 +111,7 @@ int run_epoll(Server&);
 int run_prefork_reuseport(Server&, int stall_worker);
 int run_prefork_epoll_exclusive(Server&, int stall_worker, bool exclusive);
 int run_loop_per_thread(Server&, int stall_worker);
+int run_uring(Server&);
+int run_uring_msgring(Server&, DispatchPolicy policy, int stall_worker);
 
 }  // namespace tcplab

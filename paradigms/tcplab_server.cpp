@@ -30,7 +30,9 @@ using namespace tcplab;
 std::string design_list() {
   std::string out;
   for (const Design& d : designs())
-    out += fmt::format("  {:<24} {}\n", d.name, d.summary);
+    out += fmt::format(
+        "  {:<24} {}{}\n", d.name, d.summary,
+        d.available() ? std::string() : " [unavailable here: " + d.unavailable_reason() + "]");
   return out;
 }
 
@@ -201,7 +203,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--stall-worker", options.stall_worker,
                  "Testing only: event-loop worker N (prefork-reuseport, prefork-epoll-exclusive, "
-                 "loop-per-thread) serves nothing until the server stops")
+                 "loop-per-thread, uring-msgring) serves nothing until the server stops")
       ->check(CLI::Range(0, 4095));
   bool no_exclusive = false;
   app.add_flag("--no-exclusive", no_exclusive,
@@ -271,6 +273,10 @@ int main(int argc, char** argv) {
       std::ranges::find(design.dispatch_policies, options.fdpass.dispatch) ==
           design.dispatch_policies.end())
     why = fmt::format("--dispatch {} is not a policy of {}", dispatch, design.name);
+  // io_uring disabled, blocked or too old: one line naming the cause, and 2, before anything
+  // is opened.
+  if (why.empty() && !design.available())
+    why = fmt::format("{}: {}", config.design, design.unavailable_reason());
   if (why.empty() && (!route_by.empty() || route_ports >= 0 || !route_prefixes.empty()))
     why =
         make_routing(options.fdpass.routing, route_by, route_ports, route_prefixes, config.workers);

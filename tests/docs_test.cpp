@@ -92,9 +92,19 @@ TEST(Docs, ListJsonIsTheLinkedTable) {
   const json& rows = printed["designs"];
   auto table = tcplab::designs();
   ASSERT_EQ(rows.size(), table.size());
-  const std::vector<std::string> keys = {
-      "name",       "summary", "unp",         "workers",           "pooled",
-      "event_loop", "accepts", "accept_lock", "dispatch_policies", "reuseport"};
+  const std::vector<std::string> keys = {"name",
+                                         "summary",
+                                         "unp",
+                                         "workers",
+                                         "pooled",
+                                         "event_loop",
+                                         "accepts",
+                                         "accept_lock",
+                                         "dispatch_policies",
+                                         "reuseport",
+                                         "io_uring",
+                                         "available",
+                                         "unavailable_reason"};
   for (std::size_t i = 0; i < table.size(); ++i) {
     const tcplab::Design& d = table[i];
     const json& row = rows[i];
@@ -112,6 +122,11 @@ TEST(Docs, ListJsonIsTheLinkedTable) {
     EXPECT_EQ(row["event_loop"], d.event_loop);
     EXPECT_EQ(row["reuseport"], d.reuseport);
     EXPECT_EQ(row["dispatch_policies"].size(), d.dispatch_policies.size());
+    EXPECT_EQ(row["io_uring"], d.io_uring);
+    EXPECT_EQ(row["available"], d.available());
+    EXPECT_EQ(row["unavailable_reason"].is_null(), d.available())
+        << "a reason when, only when, not";
+    EXPECT_TRUE(d.io_uring || d.available()) << "only io_uring depends on the machine";
     // What the rows say must hang together.
     EXPECT_EQ(row["unp"].is_null(), d.event_loop) << "beyond ch. 30 means an event loop";
     EXPECT_FALSE(d.workers == tcplab::Workers::none && d.pooled) << "a pool of nothing";
@@ -124,7 +139,8 @@ TEST(Docs, ListJsonIsTheLinkedTable) {
     "summary": "the parent accepts and passes each descriptor to a child (SCM_RIGHTS)",
     "unp": "30.9", "workers": "processes", "pooled": true, "event_loop": false,
     "accepts": "main", "accept_lock": null,
-    "dispatch_policies": ["least-loaded", "round-robin", "first-free"], "reuseport": false})j");
+    "dispatch_policies": ["least-loaded", "round-robin", "first-free"], "reuseport": false,
+    "io_uring": false, "available": true, "unavailable_reason": null})j");
   auto row = std::ranges::find(rows, fdpass["name"], [](const json& r) { return r["name"]; });
   ASSERT_NE(row, rows.end());
   EXPECT_EQ(*row, fdpass);

@@ -57,7 +57,7 @@ std::vector<CorpusCase> corpus() {
   return ::testing::AssertionSuccess();
 }
 
-class Corpus : public ::testing::TestWithParam<std::string> {};
+class Corpus : public DesignTest {};
 
 TEST_P(Corpus, EveryCaseGetsItsExactAnswerThenServiceGoesOnAndNoDescriptorLeaks) {
   const auto cases = corpus();

@@ -31,7 +31,7 @@ TEST(FaultInject, CrashRequestIsRefusedWithoutTheFlag) {
 
 // --- 2. One crashing handler: the thread designs lose everything, process designs one ---------
 
-class Crash : public ::testing::TestWithParam<std::string> {};
+class Crash : public DesignTest {};
 
 TEST_P(Crash, CrashingHandlerTakesDownThreadDesignsButOnlyOneConnectionOfProcessDesigns) {
   const std::string design = GetParam();
@@ -99,7 +99,7 @@ INSTANTIATE_TEST_SUITE_P(E2e, Crash, ::testing::ValuesIn(designs_where([](const 
 
 // --- 2b. The same crash in an event loop: every connection of that loop's process goes ------
 
-class CrashInEventLoop : public ::testing::TestWithParam<std::string> {};
+class CrashInEventLoop : public DesignTest {};
 
 TEST_P(CrashInEventLoop, TakesDownEveryConnectionOfItsProcess) {
   const std::string design = GetParam();
@@ -144,7 +144,7 @@ INSTANTIATE_TEST_SUITE_P(E2e, CrashInEventLoop,
 
 // --- 3. Out of descriptors: RLIMIT_NOFILE 64, 300 clients at once ----------------------------
 
-class Emfile : public ::testing::TestWithParam<std::string> {};
+class Emfile : public DesignTest {};
 
 TEST_P(Emfile, SurvivesWithoutSpinningAndServesEveryClientOnceLoadDrops) {
   const std::string design = GetParam();
@@ -195,7 +195,8 @@ TEST_P(Emfile, SurvivesWithoutSpinningAndServesEveryClientOnceLoadDrops) {
   EXPECT_EQ(e.code(), 0) << e.describe();
 }
 
-INSTANTIATE_TEST_SUITE_P(E2e, Emfile, ::testing::Values("thread", "prefork-fdpass"),
+INSTANTIATE_TEST_SUITE_P(E2e, Emfile,
+                         ::testing::Values("thread", "prefork-fdpass", "uring", "uring-msgring"),
                          [](const auto& p) { return design_param_name(p.param); });
 
 }  // namespace

@@ -248,7 +248,10 @@ std::vector<Variant> concurrency_variants() {
   return v;
 }
 
-class Concurrency : public ::testing::TestWithParam<Variant> {};
+class Concurrency : public ::testing::TestWithParam<Variant> {
+ protected:
+  void SetUp() override { skip_if_unavailable(GetParam().design); }
+};
 
 TEST_P(Concurrency, SixteenClientsTimesFiftyConnectionsGetExactBytes) {
   const Variant& v = GetParam();
@@ -329,7 +332,7 @@ INSTANTIATE_TEST_SUITE_P(E2e, Concurrency, ::testing::ValuesIn(concurrency_varia
 // ============================================================================================
 // 2-4, 6: one server per test, for each design.
 
-class Design : public ::testing::TestWithParam<std::string> {};
+class Design : public DesignTest {};
 
 // 2. Several requests on one connection, one at a time, pipelined, split, with "\r\n".
 TEST_P(Design, ManyRequestsOnOneConnection) {
@@ -625,7 +628,10 @@ class AdoptOrphans {
   std::vector<pid_t> watched_;
 };
 
-class Stop : public ::testing::TestWithParam<std::tuple<std::string, int>> {};
+class Stop : public ::testing::TestWithParam<std::tuple<std::string, int>> {
+ protected:
+  void SetUp() override { skip_if_unavailable(std::get<0>(GetParam())); }
+};
 
 TEST_P(Stop, FinishesTheRequestInFlightReapsEveryWorkerAndExitsZero) {
   const std::string design = std::get<0>(GetParam());
@@ -812,7 +818,7 @@ std::string show(const FdCounts& counts) {
   }
 }
 
-class Descriptors : public ::testing::TestWithParam<std::string> {};
+class Descriptors : public DesignTest {};
 
 TEST_P(Descriptors, TwoHundredConnectionsLeaveNoDescriptorBehind) {
   const std::string design = GetParam();
@@ -842,7 +848,7 @@ INSTANTIATE_TEST_SUITE_P(E2e, Descriptors, ::testing::ValuesIn(kDesigns),
 // ============================================================================================
 // 7. Prefork pools replace a child that dies.
 
-class Prefork : public ::testing::TestWithParam<std::string> {};
+class Prefork : public DesignTest {};
 
 // Waits until the pool has kWorkers children again, none of them in `dead`, and every one of
 // `dead` reaped by the server.

@@ -17,7 +17,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class Trickle : public ::testing::TestWithParam<std::string> {};
+class Trickle : public DesignTest {};
 
 TEST_P(Trickle, AWholeRequestHasADeadline) {
   ServerProcess server({GetParam(), "--port", "0", "--workers", "2", "--io-timeout-ms", "500"});

@@ -10,6 +10,8 @@
 #include <set>
 #include <string>
 
+#include "uring.hpp"
+
 namespace tcplab::micro {
 namespace {
 
@@ -73,6 +75,10 @@ TEST(MicroJson, EveryBenchmarkRanWithoutError) {
   }
   for (const char* name : kExpected)
     EXPECT_TRUE(seen.count(name)) << "missing: " << name;
+  // The io_uring pass runs where io_uring does, and only there.
+  EXPECT_EQ(seen.count("BM_MsgRingFd/real_time"),
+            tcplab::uring_unavailable_reason().empty() ? 1u : 0u)
+      << tcplab::uring_unavailable_reason();
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Handing an accepted connection to another process or thread: prefork-fdpass passes the
 // descriptor over a UNIX-domain socketpair (common/fdpass.hpp), prethread-dispatch through a
-// BoundedQueue<Fd> (common/bounded_queue.hpp).
+// BoundedQueue<Fd> (common/bounded_queue.hpp), uring-msgring from ring to ring with
+// IORING_OP_MSG_RING (common/uring.hpp).
 //
 // StandInAccept (micro.hpp) gives the descriptors to hand over; BM_DupClose is its price, to
 // subtract.
@@ -16,6 +17,7 @@
 #include "fdpass.hpp"
 #include "micro.hpp"
 #include "net.hpp"
+#include "uring.hpp"
 
 namespace tcplab::micro {
 
@@ -95,6 +97,73 @@ void BM_SendRecvFd(benchmark::State& state) {
 }
 BENCHMARK(BM_SendRecvFd)->UseRealTime();
 
+// uring-msgring's pass beside BM_SendRecvFd, also in one thread: the descriptor goes into slot 0
+// of ring A's table (IORING_OP_FILES_UPDATE, the stand-in for a direct accept) and the sender's
+// copy closes; IORING_OP_MSG_RING moves the file into a free slot of ring B's table, and A's slot
+// is closed (the three linked, one io_uring_enter on A); B's completion names the new slot,
+// which is closed with B's next enter (as a worker closes a connection). Two enters and a close
+// per descriptor, against sendmsg, recvmsg and two closes.
+void BM_MsgRingFd(benchmark::State& state) {
+  StandInAccept accept;
+  if (!accept.ready(state)) return;
+  std::optional<Ring> a, b;
+  try {
+    a.emplace(8, 4, /*defer_taskrun=*/false);  // its links run at once, with no wait on A
+    b.emplace(8, 4);
+  } catch (const std::system_error& e) {
+    return fail(state, e.what());
+  }
+  for (auto _ : state) {
+    Fd conn = accept.next(state);
+    if (!conn) break;
+    int fd = conn.get();
+    io_uring_sqe* s = a->sqe();
+    io_uring_prep_files_update(s, &fd, 1, 0);
+    s->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+    io_uring_sqe_set_data64(s, kIgnoreTag);
+    s = a->sqe();
+    prep_msg_ring_fd(s, b->fd(), 0, kPassedTag);
+    s->flags |= IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS;
+    io_uring_sqe_set_data64(s, kIgnoreTag);
+    s = a->sqe();
+    io_uring_prep_close_direct(s, 0);
+    s->flags |= IOSQE_CQE_SKIP_SUCCESS;
+    io_uring_sqe_set_data64(s, kIgnoreTag);
+    if (int rc = io_uring_submit(a->get()); rc < 0) {
+      fail(state, sys_error(-rc, "io_uring_submit (MSG_RING)").what());
+      break;
+    }
+    conn.reset();  // the sender's copy: the table holds the file now
+    // B's one enter: the last close goes in, the passed descriptor's completion comes out.
+    b->submit_and_wait(1000, nullptr);
+    io_uring_cqe* cqe = nullptr;
+    if (io_uring_peek_cqe(b->get(), &cqe) != 0) {  // the pass failed: A's completion says why
+      io_uring_cqe* err = nullptr;
+      int why = io_uring_peek_cqe(a->get(), &err) == 0 ? -err->res : ETIMEDOUT;
+      fail(state, sys_error(why, "MSG_RING SEND_FD: nothing arrived in ring B").what());
+      break;
+    }
+    const int slot = cqe->res;
+    const std::uint64_t data = cqe->user_data;
+    io_uring_cqe_seen(b->get(), cqe);
+    if (data != kPassedTag || slot < 0) {
+      fail(state, sys_error(slot < 0 ? -slot : EPROTO, "MSG_RING SEND_FD").what());
+      break;
+    }
+    s = b->sqe();
+    io_uring_prep_close_direct(s, static_cast<unsigned>(slot));
+    s->flags |= IOSQE_CQE_SKIP_SUCCESS;
+    io_uring_sqe_set_data64(s, kIgnoreTag);
+  }
+  io_uring_submit(b->get());  // B's last close
+}
+// Only where io_uring runs (--list says why not); tests/micro_json_test.cpp expects it there.
+const bool kMsgRingRegistered = [] {
+  if (!uring_unavailable_reason().empty()) return false;
+  benchmark::RegisterBenchmark("BM_MsgRingFd", BM_MsgRingFd)->UseRealTime();
+  return true;
+}();
+
 // prefork-fdpass's round trip per connection, less the poll: the parent sends the descriptor
 // and closes its copy; a forked child receives it, closes it (its "serving") and sends the
 // "done" record back; the parent reads that. Round trip: the next descriptor goes only after
@@ -140,7 +209,9 @@ void BM_SendRecvFdToChild(benchmark::State& state) {
     Fd conn = accept.next(state);
     if (!conn || !pass(state, parent_end.get(), std::move(conn), ++id)) break;
     Done done{};
-    ssize_t n = ::recv(parent_end.get(), &done, sizeof done, 0);
+    // EINTR with no signal: a recv with SO_RCVTIMEO returns it when task work interrupts the
+    // wait, as io_uring's may in this process since the probe (uring_unavailable_reason()).
+    ssize_t n = retry_eintr([&] { return ::recv(parent_end.get(), &done, sizeof done, 0); });
     if (n == -1) {
       fail_errno(state, "recv done");
       break;

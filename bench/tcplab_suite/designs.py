@@ -3,7 +3,9 @@ workload runs, derived from the table's flags (no design is named here).
 
 Each design is a dict: name, summary, unp (the UNP section, null beyond chapter 30), workers
 ("processes", "threads" or "none"), pooled, event_loop, accepts ("main" or "workers"),
-accept_lock ("fcntl", "mutex" or null), dispatch_policies (list), reuseport.
+accept_lock ("fcntl", "mutex" or null), dispatch_policies (list), reuseport, io_uring, and
+available with its unavailable_reason (null when available): whether the design can run on this
+machine (an io_uring design cannot where io_uring is disabled or blocked).
 """
 
 import json
@@ -26,6 +28,15 @@ def load(server_bin):
     for d in table["designs"]:
         d["description"] = d["summary"]  # results.json's older name for it
     return table["designs"]
+
+
+def split_available(designs):
+    """(the designs that can run here, {name: why not} for the others). A table from before the
+    `available` key has every design available."""
+    runnable = [d for d in designs if d.get("available", True)]
+    skipped = {d["name"]: d.get("unavailable_reason") or "unavailable"
+               for d in designs if not d.get("available", True)}
+    return runnable, skipped
 
 
 def variants(designs):
@@ -91,6 +102,11 @@ def classic(designs):
 
 def event_loops(designs):
     return [d for d in designs if d["event_loop"]]
+
+
+def io_uring(designs):
+    """The designs built on io_uring."""
+    return [d for d in designs if d.get("io_uring")]
 
 
 def thread_per_connection(designs):

@@ -50,6 +50,13 @@ def repeat_text(results):
     return ", ".join(f"{v} ({k})" for k, v in own.items()) + f", otherwise {default}"
 
 
+def skipped_line(skipped):
+    """The designs the run could not start here, and why (results["skipped_designs"])."""
+    if not skipped:
+        return "- designs skipped: none"
+    return "- designs skipped: " + "; ".join(f"`{n}` ({why})" for n, why in skipped.items())
+
+
 def header_lines(results):
     m = results["machine"]
     pin = results["pinning"]
@@ -65,6 +72,7 @@ def header_lines(results):
             if pin["server"] is not None else
             "- pinning: none (fewer than two CPUs or no taskset)",
             net_line(results.get("net")),
+            skipped_line(results.get("skipped_designs")),
             f"- command: `{results['command_line']}`",
             f"- figures are medians of {repeat_text(results)} interleaved repetition(s) "
             "with their 95 % confidence interval [lo–hi] where there are enough; server CPU "

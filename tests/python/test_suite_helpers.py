@@ -232,10 +232,12 @@ class DesignSets(unittest.TestCase):
                          ["prefork", "prefork-fdpass", "prethread-dispatch"])
         self.assertEqual(self.names(designs.event_loops),
                          ["epoll", "prefork-reuseport", "prefork-epoll-exclusive",
-                          "loop-per-thread"])
+                          "loop-per-thread", "uring", "uring-msgring"])
+        self.assertEqual(self.names(designs.io_uring), ["uring", "uring-msgring"])
         self.assertEqual(self.names(designs.dispatchers), ["prefork-fdpass", "prethread-dispatch"])
         self.assertEqual(self.names(designs.pooled_event_loops),
-                         ["prefork-reuseport", "prefork-epoll-exclusive", "loop-per-thread"])
+                         ["prefork-reuseport", "prefork-epoll-exclusive", "loop-per-thread",
+                          "uring-msgring"])
         self.assertEqual(self.names(designs.thread_per_connection), ["thread"])
         self.assertEqual(designs.baseline(self.table)["name"], "iterative")
         self.assertEqual(self.names(designs.shared_listener_loops), ["prefork-epoll-exclusive"])
@@ -250,11 +252,27 @@ class DesignSets(unittest.TestCase):
 
     def test_variants_one_per_dispatch_policy(self):
         v = designs.variants(self.table)
-        self.assertEqual(len(v), 15)
+        self.assertEqual(len(v), 18)
+        self.assertIn(("uring-msgring", "round-robin"), v)
         self.assertIn(("prefork-fdpass", "round-robin"), v)
         self.assertIn(("epoll", None), v)
         fd = next(d for d in self.table if d["name"] == "prefork-fdpass")
         self.assertEqual(designs.first_variant(fd), "prefork-fdpass/least-loaded")
+
+    def test_every_row_says_whether_it_can_run_here(self):
+        for d in self.table:
+            self.assertIn("available", d)
+            self.assertEqual(d["unavailable_reason"] is None, d["available"], d["name"])
+            self.assertTrue(d["available"] or d["io_uring"], d["name"])
+
+    def test_split_available_skips_an_unavailable_design_with_its_reason(self):
+        rows = [{"name": "epoll", "available": True, "unavailable_reason": None},
+                {"name": "uring", "available": False,
+                 "unavailable_reason": "io_uring is disabled (kernel.io_uring_disabled=2)"},
+                {"name": "old"}]  # a table from before the key: available
+        runnable, skipped = designs.split_available(rows)
+        self.assertEqual(designs.names(runnable), ["epoll", "old"])
+        self.assertEqual(skipped, {"uring": "io_uring is disabled (kernel.io_uring_disabled=2)"})
 
 
 class HerdSweep(unittest.TestCase):

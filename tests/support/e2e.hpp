@@ -47,6 +47,20 @@ inline std::vector<std::string> all_designs() {
   return designs_where([](const tcplab::Design&) { return true; });
 }
 
+// Skips the test, with the reason, where `design` cannot run on this machine (an io_uring design
+// where io_uring is disabled, blocked by seccomp or too old). Call it from SetUp(): GoogleTest
+// then skips the body. Where the design can run, nothing is skipped.
+inline void skip_if_unavailable(const std::string& design) {
+  const tcplab::Design& d = design_row(design);
+  if (!d.available()) GTEST_SKIP() << design << " cannot run here: " << d.unavailable_reason();
+}
+
+// A test over the designs, by name: skipped where its design cannot run (above).
+class DesignTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { skip_if_unavailable(GetParam()); }
+};
+
 // Designs whose workers are processes: a crash ends one process, not the server.
 inline bool worker_processes(const std::string& design) {
   return design_row(design).processes();

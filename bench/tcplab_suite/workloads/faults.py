@@ -1,4 +1,4 @@
-"""faults: how each chapter-30 design behaves when clients or workers misbehave, over real
+"""faults: how each chapter-30 design and each io_uring design behaves when clients or workers misbehave, over real
 loopback sockets (only when named: --workloads faults).
 
   bad_input  the request corpus (tests/corpus/bad_requests.txt): each case's exact answer, a good
@@ -67,8 +67,9 @@ CHARTS = ("faults_bad_input", "faults_slow_clients", "faults_resets", "faults_cr
 
 
 def fault_designs(ctx):
-    """The chapter-30 designs (the others have their own workloads)."""
-    return D.names(D.chapter30(ctx.designs))
+    """The chapter-30 designs and the io_uring ones (the epoll designs have their own
+    workloads: stall, idle)."""
+    return D.names(D.chapter30(ctx.designs) + D.io_uring(ctx.designs))
 
 
 def crash_designs(ctx, p):
