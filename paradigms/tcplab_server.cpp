@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <fstream>
 #include <optional>
+#include <ranges>
 #include <string_view>
 #include <vector>
 
@@ -272,7 +274,9 @@ int main(int argc, char** argv) {
   if (why.empty() && app.count("--dispatch") > 0 &&
       std::ranges::find(design.dispatch_policies, options.fdpass.dispatch) ==
           design.dispatch_policies.end())
-    why = fmt::format("--dispatch {} is not a policy of {}", dispatch, design.name);
+    why = fmt::format(
+        "--dispatch {} is not a policy of {} (it takes {})", dispatch, design.name,
+        fmt::join(design.dispatch_policies | std::views::transform(dispatch_name), ", "));
   // io_uring disabled, blocked or too old: one line naming the cause, and 2, before anything
   // is opened.
   if (why.empty() && !design.available())

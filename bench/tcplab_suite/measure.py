@@ -188,8 +188,11 @@ def cpu_accounting(ctx, a, b, server_cpu_s, softirqd_s=0.0):
     run_figures leaves it out."""
     if not ctx.server_cpus or not ctx.load_cpus:
         return {"error": "not pinned: no per-CPU split"}
-    out = {"server": procstat.cpu_split(a, b, ctx.server_cpus),
-           "load": procstat.cpu_split(a, b, ctx.load_cpus)}
+    try:
+        out = {"server": procstat.cpu_split(a, b, ctx.server_cpus),
+               "load": procstat.cpu_split(a, b, ctx.load_cpus)}
+    except ValueError as e:  # a window shorter than a tick (--quick's HTTP windows): no split
+        return {"error": str(e)}
     s = out["server"]
     busy_s = s["busy"] * s["window_s"] * len(s["cpus"])
     s["process_cpu_s"] = server_cpu_s

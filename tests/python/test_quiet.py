@@ -271,3 +271,17 @@ class SummaryLine(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ShortWindow(unittest.TestCase):
+    """A window shorter than a tick (--quick's HTTP windows in beyond) has no /proc/stat split:
+    cpu_accounting says so instead of raising (which ended the whole suite run)."""
+
+    def test_no_ticks_is_no_split_not_an_exception(self):
+        import argparse
+        from tcplab_suite import measure, procstat
+        read = {"time": 1.0, "cpus": {c: {f: 100 for f in procstat.FIELDS} for c in (0, 1)}}
+        later = dict(read, time=1.017)
+        ctx = argparse.Namespace(server_cpus=[0], load_cpus=[1])
+        cpu = measure.cpu_accounting(ctx, read, later, 0.0)
+        self.assertIn("no ticks", cpu["error"])

