@@ -76,9 +76,10 @@ class Source:
                 return r
         return found[0] if found else None
 
-    def file_json(self, n):
+    def file_json(self, n, suffix=""):
+        """qN.json (qN-SUFFIX.json) of the first folder that has it, or None."""
         for root in self.roots:
-            r = self._json(os.path.join(root, f"q{n}.json"))
+            r = self._json(os.path.join(root, f"q{n}{suffix}.json"))
             if r is not None:
                 return r
         return None
@@ -303,38 +304,59 @@ def q_locks(src, n):
     return c
 
 
-def syscall_counts(src, n):
-    """{design: {system call: calls per connection}}: qN.json (syscalls.py --json), else the
-    suite's syscalls workload (one request per connection)."""
-    data = src.file_json(n)
-    if data is None:   # the suite's syscalls workload holds the same counts
-        w = workload(src.results(n, "syscalls"), "syscalls")
-        data = [e.get("counts") for e in w.get("entries") or []
-                if e.get("mode") == "conn" and e.get("counts")]
+def per_design(data, tracer=None):
+    """{design: {system call: calls per connection}} of syscalls.py's JSON list, only the
+    rows counted by `tracer` when it is given."""
     return {d.get("design"): d.get("per_connection") or {} for d in data or []
-            if isinstance(d, dict)}
+            if isinstance(d, dict) and (tracer is None or d.get("tracer") == tracer)}
+
+
+def syscall_counts(src, n, tracer=None):
+    """{design: {system call: calls per connection}}: qN.json (syscalls.py --json), else the
+    suite's syscalls workload (one request per connection); with `tracer`, only its counts,
+    from qN.json, qN-TRACER.json or the suite's."""
+    files = [src.file_json(n)] + ([src.file_json(n, f"-{tracer}")] if tracer else [])
+    for data in files:
+        per = per_design(data, tracer)
+        if per:
+            return per
+    w = workload(src.results(n, "syscalls"), "syscalls")
+    return per_design([e.get("counts") for e in w.get("entries") or []
+                       if e.get("mode") == "conn" and e.get("counts")], tracer)
 
 
 def q_syscalls(src, n):
     c = Claims()
-    per = syscall_counts(src, n)
+    per, by_perf = syscall_counts(src, n), syscall_counts(src, n, "perf")
+    by_strace = syscall_counts(src, n, "strace")
 
-    def calls(design, name):
-        return c.figure(f"{design} {name} calls per connection",
-                        per[design].get(name, 0.0) if design in per else None, "{:.2f}")
+    def calls(design, name, counts=per, how=""):
+        return c.figure(f"{design} {name} calls per connection{how}",
+                        counts[design].get(name, 0.0) if design in counts else None, "{:.2f}")
     f, p = calls("prefork-fcntl", "fcntl"), calls("prefork", "fcntl")
-    m, pf = calls("prefork-mutex", "futex"), calls("prefork", "futex")
     extra = {name: (calls("prefork-fdpass", name), calls("prefork", name))
              for name in ("sendmsg", "recvmsg")}
+    m_perf = calls("prefork-mutex", "futex", by_perf, " (perf)")
+    p_perf = calls("prefork", "futex", by_perf, " (perf)")
+    m_strace = calls("prefork-mutex", "futex", by_strace, " (strace)")
     c.claim("prefork-fcntl makes about two fcntl calls per connection (lock, unlock: 1.5 to 3)",
             f, test=lambda x: 1.5 <= x <= 3.0)
     c.claim("prefork makes none (under 0.1 per connection)", p, test=lambda x: x < 0.1)
-    c.claim("prefork-mutex enters the kernel only when the lock is contended: fewer futex "
-            "calls per connection than one lock and unlock would make (under 1.5), and more "
-            "than prefork's", m, pf, test=lambda x, b: b < x < 1.5)
     for name, (fd, base) in extra.items():
         c.claim(f"prefork-fdpass: one {name} per connection more than prefork (the hand-off: "
                 "0.8 to 1.5 more)", fd, base, test=lambda a, b: 0.8 <= a - b <= 1.5)
+    # strace stops each child at every call, so the child holding the lock is often stopped
+    # and the others find it taken: under strace the count says little of an untraced run.
+    text = ("prefork-mutex enters the kernel only when the lock is contended: counted by perf, "
+            "fewer futex calls per connection than one lock and unlock would make (under 1.5), "
+            "and more than prefork's")
+    if m_perf is None and m_strace is not None:
+        c.items.append((text, "counted under strace only, which makes the lock contended on "
+                              "most connections; the perf count (q4-perf.json) decides it"))
+    else:
+        c.claim(text, m_perf, p_perf, test=lambda x, b: b < x < 1.5)
+    c.claim("prefork-mutex: strace's stops make the lock contended more often than under perf "
+            "(more futex calls per connection)", m_strace, m_perf, test=lambda s, q: s > q)
     return c
 
 
@@ -551,9 +573,18 @@ def q_time_wait(src, n):
     ports = re.search(r"ip_local_port_range\s*[:=]\s*(\d+)\s+(\d+)", text or "")
     nports = c.figure("ephemeral ports", ports and int(ports.group(2)) - int(ports.group(1)) + 1,
                       "{:,}")
+    # Sockets closed while the machine's TIME_WAIT table was full (tcp_max_tw_buckets, other
+    # programs' sockets included) leave no TIME_WAIT: the counts are then short.
+    over = [int(x) for x in re.findall(r"overflow (?:before|after):\s*\S+\s+(\d+)",
+                                       text or "")]
+    lost = c.figure("sockets closed without TIME_WAIT, the table full (TCPTimeWaitOverflow)",
+                    over[1] - over[0] if len(over) == 2 else None, "{:,}")
+    full = (f"the TIME_WAIT table overflowed during the run ({lost:,} sockets closed without "
+            "one, tcp_max_tw_buckets): the counts are short; run again when the machine "
+            "holds fewer TIME_WAIT sockets") if lost else None
     c.claim("no connection failed", failed, test=lambda f: f == 0)
     c.claim("the client, which closes first, holds the TIME_WAIT sockets (at least 1,000)",
-            client, test=lambda x: x >= 1000)
+            client, test=lambda x: x >= 1000 or full or False)
     c.claim("the server holds none", server, test=lambda x: x == 0)
     # Only a run with more connections than ports can show reuse (the quick form cannot).
     # connect() draws only the even half of the range (__inet_hash_connect(), leaving the odd
@@ -567,7 +598,7 @@ def q_time_wait(src, n):
     c.claim("TIME_WAIT holds about half the ports (0.35 to 0.65 of the range): every port "
             "connect() draws, the even ones, not one per connection nor only the last "
             "second's", client if beyond else None, nports,
-            test=lambda cl, p: 0.35 * p <= cl <= 0.65 * p)
+            test=lambda cl, p: 0.35 * p <= cl <= 0.65 * p or full or False)
     return c
 
 

@@ -39,7 +39,8 @@ QUICK = {
     1: [SUITE_REPEAT],
     2: [SUITE_REPEAT],
     3: [SUITE_REPEAT],
-    4: [("--tracer strace", "--tracer strace --connections 100,300")],
+    4: [("--tracer strace", "--tracer strace --connections 100,300"),
+        ("--tracer perf", "--tracer perf --connections 100,300")],
     5: [SUITE_REPEAT],
     6: [SUITE_REPEAT],
     7: [("--requests-per-conn 100", "--requests-per-conn 10")],
@@ -50,7 +51,7 @@ QUICK = {
     12: [("-n 20000", "-n 2000"), ("--io-timeout-ms 10000", "--io-timeout-ms 1000")],
     13: [("--tracer strace", "--tracer strace --connections 100,300")],
 }
-TOOLS = {4: ["strace"], 7: ["perf", "taskset"], 10: ["ss"], 11: ["nc"], 12: ["ab"],
+TOOLS = {4: ["strace", "perf"], 7: ["perf", "taskset"], 10: ["ss"], 11: ["nc"], 12: ["ab"],
          13: ["strace"]}
 # Questions that need designs this build or kernel may not have (tcplab-server --list).
 DESIGNS = {13: ["uring"]}

@@ -53,7 +53,8 @@ class LabCase(unittest.TestCase):
             with open(os.path.join(d, "results.json"), "w") as f:
                 json.dump(results_json, f)
         for name, content in files.items():
-            with open(os.path.join(d, name.replace("_", ".")), "w") as f:
+            path = os.path.join(d, name.replace("_json", ".json").replace("_txt", ".txt"))
+            with open(path, "w") as f:
                 f.write(content if isinstance(content, str) else json.dumps(content))
         return d
 
@@ -95,12 +96,16 @@ def q3_data(verdict="holds", first_free=(50, 30, 10, 5, 5)):
     return results({"unp": {"entries": es}}, fs)
 
 
-def q4_data(futex=0.4, fdpass_sendmsg=2.0):
+def q4_data(futex=2.4, fdpass_sendmsg=2.0, tracer="strace"):
     per = {"prefork": {"sendmsg": 1.0, "read": 2.0},
            "prefork-fcntl": {"fcntl": 2.0, "sendmsg": 1.0},
            "prefork-mutex": {"futex": futex, "sendmsg": 1.0},
            "prefork-fdpass": {"sendmsg": fdpass_sendmsg, "recvmsg": 1.0}}
-    return [{"design": d, "per_connection": p} for d, p in per.items()]
+    return [{"design": d, "per_connection": p, "tracer": tracer} for d, p in per.items()]
+
+
+def q4_perf(futex=0.4):
+    return [r for r in q4_data(futex, tracer="perf") if r["design"] in ("prefork", "prefork-mutex")]
 
 
 def q5_data(exclusive=(400, 250, 150, 100, 60, 40)):
@@ -162,8 +167,10 @@ def q9_data(epoll=5.0):
                                               for d, v in sw.items()]}})
 
 
-def q10_text(conns=40000, failed=0, client=14134, server=0):
-    return (f"window 3.275 s: {conns} requests, {conns} connections, {failed} failed, 0 abandoned"
+def q10_text(conns=40000, failed=0, client=14134, server=0, overflowed=0):
+    return ("overflow before: TcpExtTCPTimeWaitOverflow       3364313            0.0\n"
+            f"overflow after: TcpExtTCPTimeWaitOverflow       {3364313 + overflowed}     0.0\n"
+            f"window 3.275 s: {conns} requests, {conns} connections, {failed} failed, 0 abandoned"
             " at end\n/proc/sys/net/ipv4/tcp_tw_reuse:2\n"
             "/proc/sys/net/ipv4/tcp_tw_reuse_delay:1000\n"
             "/proc/sys/net/ipv4/ip_local_port_range:32768\t60999\n"
@@ -236,13 +243,23 @@ class Questions(LabCase):
         self.assertVerdict(3, "cannot tell", self.folder(q3_data("not quiet")))
 
     def test_q4_syscalls_ask_what_differs(self):
-        self.assertVerdict(4, "supported", self.folder(q4_json=q4_data()))
-        # two futex calls a connection: every lock and unlock in the kernel, the wrong answer
-        self.assertVerdict(4, "not supported", self.folder(q4_json=q4_data(futex=2.0)))
+        def run(strace=None, perf=None):
+            files = {"q4_json": strace or q4_data()}
+            if perf is not False:
+                files["q4-perf_json"] = perf or q4_perf()
+            return self.folder(**files)
+        self.assertVerdict(4, "supported", run())
+        # two futex calls a connection untraced: every lock and unlock in the kernel, wrong
+        self.assertVerdict(4, "not supported", run(perf=q4_perf(futex=2.0)))
+        # strace's count no higher than perf's: the tracer changed nothing, wrong
+        self.assertVerdict(4, "not supported", run(strace=q4_data(futex=0.3)))
         # a sendmsg per connection is every design's answer, not the hand-off
-        self.assertVerdict(4, "not supported", self.folder(q4_json=q4_data(fdpass_sendmsg=1.0)))
+        self.assertVerdict(4, "not supported", run(strace=q4_data(fdpass_sendmsg=1.0)))
+        # strace alone cannot tell a contended lock from one that always enters the kernel
+        v = self.verdict(4, run(perf=False))
+        self.assertTrue(v.startswith("cannot tell") and "strace only" in v, v)
         suite = results({"syscalls": {"entries": [{"mode": "conn", "counts": c}
-                                                  for c in q4_data()]}})
+                                                  for c in q4_data(futex=0.4, tracer="perf")]}})
         self.assertVerdict(4, "supported", self.folder(suite))
 
     def test_q5_wakeups(self):
@@ -297,6 +314,11 @@ class Questions(LabCase):
         self.assertVerdict(10, "not supported", self.folder(q10_txt=q10_text(client=3000)))
         self.assertVerdict(10, "not supported", self.folder(q10_txt=q10_text(failed=11768)))
         self.assertVerdict(10, "not supported", self.folder(q10_txt=q10_text(server=14000)))
+        # the machine's TIME_WAIT table full during the run: short counts cannot tell
+        v = self.verdict(10, self.folder(q10_txt=q10_text(client=300, overflowed=9000)))
+        self.assertTrue(v.startswith("cannot tell") and "overflowed" in v, v)
+        self.assertVerdict(10, "not supported",
+                           self.folder(q10_txt=q10_text(server=14000, overflowed=9000)))
         # fewer connections than ports cannot show reuse: those claims stay unevaluated
         claims = lab.evaluate([self.folder(q10_txt=q10_text(conns=3000, client=3000))])[10]
         self.assertEqual([ok for _, ok in claims.items], [True, True, True, None, None])
