@@ -388,26 +388,61 @@ def q_wakeups(src, n):
     return c
 
 
-HERD_FLAT_SHARE = 0.10   # no herd: the slope's bound over the sweep under 10 % of a connection
+# Growth over the sweep as a share of a connection's CPU at the smallest pool. A real herd (the
+# control) adds more than a whole connection from 15 to 120 workers; one waiter woken adds
+# nothing the run can see.
+HERD_FLAT_SHARE = 0.25   # flat: the slope's interval allows at most this much growth
+HERD_NONE_SHARE = 0.10   # does not grow: the interval rules out even this much
 HERD_GROWS = ("prefork-fcntl", "prefork-epoll-exclusive/no-exclusive")
 HERD_FLAT = ("prefork", "prefork-mutex", "prefork-epoll-exclusive")
 
 
-def herd_flat(f):
-    """A herd finding read as "flat": True when the slope's 95 % interval bounds the growth
-    over the sweep under HERD_FLAT_SHARE of a connection's CPU (or lies below zero), False
-    when the slope is decidedly positive, else why it cannot tell."""
+def herd_shares(f, cpu_lo):
+    """The slope's 95 % interval as growth over the sweep, a share of the smallest pool's CPU
+    per connection: (lo, hi), or None."""
+    iv, ws = f.get("interval"), f.get("workers")
+    if not iv or None in iv or not ws or not cpu_lo:
+        return None
+    span = (ws[1] - ws[0]) / cpu_lo
+    return iv[0] * span, iv[1] * span
+
+
+def herd_undecided(f):
+    """Why a herd finding decides nothing (a run not quiet), else None."""
     v = f.get("verdict")
-    if v == HOLDS:
-        return False
-    if f.get("noise") or (f.get("at_most_share") is not None
-                          and f["at_most_share"] <= HERD_FLAT_SHARE):
+    return None if v in (HOLDS, DOES_NOT_HOLD, "cannot tell on this machine") else \
+        f"finding {f['id']}: {v}"
+
+
+def herd_grows(f, cpu_lo):
+    """True when the slope lies above zero (the verdict holds), False when its interval rules
+    out growth of HERD_NONE_SHARE over the sweep, else why it cannot tell."""
+    why = herd_undecided(f)
+    if why:
+        return why
+    if f.get("verdict") == HOLDS:
         return True
-    if v not in (HOLDS, DOES_NOT_HOLD, "cannot tell on this machine"):
-        return f"finding {f['id']}: {v}"
-    return (f"finding {f['id']}: the interval allows growth of "
-            f"{fmt_num(100 * f['at_most_share']) if f.get('at_most_share') else '?'} % "
-            "of a connection over the sweep: too wide to call it flat")
+    sh = herd_shares(f, cpu_lo)
+    if sh and sh[1] <= HERD_NONE_SHARE:
+        return False
+    return f"finding {f['id']}: {f.get('verdict')}"
+
+
+def herd_flat(f, cpu_lo):
+    """True when the slope's interval bounds the growth over the sweep under HERD_FLAT_SHARE,
+    False when it puts it above, else why it cannot tell."""
+    why = herd_undecided(f)
+    if why:
+        return why
+    sh = herd_shares(f, cpu_lo)
+    if sh is None:
+        return f"finding {f['id']}: no interval"
+    if sh[1] <= HERD_FLAT_SHARE:
+        return True
+    if sh[0] > HERD_FLAT_SHARE:
+        return False
+    return (f"finding {f['id']}: the interval allows {100 * sh[0]:.0f} % to {100 * sh[1]:.0f} % "
+            "of a connection over the sweep: too wide to tell")
 
 
 def q_herd(src, n):
@@ -423,25 +458,33 @@ def q_herd(src, n):
             c.figure(f"{design} CPU µs/conn at {k} workers", points[k])
     fs = {f["id"].split("/", 1)[1]: f for f in (r or {}).get("findings") or []
           if f.get("id", "").startswith("herd/")}
+
+    def cpu_lo(design):
+        points = by.get(design) or {}
+        return points[min(points)] if points else None
     control = fs.get("prefork-epoll-exclusive/no-exclusive")
     for design in HERD_GROWS:
-        c.finding(f"{design}: CPU per connection grows with the pool (the slope's interval "
-                  "lies above zero)" + (" — the positive control: without it the sweep "
-                                        "could not show a herd" if "/" in design else ""),
-                  fs.get(design))
+        f = fs.get(design)
+        if f is not None:
+            c.show(f)
+        c.claim(f"{design}: CPU per connection grows with the pool (the slope's interval lies "
+                f"above zero; fails when it rules out {100 * HERD_NONE_SHARE:g} % of a "
+                "connection over the sweep)" +
+                (" — the positive control: without it the sweep could not show a herd"
+                 if "/" in design else ""), f, test=lambda f, d=design: herd_grows(f, cpu_lo(d)))
     for design in HERD_FLAT:
         f = fs.get(design)
         if f is not None:
             c.show(f)
-        text = (f"{design}: flat (the slope allows at most {100 * HERD_FLAT_SHARE:g} % of a "
-                "connection's CPU over the sweep: one waiter woken per connection)")
-        if f is not None and not quiet(r):
-            c.items.append((text, NOT_QUIET_NOTE))
-        elif f is not None and control is not None and control.get("verdict") != HOLDS:
+        text = (f"{design}: flat (the slope's interval allows at most "
+                f"{100 * HERD_FLAT_SHARE:g} % of a connection's CPU over the sweep; fails when "
+                "it puts the growth above that: one waiter woken per connection)")
+        if f is not None and not herd_undecided(f) and control is not None \
+                and control.get("verdict") != HOLDS:
             c.items.append((text, "the positive control shows no herd in this run, so "
                                   "flatness proves nothing"))
         else:
-            c.claim(text, f, test=herd_flat)
+            c.claim(text, f, test=lambda f, d=design: herd_flat(f, cpu_lo(d)))
     return c
 
 
@@ -786,7 +829,8 @@ QUESTIONS = {
         "hashes the 4-tuple (even, with noise); loop-per-thread is exactly round-robin."),
     6: ("the herd sweep: CPU per connection against pool size", q_herd,
         "prefork, prefork-mutex and prefork-epoll-exclusive are flat from 15 to 120 workers "
-        "(the slope's interval allows under a tenth of a connection's CPU over the sweep): "
+        "(the slope's interval allows under a quarter of a connection's CPU over the sweep, "
+        "where the control adds more than a whole connection): "
         "accept() and EPOLLEXCLUSIVE wake one waiter, a pthread mutex's unlock wakes one "
         "futex waiter. prefork-fcntl grows: a POSIX record lock's release wakes every "
         "blocked waiter (locks_wake_up_blocks(), fs/locks.c), each of which retries, and the "

@@ -116,19 +116,26 @@ def q5_data(exclusive=(400, 250, 150, 100, 60, 40)):
                                         for d, s in slots.items()]}})
 
 
-def herd_find(design, verdict, at_most_share=None, noise=False):
-    return find(f"herd/{design}", verdict, at_most_share=at_most_share, noise=noise,
+def herd_find(design, verdict, interval):
+    return find(f"herd/{design}", verdict, interval=list(interval), workers=[15, 120],
                 unit="µs/conn per worker")
 
 
-def q6_data(fcntl="holds", control="holds", prefork=(CANNOT, 0.05), is_quiet=True):
-    fs = [herd_find("prefork-fcntl", fcntl, None if fcntl == "holds" else 0.5),
-          herd_find("prefork-epoll-exclusive/no-exclusive", control),
-          herd_find("prefork", prefork[0], prefork[1]),
-          herd_find("prefork-mutex", "does not hold", None, noise=True),
-          herd_find("prefork-epoll-exclusive", CANNOT, 0.02)]
-    es = [dict(unp_entry(d, cpu_us_per_conn=30.0 + w / 10), workers=w)
-          for d in ("prefork", "prefork-fcntl") for w in (15, 120)]
+FLAT, WIDE, HERD = (-0.02, 0.03), (-0.05, 0.2), (0.2, 0.4)   # at 40 µs/conn, 15 to 120 workers
+
+
+def q6_data(fcntl=("holds", (0.1, 0.18)), control=("holds", (0.6, 0.9)),
+            prefork=(CANNOT, FLAT), is_quiet=True):
+    fs = [herd_find("prefork-fcntl", *fcntl),
+          herd_find("prefork-epoll-exclusive/no-exclusive", *control),
+          herd_find("prefork", *prefork),
+          herd_find("prefork-mutex", "does not hold", (-0.05, -0.01)),
+          herd_find("prefork-epoll-exclusive", CANNOT, (-0.01, 0.02))]
+    if not is_quiet:
+        fs = [dict(f, verdict="not quiet") for f in fs]
+    es = [dict(unp_entry(d, cpu_us_per_conn=40.0 + w / 10), workers=w)
+          for d in ("prefork", "prefork-fcntl", "prefork-mutex", "prefork-epoll-exclusive",
+                    "prefork-epoll-exclusive/no-exclusive") for w in (15, 120)]
     return results({"herd": {"entries": es}}, fs, is_quiet)
 
 
@@ -269,16 +276,19 @@ class Questions(LabCase):
 
     def test_q6_herd_includes_fcntl_and_the_control(self):
         self.assertVerdict(6, "supported", self.folder(q6_data()))
-        # prefork-fcntl flat: the design that grows is not let off
-        self.assertVerdict(6, "not supported", self.folder(q6_data(fcntl="does not hold")))
-        # prefork growing: a herd where there is none
-        self.assertVerdict(6, "not supported", self.folder(q6_data(prefork=("holds", None))))
+        # prefork-fcntl flat, its interval ruling out a tenth: the design that grows is not
+        # let off
+        self.assertVerdict(6, "not supported", self.folder(q6_data(fcntl=(CANNOT, FLAT))))
+        # prefork growing by more than a quarter of a connection: a herd where there is none
+        self.assertVerdict(6, "not supported", self.folder(q6_data(prefork=("holds", HERD))))
         # the control does not grow: the sweep cannot show a herd, flatness proves nothing
-        v = self.verdict(6, self.folder(q6_data(control=CANNOT)))
+        v = self.verdict(6, self.folder(q6_data(control=(CANNOT, WIDE))))
         self.assertTrue(v.startswith("cannot tell") and "positive control" in v, v)
-        # an interval too wide to call prefork flat
-        self.assertVerdict(6, "cannot tell", self.folder(q6_data(prefork=(CANNOT, 0.5))))
-        self.assertVerdict(6, "cannot tell", self.folder(q6_data(is_quiet=False)))
+        # an interval too wide to call prefork flat, or fcntl growing
+        self.assertVerdict(6, "cannot tell", self.folder(q6_data(prefork=(CANNOT, WIDE))))
+        self.assertVerdict(6, "cannot tell", self.folder(q6_data(fcntl=(CANNOT, WIDE))))
+        v = self.verdict(6, self.folder(q6_data(is_quiet=False)))
+        self.assertTrue(v.startswith("cannot tell") and "not quiet" in v, v)
 
     def test_q7_softirq_pinned_with_ksoftirqd_allowance(self):
         self.assertVerdict(7, "supported", self.folder(q7_txt=q7_text()))
@@ -350,7 +360,7 @@ class Questions(LabCase):
 class Checker(LabCase):
     def test_several_folders_each_question_from_the_first_that_has_it(self):
         default = self.folder(q9_data())
-        named = self.folder(q6_data(fcntl="does not hold"))
+        named = self.folder(q6_data(fcntl=(CANNOT, FLAT)))
         self.assertVerdict(9, "supported", default, named)
         self.assertVerdict(6, "not supported", default, named)
         self.assertVerdict(6, "no data", default)
