@@ -152,6 +152,7 @@ NOT_QUIET_NOTE = ("not quiet: the suite found other work on the pinned CPUs (res
                   "quiet: false), so its CPU figures carry no verdict; run again on a quiet "
                   "machine")
 HOLDS, DOES_NOT_HOLD = "holds", "does not hold"
+MIN_COVERAGE = 0.9   # an interval that may carry a verdict (stats.MIN_VERDICT_COVERAGE)
 
 
 class Claims:
@@ -408,10 +409,15 @@ def herd_shares(f, cpu_lo):
 
 
 def herd_undecided(f):
-    """Why a herd finding decides nothing (a run not quiet), else None."""
+    """Why a herd finding decides nothing (a run not quiet, an interval of too few
+    repetitions to carry a verdict), else None."""
     v = f.get("verdict")
-    return None if v in (HOLDS, DOES_NOT_HOLD, "cannot tell on this machine") else \
-        f"finding {f['id']}: {v}"
+    if v not in (HOLDS, DOES_NOT_HOLD, "cannot tell on this machine"):
+        return f"finding {f['id']}: {v}"
+    if (f.get("coverage") or 0) < MIN_COVERAGE:
+        return (f"finding {f['id']}: {f.get('n')} repetition(s) cannot carry a verdict "
+                "(5 or more)")
+    return None
 
 
 def herd_grows(f, cpu_lo):

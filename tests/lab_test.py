@@ -5,7 +5,7 @@
 
 Every question's one command is read from LAB.md (the ```sh block under its "## N." heading)
 and run with bash from the source tree, changed only where QUICK says: smaller sizes (the
-printed `--repeat 3` becomes `--quick`; fewer connections, requests and bytes; a 1 s idle
+printed `--repeat 3` or `--repeat 5` becomes `--quick`; fewer connections, requests and bytes; a 1 s idle
 timeout for the 10 s one), and, for every command, BIN_DIR for build/bin (and `--bin BIN_DIR`
 for the suite), a temporary folder for results/lab, and a free port outside the ephemeral
 range for the printed one. Each substitution must find its text, so the commands and this
@@ -33,16 +33,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAB = os.path.join(ROOT, "bench", "LAB.md")
 LABPY = os.path.join(ROOT, "bench", "lab.py")
 SUITE_REPEAT = ("--repeat 3", "--quick")
+PAIRED_REPEAT = ("--repeat 5", "--quick")   # the questions answered by paired findings
 
 # Per question: the substitutions of its quick form, and the tools it needs beyond bash.
 QUICK = {
     1: [SUITE_REPEAT],
-    2: [SUITE_REPEAT],
-    3: [SUITE_REPEAT],
+    2: [PAIRED_REPEAT],
+    3: [PAIRED_REPEAT],
     4: [("--tracer strace", "--tracer strace --connections 100,300"),
         ("--tracer perf", "--tracer perf --connections 100,300")],
     5: [SUITE_REPEAT],
-    6: [SUITE_REPEAT],
+    6: [PAIRED_REPEAT],
     7: [("--requests-per-conn 100", "--requests-per-conn 10")],
     8: [SUITE_REPEAT],
     9: [SUITE_REPEAT],

@@ -28,7 +28,7 @@ def unp_entry(variant, slots=None, pc=None, **figures):
 
 def find(fid, verdict="holds", **extra):
     return dict({"id": fid, "verdict": verdict, "estimate": 1.0, "interval": [0.5, 1.5],
-                 "unit": "µs/conn", "n": 9}, **extra)
+                 "unit": "µs/conn", "n": 9, "coverage": 0.961}, **extra)
 
 
 def results(workloads, findings=(), is_quiet=True, micro=None):
@@ -287,6 +287,12 @@ class Questions(LabCase):
         # an interval too wide to call prefork flat, or fcntl growing
         self.assertVerdict(6, "cannot tell", self.folder(q6_data(prefork=(CANNOT, WIDE))))
         self.assertVerdict(6, "cannot tell", self.folder(q6_data(fcntl=(CANNOT, WIDE))))
+        # three repetitions: [min, max] at 75 %, no verdict whatever it shows
+        few = q6_data(prefork=(CANNOT, HERD))
+        for f in few["findings"]:
+            f.update(n=3, coverage=0.75)
+        v = self.verdict(6, self.folder(few))
+        self.assertTrue(v.startswith("cannot tell") and "cannot carry" in v, v)
         v = self.verdict(6, self.folder(q6_data(is_quiet=False)))
         self.assertTrue(v.startswith("cannot tell") and "not quiet" in v, v)
 
