@@ -338,26 +338,22 @@ def q_syscalls(src, n):
     extra = {name: (calls("prefork-fdpass", name), calls("prefork", name))
              for name in ("sendmsg", "recvmsg")}
     m_perf = calls("prefork-mutex", "futex", by_perf, " (perf)")
-    p_perf = calls("prefork", "futex", by_perf, " (perf)")
-    m_strace = calls("prefork-mutex", "futex", by_strace, " (strace)")
+    calls("prefork-mutex", "futex", by_strace, " (strace)")
+    counts = by_perf if m_perf is not None else per
+    m, pm = (counts[d].get("futex", 0.0) if d in counts else None
+             for d in ("prefork-mutex", "prefork"))
     c.claim("prefork-fcntl makes about two fcntl calls per connection (lock, unlock: 1.5 to 3)",
             f, test=lambda x: 1.5 <= x <= 3.0)
     c.claim("prefork makes none (under 0.1 per connection)", p, test=lambda x: x < 0.1)
     for name, (fd, base) in extra.items():
         c.claim(f"prefork-fdpass: one {name} per connection more than prefork (the hand-off: "
                 "0.8 to 1.5 more)", fd, base, test=lambda a, b: 0.8 <= a - b <= 1.5)
-    # strace stops each child at every call, so the child holding the lock is often stopped
-    # and the others find it taken: under strace the count says little of an untraced run.
-    text = ("prefork-mutex enters the kernel only when the lock is contended: counted by perf, "
-            "fewer futex calls per connection than one lock and unlock would make (under 1.5), "
-            "and more than prefork's")
-    if m_perf is None and m_strace is not None:
-        c.items.append((text, "counted under strace only, which makes the lock contended on "
-                              "most connections; the perf count (q4-perf.json) decides it"))
-    else:
-        c.claim(text, m_perf, p_perf, test=lambda x, b: b < x < 1.5)
-    c.claim("prefork-mutex: strace's stops make the lock contended more often than under perf "
-            "(more futex calls per connection)", m_strace, m_perf, test=lambda s, q: s > q)
+    # How many futex calls follows the interleaving, not the code: measured here 0.16 to 2.02
+    # under perf on a loaded machine (a lock holder preempted makes the others wait), 0.38 on a
+    # quieter one, 2.55 under strace, whose stops hold the lock. Only its presence is checked.
+    c.claim("prefork-mutex's lock enters the kernel on some connections (more than 0.05 futex "
+            "calls per connection: the contended ones), prefork's code none (under 0.05)",
+            m, pm, test=lambda x, b: x > 0.05 and b < 0.05)
     return c
 
 
@@ -378,10 +374,12 @@ def q_wakeups(src, n):
                       max(lpt) - min(lpt) if lpt and len(lpt) > 1 else None, "{:.0f}")
     c.claim("prefork: accept()'s exclusive FIFO wake spreads connections (busiest <= 1.3x mean)",
             sk["prefork"], test=lambda s: s <= 1.3)
-    c.claim("prefork-epoll-exclusive: skewed (busiest >= 1.5x mean)",
+    # The first idle epoll on the queue is woken: on a machine whose other work preempts the
+    # workers, which is idle is chance, and the skew fades; a run not quiet cannot tell.
+    c.timed(r, "prefork-epoll-exclusive: skewed (busiest >= 1.5x mean)",
             sk["prefork-epoll-exclusive"], test=lambda s: s >= 1.5)
-    c.claim("prefork-epoll-exclusive: towards the first-registered workers (first third served "
-            "at least 1.5x the last third)", third, test=lambda t: t >= 1.5)
+    c.timed(r, "prefork-epoll-exclusive: towards the first-registered workers (first third "
+            "served at least 1.5x the last third)", third, test=lambda t: t >= 1.5)
     c.claim("prefork-reuseport: the 4-tuple hash spreads them (busiest <= 1.5x mean)",
             sk["prefork-reuseport"], test=lambda s: s <= 1.5)
     c.claim("loop-per-thread: round-robin, busiest and idlest within 2", spread,
