@@ -6,9 +6,9 @@
 Every question's one command is read from LAB.md (the ```sh block under its "## N." heading)
 and run with bash from the source tree, changed only where QUICK says: smaller sizes (the
 printed `--repeat 3` or `--repeat 5` becomes `--quick`; fewer connections, requests and bytes;
-a 1 s idle timeout for the 10 s one), and, for every command, BIN_DIR for build/bin (and `--bin BIN_DIR`
-for the suite), a temporary folder for results/lab, and a free port outside the ephemeral
-range for the printed one. Each substitution must find its text, so the commands and this
+a 1 s idle timeout for the 10 s one), and, for every command, BIN_DIR for build/bin (and
+`--bin BIN_DIR` for the suite), a temporary folder for results/lab, and a free port outside
+the ephemeral range for the printed one. Each substitution must find its text, so the commands and this
 test cannot drift apart. Each command must exit 0 and print (or write) what its question asks
 about; then bench/lab.py check must evaluate every question that ran, find the deterministic
 ones (11, 12) supported, and say "not supported" for a run whose figures contradict question 1.
