@@ -8,13 +8,14 @@ and run with bash from the source tree, changed only where QUICK says: smaller s
 printed `--repeat 3` or `--repeat 5` becomes `--quick`; fewer connections, requests and bytes;
 a 1 s idle timeout for the 10 s one), and, for every command, BIN_DIR for build/bin (and
 `--bin BIN_DIR` for the suite), a temporary folder for results/lab, and a free port outside
-the ephemeral range for the printed one. Each substitution must find its text, so the commands and this
-test cannot drift apart. Each command must exit 0 and print (or write) what its question asks
-about; then bench/lab.py check must evaluate every question that ran, find the deterministic
-ones (11, 12) supported, and say "not supported" for a run whose figures contradict question 1.
-LAB.md's prose keeps to 100 columns. Questions whose tool (strace, ab, nc, perf) or design
-(question 13's uring) is missing are skipped and named; if none could run the test exits 77
-(skipped). tests/python/test_lab.py checks each question's claims on right and wrong data.
+the ephemeral range for the printed one. Each substitution must find its text, so the
+commands and this test cannot drift apart. Each command must exit 0 and print (or write) what
+its question asks about; then bench/lab.py check must evaluate every question that ran, find
+the deterministic ones (11, 12) supported, and say "not supported" for a run whose figures
+contradict question 1. LAB.md's prose keeps to 100 columns. Questions whose tool (strace, ab,
+nc, perf) or design (question 13's uring) is missing are skipped and named; if none could run
+the test exits 77 (skipped). tests/python/test_lab.py checks each question's claims on right
+and wrong data.
 """
 
 import json
