@@ -315,7 +315,11 @@ class Questions(LabCase):
         self.assertVerdict(8, "not supported",
                            self.folder(q8_data(fork_bracket=(20000, 30000))))
         # a closed loop below what the open loop serves within 1 ms
-        self.assertVerdict(8, "not supported", self.folder(q8_data(fork_cps=1500.0)))
+        self.assertVerdict(8, "not supported", self.folder(q8_data(fork_cps=900.0)))
+        # inside the bracket (the quick grid: 1,000 met, 30,000 missed): cannot tell
+        v = self.verdict(8, self.folder(q8_data(fork_bracket=(1000, 30000),
+                                                epoll_bracket=(4000, 30000))))
+        self.assertTrue(v.startswith("cannot tell") and "too coarse" in v, v)
         # both below the grid (the data that passed as 0 <= 0): the brackets overlap
         v = self.verdict(8, self.folder(q8_data(fork_bracket=(None, 1000),
                                                 epoll_bracket=(None, 1000))))
