@@ -351,9 +351,13 @@ def q_syscalls(src, n):
     # How many futex calls follows the interleaving, not the code: measured here 0.16 to 2.02
     # under perf on a loaded machine (a lock holder preempted makes the others wait), 0.38 on a
     # quieter one, 2.55 under strace, whose stops hold the lock. Only its presence is checked.
+    # By difference a count can come out below zero when the shorter run met more contention
+    # than the longer one: that run's interleavings differed, and it tells nothing.
     c.claim("prefork-mutex's lock enters the kernel on some connections (more than 0.05 futex "
             "calls per connection: the contended ones), prefork's code none (under 0.1)",
-            m, pm, test=lambda x, b: x > 0.05 and b < 0.1)
+            m, pm, test=lambda x, b: (f"a futex count of {x:.2f} per connection by difference: "
+                                      "the two counted runs met different contention"
+                                      if x < -0.1 else x > 0.05 and b < 0.1))
     return c
 
 
@@ -376,10 +380,14 @@ def q_wakeups(src, n):
             sk["prefork"], test=lambda s: s <= 1.3)
     # The first idle epoll on the queue is woken: on a machine whose other work preempts the
     # workers, which is idle is chance, and the skew fades; a run not quiet cannot tell.
+    # --quick's short windows leave too few connections per worker for the order to show.
+    quick = ((r or {}).get("config") or {}).get("quick")
+    few = "--quick: too few connections per worker for the wake-up order to show"
     c.timed(r, "prefork-epoll-exclusive: skewed (busiest >= 1.5x mean)",
-            sk["prefork-epoll-exclusive"], test=lambda s: s >= 1.5)
+            sk["prefork-epoll-exclusive"], test=lambda s: few if quick else s >= 1.5)
     c.timed(r, "prefork-epoll-exclusive: towards the first-registered workers (first third "
-            "served at least 1.5x the last third)", third, test=lambda t: t >= 1.5)
+            "served at least 1.5x the last third)", third,
+            test=lambda t: few if quick else t >= 1.5)
     c.claim("prefork-reuseport: the 4-tuple hash spreads them (busiest <= 1.5x mean)",
             sk["prefork-reuseport"], test=lambda s: s <= 1.5)
     c.claim("loop-per-thread: round-robin, busiest and idlest within 2", spread,

@@ -257,6 +257,9 @@ class Questions(LabCase):
             return self.folder(**files)
         self.assertVerdict(4, "supported", run())
         self.assertVerdict(4, "supported", run(perf=False))
+        # below zero by difference: the two runs met different contention, no verdict
+        v = self.verdict(4, run(perf=q4_perf(futex=-1.95)))
+        self.assertTrue(v.startswith("cannot tell") and "different contention" in v, v)
         # no futex call at all: a lock that never enters the kernel, even contended
         self.assertVerdict(4, "not supported", run(perf=q4_perf(futex=0.0)))
         self.assertVerdict(4, "not supported", run(strace=q4_data(futex=0.0), perf=False))
@@ -277,6 +280,9 @@ class Questions(LabCase):
         noisy = q5_data(exclusive=(100, 100, 100, 100, 100, 100))
         noisy["quiet"] = False
         self.assertVerdict(5, "cannot tell", self.folder(noisy))
+        quick = q5_data(exclusive=(100, 100, 100, 100, 100, 100))
+        quick["config"] = {"quick": True}
+        self.assertVerdict(5, "cannot tell", self.folder(quick))
 
     def test_q6_herd_includes_fcntl_and_the_control(self):
         self.assertVerdict(6, "supported", self.folder(q6_data()))
