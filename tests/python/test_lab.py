@@ -331,6 +331,10 @@ class Questions(LabCase):
                                                 epoll_bracket=(None, 1000))))
         self.assertTrue(v.startswith("cannot tell") and "overlap" in v, v)
         self.assertVerdict(8, "cannot tell", self.folder(q8_data(is_quiet=False)))
+        quick = q8_data(fork_bracket=(1000, 30000), epoll_bracket=(None, 1000))
+        quick["config"] = {"quick": True}
+        v = self.verdict(8, self.folder(quick))
+        self.assertTrue(v.startswith("cannot tell") and "--quick" in v, v)
 
     def test_q9_switches(self):
         self.assertVerdict(9, "supported", self.folder(q9_data()))
