@@ -5,15 +5,17 @@
 
 Every question's one command is read from LAB.md (the ```sh block under its "## N." heading)
 and run with bash from the source tree, changed only where QUICK says: smaller sizes (the
-printed `--repeat 3` becomes `--quick`; fewer connections, requests and bytes; a 1 s idle
-timeout for the 10 s one), and, for every command, BIN_DIR for build/bin (and `--bin BIN_DIR`
-for the suite), a temporary folder for results/lab, and a free port outside the ephemeral
-range for the printed one. Each substitution must find its text, so the commands and this
-test cannot drift apart. Each command must exit 0 and print (or write) what its question asks
-about; then bench/lab.py check must evaluate every question that ran, find the deterministic
-ones (11, 12) supported, and say "not supported" for a run whose figures contradict question 1.
-Questions whose tool (strace, ab, nc) is missing are skipped and named; if none could run the
-test exits 77 (skipped).
+printed `--repeat 3` or `--repeat 5` becomes `--quick`; fewer connections, requests and bytes;
+a 1 s idle timeout for the 10 s one), and, for every command, BIN_DIR for build/bin (and
+`--bin BIN_DIR` for the suite), a temporary folder for results/lab, and a free port outside
+the ephemeral range for the printed one. Each substitution must find its text, so the
+commands and this test cannot drift apart. Each command must exit 0 and print (or write) what
+its question asks about; then bench/lab.py check must evaluate every question that ran, find
+the deterministic ones (11, 12) supported, and say "not supported" for a run whose figures
+contradict question 1. LAB.md's prose keeps to 100 columns. Questions whose tool (strace, ab,
+nc, perf) or design (question 13's uring) is missing are skipped and named; if none could run
+the test exits 77 (skipped). tests/python/test_lab.py checks each question's claims on right
+and wrong data.
 """
 
 import json
@@ -32,23 +34,29 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAB = os.path.join(ROOT, "bench", "LAB.md")
 LABPY = os.path.join(ROOT, "bench", "lab.py")
 SUITE_REPEAT = ("--repeat 3", "--quick")
+PAIRED_REPEAT = ("--repeat 5", "--quick")   # the questions answered by paired findings
 
 # Per question: the substitutions of its quick form, and the tools it needs beyond bash.
 QUICK = {
     1: [SUITE_REPEAT],
-    2: [SUITE_REPEAT],
-    3: [SUITE_REPEAT],
-    4: [("--tracer strace", "--tracer strace --connections 100,300")],
+    2: [PAIRED_REPEAT],
+    3: [PAIRED_REPEAT],
+    4: [("--tracer strace", "--tracer strace --connections 100,300"),
+        ("--tracer perf", "--tracer perf --connections 100,300")],
     5: [SUITE_REPEAT],
-    6: [SUITE_REPEAT],
+    6: [PAIRED_REPEAT],
     7: [("--requests-per-conn 100", "--requests-per-conn 10")],
     8: [SUITE_REPEAT],
     9: [SUITE_REPEAT],
     10: [("--connections 40000", "--connections 3000")],
     11: [("--connections 2000", "--connections 200")],
     12: [("-n 20000", "-n 2000"), ("--io-timeout-ms 10000", "--io-timeout-ms 1000")],
+    13: [("--tracer strace", "--tracer strace --connections 100,300")],
 }
-TOOLS = {4: ["strace"], 7: ["perf"], 10: ["ss"], 11: ["nc"], 12: ["ab"]}
+TOOLS = {4: ["strace", "perf"], 7: ["perf", "taskset"], 10: ["ss"], 11: ["nc"], 12: ["ab"],
+         13: ["strace"]}
+# Questions that need designs this build or kernel may not have (tcplab-server --list).
+DESIGNS = {13: ["uring"]}
 # What each command must print (stdout and stderr) or write under the results folder.
 PRINTS = {
     1: ("q1/summary.md", ["getrusage user %", "| fork |", "| iterative |"]),
@@ -56,13 +64,14 @@ PRINTS = {
     3: ("q3/summary.md", ["prefork-fdpass/first-free", "Connections per worker"]),
     4: (None, ["fcntl", "prefork-fcntl", "strace"]),
     5: ("q5/summary.md", ["Connections per worker", "prefork-epoll-exclusive"]),
-    6: ("q6/summary.md", ["prefork-mutex", "workers"]),
+    6: ("q6/summary.md", ["prefork-fcntl", "prefork-mutex", "no-exclusive", "workers"]),
     7: ("q7.txt", ["net:netif_receive_skb", "tcplab-server epoll", "tcplab-load --port"]),
     8: ("q8/summary.md", ["fork", "epoll", "capacity"]),
     9: ("q9/summary.md", ["keepalive", "loop-per-thread"]),
     10: ("q10.txt", ["client side", "server side", "tcp_tw_reuse", "failed"]),
     11: ("q11.txt", ["== prefork-fdpass", "worker_respawned", "server exit status"]),
     12: ("q12.txt", ["Time taken for tests", "Complete requests", "== prefork-epoll-exclusive"]),
+    13: (None, ["uring", "epoll"]),
 }
 TIMEOUT_S = 180
 
@@ -109,6 +118,14 @@ def perf_may_trace():
         return int(open("/proc/sys/kernel/perf_event_paranoid").read()) <= -1
     except (OSError, ValueError):
         return False
+
+
+def runnable_designs(bin_dir):
+    """The designs `tcplab-server --list` names and does not mark unavailable here."""
+    p = subprocess.run([os.path.join(bin_dir, "tcplab-server"), "--list"], capture_output=True,
+                       text=True, timeout=30)
+    return {line.split()[0] for line in p.stdout.splitlines()
+            if line.strip() and "unavailable" not in line}
 
 
 def quick_form(n, cmd, bin_dir, out_dir):
@@ -166,8 +183,13 @@ def main():
         return 2
     bin_dir = os.path.abspath(sys.argv[1])
     commands = lab_commands()
-    if not 8 <= len(commands) <= 12 or sorted(commands) != list(range(1, len(commands) + 1)):
-        fail(f"LAB.md has questions {sorted(commands)}; want 8 to 12, numbered from 1")
+    if not 8 <= len(commands) <= 13 or sorted(commands) != list(range(1, len(commands) + 1)):
+        fail(f"LAB.md has questions {sorted(commands)}; want 8 to 13, numbered from 1")
+    long_lines = [k + 1 for k, line in enumerate(open(LAB).read().splitlines())
+                  if len(line) > 100 and not line.startswith(("|", "mkdir", "/usr/bin"))]
+    if long_lines:
+        fail(f"LAB.md: lines over 100 columns (not a table row or a command): {long_lines}")
+    designs = runnable_designs(bin_dir)
     if sorted(commands) != sorted(QUICK):
         fail(f"LAB.md's questions {sorted(commands)} and this test's {sorted(QUICK)} differ")
     out_dir = tempfile.mkdtemp(prefix="tcplab-lab-")
@@ -177,6 +199,7 @@ def main():
             missing = [t for t in TOOLS.get(n, []) if not shutil.which(t)]
             if "perf" in TOOLS.get(n, []) and not perf_may_trace():
                 missing.append("right to perf's tracepoints (root)")
+            missing += [f"design {d} here" for d in DESIGNS.get(n, []) if d not in designs]
             if missing:
                 skipped.append(f"{n} (no {', '.join(missing)})")
                 continue
@@ -200,13 +223,18 @@ def main():
 
         rc, verdicts, text = check(out_dir)
         print(text)
+        refused = [n for n, v in verdicts.items() if v.startswith("not supported")]
+        if refused:   # the figures behind a refusal, to tell a noisy run from a wrong claim
+            key = subprocess.run(["/usr/bin/python3", LABPY, "key", out_dir],
+                                 capture_output=True, text=True, timeout=60).stdout
+            for n in refused:
+                m = re.search(rf"^Q{n}\. .*?(?=^Q\d+\. |\Z)", key, re.M | re.S)
+                print(m.group(0) if m else f"Q{n}: no key")
         if rc != 0:
             fail(f"lab.py check exit {rc}")
         for n in ran:
             v = verdicts.get(n, "no data in this run")
-            # Question 1's split exists only when nothing else ran on the server's CPU; the
-            # checker must then say so.
-            if v.startswith("no data") and not (n == 1 and "was shared" in v):
+            if v.startswith("no data"):
                 fail(f"lab.py check found no data for question {n}, which ran: {v}")
         for n in (11, 12):
             if n in ran and not verdicts[n].startswith("supported"):
