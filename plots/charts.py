@@ -130,10 +130,10 @@ def _cpu_bars(ax, results, es, total, has_split, styles):
     y = list(range(len(es)))
     if has_split:  # the bar is the median total, split in the /proc/stat proportions
         shares = ("user", "system", "softirq")
-        whole = [sum(_med(e, f"server_cpu_{x}_share") for x in shares) or 1.0 for e in es]
+        whole = [sum(_share(e, x) for x in shares) or 1.0 for e in es]
         left = [0.0] * len(es)
         for share, color in zip(shares, (USER_COLOR, SYS_COLOR, SOFTIRQ_COLOR)):
-            part = [t * _med(e, f"server_cpu_{share}_share") / w
+            part = [t * _share(e, share) / w
                     for t, e, w in zip(total, es, whole)]
             ax.barh(y, part, left=left, color=color, height=0.7, label=f"{share} (/proc/stat)")
             left = [a + b for a, b in zip(left, part)]
@@ -152,6 +152,17 @@ def _cpu_bars(ax, results, es, total, has_split, styles):
     _labels_right(ax, es, "cpu_us_per_conn")
 
 
+def _share(e, part):
+    """The server CPUs' /proc/stat share ("user", "system", "softirq") of an entry: pooled over
+    its repetitions' ticks where the table pooled them (short windows), else the median of the
+    windows' own; None without a split."""
+    pooled = e.get("server_cpu_split_pooled")
+    if pooled:
+        return pooled[part]
+    s = e["summary"].get(f"server_cpu_{part}_share")
+    return s["median"] if s else None
+
+
 def _user_shares(ax, es, styles, has_split):
     """The user share two ways: getrusage's per-process split (hollow) against the server
     CPU's /proc/stat (filled), one row per design."""
@@ -162,7 +173,7 @@ def _user_shares(ax, es, styles, has_split):
         ax.plot([rusage], [i], marker="o", mfc="white", mec="#555", ms=7, ls="none",
                 label="getrusage" if i == 0 else None)
         if has_split:
-            proc = 100 * _med(e, "server_cpu_user_share")
+            proc = 100 * _share(e, "user")
             ax.plot([rusage, proc], [i, i], color="#999", lw=1)
             ax.plot([proc], [i], marker=st.marker, color=st.color, ms=8, ls="none",
                     label="/proc/stat" if i == 0 else None)
@@ -182,7 +193,7 @@ def cpu_per_connection(results, out_dir):
     styles = _styles(results, [e["variant"] for e in es])
     far = _outliers(es, "cpu_us_per_conn")
     near = [e for e in es if e not in far]
-    has_split = all("server_cpu_user_share" in e["summary"] for e in es)
+    has_split = all(_share(e, "user") is not None for e in es)
     rows = [near, far] if far else [near]
     fig, axes = _fig(11, 0.34 * len(es) + 2.6 + 0.6 * bool(far), nrows=len(rows), ncols=2,
                      squeeze=False, gridspec_kw={"width_ratios": [3, 1.1],
