@@ -396,9 +396,15 @@ def extra_runs_block(kept):
 def merged(data, extras):
     """The main run's results with the workloads only the extra runs have added to them."""
     data = dict(data, workloads=dict(data["workloads"]))
+    added = False
     for x in extras:
         for name, w in x["workloads"].items():
-            data["workloads"].setdefault(name, w)
+            if name not in data["workloads"]:
+                data["workloads"][name] = w
+                added = True
+    if added:  # the findings of the workloads together (herd/ from a herd run): quiet if all were
+        data["quiet"] = all(r.get("quiet", True) for r in [data] + list(extras))
+        data["findings"] = findings.compute(data)
     return data
 
 

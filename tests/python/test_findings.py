@@ -307,6 +307,19 @@ class ReportBlocks(unittest.TestCase):
             e["summary"] = measure_summary(e["runs"])
         table.add_process_control(self.r["workloads"]["unp"]["entries"], "iterative")
 
+    def test_an_extra_runs_workloads_join_the_findings(self):
+        # The herd sweep comes from an extra run: its herd/ findings are in the merged data's
+        # (they were not: the main run's findings were taken as they were), and an extra run
+        # that was not quiet makes them all not quiet.
+        main = dict(self.r, findings=findings.compute(self.r), quiet=True)
+        herd = {"workloads": {"herd": {"kind": "sweep", "entries": herd_entries(
+            "prefork", [0.5, 0.6, 0.55, 0.52, 0.58])}}, "quiet": True}
+        merged = self.report.merged(main, [herd])
+        self.assertIn("herd/prefork", by_id(merged["findings"]))
+        self.assertNotIn("herd/prefork", by_id(main["findings"]))
+        noisy = self.report.merged(main, [dict(herd, quiet=False)])
+        self.assertEqual({f["verdict"] for f in noisy["findings"]}, {"not quiet"})
+
     def test_fig30_1_shows_no_negative_cost(self):
         # prethread-mutex's process control: 13, 11, 15, 10, 13; make it straddle zero.
         e = next(e for e in self.r["workloads"]["unp"]["entries"]
