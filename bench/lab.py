@@ -383,8 +383,10 @@ def q_wakeups(src, n):
     # --quick's short windows leave too few connections per worker for the order to show.
     quick = ((r or {}).get("config") or {}).get("quick")
     few = "--quick: too few connections per worker for the wake-up order to show"
-    c.timed(r, "prefork-epoll-exclusive: skewed (busiest >= 1.5x mean)",
-            sk["prefork-epoll-exclusive"], test=lambda s: few if quick else s >= 1.5)
+    # 1.25: the quiet reference run (main-20261206, 9 windows of ~2,000 connections a worker)
+    # gave 1.38 with the first third 1.8x the last, where accept()'s FIFO gives 1.03.
+    c.timed(r, "prefork-epoll-exclusive: skewed (busiest >= 1.25x mean)",
+            sk["prefork-epoll-exclusive"], test=lambda s: few if quick else s >= 1.25)
     c.timed(r, "prefork-epoll-exclusive: towards the first-registered workers (first third "
             "served at least 1.5x the last third)", third,
             test=lambda t: few if quick else t >= 1.5)
