@@ -55,6 +55,16 @@ class Classify(unittest.TestCase):
         self.assertEqual(status, "over_capacity")
         self.assertIn("waited for the server", reasons[-1])
 
+    def test_generator_cpus_taken_by_other_work_are_not_its_limit(self):
+        # Saturated load CPUs, the server's not: the generator's only if tcplab-load itself
+        # took them (ctest ran another test on its CPU: then the server's, as it was behind).
+        mine = dict(figs(achieved=0.03, late=0.74), load_own_share=0.9)
+        theirs = dict(figs(achieved=0.03, late=0.74), load_own_share=0.2)
+        self.assertEqual(L.classify(mine, cpu("load"))[0], "generator_bound")
+        status, reasons = L.classify(theirs, cpu("load"))
+        self.assertEqual(status, "over_capacity")
+        self.assertTrue(any("other work" in r for r in reasons), reasons)
+
     def test_unpinned_run_is_taken_as_the_servers_and_says_so(self):
         status, reasons = L.classify(figs(achieved=0.1), {"error": "not pinned"})
         self.assertEqual(status, "over_capacity")

@@ -96,12 +96,17 @@ CHARTS = charts_for(NAME)
 
 # --------------------------------------------------------------------------- the logic
 
+OWN_MIN = 0.5  # tcplab-load's own share of its busy CPUs under which their saturation is not its
+
+
 def classify(figures, cpu, min_achieved=MIN_ACHIEVED, max_late=MAX_LATE):
     """("ok" | "over_capacity" | "generator_bound", [reasons]) for one open-loop point.
 
     Not ok when the achieved rate is under min_achieved of the offered one or more than
     max_late of the scheduled sends were late. Then it is the generator's only if its own
-    CPUs saturated while the server's did not; otherwise the server's: its CPUs saturated, or
+    CPUs saturated while the server's did not, and by tcplab-load itself (figures'
+    load_own_share, its own CPU time over their busy time, at least OWN_MIN; other work on
+    them, as a test run beside it, is not the generator's limit); otherwise the server's: its CPUs saturated, or
     the generator was idle enough to keep time and still waited for connections (a late send
     waits for a free pooled connection, i.e. for the server) or saw the rate fall."""
     reasons = []
@@ -112,8 +117,13 @@ def classify(figures, cpu, min_achieved=MIN_ACHIEVED, max_late=MAX_LATE):
     if not reasons:
         return "ok", []
     saturated = (cpu or {}).get("saturated") or []
-    if "load" in saturated and "server" not in saturated:
+    own = figures.get("load_own_share")
+    if "load" in saturated and "server" not in saturated and (own is None or own >= OWN_MIN):
         return "generator_bound", reasons + ["generator CPUs saturated, server CPUs not"]
+    if "load" in saturated and "server" not in saturated:
+        # Other work took the generator's CPUs (a test run beside it): not tcplab-load's limit.
+        reasons.append(f"generator CPUs saturated by other work (tcplab-load's own share "
+                       f"{100 * own:.0f} %)")
     if "server" in saturated:
         reasons.append("server CPUs saturated")
     elif cpu is None or "error" in cpu:
@@ -297,6 +307,11 @@ def measure_point(ctx, server, label, plan, rate, requests_per_conn, seed, gener
     for side in ("server", "load"):
         if side in cpu:
             figures[f"{side}_cpu_busy"] = cpu[side]["busy"]
+    split = cpu.get("load")
+    busy_s = split["busy"] * split["window_s"] * len(split["cpus"]) if split else 0
+    own = load.get("cpu") or {}
+    if busy_s > 0 and "user_s" in own and "sys_s" in own:
+        figures["load_own_share"] = (own["user_s"] + own["sys_s"]) / busy_s
     status, reasons = classify(figures, cpu)
     return {"load_file": w["load_file"], "window_s": load["window_s"],
             "window_ok": load["window_s"] >= plan["duration_s"] * 0.99, "cpu": cpu,
