@@ -54,17 +54,11 @@ TEST(Routing, ConnectionsOnAChildsOwnPortAreServedByThatChildOnly) {
   EXPECT_EQ(workers[0] + workers[1] + workers[2] + workers[3], 41u);
 }
 
-// Worker 0 serves nothing. Returns how many of `n` requests got no answer within 300 ms.
+// Worker 0 serves nothing (support/e2e.hpp's unanswered_with_worker_0_stalled).
 std::size_t unanswered_with_worker_0_stalled(const std::string& design, int n,
                                              const StatsFile& stats) {
-  ServerProcess server({design, "--port", "0", "--workers", std::to_string(kWorkers),
-                        "--stall-worker", "0", "--grace-ms", "500", "--stats-json", stats.path()});
-  std::size_t lost = 0;
-  for (int i = 0; i < n; ++i)
-    lost += good_request(server.port(), 10, 300ms) ? 0 : 1;
-  Exit e = server.stop();
-  EXPECT_EQ(e.code(), 0) << e.describe();
-  return lost;
+  return test::unanswered_with_worker_0_stalled(
+      {design, "--port", "0", "--workers", std::to_string(kWorkers)}, n, stats);
 }
 
 TEST(StalledWorker, SharedAcceptQueueRoutesAroundIt) {

@@ -180,18 +180,11 @@ TEST_F(MsgRing, LeastLoadedPassesAroundTheWorkerThatHoldsAConnection) {
   EXPECT_EQ(stats.per_worker(), (std::vector<std::uint64_t>{1, 3, 3})) << stats.read().dump(2);
 }
 
-// Worker 0 serves nothing (--stall-worker 0). Returns how many of `n` requests got no answer
-// within 300 ms.
+// Worker 0 serves nothing (support/e2e.hpp's unanswered_with_worker_0_stalled).
 std::size_t unanswered_with_worker_0_stalled(const std::string& dispatch, int n,
                                              const StatsFile& stats) {
-  ServerProcess server({"uring-msgring", "--port", "0", "--workers", "4", "--dispatch", dispatch,
-                        "--stall-worker", "0", "--grace-ms", "500", "--stats-json", stats.path()});
-  std::size_t lost = 0;
-  for (int i = 0; i < n; ++i)
-    lost += good_request(server.port(), 10, 300ms) ? 0 : 1;
-  Exit e = server.stop();
-  EXPECT_EQ(e.code(), 0) << e.describe();
-  return lost;
+  return test::unanswered_with_worker_0_stalled(
+      {"uring-msgring", "--port", "0", "--workers", "4", "--dispatch", dispatch}, n, stats);
 }
 
 // Round-robin looks at nothing: the stalled worker keeps being given its turn, as in

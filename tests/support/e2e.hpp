@@ -120,6 +120,24 @@ class StatsFile {
   std::string path_;
 };
 
+// A pool whose worker 0 serves nothing (--stall-worker 0): starts `server_args` (the design and
+// its options; the stall, --grace-ms 500 and --stats-json to `stats` are added), makes `n`
+// requests and returns how many got no answer within 300 ms; the server must stop with 0.
+inline std::size_t unanswered_with_worker_0_stalled(std::vector<std::string> server_args, int n,
+                                                    const StatsFile& stats) {
+  using namespace std::chrono_literals;
+  for (std::string a : {"--stall-worker", "0", "--grace-ms", "500", "--stats-json"})
+    server_args.push_back(a);
+  server_args.push_back(stats.path());
+  ServerProcess server(server_args);
+  std::size_t lost = 0;
+  for (int i = 0; i < n; ++i)
+    lost += good_request(server.port(), 10, 300ms) ? 0 : 1;
+  Exit e = server.stop();
+  EXPECT_EQ(e.code(), 0) << e.describe();
+  return lost;
+}
+
 // Open descriptors of the server and of each of its children.
 using FdCounts = std::map<pid_t, int>;
 inline FdCounts server_fd_counts(pid_t server) {
