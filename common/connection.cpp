@@ -120,8 +120,11 @@ struct ActiveGuard {
 }  // namespace
 
 void serve_connection(Fd conn, WorkerSlot& slot, const ServeConfig& config) {
+  serve_connection_open(conn.get(), slot, config);
+}  // conn closes here
+
+void serve_connection_open(int fd, WorkerSlot& slot, const ServeConfig& config) {
   ActiveGuard active(slot);
-  const int fd = conn.get();
   set_io_timeouts(fd, config.io_timeout_ms);
 
   char buf[proto::kMaxHttpHeader];

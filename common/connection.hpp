@@ -22,4 +22,8 @@ struct ServeConfig {
 
 void serve_connection(Fd conn, WorkerSlot& slot, const ServeConfig& config);
 
+// The same, but `fd` stays open for the caller to close: prefork-fdpass's child reports itself
+// free first, so the client cannot see the close (and come back) before the report is sent.
+void serve_connection_open(int fd, WorkerSlot& slot, const ServeConfig& config);
+
 }  // namespace tcplab

@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "control.hpp"
 #include "designs.hpp"
 #include "error.hpp"
@@ -43,8 +45,13 @@ int child_main(int channel, WorkerSlot& slot, const ServeConfig& config) {
     std::string why;
     switch (recv_fd(channel, conn, handoff, &why)) {
       case RecvStatus::ok:
-        serve_connection(std::move(conn), slot, config);
+        // The report goes before the close: a client that reconnects once it sees EOF then
+        // finds this child counted free. Reported after, it could find every child but the one
+        // busy with a long keep-alive client counted busy, and least-loaded would queue its
+        // connection behind that client (seen in the crash test under AddressSanitizer).
+        serve_connection_open(conn.get(), slot, config);
         retry_eintr([&] { return ::send(channel, &handoff, sizeof handoff, MSG_NOSIGNAL); });
+        conn.reset();
         break;
       case RecvStatus::eof:
         return 0;
@@ -138,6 +145,11 @@ class Manager {
     return choose_worker(policy_, loads_, cursor).has_value();
   }
 
+  bool any_idle() const {
+    return std::any_of(loads_.begin(), loads_.end(),
+                       [](const WorkerLoad& w) { return w.available && w.in_hand == 0; });
+  }
+
   // "Done" records from child i, or EOF: the child is gone (SIGCHLD will bring the reaping).
   void read_reports(std::size_t i) {
     Handoff done;
@@ -153,7 +165,13 @@ class Manager {
     for (int k = 0; k < kAcceptBatch && can_take() && router_.has_room(); ++k) {
       Accepted a = accept_connection(server_.listen_fd);
       if (a.status != AcceptStatus::ok) return;  // EAGAIN: nothing more waiting
-      router_.route(std::move(a.conn));          // to pass(), now or once its first line is in
+      // Reports that came in since the wake-up matter only when no child is idle: then a
+      // child that has finished must not tie with one held by a long keep-alive client (a
+      // slow parent, under AddressSanitizer, queued a connection behind such a client so).
+      if (!any_idle())
+        for (std::size_t i = 0; i < channels_.size(); ++i)
+          if (channels_[i]) read_reports(i);
+      router_.route(std::move(a.conn));  // to pass(), now or once its first line is in
     }
   }
 

@@ -75,7 +75,8 @@ TEST_P(Crash, CrashingHandlerTakesDownThreadDesignsButOnlyOneConnectionOfProcess
   ASSERT_EQ(bystander.send("20\n"), IoStatus::ok);
   EXPECT_EQ(bystander.read_exactly(20).data, expected_body(20));
   for (int i = 0; i < 10; ++i)
-    EXPECT_TRUE(good_request(server.port(), 1000));
+    EXPECT_TRUE(good_request(server.port(), 1000)) << "request " << i << "; server stderr:\n"
+                                                   << server.err();
   EXPECT_TRUE(server.running());
   if (design_row(design).pooled) {  // the pool is whole again
     // The manager reaps the aborted worker (children lists zombies too: wait for its log line).
