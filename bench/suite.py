@@ -62,6 +62,11 @@ def parse_args(argv):
                         f"the lab's slices; with --quick {','.join(defaults(quick=True))}); "
                         "the others run only when named: "
                         + ", ".join(n for n in REGISTRY if n not in defaults()))
+    p.add_argument("--lab-slices", action="store_true",
+                   help="run " + ", ".join(lab_slices()) + " as the default run does, as the "
+                        "lab's slices, even when --workloads names them: e.g. "
+                        f"`--workloads {','.join(lab_slices())} --lab-slices` answers "
+                        "bench/LAB.md's questions 4, 11, 12 and 13 in under a minute")
     p.add_argument("--repeat", type=int, metavar="N",
                    help="interleaved repetitions of the measured workloads (default: each "
                         "workload's plan, unp 9 and keepalive 7, else 5; --quick 1)")
@@ -121,11 +126,15 @@ def parse_args(argv):
     for opt in ("workers", "load_threads"):
         if getattr(args, opt) is not None and getattr(args, opt) < 1:
             p.error(f"--{opt.replace('_', '-')} must be at least 1")
-    # A workload named here runs whole; one that runs only because it is a default may run
-    # the lab's slice of it (core.Context.plan).
-    args.workloads_named = args.workloads is not None
-    args.workloads = ([w for w in args.workloads.split(",") if w] if args.workloads_named
+    # A workload named here runs whole, unless --lab-slices; one that runs only because it is
+    # a default runs the lab's slice of it where it has one (core.Context.plan).
+    named = args.workloads is not None
+    if args.lab_slices and args.quick:
+        p.error("--lab-slices and --quick: the slices have no quick form")
+    args.workloads = ([w for w in args.workloads.split(",") if w] if named
                       else defaults(quick=args.quick))
+    args.lab_slices = [w for w in args.workloads if w in lab_slices()
+                       and (args.lab_slices or not (named or args.quick))]
     for w in args.workloads:
         if w not in REGISTRY:
             p.error(f"unknown workload {w!r}; choose from {', '.join(REGISTRY)}")
@@ -262,8 +271,7 @@ def main(argv=None):
                     "load": core.pin_text(args.load_cpus) or None,
                     "server_cpus": args.server_cpus, "load_cpus": args.load_cpus},
         "config": {"quick": args.quick, "repeat": args.repeat, "workloads": args.workloads,
-                   "lab_slices": [w for w in args.workloads if w in lab_slices()
-                                  and not (args.workloads_named or args.quick)],
+                   "lab_slices": args.lab_slices,
                    "designs": names, "bin": os.path.abspath(args.bin),
                    "workers": args.workers, "load_threads": args.load_threads,
                    "net": args.net, "load_hosts": args.load_hosts,

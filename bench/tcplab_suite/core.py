@@ -472,11 +472,12 @@ class Context:
 
     def plan(self, plans):
         """The part of a workload's PLANS this run uses: "quick" with --quick; "lab", the slice
-        of a workload that the default run holds for bench/LAB.md's questions (its DEFAULT is
-        "lab"), when --workloads did not name it; else "default"."""
+        of a workload that the default run holds for bench/LAB.md's questions (DEFAULT "lab"),
+        when the run makes its workloads slices (args.lab_slices, the names of those it runs
+        so: the default run without --workloads, or --lab-slices); else "default"."""
         if self.quick:
             return dict(plans["quick"])
-        if "lab" in plans and not getattr(self.args, "workloads_named", True):
+        if "lab" in plans and getattr(self.args, "lab_slices", None):
             return dict(plans["lab"])
         return dict(plans["default"])
 

@@ -38,7 +38,7 @@ from ..corpus import body, load_corpus
 NAME = "faults"
 DEFAULT = "lab"
 COST = "about 4.5 min (--quick under 1 min)"
-LAB_COST = ("a few seconds (LAB question 11: one crashing handler on prefork-fdpass and "
+LAB_COST = ("under a second (LAB question 11: one crashing handler on prefork-fdpass and "
             "prethread-dispatch)")
 LOOPBACK_ONLY = "its clients are the suite's own Python sockets to 127.0.0.1"
 SCENARIOS = ("bad_input", "slow", "resets", "crashes", "emfile")
