@@ -235,6 +235,16 @@ class WhatEachSliceRuns(unittest.TestCase):
         self.assertEqual(syscalls.steps(ctx), 2)
         self.assertEqual(faults.steps(ctx), 0)
         self.assertEqual(slowhttp.steps(ctx), 0)
+        # a slice with none of its designs left writes nothing, and fails nothing (no tracer,
+        # no slowhttptest needed)
+        ctx = Ctx(designs=[d for d in TABLE if d["name"] in ("iterative", "fork")])
+        with mock.patch.object(syscalls.counting, "choose_tracer",
+                               mock.Mock(side_effect=ValueError("no tracer"))), \
+                mock.patch.object(slowhttp, "installed", lambda: False):
+            for w in (syscalls, faults, slowhttp):
+                self.assertEqual(w.steps(ctx), 0, w.NAME)
+                w.run(ctx)
+        self.assertEqual((ctx.results["workloads"], ctx.errors), ({}, []))
 
 
 class LabReadsTheSlices(unittest.TestCase):
