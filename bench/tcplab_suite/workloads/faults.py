@@ -1,5 +1,6 @@
 """faults: how each chapter-30 design and each io_uring design behaves when clients or workers misbehave, over real
-loopback sockets (only when named: --workloads faults).
+loopback sockets (whole only when named: --workloads faults; the default run holds its lab
+slice, PLANS["lab"]: one crashing handler on the two designs of bench/LAB.md's question 11).
 
   bad_input  the request corpus (tests/corpus/bad_requests.txt): each case's exact answer, a good
              request after it, and the descriptors of the server and its children before/after

@@ -1,5 +1,7 @@
 """slowhttp: slow and hostile clients as their users make them, with Debian's `slowhttptest`,
-against every design of the table, the event loops included (only when named).
+against every design of the table, the event loops included (whole only when named; the
+default run holds its lab slice, PLANS["lab"]: slowloris on the two designs of bench/LAB.md's
+question 12).
 
   slowloris  (-H) CONNECTIONS clients send a request's headers and never the blank line that
              ends them (a further header every -i s); the server drops each --io-timeout-ms

@@ -4,7 +4,9 @@ tcplab_suite.syscalls.count_syscalls (perf's syscall tracepoints where permitted
 strace -f -c; two counted runs, per connection by difference). Counts only: no time from a
 traced run enters any figure. With a `unp` result and tcplab-micro's prices in the same
 results, summary.md sets the cost model (cost_model.py: floor + sum of count x price) beside
-the CPU per connection that `unp` measured untraced."""
+the CPU per connection that `unp` measured untraced. Whole only when named; the default run
+holds its lab slice, PLANS["lab"]: per connection, the six designs bench/LAB.md's questions 4
+and 13 compare."""
 
 from .. import cost_model
 from .. import designs as D
