@@ -57,7 +57,7 @@ def parse_args(argv):
     p.add_argument("--only", metavar="DESIGNS",
                    help="comma list of designs to run (default: all of `tcplab-server --list`)")
     p.add_argument("--workloads", metavar="LIST",
-                   help="comma list of workloads, each run whole (default: "
+                   help="comma list of workloads, each run whole unless --lab-slices (default: "
                         f"{','.join(defaults())}, of which {', '.join(lab_slices())} only as "
                         f"the lab's slices; with --quick {','.join(defaults(quick=True))}); "
                         "the others run only when named: "
@@ -69,7 +69,7 @@ def parse_args(argv):
                         "bench/LAB.md's questions 4, 11, 12 and 13 in under a minute")
     p.add_argument("--repeat", type=int, metavar="N",
                    help="interleaved repetitions of the measured workloads (default: each "
-                        "workload's plan, unp 9 and keepalive 7, else 5; --quick 1)")
+                        "workload's plan: unp, keepalive and herd 9, latency 3, else 5; --quick 1)")
     p.add_argument("--server-cpus", metavar="LIST", default="0",
                    help="CPUs the servers are pinned to, e.g. 0 or 0-3 (default: %(default)s)")
     p.add_argument("--load-cpus", metavar="LIST", default="1",
