@@ -6,8 +6,9 @@
                                         tell, or no data
 
 A RESULTS_DIR is either a results folder of bench/suite.py (it holds results.json: the default
-run answers questions 1-3, 5, 8 and 9; --workloads syscalls 4 and 13, herd 6, faults 11,
-slowhttp 12), or the lab's own folder, results/lab, where each question's command leaves its
+run answers questions 1-5, 8, 9 and 11-13, the last four from its lab slices of the workloads
+syscalls, faults and slowhttp; --workloads herd answers 6; 7 and 10 need their own commands),
+or the lab's own folder, results/lab, where each question's command leaves its
 output: qN/results.json for the questions run with bench/suite.py, qN.json for the one that
 counts system calls, and qN.txt for the one-off commands. Several folders may be given (a
 default run and a run of the named workloads): for each question the first that holds what it
@@ -738,6 +739,11 @@ def q_crash_suite(src, n):
     c.claim("prefork-fdpass: the server survived the crash and served a new client (faults)",
             fd and fd.get("server_alive"), fd and fd.get("new_client_ok"),
             test=lambda alive, ok: alive is True and ok is True)
+    # Only the crashing child dies: the client another child was serving meanwhile is served
+    # to the end (a pool whose crash took its neighbours along would fail here).
+    c.claim("prefork-fdpass: the connection another child was serving meanwhile was served to "
+            "the end (faults: bystander served)", fd and fd.get("bystander_ok"),
+            test=lambda ok: ok is True)
     c.claim("prethread-dispatch: the crash ended the whole server (faults: not alive, killed "
             "by a signal)", th and th.get("server_alive"), th and th.get("exit"),
             test=lambda alive, ex: alive is False and isinstance(ex, int) and ex < 0)
@@ -796,6 +802,15 @@ def q_keepalive_suite(src, n):
     c.claim("the blocking pools (4 workers) were unavailable for most of slowloris (each at "
             "most half its seconds available)", blocking or None,
             test=lambda xs: all(x <= 0.5 for x in xs))
+    # Its backlog is served in order, each slow client holding a worker for the idle timeout:
+    # the probe waits behind some 200 of them, so once down a pool stays down to the end
+    # (every second it was available came before the first it was not).
+    down = [((ds.get(d) or {}).get("slowloris_available_s"),
+             (ds.get(d) or {}).get("slowloris_first_unavailable_s"))
+            for d in SLOW_BLOCKING if avail[d] is not None]
+    c.claim("the blocking pools, once unavailable, stayed unavailable to the end of the run "
+            "(the backlog is served in order behind the slow clients)", down or None,
+            test=lambda xs: all(first is not None and up == first for up, first in xs))
     c.claim("the event loops stayed available (each 90 % of the seconds or more)",
             event or None, test=lambda xs: all(x >= 0.9 for x in xs))
     return c

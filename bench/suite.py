@@ -23,33 +23,53 @@ sys.path.insert(0, ROOT)  # for plots.charts
 sys.path.insert(0, os.path.join(ROOT, "bench"))  # the package is `tcplab_suite`
 
 from tcplab_suite import core, designs, findings, measure, netns, procfs, summary  # noqa: E402
-from tcplab_suite.workloads import REGISTRY, defaults  # noqa: E402
+from tcplab_suite.workloads import REGISTRY, defaults, lab_slices  # noqa: E402
 
 QUICK_NOTE = "--quick: the figures are indicative only (short windows, 1 repetition by default)"
 
 
+def listing_line(name, w):
+    """One workload in --help: when it runs and what it costs (a lab slice: both parts)."""
+    if w.DEFAULT == "lab":
+        return (f"  {name:<12} {'lab slice':<11} by default {w.LAB_COST};\n"
+                f"  {'':<12} {'':<11} when named, the whole workload: {w.COST}")
+    return f"  {name:<12} {'default' if w.DEFAULT else 'when named':<11} {w.COST}"
+
+
 def parse_args(argv):
-    listing = "\n".join(f"  {name:<12} {'default' if w.DEFAULT else 'when named':<11} {w.COST}"
-                        for name, w in REGISTRY.items())
+    listing = "\n".join(listing_line(name, w) for name, w in REGISTRY.items())
     p = argparse.ArgumentParser(
         prog="suite.py", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run every tcplab server design under the standard workloads and write "
                     "results/<timestamp>/ with results.json, summary.md and the charts.",
         epilog="Workloads (time on two cores, at each plan's own interleaved repetitions and "
                "windows):\n" + listing +
-               f"\nThe default runs {', '.join(defaults())}: the sum of their costs above; "
-               "--quick (1 repetition, short windows, indicative figures) under a minute.")
+               f"\nThe default runs {', '.join(defaults())}: {', '.join(lab_slices())} only as "
+               "the lab's slices (the designs and parts of them that bench/LAB.md's questions "
+               "read, so that `bench/lab.py check` answers 10 of its 13 questions from the "
+               "default run), the others whole; about 9 minutes in all on a quiet 2-core "
+               "machine. --quick runs "
+               f"{', '.join(defaults(quick=True))} (1 repetition, short windows, indicative "
+               "figures, no lab slices) in under a minute.")
     p.add_argument("--quick", action="store_true",
                    help="classroom version: fewer connections, 1 repetition, short windows; "
                         "its figures are indicative only")
     p.add_argument("--only", metavar="DESIGNS",
                    help="comma list of designs to run (default: all of `tcplab-server --list`)")
-    p.add_argument("--workloads", metavar="LIST", default=",".join(defaults()),
-                   help="comma list of workloads (default: %(default)s); the others run only "
-                        "when named: " + ", ".join(n for n in REGISTRY if n not in defaults()))
+    p.add_argument("--workloads", metavar="LIST",
+                   help="comma list of workloads, each run whole unless --lab-slices (default: "
+                        f"{','.join(defaults())}, of which {', '.join(lab_slices())} only as "
+                        f"the lab's slices; with --quick {','.join(defaults(quick=True))}); "
+                        "the others run only when named: "
+                        + ", ".join(n for n in REGISTRY if n not in defaults()))
+    p.add_argument("--lab-slices", action="store_true",
+                   help="run " + ", ".join(lab_slices()) + " as the default run does, as the "
+                        "lab's slices, even when --workloads names them: e.g. "
+                        f"`--workloads {','.join(lab_slices())} --lab-slices` answers "
+                        "bench/LAB.md's questions 4, 11, 12 and 13 in under a minute")
     p.add_argument("--repeat", type=int, metavar="N",
                    help="interleaved repetitions of the measured workloads (default: each "
-                        "workload's plan, unp 9 and keepalive 7, else 5; --quick 1)")
+                        "workload's plan: unp, keepalive and herd 9, latency 3, else 5; --quick 1)")
     p.add_argument("--server-cpus", metavar="LIST", default="0",
                    help="CPUs the servers are pinned to, e.g. 0 or 0-3 (default: %(default)s)")
     p.add_argument("--load-cpus", metavar="LIST", default="1",
@@ -106,7 +126,15 @@ def parse_args(argv):
     for opt in ("workers", "load_threads"):
         if getattr(args, opt) is not None and getattr(args, opt) < 1:
             p.error(f"--{opt.replace('_', '-')} must be at least 1")
-    args.workloads = [w for w in args.workloads.split(",") if w]
+    # A workload named here runs whole, unless --lab-slices; one that runs only because it is
+    # a default runs the lab's slice of it where it has one (core.Context.plan).
+    named = args.workloads is not None
+    if args.lab_slices and args.quick:
+        p.error("--lab-slices and --quick: the slices have no quick form")
+    args.workloads = ([w for w in args.workloads.split(",") if w] if named
+                      else defaults(quick=args.quick))
+    args.lab_slices = [w for w in args.workloads if w in lab_slices()
+                       and (args.lab_slices or not (named or args.quick))]
     for w in args.workloads:
         if w not in REGISTRY:
             p.error(f"unknown workload {w!r}; choose from {', '.join(REGISTRY)}")
@@ -243,6 +271,7 @@ def main(argv=None):
                     "load": core.pin_text(args.load_cpus) or None,
                     "server_cpus": args.server_cpus, "load_cpus": args.load_cpus},
         "config": {"quick": args.quick, "repeat": args.repeat, "workloads": args.workloads,
+                   "lab_slices": args.lab_slices,
                    "designs": names, "bin": os.path.abspath(args.bin),
                    "workers": args.workers, "load_threads": args.load_threads,
                    "net": args.net, "load_hosts": args.load_hosts,

@@ -688,12 +688,15 @@ def faults_crashes(results, out_dir):
     crash = [r for r in rs if r.get("mode") == "crash-request"]
     if not rs:
         return None
-    fig, axes = _fig(11, 0.45 * len(kills) + 0.3 * len(crash) + 3.8, nrows=2, ncols=2,
-                     gridspec_kw={"height_ratios": [len(kills) + 1.5, len(crash) + 1]})
-    a, b = axes[0]
-    for ax in axes[1]:
-        ax.remove()
-    c = fig.add_subplot(axes[0][0].get_gridspec()[1, :])  # the crashing handler: full width
+    if kills:
+        fig, axes = _fig(11, 0.45 * len(kills) + 0.3 * len(crash) + 3.8, nrows=2, ncols=2,
+                         gridspec_kw={"height_ratios": [len(kills) + 1.5, len(crash) + 1]})
+        a, b = axes[0]
+        for ax in axes[1]:
+            ax.remove()
+        c = fig.add_subplot(axes[0][0].get_gridspec()[1, :])  # the crashing handler: full width
+    else:  # the default run's lab slice: the crashing handler alone
+        fig, c = _fig(11, 0.45 * len(crash) + 1.6)
     if kills:
         y = range(len(kills))
         a.barh(list(y), [100 * (1 - (r["success_rate"] or 0)) for r in kills], color="#c44e52")
@@ -727,7 +730,8 @@ def faults_crashes(results, out_dir):
     c.invert_yaxis()
     c.set_xticks([])
     c.set_title("One crashing handler (--fault-inject)")
-    fig.suptitle("What does one dead worker or one crashing handler cost?")
+    fig.suptitle("What does one dead worker or one crashing handler cost?" if kills else
+                 "Does the server outlive one crashing handler?")
     return _save(fig, out_dir, "faults-4-crashes")
 
 
@@ -771,7 +775,7 @@ def slowhttp_availability(results, out_dir):
     titles = {"slowloris": "slowloris (-H): headers never finished",
               "slowread": "slow read (-X): a large answer read a few bytes a second"}
     up, down = "#55a868", "#c44e52"
-    fig, axes = plt.subplots(1, len(modes), figsize=(6 * len(modes), 0.42 * len(designs) + 1.9),
+    fig, axes = plt.subplots(1, len(modes), figsize=(max(6 * len(modes), 11), 0.42 * len(designs) + 1.9),
                              sharey=True, squeeze=False)
     for ax, mode in zip(axes[0], modes):
         for i, d in enumerate(designs):

@@ -393,13 +393,21 @@ def extra_runs_block(kept):
     return make
 
 
+def lab_slice(w):
+    """True for a workload the default run holds only as the lab's slice (params.slice)."""
+    return isinstance(w, dict) and (w.get("params") or {}).get("slice") == "lab"
+
+
 def merged(data, extras):
-    """The main run's results with the workloads only the extra runs have added to them."""
+    """The main run's results with the workloads only the extra runs have added to them; an
+    extra run's whole workload replaces the main run's lab slice of it (a default run holds
+    `syscalls`, `faults` and `slowhttp` only for bench/LAB.md's questions)."""
     data = dict(data, workloads=dict(data["workloads"]))
     added = False
     for x in extras:
         for name, w in x["workloads"].items():
-            if name not in data["workloads"]:
+            here = data["workloads"].get(name)
+            if here is None or (lab_slice(here) and not lab_slice(w)):
                 data["workloads"][name] = w
                 added = True
     if added:  # the findings of the workloads together (herd/ from a herd run): quiet if all were

@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """End-to-end test of bench/suite.py: a --quick run of two designs into a temp folder, then
 the documented results.json keys, every chart as PNG and SVG, and each design in summary.md;
-and (SuitePartsQuick) a --quick run of the faults and beyond workloads on two designs.
+(SuitePartsQuick) a --quick run of the faults and beyond workloads on two designs; and
+(SuiteLabSlices) the default run's lab slices of syscalls, faults and slowhttp, which
+bench/lab.py check must find its questions 4, 11, 12 and 13 in.
 
-    tests/suite_test.py BIN_DIR [SuiteQuick|SuitePartsQuick]
+    tests/suite_test.py BIN_DIR [SuiteQuick|SuitePartsQuick|SuiteLabSlices|...]
                                          (ctest passes CMAKE_RUNTIME_OUTPUT_DIRECTORY)
 """
 
@@ -20,10 +22,10 @@ import unittest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN_DIR = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(ROOT, "build", "bin")
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from tcplab_suite.workloads import defaults  # noqa: E402  (after the path)
+from tcplab_suite.workloads import REGISTRY, defaults, lab_slices  # noqa: E402  (after the path)
 from suite_support import processes_mentioning  # noqa: E402  (tests/, this file's folder)
 
-DEFAULT_WORKLOADS = defaults()
+DEFAULT_WORKLOADS = defaults(quick=True)   # what a --quick run without --workloads runs
 DESIGNS = ("iterative", "prefork-fdpass")
 VARIANTS = ("iterative", "prefork-fdpass/least-loaded", "prefork-fdpass/round-robin",
             "prefork-fdpass/first-free")
@@ -38,13 +40,13 @@ FIGURES = ("conn_per_s", "req_per_s", "cpu_user_us_per_conn", "cpu_sys_us_per_co
 SUMMARY_KEYS = {"median", "ci95", "n", "min", "max", "method"}
 
 
-def run_suite(cls, *args):
+def run_suite(cls, *args, quick=True):
     """Runs the suite into a temp folder; sets cls.proc, cls.out and cls.results."""
     cls.tmp = tempfile.TemporaryDirectory(prefix="suite_test-")
     cls.out = os.path.join(cls.tmp.name, "results")
     cls.proc = subprocess.run(
-        ["/usr/bin/python3", os.path.join(ROOT, "bench", "suite.py"), "--quick", *args,
-         "--out", cls.out, "--bin", BIN_DIR],
+        ["/usr/bin/python3", os.path.join(ROOT, "bench", "suite.py")] + ["--quick"] * quick +
+        [*args, "--out", cls.out, "--bin", BIN_DIR],
         capture_output=True, text=True, timeout=300)  # ~30 s on a quiet machine
     cls.results = None
     path = os.path.join(cls.out, "results.json")
@@ -86,6 +88,9 @@ class SuiteQuick(unittest.TestCase):
         self.assertTrue(all(d["description"] for d in r["designs"]))
         self.assertEqual(r["config"]["workloads"], DEFAULT_WORKLOADS)
         self.assertLessEqual({"unp", "keepalive", "micro"}, set(DEFAULT_WORKLOADS))
+        # --quick leaves the lab's slices out (they have no quick form)
+        self.assertEqual(r["config"]["lab_slices"], [])
+        self.assertFalse(set(lab_slices()) & set(r["workloads"]))
         self.assertEqual(r["pinning"]["server_cpus"], [0])
         self.assertEqual(r["pinning"]["load_cpus"], [1])
 
@@ -231,6 +236,69 @@ class SuitePartsQuick(unittest.TestCase):
             summary = f.read()
         self.assertIn("## Faults (`--workloads faults`)", summary)
         self.assertIn("## Beyond chapter 30: `unp` over HTTP", summary)
+
+
+class SuiteLabSlices(unittest.TestCase):
+    """The default run's lab slices, as `--workloads faults,slowhttp,syscalls --lab-slices`
+    runs them (about 45 s, not --quick: the slices have no quick form): each slice runs only
+    its designs and parts, records that it is a slice, and bench/lab.py check evaluates the
+    questions they answer (4, 11, 12 and, where io_uring runs, 13) from them."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not shutil.which("slowhttptest"):
+            raise unittest.SkipTest("needs slowhttptest (.ci/setup installs it)")
+        run_suite(cls, "--workloads", ",".join(lab_slices()), "--lab-slices", quick=False)
+        cls.check = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "lab.py"),
+                                    "check", cls.out], capture_output=True, text=True,
+                                   timeout=60)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_every_slice_ran_its_part_only(self):
+        self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
+        r = self.results
+        self.assertEqual(r["errors"], [])
+        self.assertEqual(r["config"]["lab_slices"], lab_slices())
+        ran = {d["name"] for d in r["designs"]}
+        for name in lab_slices():
+            w = r["workloads"][name]
+            self.assertEqual(w["params"]["slice"], "lab", name)
+            self.assertEqual(w["params"]["designs"], REGISTRY[name].PLANS["lab"]["designs"])
+        syscalls = r["workloads"]["syscalls"]["entries"]
+        self.assertEqual([e["design"] for e in syscalls],
+                         [d for d in REGISTRY["syscalls"].PLANS["lab"]["designs"] if d in ran])
+        self.assertEqual({e["mode"] for e in syscalls}, {"conn"})
+        self.assertTrue(all(e.get("counts") for e in syscalls), syscalls)
+        sc = r["workloads"]["faults"]["scenarios"]
+        self.assertEqual([(x["design"], x["mode"]) for x in sc["crashes"]],
+                         [("prefork-fdpass", "crash-request"),
+                          ("prethread-dispatch", "crash-request")])
+        self.assertEqual([len(sc[k]) for k in ("bad_input", "slow", "resets", "emfile")],
+                         [0, 0, 0, 0])
+        runs = r["workloads"]["slowhttp"]["runs"]
+        self.assertEqual([(x["design"], x["mode"]) for x in runs],
+                         [("prethread-dispatch", "slowloris"),
+                          ("prefork-epoll-exclusive", "slowloris")])
+        with open(os.path.join(self.out, "summary.md")) as f:
+            summary = f.read()
+        self.assertEqual(summary.count("The default run's slice for bench/LAB.md"), 3)
+
+    def test_lab_check_answers_the_slices_questions(self):
+        self.assertEqual(self.check.returncode, 0, self.check.stdout + self.check.stderr)
+        verdict = dict(re.findall(r"^Q(\d+): (.*)$", self.check.stdout, re.M))
+        uring = "uring" in {d["name"] for d in self.results["designs"]}
+        answered = {"4", "11", "12"} | ({"13"} if uring else set())
+        self.assertEqual({n for n, v in verdict.items() if not v.startswith("no data")},
+                         answered, self.check.stdout)
+        # the crash, slowloris and the counts of io_uring are the code's, not the machine's
+        for n in answered - {"4"}:
+            self.assertTrue(verdict[n].startswith("supported"), self.check.stdout)
+        # futex's count follows the interleaving: a difference below zero cannot tell
+        self.assertTrue(verdict["4"].startswith(("supported", "cannot tell")),
+                        self.check.stdout)
 
 
 class SuiteNotQuiet(unittest.TestCase):

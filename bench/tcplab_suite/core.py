@@ -471,8 +471,15 @@ class Context:
                                for h in net.loads]
 
     def plan(self, plans):
-        """The default or the --quick half of a workload's PLANS."""
-        return dict(plans["quick" if self.quick else "default"])
+        """The part of a workload's PLANS this run uses: "quick" with --quick; "lab", the slice
+        of a workload that the default run holds for bench/LAB.md's questions (DEFAULT "lab"),
+        when the run makes its workloads slices (args.lab_slices, the names of those it runs
+        so: the default run without --workloads, or --lab-slices); else "default"."""
+        if self.quick:
+            return dict(plans["quick"])
+        if "lab" in plans and getattr(self.args, "lab_slices", None):
+            return dict(plans["lab"])
+        return dict(plans["default"])
 
     def workers(self, planned):
         """Pool size: --workers if given, else the plan's, times the number of server CPUs."""

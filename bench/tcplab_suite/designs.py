@@ -61,6 +61,12 @@ def names(designs):
     return [d["name"] for d in designs]
 
 
+def subset(designs, wanted):
+    """The rows of DESIGNS named in WANTED, in the table's order (None: all of them): a plan's
+    own choice of designs, within what --only and this machine left."""
+    return list(designs) if wanted is None else [d for d in designs if d["name"] in wanted]
+
+
 def baseline(designs):
     """The design the others are measured against: one process, no workers, no event loop
     (Stevens' iterative server); None if --only left it out."""

@@ -192,9 +192,10 @@ def q11_text(thread_status=134, fdpass_failed=0):
             f"server exit status {thread_status}\n")
 
 
-def q11_faults(thread_alive=False, thread_exit=-6):
+def q11_faults(thread_alive=False, thread_exit=-6, bystander=True):
     recs = [{"design": "prefork-fdpass", "mode": "crash-request", "server_alive": True,
-             "new_client_ok": True, "exit": 0, "exit_text": "exit 0"},
+             "new_client_ok": True, "bystander_ok": bystander, "exit": 0,
+             "exit_text": "exit 0"},
             {"design": "prethread-dispatch", "mode": "crash-request",
              "server_alive": thread_alive, "new_client_ok": thread_alive, "exit": thread_exit,
              "exit_text": f"exit {thread_exit}"}]
@@ -210,10 +211,18 @@ def q12_text(took=2.09, failed=8, dropped=8, event_took=0.03):
             part("prefork-epoll-exclusive", event_took, 0, "none"))
 
 
-def q12_slowhttp(prefork=0.33, epoll=1.0):
+def slowloris(up, seconds, first):
+    return {"slowloris_available_fraction": up / seconds, "slowloris_available_s": up,
+            "slowloris_seconds": seconds, "slowloris_first_unavailable_s": first}
+
+
+def q12_slowhttp(prefork=0.33, epoll=1.0, blocking="prefork", event="epoll", back_at=None):
+    """A slowhttp run: the blocking pool down from second 4 of 12 (up again from BACK_AT),
+    available PREFORK of the time; the event loop EPOLL of it."""
+    up = 4 + (12 - back_at if back_at else 0)
     return results({"slowhttp": {"designs": {
-        "prefork": {"slowloris_available_fraction": prefork},
-        "epoll": {"slowloris_available_fraction": epoll}}}})
+        blocking: dict(slowloris(up, 12, 4), slowloris_available_fraction=prefork),
+        event: dict(slowloris(5, 5, None), slowloris_available_fraction=epoll)}}})
 
 
 def q13_data(uring_calls=1.2):
@@ -364,6 +373,8 @@ class Questions(LabCase):
         self.assertVerdict(11, "supported", self.folder(q11_faults()))
         self.assertVerdict(11, "not supported",
                            self.folder(q11_faults(thread_alive=True, thread_exit=0)))
+        # the crash took the connection beside it along: no isolation
+        self.assertVerdict(11, "not supported", self.folder(q11_faults(bystander=False)))
 
     def test_q12_from_the_data(self):
         self.assertVerdict(12, "supported", self.folder(q12_txt=q12_text()))
@@ -374,11 +385,74 @@ class Questions(LabCase):
         self.assertVerdict(12, "supported", self.folder(q12_slowhttp()))
         self.assertVerdict(12, "not supported", self.folder(q12_slowhttp(prefork=1.0)))
         self.assertVerdict(12, "not supported", self.folder(q12_slowhttp(epoll=0.3)))
+        # down, then up again: a pool that served its backlog out of order
+        self.assertVerdict(12, "not supported", self.folder(q12_slowhttp(back_at=8)))
+        # the default run's slice: the two designs of the ab command
+        piece = dict(blocking="prethread-dispatch", event="prefork-epoll-exclusive")
+        self.assertVerdict(12, "supported", self.folder(q12_slowhttp(**piece)))
+        self.assertVerdict(12, "not supported", self.folder(q12_slowhttp(prefork=0.9,
+                                                                         **piece)))
+        self.assertVerdict(12, "not supported", self.folder(q12_slowhttp(epoll=0.5, **piece)))
 
     def test_q13_uring_only_when_it_ran(self):
         self.assertVerdict(13, "supported", self.folder(q13_json=q13_data()))
         self.assertVerdict(13, "not supported", self.folder(q13_json=q13_data(uring_calls=9.0)))
         self.assertVerdict(13, "no data", self.folder(q13_json=q13_data()[:1]))
+
+
+def default_run(wrong=None):
+    """A default run's results.json (README command 1): unp, keepalive, latency and micro
+    whole, the lab's slices of syscalls (per connection, six designs), faults (a crashing
+    handler on two) and slowhttp (slowloris on two). WRONG: {question: data} to put a wrong
+    answer in place of the right one (4 holds 13's counts too)."""
+    parts = {1: q1_data(), 2: q2_data(), 3: q3_data(), 5: q5_data(), 8: q8_data(),
+             9: q9_data(), 11: q11_faults(),
+             12: q12_slowhttp(blocking="prethread-dispatch", event="prefork-epoll-exclusive"),
+             4: results({"syscalls": {"params": {"slice": "lab"}, "entries": [
+                 {"mode": "conn", "counts": c}
+                 for c in q4_data(futex=0.4, tracer="perf") + q13_data()]}})}
+    parts.update(wrong or {})
+    out = results({}, micro={"BM_ForkExitWait/heap_mib:0/real_time": 150.0})
+    for part in parts.values():
+        for name, w in part["workloads"].items():
+            have = out["workloads"].setdefault(name, {k: v for k, v in w.items()
+                                                      if k != "entries"})
+            for e in w.get("entries", []):
+                same = next((x for x in have.setdefault("entries", [])
+                             if "variant" in e and x.get("variant") == e["variant"]), None)
+                if same is None:
+                    have["entries"].append(e)
+                else:   # the same design in two questions' data: one entry with both
+                    for k, v in e.items():
+                        same[k] = dict(same.get(k) or {}, **v) if isinstance(v, dict) else v
+        out["findings"] += part["findings"]
+    return out
+
+
+class DefaultRun(LabCase):
+    """Issue 23: `bench/lab.py check` on a default run evaluates at least 10 questions."""
+
+    def test_the_default_run_answers_all_but_the_herd_and_the_two_one_off_commands(self):
+        checked = lab.evaluate([self.folder(default_run())])
+        verdicts = {n: c.verdict() for n, c in checked.items()}
+        self.assertEqual({n for n, v in verdicts.items() if v.startswith("no data")},
+                         {6, 7, 10}, verdicts)
+        self.assertEqual({n for n, v in verdicts.items() if v.startswith("supported")},
+                         set(lab.QUESTIONS) - {6, 7, 10}, verdicts)
+
+    def test_a_wrong_answer_in_a_slice_fails_its_question(self):
+        for n, wrong in ((4, results({"syscalls": {"entries": [
+                             {"mode": "conn", "counts": c}
+                             for c in q4_data(fdpass_sendmsg=1.0, tracer="perf")]}})),
+                         (11, q11_faults(thread_alive=True, thread_exit=0)),
+                         (12, q12_slowhttp(prefork=1.0, blocking="prethread-dispatch",
+                                           event="prefork-epoll-exclusive")),
+                         (13, results({"syscalls": {"entries": [
+                             {"mode": "conn", "counts": c}
+                             for c in q4_data(tracer="perf") + q13_data(uring_calls=9.0)]}}))):
+            with self.subTest(question=n):
+                self.assertVerdict(n, "not supported",
+                                   self.folder(default_run({4 if n == 13 else n: wrong})))
 
 
 class Checker(LabCase):

@@ -173,6 +173,7 @@ class Skip(unittest.TestCase):
     def test_without_slowhttptest_it_records_why_and_skips(self):
         class Ctx:
             quick, step, total_steps, results = False, 0, 1, {"workloads": {}}
+            designs = [{"name": "prefork"}]
 
             def plan(self, plans):
                 return dict(plans["default"])

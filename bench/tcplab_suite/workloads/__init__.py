@@ -2,9 +2,11 @@
 
 A workload is one module here with
     NAME     its name in --workloads and in results["workloads"]
-    DEFAULT  True if a plain `bench/suite.py` runs it
-    COST     what it takes on a 2-core machine, for --help and README
-    PLANS    {"default": {...}, "quick": {...}}: every count and duration it uses
+    DEFAULT  True if a plain `bench/suite.py` runs it; "lab" if a plain run holds only its
+             slice PLANS["lab"] (the designs and parts bench/LAB.md's questions read, marked
+             "slice": "lab" in its params) and --quick leaves it out; False if only when named
+    COST     what it takes on a 2-core machine, for --help and README (LAB_COST: its slice's)
+    PLANS    {"default": {...}, "quick": {...}} (and "lab"): every count and duration it uses
     steps(ctx) -> int          how many progress lines run(ctx) prints
     run(ctx)                   measures, writing ctx.results["workloads"][NAME] (ctx.workload)
     summary(results) -> [str]  its summary.md lines, from results.json alone
@@ -40,5 +42,12 @@ NAMES = (
 REGISTRY = {name: importlib.import_module(f"{__name__}.{name}") for name in NAMES}
 
 
-def defaults():
-    return [name for name, w in REGISTRY.items() if w.DEFAULT]
+def defaults(quick=False):
+    """The workloads a run without --workloads makes: with --quick, not the lab's slices."""
+    return [name for name, w in REGISTRY.items()
+            if w.DEFAULT is True or (w.DEFAULT == "lab" and not quick)]
+
+
+def lab_slices():
+    """The workloads whose slice (PLANS["lab"]) the default run holds."""
+    return [name for name, w in REGISTRY.items() if w.DEFAULT == "lab"]

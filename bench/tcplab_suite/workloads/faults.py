@@ -1,5 +1,6 @@
 """faults: how each chapter-30 design and each io_uring design behaves when clients or workers misbehave, over real
-loopback sockets (only when named: --workloads faults).
+loopback sockets (whole only when named: --workloads faults; the default run holds its lab
+slice, PLANS["lab"]: one crashing handler on the two designs of bench/LAB.md's question 11).
 
   bad_input  the request corpus (tests/corpus/bad_requests.txt): each case's exact answer, a good
              request after it, and the descriptors of the server and its children before/after
@@ -36,10 +37,15 @@ from ..core import LOAD_TIMEOUT_S, Server, StepError, load_command, record_step
 from ..corpus import body, load_corpus
 
 NAME = "faults"
-DEFAULT = False
+DEFAULT = "lab"
 COST = "about 4.5 min (--quick under 1 min)"
+LAB_COST = ("under a second (LAB question 11: one crashing handler on prefork-fdpass and "
+            "prethread-dispatch)")
 LOOPBACK_ONLY = "its clients are the suite's own Python sockets to 127.0.0.1"
 SCENARIOS = ("bad_input", "slow", "resets", "crashes", "emfile")
+# The steps a plan may run ("steps"; all of them by default), in this order: the crashes
+# scenario is two, kill -9 under load ("kill") and one crashing handler ("crash_request").
+STEPS = ("bad_input", "slow", "resets", "kill", "crash_request", "emfile")
 PLANS = {
     "default": {
         "workers": 15,
@@ -61,29 +67,41 @@ PLANS = {
                     "only_lockless": True},
         "emfile": {"nofile": 64, "clients": 500, "hold_s": 0.5, "after": 20},
     },
+    # The default run's slice: bench/LAB.md's question 11, a crashing handler in a process
+    # pool that passes descriptors against one in a thread pool.
+    "lab": {"workers": 15, "slice": "lab", "steps": ["crash_request"],
+            "designs": ["prefork-fdpass", "prethread-dispatch"]},
 }
 CHARTS = ("faults_bad_input", "faults_slow_clients", "faults_resets", "faults_crashes",
           "faults_emfile")
 
 
-def fault_designs(ctx):
+def fault_designs(ctx, p):
     """The chapter-30 designs and the io_uring ones (the epoll designs have their own
-    workloads: stall, idle)."""
-    return D.names(D.chapter30(ctx.designs) + D.io_uring(ctx.designs))
+    workloads: stall, idle), or those of them the plan names."""
+    chosen = D.chapter30(ctx.designs) + D.io_uring(ctx.designs)
+    return D.names(D.subset(chosen, p.get("designs")))
 
 
 def crash_designs(ctx, p):
     """Designs whose workers are processes, for kill -9 (quick: the lock-free pools only)."""
-    ds = D.processes(ctx.designs)
-    if p["crashes"].get("only_lockless"):
+    ds = D.subset(D.processes(ctx.designs), p.get("designs"))
+    if p.get("crashes", {}).get("only_lockless"):
         ds = [d for d in ds if d["pooled"] and d["accept_lock"] is None]
     return D.names(ds)
 
 
+def plan_steps(p):
+    return [s for s in STEPS if s in p.get("steps", STEPS)]
+
+
 def steps(ctx):
     p = ctx.plan(PLANS)
-    n = len(fault_designs(ctx))
-    return n * (1 + len(p["slow"]["kinds"]) + 1 + 1 + 1) + len(crash_designs(ctx, p))
+    n, todo = len(fault_designs(ctx, p)), plan_steps(p)
+    per_design = {"bad_input": 1, "slow": len(p["slow"]["kinds"]) if "slow" in todo else 0,
+                  "resets": 1, "crash_request": 1, "emfile": 1}
+    return (n * sum(per_design.get(s, 0) for s in todo)
+            + (len(crash_designs(ctx, p)) if "kill" in todo else 0))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -496,36 +514,39 @@ def cpu_s(snap):
 
 def run(ctx):
     plan = ctx.plan(PLANS)
+    if not steps(ctx):
+        return   # a lab slice whose designs --only left out
     workers = ctx.workers(plan["workers"])
-    names = fault_designs(ctx)
+    names = fault_designs(ctx, plan)
+    todo = plan_steps(plan)
     sc = {k: [] for k in SCENARIOS}
     ctx.workload(NAME, kind="faults", params=plan, entries=[], scenarios=sc)
-    for d in names:
+    for d in names if "bad_input" in todo else ():
         record_step(ctx, f"faults/bad_input/{d}", f"{d:<26} faults: bad input", sc["bad_input"],
              lambda: bad_input(ctx, d, workers),
              lambda r: f"{r['exact']}/{r['cases']} exact, {r['good_after']} good after, "
                        f"fds {r['fds_before']}→{r['fds_after']}")
-    for d in names:
+    for d in names if "slow" in todo else ():
         for kind in plan["slow"]["kinds"]:
             record_step(ctx, f"faults/slow/{d}/{kind}", f"{d:<26} faults: slow {kind}", sc["slow"],
                  lambda: slow_clients(ctx, d, workers, kind, plan["slow"]),
                  lambda r: f"probe {r['probe_ok']} ok / {r['probe_failed']} failed, first ok "
                            f"{r['first_ok_s'] if r['first_ok_s'] is None else round(r['first_ok_s'], 2)} s")
-    for d in names:
+    for d in names if "resets" in todo else ():
         record_step(ctx, f"faults/resets/{d}", f"{d:<26} faults: resets", sc["resets"],
              lambda: resets(ctx, d, workers, plan["resets"]),
              lambda r: f"{r['resets_sent']} sent, {r['counted_reset']} counted, alive {r['alive']}")
-    for d in crash_designs(ctx, plan):
+    for d in crash_designs(ctx, plan) if "kill" in todo else ():
         record_step(ctx, f"faults/crashes/{d}", f"{d:<26} faults: kill -9 loop", sc["crashes"],
              lambda: {**kill_loop(ctx, d, workers, plan["crashes"]), "mode": "kill"},
              lambda r: f"{r['kills']} kills, success {100 * (r['success_rate'] or 0):.2f} %, "
                        f"respawn p50 {_ms(r['respawn_p50_ms'])} ms")
-    for d in names:
+    for d in names if "crash_request" in todo else ():
         record_step(ctx, f"faults/crash-request/{d}", f"{d:<26} faults: crash request", sc["crashes"],
              lambda: {**crash_request(ctx, d, workers), "mode": "crash-request"},
              lambda r: f"server {'survives' if r['server_alive'] else 'DIES'} "
                        f"({r['exit_text']}), bystander ok {r['bystander_ok']}")
-    for d in names:
+    for d in names if "emfile" in todo else ():
         record_step(ctx, f"faults/emfile/{d}", f"{d:<26} faults: RLIMIT_NOFILE 64", sc["emfile"],
              lambda: emfile(ctx, d, workers, plan["emfile"]),
              lambda r: f"{r['served']}/{r['clients']} served, {r['saturated_cpu_s_per_s']:.3f} "
@@ -545,6 +566,10 @@ def summary(results):
         sc, p = f["scenarios"], f["params"]
         lines += ["", "## Faults (`--workloads faults`)", "",
                   "Every scenario on a fresh server, loopback only; see bench/tcplab_suite/workloads/faults.py.", ""]
+        if p.get("slice") == "lab":
+            lines += ["The default run's slice for bench/LAB.md (question 11): one crashing "
+                      f"handler on {', '.join(p['designs'])}; `--workloads {NAME}` runs every "
+                      "scenario on every design.", ""]
         if sc["bad_input"]:
             lines += ["### Bad input: the request corpus over real sockets", "",
                       "| design | exact answers | good request after each | descriptors before → after | alive |",

@@ -1,5 +1,7 @@
 """slowhttp: slow and hostile clients as their users make them, with Debian's `slowhttptest`,
-against every design of the table, the event loops included (only when named).
+against every design of the table, the event loops included (whole only when named; the
+default run holds its lab slice, PLANS["lab"]: slowloris on the two designs of bench/LAB.md's
+question 12).
 
   slowloris  (-H) CONNECTIONS clients send a request's headers and never the blank line that
              ends them (a further header every -i s); the server drops each --io-timeout-ms
@@ -31,9 +33,11 @@ from .. import procfs
 from ..core import Server, StepError, held_interrupts, record_step
 
 NAME = "slowhttp"
-DEFAULT = False
-COST = ("about 3.5 min, 4 with 15 designs (every design x slowloris and slow read x 7 s of "
-        "slowhttptest, one run each; --quick: 2 designs x 10 s, under 1 min)")
+DEFAULT = "lab"
+COST = ("about 3.5 min with 15 designs (every design x slowloris and slow read x 7 s of "
+        "slowhttptest, one run each: 219 s measured; --quick: 2 designs x 10 s, under 1 min)")
+LAB_COST = ("about 15 s (LAB question 12: slowloris alone, -l 7, on prethread-dispatch and "
+            "prefork-epoll-exclusive)")
 LOOPBACK_ONLY = "slowhttptest targets 127.0.0.1 only"
 TOOL = "slowhttptest"
 MODES = ("slowloris", "slowread")
@@ -51,17 +55,28 @@ PLANS = {
     # quick: two designs (a pool whose workers accept, an event loop), a longer run each
     "quick": {"workers": 4, "io_timeout_ms": 2000, "duration_s": 10, "probe_timeout_s": 2,
               "modes": _COMMON, "only_two": True},
+    # The default run's slice: bench/LAB.md's question 12, a blocking pool of four and an
+    # event-driven pool of four under slowloris (the keep-alive pinning its ab command shows).
+    "lab": {"workers": 4, "io_timeout_ms": 2000, "duration_s": 7, "probe_timeout_s": 2,
+            "modes": {"slowloris": _COMMON["slowloris"]}, "slice": "lab",
+            "designs": ["prethread-dispatch", "prefork-epoll-exclusive"]},
 }
 CHARTS = ("slowhttp_availability",)
 
 
 def slow_designs(ctx, plan):
-    """Every design of the table; --quick: the first pool whose workers accept and the first
-    event loop (the first two designs if the table has neither)."""
+    """Every design of the table, or those the plan names; --quick: the first pool whose
+    workers accept and the first event loop (the first two designs if the table has
+    neither)."""
     if not plan.get("only_two"):
-        return D.names(ctx.designs)
+        return D.names(D.subset(ctx.designs, plan.get("designs")))
     two = D.herd(ctx.designs)[:1] + D.event_loops(ctx.designs)[:1]
     return D.names(two or ctx.designs[:2])
+
+
+def modes(plan):
+    """The modes the plan runs, in MODES' order (the lab's slice: slowloris alone)."""
+    return [m for m in MODES if m in plan["modes"]]
 
 
 def installed():
@@ -69,9 +84,12 @@ def installed():
 
 
 def steps(ctx):
+    plan = ctx.plan(PLANS)
+    if not slow_designs(ctx, plan):
+        return 0   # a lab slice whose designs --only left out
     if not installed():
         return 1
-    return len(slow_designs(ctx, ctx.plan(PLANS))) * len(MODES)
+    return len(slow_designs(ctx, plan)) * len(modes(plan))
 
 
 # --------------------------------------------------------------------------- slowhttptest's CSV
@@ -234,6 +252,8 @@ def by_design(runs):
 
 def run(ctx):
     plan = ctx.plan(PLANS)
+    if not slow_designs(ctx, plan):
+        return   # a lab slice whose designs --only left out
     workers = plan["workers"] = ctx.workers(plan["workers"])
     w = ctx.workload(NAME, kind="slowhttp", params=plan, entries=[], runs=[], designs={},
                      tcp_wmem_max=wmem_max(), skipped=None)
@@ -244,7 +264,7 @@ def run(ctx):
         print(f"[{ctx.step}/{ctx.total_steps}] slowhttp ... skipped: {w['skipped']}", flush=True)
         return
     for d in slow_designs(ctx, plan):
-        for mode in MODES:
+        for mode in modes(plan):
             record_step(ctx, f"slowhttp/{d}/{mode}", f"{d:<26} slowhttptest {mode}", w["runs"],
                         lambda: one_run(ctx, d, workers, mode, plan),
                         lambda r: f"available {100 * r['available_fraction']:.0f} % of "
@@ -282,14 +302,25 @@ def summary(results):
     lines = ["", f"## Slow clients with slowhttptest (`--workloads {NAME}`)", ""]
     if w.get("skipped"):
         return lines + [f"Skipped: {w['skipped']}."]
-    lo, rd = p["modes"]["slowloris"], p["modes"]["slowread"]
-    nread = next((r["bytes"] for r in w["runs"] if r["mode"] == "slowread"), rd["bytes"])
+    settings = []
+    if "slowloris" in p["modes"]:
+        lo = p["modes"]["slowloris"]
+        settings.append(f"slowloris -c {lo['connections']} -r {lo['rate']} -i "
+                        f"{lo['interval_s']}")
+    if "slowread" in p["modes"]:
+        rd = p["modes"]["slowread"]
+        nread = next((r["bytes"] for r in w["runs"] if r["mode"] == "slowread"), rd["bytes"])
+        settings.append(f"slow read -c {rd['connections']} of {nread:,} bytes, -w "
+                        f"{rd['window_min']} -y {rd['window_max']} -n {rd['read_interval_s']} "
+                        f"-z {rd['read_bytes']}")
+    if p.get("slice") == "lab":
+        lines += [f"The default run's slice for bench/LAB.md (question 12): slowloris on "
+                  f"{', '.join(p['designs'])}; `--workloads {NAME}` runs every design, slow "
+                  "read too.", ""]
     lines += [f"slowhttptest's own verdict per second (a probe request every "
               f"{p['probe_timeout_s']} s, unanswered within it: unavailable), -l "
-              f"{p['duration_s']}; slowloris -c {lo['connections']} -r {lo['rate']} -i "
-              f"{lo['interval_s']}; slow read -c {rd['connections']} of {nread:,} bytes, "
-              f"-w {rd['window_min']} -y {rd['window_max']} -n {rd['read_interval_s']} -z "
-              f"{rd['read_bytes']}; {p['workers']} workers, --io-timeout-ms {p['io_timeout_ms']}.",
+              f"{p['duration_s']}; " + "; ".join(settings) + f"; {p['workers']} workers, "
+              f"--io-timeout-ms {p['io_timeout_ms']}.",
               "\"all closed\": the server closed every slow connection and slowhttptest "
               "stopped early.", "", "| design | slowloris available | first unavailable | slow read available "
               "| first unavailable | ran (slowloris, slow read) | server: connections / timeouts "

@@ -4,7 +4,9 @@ tcplab_suite.syscalls.count_syscalls (perf's syscall tracepoints where permitted
 strace -f -c; two counted runs, per connection by difference). Counts only: no time from a
 traced run enters any figure. With a `unp` result and tcplab-micro's prices in the same
 results, summary.md sets the cost model (cost_model.py: floor + sum of count x price) beside
-the CPU per connection that `unp` measured untraced."""
+the CPU per connection that `unp` measured untraced. Whole only when named; the default run
+holds its lab slice, PLANS["lab"]: per connection, the six designs bench/LAB.md's questions 4
+and 13 compare."""
 
 from .. import cost_model
 from .. import designs as D
@@ -12,9 +14,11 @@ from .. import syscalls as counting
 from ..core import Step, StepError
 
 NAME = "syscalls"
-DEFAULT = False
-COST = "about 5 min (13 designs, 2 counted runs each for one request per connection and " \
-       "for keep-alive)"
+DEFAULT = "lab"
+COST = "about 2.5 min (15 designs, 2 counted runs each for one request per connection and " \
+       "for keep-alive: 152 s measured)"
+LAB_COST = ("about 30 s (LAB questions 4 and 13: prefork, prefork-fcntl, prefork-mutex, "
+            "prefork-fdpass, epoll and uring, one request per connection only)")
 LOOPBACK_ONLY = "its traced server and load are started on 127.0.0.1 by tcplab_suite.syscalls"
 MODES = ("conn", "keepalive")
 PLANS = {
@@ -24,17 +28,33 @@ PLANS = {
     "quick": {"workers": 15, "tracer": "auto", "top": 6, "modes": {
         "conn": {"requests_per_conn": 1, "connections": [100, 400], "warmup": 50},
         "keepalive": {"requests_per_conn": 20, "connections": [10, 40], "warmup": 15}}},
+    # The default run's slice: what bench/LAB.md's questions 4 (the locks' fcntl and futex,
+    # fd passing's extra sendmsg and recvmsg, each against prefork) and 13 (uring against
+    # epoll) read, per connection only, counted as the whole workload counts them.
+    "lab": {"workers": 15, "tracer": "auto", "top": 6, "slice": "lab",
+            "designs": ["prefork", "prefork-fcntl", "prefork-mutex", "prefork-fdpass", "epoll",
+                        "uring"],
+            "modes": {"conn": {"requests_per_conn": 1, "connections": [500, 2500],
+                               "warmup": 200}}},
 }
 FIGURE = {"conn": "per_connection", "keepalive": "per_request"}
 OTHER = "other"
 
 
+def modes(plan):
+    """The modes the plan counts, in MODES' order (the lab's slice: per connection only)."""
+    return [m for m in MODES if m in plan["modes"]]
+
+
 def steps(ctx):
-    return len(ctx.designs) * len(MODES)
+    plan = ctx.plan(PLANS)
+    return len(D.subset(ctx.designs, plan.get("designs"))) * len(modes(plan))
 
 
 def run(ctx):
     p = ctx.plan(PLANS)
+    if not D.subset(ctx.designs, p.get("designs")):
+        return   # a lab slice whose designs --only left out
     workers = p["workers"] = ctx.workers(p["workers"])
     entries = []
     w = ctx.workload(NAME, kind="counts", params=dict(p, quick=ctx.quick), entries=entries)
@@ -46,9 +66,9 @@ def run(ctx):
     w["tracer"] = p["tracer"]
     base = D.baseline(ctx.designs)
     w["baseline"] = base["name"] if base else None
-    for mode in MODES:
+    for mode in modes(p):
         m = p["modes"][mode]
-        for d in ctx.designs:
+        for d in D.subset(ctx.designs, p.get("designs")):
             e = {"design": d["name"], "mode": mode, "requests_per_conn": m["requests_per_conn"]}
             entries.append(e)
             policy = (d["dispatch_policies"] or [None])[0]
@@ -170,7 +190,11 @@ def summary(results):
     if w.get("tracer") == "strace":
         lines.append("strace counts a call when it returns: exit and exit_group (one per "
                      "connection for `fork`'s children) are not in these tables.")
-    for mode in MODES:
+    if p.get("slice") == "lab":
+        lines.append("The default run's slice for bench/LAB.md (questions 4 and 13): "
+                     f"{', '.join(p['designs'])}, per connection only; `--workloads {NAME}` "
+                     "counts every design, keep-alive too.")
+    for mode in modes(p):
         counts = per_design(w, mode)
         rpc = p["modes"][mode]["requests_per_conn"]
         c1, c2 = p["modes"][mode]["connections"]
