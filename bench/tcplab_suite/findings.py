@@ -152,7 +152,8 @@ def process_control_ratio(unp, fork, pool, is_quiet):
             "reps_to_decide": None, "central": False,
             "book": ({"ratio": book_ratio, "fork_s": book_fork, "pool_s": book_pool,
                       "source": "UNP 3rd ed. Fig. 30.1"} if book_ratio else None),
-            "method": "paired ratios of process control; " + stats.LOG_RATIO_METHOD}
+            "method": "paired ratios of process control pc_a / pc_b, on their logs; "
+                      + stats.WALSH_METHOD}
 
 
 def herd_name(e):
