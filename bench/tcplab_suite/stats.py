@@ -341,16 +341,16 @@ def walsh_rank_for(n, level=0.95):
     return k
 
 
+def _midpoint(a, b):
+    """(a + b) / 2, and 0 for +inf with -inf (an unbounded log ratio each way)."""
+    return 0.0 if math.isinf(a) and math.isinf(b) and a != b else (a + b) / 2
+
+
 def walsh_averages(values):
     """The n(n+1)/2 averages (v_i + v_j) / 2, i <= j, sorted. An infinite value makes
-    infinite averages; +inf with -inf (an unbounded ratio each way) averages to 0."""
+    infinite averages; +inf with -inf averages to 0."""
     vs = sorted(values)
-    out = []
-    for i, a in enumerate(vs):
-        for b in vs[i:]:
-            out.append(0.0 if math.isinf(a) and math.isinf(b) and a != b else (a + b) / 2)
-    out.sort()
-    return out
+    return sorted(_midpoint(a, b) for i, a in enumerate(vs) for b in vs[i:])
 
 
 def hodges_lehmann(values, level=0.95, allow_infinite=False):
@@ -385,10 +385,6 @@ def hodges_lehmann(values, level=0.95, allow_infinite=False):
         result.update(ci95=[walsh[k - 1], walsh[m - k]], coverage=walsh_coverage(k, n),
                       ranks=[k, m + 1 - k])
     return result
-
-
-def _midpoint(a, b):
-    return 0.0 if math.isinf(a) and math.isinf(b) and a != b else (a + b) / 2
 
 
 def log_ratio(x, y):
@@ -542,7 +538,9 @@ def signed_rank_reps(delta, power, level, max_reps):
     """The repetitions at which the signed-rank interval of differences N(delta, 1) (delta > 0)
     would lie wholly above zero with probability `power`: Noether's (1987) size for the
     signed-rank test, n = (z_(1-a/2) + z_power)^2 / (3 (p' - 1/2)^2) with p' =
-    P(d_1 + d_2 > 0) = Phi(sqrt(2) delta), an asymptotic figure; never below the least n
+    P(d_1 + d_2 > 0) = Phi(sqrt(2) delta), an asymptotic figure (simulated, its n decides
+    81-85 % of the time for delta = 0.3-0.5, and more often than asked for larger effects,
+    whose n it overstates by a few); never below the least n
     whose interval may carry a verdict (5), which is the answer whenever all of that many
     differences are positive with probability `power` (then every Walsh average is)."""
     normal = statistics.NormalDist()
