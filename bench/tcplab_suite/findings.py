@@ -83,14 +83,13 @@ def process_control(workload, e):
 def _interval_fields(s):
     if s is None:
         return None, None, None
-    lo_hi = s["ci95"]
-    return s["median"], lo_hi, s["coverage"]
+    return s["estimate"], s["ci95"], s["coverage"]
 
 
 def ratio_of(p):
     """The ratio part of a stats.paired result as a finding carries it, or None."""
     r = p["ratio"]
-    return {"estimate": r["median"], "interval": r["ci95"]} if r else None
+    return {"estimate": r["estimate"], "interval": r["ci95"]} if r else None
 
 
 def comparison(fid, question, workload, a, b, claim, figure, is_quiet, central=False,
@@ -114,27 +113,23 @@ def comparison(fid, question, workload, a, b, claim, figure, is_quiet, central=F
 
 
 def unbounded_ratio(xs, ys):
-    """The median of the paired ratios x_k / y_k and its order-statistic interval, where a y_k
-    at or below zero (a pool whose process control is at or below the baseline's) makes an
-    unbounded ratio: it ranks above every finite one. Returns (estimate, [lo, hi], coverage,
-    how many were unbounded); None stands for an unbounded estimate or upper end (JSON has no
-    infinity); the interval is None under two pairs."""
-    ratios = sorted(x / y if y > 0 else math.inf for x, y in zip(xs, ys))
-    n = len(ratios)
-    unbounded = sum(r == math.inf for r in ratios)
-    mid = ratios[(n - 1) // 2] if n % 2 else (ratios[n // 2 - 1] + ratios[n // 2]) / 2
-    k = stats.rank_for(n)
-    if not k:
-        return (None if mid == math.inf else mid), None, None, unbounded
-    lo, hi = ratios[k - 1], ratios[n - k]
-    finite = lambda r: None if r == math.inf else r
-    return finite(mid), [finite(lo), finite(hi)], stats.coverage(k, n), unbounded
+    """The Hodges-Lehmann estimate of the paired ratios x_k / y_k and their signed-rank
+    interval (stats.ratio_hodges_lehmann: on the log ratios), where a y_k at or below zero (a
+    pool whose process control is at or below the baseline's) makes an unbounded ratio: it
+    ranks above every finite one. Returns (estimate, [lo, hi], coverage, how many were
+    unbounded); None stands for an unbounded estimate or upper end (JSON has no infinity);
+    the interval is None under two pairs."""
+    r = stats.ratio_hodges_lehmann(xs, ys)
+    finite = lambda v: None if v == math.inf else v
+    interval = [finite(v) for v in r["ci95"]] if r["ci95"] else None
+    return finite(r["estimate"]), interval, r["coverage"], r["unbounded"]
 
 
 def process_control_ratio(unp, fork, pool, is_quiet):
     """fork's process control over the pool's, paired: verdict against TENFOLD, verdict_book
-    against the book's own ratio for that pool (both from the sign test of the differences
-    pc_fork - T x pc_pool, defined even where a pool's process control is not positive)."""
+    against the book's own ratio for that pool (both from the
+    log ratios' signed-rank interval, defined even where a pool's process control is not
+    positive: the ratio is unbounded there)."""
     xs, ys, reps = stats.pairs(process_control(unp, entry(unp, fork)),
                                process_control(unp, entry(unp, pool)))
     if not reps:
@@ -157,8 +152,8 @@ def process_control_ratio(unp, fork, pool, is_quiet):
             "reps_to_decide": None, "central": False,
             "book": ({"ratio": book_ratio, "fork_s": book_fork, "pool_s": book_pool,
                       "source": "UNP 3rd ed. Fig. 30.1"} if book_ratio else None),
-            "method": "paired ratios of process control; verdicts from the sign test of "
-                      "pc_a - T x pc_b; " + stats.METHOD}
+            "method": "paired ratios of process control pc_a / pc_b, on their logs; "
+                      + stats.WALSH_METHOD}
 
 
 def herd_name(e):
@@ -199,7 +194,7 @@ def herd(workload, design, is_quiet):
             "at_most": at_most, "at_most_share": share,
             "workers": [es[0]["workers"], es[-1]["workers"]],
             "width": lo_hi[1] - lo_hi[0] if lo_hi else None,
-            "reps_to_decide": (stats.reps_to_decide(s["slopes"])
+            "reps_to_decide": (stats.reps_to_decide(s["slopes"], test="sign")
                                if v == stats.CANNOT_TELL else None),
             "central": False, "book": None, "method": s["method"]}
 

@@ -92,7 +92,9 @@ class Findings(unittest.TestCase):
     def test_accept_vs_fdpass_is_the_issues_paired_estimate(self):
         f = self.fs["accept-vs-fdpass/prefork/least-loaded"]
         self.assertEqual(f["verdict"], stats.HOLDS)
-        self.assertAlmostEqual(f["estimate"], 9.2)
+        # The Hodges-Lehmann estimate of +2.9, +5.4, +9.2, +11.3, +14.1 (median +9.2).
+        self.assertAlmostEqual(f["estimate"], 8.5)
+        self.assertEqual(f["method"], stats.PAIRED_METHOD)
         self.assertEqual([round(x, 6) for x in f["interval"]], [2.9, 14.1])
         self.assertEqual((f["n"], f["unit"], f["a"], f["b"]),
                          (5, "µs/conn", "prefork-fdpass/least-loaded", "prefork"))
@@ -198,6 +200,62 @@ def herd_entries(design, slopes_by_rep, sizes=(15, 60, 120), base=30.0, variant=
         out.append({"variant": variant or design, "design": design, "workers": size, "runs": rs,
                     "summary": {"cpu_us_per_conn": {"median": base + size * slopes_by_rep[0]}}})
     return out
+
+
+# CPU µs per connection of the quiet default run main-20261206 (unp, repetitions 1..9, to
+# 0.1 µs), the chapter-30 processes only.
+MAIN_20261206 = {
+    "iterative": [24.0, 25.5, 24.4, 25.1, 24.2, 24.5, 22.5, 24.5, 21.1],
+    "fork": [194.5, 226.4, 212.1, 205.4, 133.2, 218.0, 196.3, 198.9, 139.3],
+    "prefork": [30.2, 32.8, 32.4, 33.7, 24.1, 26.9, 25.0, 24.6, 31.6],
+    "prefork-fcntl": [28.1, 30.3, 30.3, 27.4, 29.2, 26.4, 28.4, 21.8, 29.8],
+    "prefork-mutex": [30.9, 29.8, 30.2, 26.5, 33.3, 29.2, 24.7, 21.4, 24.8],
+    "prefork-fdpass/least-loaded": [36.3, 36.2, 34.7, 34.4, 32.6, 27.2, 32.3, 27.8, 32.8],
+    "prefork-fdpass/round-robin": [35.5, 36.3, 34.7, 33.2, 32.9, 31.4, 32.9, 33.0, 32.9],
+    "prefork-fdpass/first-free": [35.3, 35.3, 34.6, 32.6, 33.2, 35.8, 32.3, 23.5, 32.3],
+}
+
+
+class MainRun(unittest.TestCase):
+    """The central comparisons of a real quiet run: the sign test's interval left two of them
+    undecided (one or two small differences the other way); the signed-rank interval decides
+    every one, and in the same direction as the sign test's decided ones."""
+
+    def setUp(self):
+        ds = [design("iterative", workers="none", pooled=False, accepts="main"),
+              design("fork", pooled=False, accepts="main"), design("prefork"),
+              design("prefork-fcntl", lock="fcntl"), design("prefork-mutex", lock="mutex"),
+              design("prefork-fdpass", accepts="main",
+                     policies=("least-loaded", "round-robin", "first-free"))]
+        entries = [{"variant": v, "design": v.split("/")[0], "runs": runs(xs)}
+                   for v, xs in MAIN_20261206.items()]
+        self.fs = by_id(findings.compute(
+            {"designs": ds, "config": {"quick": False, "repeat": 9},
+             "workloads": {"unp": {"kind": "table", "baseline": "iterative",
+                                   "entries": entries}}}))
+
+    def test_every_central_comparison_is_decided(self):
+        central = [f for f in self.fs.values() if f["central"]]
+        self.assertEqual(len(central), 6 + 9)   # fork against 6 pools, 3 x 3 accept-vs-fdpass
+        for f in central:
+            self.assertEqual(f["verdict"], stats.HOLDS, f["id"])
+            self.assertEqual(f["n"], 9)
+            self.assertEqual(f["coverage"], 1 - 20 / 512)
+            self.assertIsNone(f["reps_to_decide"])
+
+    def test_the_two_the_sign_test_left_undecided(self):
+        for fid in ("accept-vs-fdpass/prefork/first-free",
+                    "accept-vs-fdpass/prefork-mutex/least-loaded"):
+            f = self.fs[fid]
+            a, b = MAIN_20261206[f["a"]], MAIN_20261206[f["b"]]
+            diffs = [x - y for x, y in zip(a, b)]
+            self.assertEqual(sum(d < 0 for d in diffs), 2, fid)     # two of nine the other way
+            lo, _ = stats.summary(diffs)["ci95"]
+            self.assertLess(lo, 0, fid)                             # the sign test: undecided
+            self.assertGreater(f["interval"][0], 0, fid)
+        # first-free: -1.1, -1.1, 0.7, 2.2, ...: A(6) of 45 = (-1.1 + 2.2) / 2.
+        self.assertAlmostEqual(self.fs["accept-vs-fdpass/prefork/first-free"]["interval"][0],
+                               0.55)
 
 
 class Herd(unittest.TestCase):
@@ -368,9 +426,9 @@ class Repetitions(unittest.TestCase):
         from tcplab_suite.workloads import REGISTRY
         for name in ("unp", "keepalive", "herd"):
             plan = REGISTRY[name].PLANS["default"]
-            # 9 pairs: the sign-test interval [d(2), d(8)] at 96.1 %, deciding at 8 of 9.
+            # 9 pairs: the signed-rank interval [A(6), A(40)] of 45 Walsh averages at 96.1 %.
             self.assertEqual(plan["repeat"], 9, name)
-            self.assertEqual(stats.rank_for(plan["repeat"]), 2)
+            self.assertEqual(stats.walsh_rank_for(plan["repeat"]), 6)
             self.assertNotIn("repeat", REGISTRY[name].PLANS["quick"], name)
         self.assertFalse(REGISTRY["keepalive"].PLANS["default"]["process_control"])
         self.assertTrue(REGISTRY["unp"].PLANS["default"]["process_control"])

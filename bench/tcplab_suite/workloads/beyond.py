@@ -72,7 +72,7 @@ def nginx_verdicts(rows):
         if p:
             d = p["diff"]
             out.append(f"- `{names[0]}` is {what} than `{names[1]}`: {p['verdict']}: "
-                       f"{findings.amount(d['median'], d['ci95'], unit)}"
+                       f"{findings.amount(d['estimate'], d['ci95'], unit)}"
                        f"{findings.percent(findings.ratio_of(p))}"
                        f" (paired, n = {p['n']}).")
     return out

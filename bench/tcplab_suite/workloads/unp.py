@@ -5,8 +5,9 @@ warm-up's rate and how much faster than their warm-ups this workload's earlier w
 short (measure.long_enough), so that no short window is reported.
 
 Repetitions and windows (issue 20): the findings pair repetition k of one variant with
-repetition k of another, and the sign-test interval over 9 pairs ([d(2), d(8)], 96.1 %) decides
-when 8 of 9 differences agree, where 5 pairs need all 5 ([min, max], 93.75 %) and 7 need all 7.
+repetition k of another, and the signed-rank interval over 9 pairs ([A(6), A(40)] of the 45
+Walsh averages, 96.1 %; stats.hodges_lehmann) decides unless the few differences on the other
+side are large, where 5 pairs need all 5 on one side ([min, max], 93.75 %).
 The CPU a window measures is the server's own getrusage, exact to the scheduler's clock, so a
 window need not last 2 s to count ticks; the /proc/stat split, which does count ticks, pools
 them over the variant's repetitions (table.pooled_split). So 9 repetitions of 0.8 s or more
