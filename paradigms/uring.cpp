@@ -18,8 +18,10 @@
 namespace tcplab {
 
 int run_uring(Server& server) {
+  signals::StopSignalFd stop;  // SIGINT/SIGTERM as a completion on the ring (common/uring.hpp)
   UringLoop loop(server.board.slot(0), server.config.serve, server.config.grace_ms);
   loop.accept_from(server.listen_fd, server.config.backlog);
+  loop.stop_on_signal(&stop);
   loop.run();
   return 0;
 }
