@@ -1,6 +1,7 @@
 #include "signals.hpp"
 
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -63,6 +64,31 @@ void become_worker() {
 
 bool stop_requested() {
   return g_stop.load(std::memory_order_relaxed);
+}
+
+void request_stop() {
+  on_stop(SIGTERM);
+}
+
+StopSignalFd::StopSignalFd() {
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  if (int rc = ::pthread_sigmask(SIG_BLOCK, &stop, &saved_); rc != 0)
+    throw sys_error(rc, "pthread_sigmask(SIG_BLOCK, SIGINT SIGTERM)");
+  // A signal that came before the block was handled (the flag is set); one after it waits here.
+  int fd = ::signalfd(-1, &stop, SFD_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    ::pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
+    throw sys_error(err, "signalfd(SIGINT SIGTERM)");
+  }
+  fd_.reset(fd);
+}
+
+StopSignalFd::~StopSignalFd() {
+  ::pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
 }
 
 void block_for_manager() {

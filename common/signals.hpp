@@ -9,6 +9,10 @@
 // A manager blocks SIGCHLD, SIGINT and SIGTERM and waits in wait_for_events(), which unblocks
 // them only inside ppoll(): a signal can never slip in between a check and the wait.
 #include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+
+#include "fd.hpp"
 
 namespace tcplab::signals {
 
@@ -21,6 +25,34 @@ void install_stop_handlers(int listen_fd);
 void become_worker();
 
 bool stop_requested();
+
+// What a SIGINT/SIGTERM handler does, for a thread that learns of the signal another way
+// (StopSignalFd): sets the flag and shuts the listener down.
+void request_stop();
+
+// For a thread that waits where no handler can run in time: in io_uring_enter, a raw system
+// call, which under ThreadSanitizer never runs a handler (TSan runs one only at a call it
+// intercepts). While this lives, SIGINT and SIGTERM are blocked in the thread that made it and
+// in every thread that thread starts, so a signal to the process stays pending and fd() -- a
+// signalfd for the two -- becomes readable: the waiter keeps a read of it in flight on its ring,
+// and the stop arrives as a completion. The destructor restores the thread's mask.
+class StopSignalFd {
+ public:
+  StopSignalFd();  // throws sys_error naming the call
+  ~StopSignalFd();
+  StopSignalFd(const StopSignalFd&) = delete;
+  StopSignalFd& operator=(const StopSignalFd&) = delete;
+
+  int fd() const { return fd_.get(); }
+  // Where an asynchronous read of fd() puts what it read: here, so that it outlives the ring
+  // that reads (a read still in flight when a ring closes may land after the close).
+  signalfd_siginfo& buffer() { return buffer_; }
+
+ private:
+  sigset_t saved_{};
+  Fd fd_;
+  signalfd_siginfo buffer_{};
+};
 
 // Manager side: block SIGCHLD/SIGINT/SIGTERM now (and note SIGCHLD arrivals).
 void block_for_manager();

@@ -1,6 +1,5 @@
 #include "uring.hpp"
 
-#include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -86,7 +85,7 @@ std::string probe() {
   const Op ops[] = {{IORING_OP_ACCEPT, "ACCEPT"},     {IORING_OP_RECV, "RECV"},
                     {IORING_OP_SENDMSG, "SENDMSG"},   {IORING_OP_CLOSE, "CLOSE"},
                     {IORING_OP_SHUTDOWN, "SHUTDOWN"}, {IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL"},
-                    {IORING_OP_MSG_RING, "MSG_RING"}};
+                    {IORING_OP_MSG_RING, "MSG_RING"}, {IORING_OP_READ, "READ"}};
   std::string missing;
   for (const Op& op : ops)
     if (!io_uring_opcode_supported(p, op.op))
@@ -157,11 +156,11 @@ io_uring_sqe* Ring::sqe() {
   return s;
 }
 
-void Ring::submit_and_wait(int timeout_ms, const sigset_t* wait_mask) {
+void Ring::submit_and_wait(int timeout_ms) {
   __kernel_timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1'000'000LL};
   io_uring_cqe* cqe = nullptr;
-  int rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, timeout_ms >= 0 ? &ts : nullptr,
-                                            const_cast<sigset_t*>(wait_mask));
+  int rc =
+      io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, timeout_ms >= 0 ? &ts : nullptr, nullptr);
   if (rc < 0 && rc != -EINTR && rc != -ETIME && rc != -EAGAIN && rc != -EBUSY)
     throw sys_error(-rc, "io_uring_submit_and_wait_timeout");
 }
@@ -179,6 +178,21 @@ bool prep_accept(Ring& ring, int listen_fd, unsigned free, int backlog, bool& mu
   }
   io_uring_sqe_set_data64(s, kAcceptTag);
   return true;
+}
+
+void prep_stop_signal_read(Ring& ring, signals::StopSignalFd& stop) {
+  io_uring_sqe* s = ring.sqe();
+  io_uring_prep_read(s, stop.fd(), &stop.buffer(), sizeof(signalfd_siginfo), 0);
+  io_uring_sqe_set_data64(s, kSignalTag);
+}
+
+bool stop_signal_read_done(int res) {
+  if (res > 0) signals::request_stop();
+  if (res > 0 || res == -EINTR || res == -EAGAIN) return true;
+  // Not again: it would fail at once, every turn. The flag still stops a signal's handler ran.
+  log_once("signalfd-read",
+           fmt::format("read of the stop signals' signalfd: {}", std::strerror(-res)));
+  return false;
 }
 
 void prep_msg_ring_fd(io_uring_sqe* sqe, int target_ring_fd, int source_slot,
@@ -241,26 +255,21 @@ void UringLoop::accept_from(int listen_fd, int backlog) {
 }
 
 bool UringLoop::stopping() const {
-  return stop_message_ || (stop_on_signal_ && signals::stop_requested());
+  // The flag: a signal handled before the StopSignalFd blocked it.
+  return stop_message_ || (stop_signal_ != nullptr && signals::stop_requested());
 }
 
 void UringLoop::run() {
-  // SIGINT and SIGTERM are let in only inside the wait (as EventLoop's epoll_pwait): one that
-  // came between the look at the stop flag and the wait would otherwise wait for an event.
-  sigset_t stop_signals, wait_mask;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  ::pthread_sigmask(SIG_BLOCK, &stop_signals, &wait_mask);
-  sigdelset(&wait_mask, SIGINT);
-  sigdelset(&wait_mask, SIGTERM);
-
   for (;;) {
     now_ = Clock::now();
     if (!stopping_ && stopping()) begin_stop();
     if (stopping_ && (connections() == 0 || now_ >= stop_deadline_)) break;
     if (listen_fd_ >= 0 && !accept_armed_ && !stopping_ && now_ >= resume_accept_at_) arm_accept();
-    ring_.submit_and_wait(stall_ && !stopping_ ? 50 : next_timeout_ms(), &wait_mask);
+    if (stop_signal_ != nullptr && !signal_armed_ && !stopping_) {
+      prep_stop_signal_read(ring_, *stop_signal_);
+      signal_armed_ = true;
+    }
+    ring_.submit_and_wait(stall_ && !stopping_ ? 50 : next_timeout_ms());
     now_ = Clock::now();
     // Every completion that is there, in one pass, then one move of the queue's head.
     unsigned head, seen = 0;
@@ -286,7 +295,6 @@ void UringLoop::run() {
   while (!lingering_.empty())
     finish(lingering_.front());
   io_uring_submit(ring_.get());
-  ::pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
 }
 
 void UringLoop::begin_stop() {
@@ -375,6 +383,9 @@ void UringLoop::handle(const io_uring_cqe& cqe) {
       break;
     case kStopTag:
       stop_message_ = true;
+      break;
+    case kSignalTag:  // re-armed at the next turn unless stopping
+      signal_armed_ = !stop_signal_read_done(cqe.res);
       break;
     default:  // kIgnoreTag: a close, cancel or shutdown that failed (the connection was gone)
       break;

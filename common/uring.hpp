@@ -11,7 +11,10 @@
 // as sendmsg operations; close, shutdown and cancel are operations too. Nothing is a system call
 // of its own: the loop's one io_uring_enter per turn submits everything queued during the last
 // turn and waits for the next completions, with the earliest deadline as its timeout (the
-// --io-timeout-ms timer) and SIGINT/SIGTERM let in only during the wait.
+// --io-timeout-ms timer). A stop signal is a completion too: SIGINT/SIGTERM are blocked and a
+// read of a signalfd for them stays in flight (signals::StopSignalFd), so no handler has to run
+// to end the wait (none would under ThreadSanitizer, which runs handlers only at calls it
+// intercepts, and io_uring_enter is not one).
 //
 // Threads: a UringLoop is built and run() by one thread (IORING_SETUP_SINGLE_ISSUER). Other
 // threads reach it only through its ring: a MSG_RING with kPassedTag (SEND_FD: the result is the
@@ -27,6 +30,7 @@
 #include "connection.hpp"
 #include "connection_step.hpp"
 #include "scoreboard.hpp"
+#include "signals.hpp"
 
 namespace tcplab {
 
@@ -53,8 +57,8 @@ class Ring {
   // The next free SQE; when the queue is full, what is in it is submitted first.
   io_uring_sqe* sqe();
   // Submits what is queued and waits for at least one completion, at most `timeout_ms` (-1: no
-  // limit), with `wait_mask` as the signal mask during the wait. EINTR and ETIME are not errors.
-  void submit_and_wait(int timeout_ms, const sigset_t* wait_mask);
+  // limit). EINTR and ETIME are not errors.
+  void submit_and_wait(int timeout_ms);
 
  private:
   io_uring ring_{};
@@ -79,6 +83,13 @@ bool prep_accept(Ring& ring, int listen_fd, unsigned free, int backlog, bool& mu
 void prep_msg_ring_fd(io_uring_sqe* sqe, int target_ring_fd, int source_slot,
                       std::uint64_t target_data);
 
+// Queues a read of `stop`'s signalfd, tagged kSignalTag: it completes when SIGINT or SIGTERM
+// comes (then call signals::request_stop()). `stop` must outlive the ring: it holds the buffer.
+void prep_stop_signal_read(Ring& ring, signals::StopSignalFd& stop);
+// Its completion with `res`: a signal came (then this calls signals::request_stop()), or the read
+// was cut short, or it failed (logged once). Returns whether to queue the read again.
+bool stop_signal_read_done(int res);
+
 // user_data of the completions that are not a connection's (a connection's is its address, at
 // least 4096, with the operation in its low bits).
 enum UringTag : std::uint64_t {
@@ -86,6 +97,7 @@ enum UringTag : std::uint64_t {
   kAcceptTag = 8,
   kPassedTag = 16,  // MSG_RING SEND_FD into this ring: res is the slot
   kStopTag = 24,    // MSG_RING DATA into this ring: stop
+  kSignalTag = 40,  // the read of a StopSignalFd: SIGINT or SIGTERM came (res > 0)
 };
 
 // Provided buffers for multishot recv: `count` buffers of `size` bytes in group `group`, in a
@@ -121,9 +133,9 @@ class UringLoop {
 
   // Accept from `listen_fd` (owned elsewhere, listen()ing with `backlog`) into the fixed table.
   void accept_from(int listen_fd, int backlog);
-  // false: only a kStopTag message stops the loop (uring-msgring's workers); true (the
-  // default): SIGINT/SIGTERM in this process does too.
-  void stop_on_signal(bool on) { stop_on_signal_ = on; }
+  // nullptr (the default): only a kStopTag message stops the loop (uring-msgring's workers);
+  // else SIGINT/SIGTERM in this process does too, read from `stop` (which outlives the loop).
+  void stop_on_signal(signals::StopSignalFd* stop) { stop_signal_ = stop; }
   // --stall-worker: serve nothing until stopped (the connections passed meanwhile are held).
   void stall(bool on) { stall_ = on; }
   int ring_fd() const { return ring_.fd(); }
@@ -183,7 +195,8 @@ class UringLoop {
   int listen_fd_ = -1, backlog_ = 0;
   unsigned slots_used_ = 0;  // of the fixed table: adopted or held, not yet closed
   bool accept_armed_ = false, accept_multishot_ = false, accept_cancelling_ = false;
-  bool stop_on_signal_ = true, stall_ = false, stopping_ = false, stop_message_ = false;
+  signals::StopSignalFd* stop_signal_ = nullptr;
+  bool signal_armed_ = false, stall_ = false, stopping_ = false, stop_message_ = false;
   int backoff_ms_ = 0;
   Clock::time_point now_, resume_accept_at_, stop_deadline_;
   List active_, lingering_, closing_;

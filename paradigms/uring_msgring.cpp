@@ -29,7 +29,6 @@
 //    closed by the kernel when the ring goes, uncounted. SCM_RIGHTS instead fails with EAGAIN
 //    on a full socketpair, and a descriptor in flight to a dead child is closed with the socket.
 #include <fcntl.h>
-#include <signal.h>
 
 #include <atomic>
 #include <latch>
@@ -71,38 +70,35 @@ std::uint64_t pass_data(std::size_t worker, int slot) {
 
 class RingAcceptor {
  public:
-  RingAcceptor(Server& server, DispatchPolicy policy, std::vector<std::shared_ptr<Worker>>& workers)
+  RingAcceptor(Server& server, DispatchPolicy policy, std::vector<std::shared_ptr<Worker>>& workers,
+               signals::StopSignalFd& stop)
       : server_(server),
         policy_(policy),
         workers_(workers),
+        stop_(stop),
         loads_(workers.size()),
         ring_(256, fixed_file_limit()) {}
 
   void run() {
-    sigset_t stop_signals, wait_mask;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    ::pthread_sigmask(SIG_BLOCK, &stop_signals, &wait_mask);
-    sigdelset(&wait_mask, SIGINT);
-    sigdelset(&wait_mask, SIGTERM);
     using Clock = std::chrono::steady_clock;
     Clock::time_point resume{};
+    bool signal_armed = false;
     while (!signals::stop_requested() && listening_) {
+      if (!signal_armed) prep_stop_signal_read(ring_, stop_);  // SIGINT/SIGTERM's completion
+      signal_armed = true;
       refresh_loads();
       const bool room = free_slots() > kSlotMargin;
       if (!armed_ && room && Clock::now() >= resume)
         armed_ =
             prep_accept(ring_, server_.listen_fd, free_slots(), server_.config.backlog, multishot_);
-      ring_.submit_and_wait(armed_ ? -1
-                            : room ? std::max(backoff_ms_, 1)
-                                   : kFullRetryMs,
-                            &wait_mask);
+      ring_.submit_and_wait(armed_ ? -1 : room ? std::max(backoff_ms_, 1) : kFullRetryMs);
       unsigned head, seen = 0;
       io_uring_cqe* cqe;
       io_uring_for_each_cqe(ring_.get(), head, cqe) {
         if (cqe->user_data == kAcceptTag)
           on_accept(cqe->res, cqe->flags);
+        else if (cqe->user_data == kSignalTag)
+          signal_armed = !stop_signal_read_done(cqe->res);
         else if (cqe->user_data == kClosedTag)
           --slots_used_;  // the slot of a connection passed on (or dropped) is free again
         else if (cqe->user_data >> 32 != 0 && cqe->res < 0)
@@ -133,7 +129,6 @@ class RingAcceptor {
       io_uring_sqe_set_data64(s, kIgnoreTag);
     }
     io_uring_submit(ring_.get());
-    ::pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
   }
 
  private:
@@ -224,6 +219,7 @@ class RingAcceptor {
   Server& server_;
   DispatchPolicy policy_;
   std::vector<std::shared_ptr<Worker>>& workers_;
+  signals::StopSignalFd& stop_;
   std::vector<WorkerLoad> loads_;  // scratch for choose_worker()
   Ring ring_;
   unsigned slots_used_ = 0;  // of our table: accepted, not closed yet
@@ -237,6 +233,9 @@ class RingAcceptor {
 // stall_worker: --stall-worker (testing), the worker that serves nothing; -1: none.
 int run_uring_msgring(Server& server, DispatchPolicy policy, int stall_worker) {
   const Config& config = server.config;
+  // Made before the workers, so that they start with SIGINT/SIGTERM blocked too: the signal
+  // stays pending for the accepting ring's read (common/uring.hpp), not for a worker's handler.
+  signals::StopSignalFd stop;
   std::vector<std::shared_ptr<Worker>> workers;
   ThreadGroup threads(server.board);
   // Each worker sets its ring up in its own thread (IORING_SETUP_SINGLE_ISSUER: the thread that
@@ -250,7 +249,7 @@ int run_uring_msgring(Server& server, DispatchPolicy policy, int stall_worker) {
       std::optional<UringLoop> loop;
       try {
         loop.emplace(slot, config.serve, config.grace_ms);
-        loop->stop_on_signal(false);  // it stops when the main thread says, after its last pass
+        // No stop_on_signal: it stops when the main thread says, after its last pass.
         loop->stall(stall);
         w->capacity = fixed_file_limit();
         w->ring.reset(static_cast<int>(
@@ -275,7 +274,7 @@ int run_uring_msgring(Server& server, DispatchPolicy policy, int stall_worker) {
   if (std::none_of(workers.begin(), workers.end(), [](auto& w) { return w->ring.valid(); }))
     throw sys_error(EAGAIN, "no io_uring worker started");
 
-  RingAcceptor(server, policy, workers).run();
+  RingAcceptor(server, policy, workers, stop).run();
   threads.wait(config.grace_ms);
   return 0;
 }

@@ -628,6 +628,17 @@ class AdoptOrphans {
   std::vector<pid_t> watched_;
 };
 
+// The stop time is the server's: a test that reaps it late (after reading a long answer, slow
+// under a sanitizer) must not count its own delay into Exit::took.
+TEST(StopTime, IsWhenTheServerEndedNotWhenTheTestReapedIt) {
+  ServerProcess server({"iterative", "--port", "0"});
+  server.signal(SIGTERM);
+  std::this_thread::sleep_for(2s);
+  Exit e = server.wait_exit();
+  ASSERT_EQ(e.code(), 0) << e.describe();
+  EXPECT_LT(e.took, 1500ms);
+}
+
 class Stop : public ::testing::TestWithParam<std::tuple<std::string, int>> {
  protected:
   void SetUp() override { skip_if_unavailable(std::get<0>(GetParam())); }

@@ -135,7 +135,7 @@ void BM_MsgRingFd(benchmark::State& state) {
     }
     conn.reset();  // the sender's copy: the table holds the file now
     // B's one enter: the last close goes in, the passed descriptor's completion comes out.
-    b->submit_and_wait(1000, nullptr);
+    b->submit_and_wait(1000);
     io_uring_cqe* cqe = nullptr;
     if (io_uring_peek_cqe(b->get(), &cqe) != 0) {  // the pass failed: A's completion says why
       io_uring_cqe* err = nullptr;

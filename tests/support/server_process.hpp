@@ -65,7 +65,7 @@ inline bool wait_until(const std::function<bool()>& done, milliseconds limit,
 struct Exit {
   int status = -1;              // the wait status; -1: never reaped
   bool killed_by_test = false;  // it outlived its time limit and was SIGKILLed
-  milliseconds took{0};         // from the stop signal (or the start) to the reaping
+  milliseconds took{0};         // from the stop signal (or the start) to its end (see finish)
   std::string out, err;
 
   bool exited() const { return status != -1 && WIFEXITED(status); }
@@ -113,7 +113,15 @@ class Process {
     Exit e;
     if (since == Clock::time_point{}) since = started_;
     const bool ended = wait_until([&] { return !running(); }, limit, 2ms);
-    e.took = std::chrono::duration_cast<milliseconds>(Clock::now() - since);
+    // Its end: when both its pipes reached EOF (it and every process that shared them had
+    // exited), if that came before this call; not when the test got round to reaping it,
+    // which can be seconds later (a test that first reads a long answer, under a sanitizer).
+    Clock::time_point end = Clock::now();
+    {
+      std::lock_guard lock(mutex_);
+      if (ended && output_ended_ >= since && output_ended_ < end) end = output_ended_;
+    }
+    e.took = std::chrono::duration_cast<milliseconds>(end - since);
     if (!ended) {
       e.killed_by_test = true;
       kill_group(SIGKILL);
@@ -220,6 +228,7 @@ class Process {
         } else {
           fds[i].fd = -1;
           if (i == 0) out_eof_ = true;
+          if (fds[0].fd < 0 && fds[1].fd < 0) output_ended_ = Clock::now();
         }
         output_.notify_all();
       }
@@ -268,6 +277,7 @@ class Process {
   std::condition_variable output_;
   std::string out_, err_;
   bool out_eof_ = false;
+  Clock::time_point output_ended_;  // both pipes at EOF; set by the drainer
 };
 
 // Runs a program to its end (SIGKILLed after `limit`) and returns how it ended.
