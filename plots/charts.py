@@ -414,9 +414,10 @@ def herd_slope(points, key="cpu_us_per_conn"):
 
 
 def herd(results, out_dir):
-    """5. The thundering-herd sweep: CPU per connection against pool size, each design's
-    points dodged a little so no whiskers overlap, and the least-squares slope the verdict
-    uses drawn through them, its value and interval in the legend."""
+    """5. The thundering-herd sweep: small multiples, one panel per design on one scale, CPU
+    per connection against pool size with each point's interval, and the least-squares slope
+    the verdict uses drawn through them, its value, interval and what it adds over the sweep
+    written in the panel."""
     es = _entries(results, "herd")
     if not es:
         return None
@@ -424,100 +425,90 @@ def herd(results, out_dir):
     styles = _styles(results, names)
     p = results["workloads"]["herd"]["params"]
     sizes = p["pool_sizes"]
-    gap = min(b - a for a, b in zip(sizes, sizes[1:])) if len(sizes) > 1 else 10
-    fig, ax = _fig(10, 6)
-    for i, name in enumerate(names):
-        st = styles[name]
+    key = "cpu_us_per_conn"
+    fig, panels = style.small_multiples(names, ("CPU per conn., µs",), cols=3, panel_in=2.7,
+                                        head_in=1.7)
+    top = max(_top(e, key) for e in es) * 1.45
+    for name in names:
+        ax, st = panels[0, name], styles[name]
         pts = sorted((e for e in es if e["variant"] == name), key=lambda e: e["workers"])
-        dodge = (i - (len(names) - 1) / 2) * gap * 0.06
-        fit = herd_slope(pts)
-        label = name
+        ax.errorbar([e["workers"] for e in pts], [_med(e, key) for e in pts],
+                    yerr=_err(pts, key), color=st.color, marker=st.marker, ms=6, ls="none",
+                    capsize=3, lw=1.3)
+        fit = herd_slope(pts, key)
         if fit:
             s, mx, my = fit
-            lo, hi = s["ci95"] or (None, None)
-            label += (f": {s['median']:+.3g} µs per worker"
-                      + (f" [{lo:+.3g}, {hi:+.3g}]" if lo is not None else " (no interval)"))
             xs = [sizes[0], sizes[-1]]
-            ax.plot(xs, [my + s["median"] * (x - mx) for x in xs], color=st.color, lw=1.6,
-                    ls=st.dash, alpha=0.9)
-        ax.errorbar([e["workers"] + dodge for e in pts], [_med(e, "cpu_us_per_conn") for e in pts],
-                    yerr=_err(pts, "cpu_us_per_conn"), color=st.color, marker=st.marker, ms=7,
-                    ls="none", capsize=3, label=label, lw=1.3)
-    ax.set_xticks(sizes)
-    ax.set_xlabel("pool size (workers)")
-    ax.set_ylabel("server CPU per connection, µs")
-    ax.set_ylim(bottom=0, top=ax.get_ylim()[1] * 1.35)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", title="design: fitted slope [interval]", framealpha=0.95)
-    ax.set_title("Does a bigger pool cost more CPU per connection (the thundering herd)?\n"
-                 f"{p['clients']} clients, {p['connections']:,}+ connections per point; lines: "
-                 "least-squares slope, median over repetitions\n"
-                 + _interval_text(es, "cpu_us_per_conn")
+            ax.plot(xs, [my + s["median"] * (x - mx) for x in xs], color=st.color, lw=1.8,
+                    ls=st.dash)
+            lo, hi = s["ci95"] or (None, None)
+            span = xs[1] - xs[0]
+            ax.text(0.03, 0.96, f"slope {s['median']:+.3g} µs/worker\n"
+                    + (f"[{lo:+.3g}, {hi:+.3g}]" if lo is not None else "(no interval)")
+                    + f"\n{xs[0]}→{xs[1]}: {s['median'] * span:+.1f} µs"
+                    + (f" ({100 * s['median'] * span / my:+.0f} %)" if my > 0 else ""),
+                    transform=ax.transAxes, va="top")
+        ax.set_xticks(sizes, [str(x) if k % 2 == 0 or len(sizes) < 5 else ""
+                              for k, x in enumerate(sizes)])
+        ax.set_ylim(0, top)
+    fig.supxlabel("pool size (workers)")
+    fig.suptitle("Does a bigger pool cost more CPU per connection (the thundering herd)?\n"
+                 f"{p['clients']} clients, {p['connections']:,}+ connections per point; line: "
+                 "the least-squares slope, [its interval]\n"
+                 + _interval_text(es, key)
                  + ("; --quick: indicative only" if results.get("config", {}).get("quick") else ""))
     return _save(fig, out_dir, "5-herd")
 
 
+def ghosts(ax, series, name, xy):
+    """The other names' lines of a small multiple in grey behind the panel's own: `series`
+    {name: points}, `xy(points)` -> (xs, ys)."""
+    for other, pts in series.items():
+        if other != name and pts:
+            ax.plot(*xy(pts), color=GHOST, lw=1, zorder=1)
+
+
 def concurrency(results, out_dir):
     """6. Throughput and p99 latency against the number of concurrent clients: small
-    multiples, one panel per variant with its interval as a band, the other variants grey
-    behind it; throughput in the upper block of panels, p99 in the lower."""
+    multiples, one pair of panels per variant (connections/s over p99) with its interval as a
+    band, the other variants grey behind it."""
     es = _entries(results, "concurrency")
     if not es:
         return None
     names = list(dict.fromkeys(e["variant"] for e in es))
     styles = _styles(results, names)
     p = results["workloads"]["concurrency"]["params"]
-    cols = min(5, len(names))
-    rows = -(-len(names) // cols)
-    fig, axes = _fig(11, 2.0 * 2 * rows + 1.6, nrows=2 * rows, ncols=cols, squeeze=False,
-                     sharex=True)
+    fig, panels = style.small_multiples(names, ("conn/s", "p99, µs"), panel_in=1.9, head_in=1.8)
     series = {n: sorted((e for e in es if e["variant"] == n), key=lambda e: e["clients"])
               for n in names}
-    for block, (key, what, log) in enumerate((("conn_per_s", "connections/s", False),
-                                              ("p99_us", "p99 latency, µs", True))):
+    for block, (key, log) in enumerate((("conn_per_s", False), ("p99_us", True))):
         top = max(_top(e, key) for e in es)
         bottom = min(_ci(e["summary"][key])[0] for e in es)
-        panels = axes[block * rows:(block + 1) * rows].flat
-        for k, ax in enumerate(panels):
-            if k >= len(names):
-                ax.axis("off")
-                continue
-            name = names[k]
-            for other in names:
-                if other != name:
-                    pts = series[other]
-                    ax.plot([e["clients"] for e in pts], [_med(e, key) for e in pts],
-                            color=GHOST, lw=1, zorder=1)
-            pts, st = series[name], styles[name]
+        for name in names:
+            ax, pts, st = panels[block, name], series[name], styles[name]
+            ghosts(ax, series, name, lambda ps: ([e["clients"] for e in ps],
+                                                 [_med(e, key) for e in ps]))
             xs = [e["clients"] for e in pts]
             ax.fill_between(xs, [_ci(e["summary"][key])[0] for e in pts],
                             [_ci(e["summary"][key])[1] for e in pts], color=st.color,
                             alpha=0.25, lw=0, zorder=2)
             ax.plot(xs, [_med(e, key) for e in pts], color=st.color, marker=st.marker, ms=5,
                     ls=st.dash, lw=2, zorder=3)
-            ax.set_title(name.replace("/", "/\n") if len(name) > 20 else name,
-                         fontsize=plt.rcParams["font.size"], pad=3)
             ax.set_xscale("log", base=2)
             ax.set_xticks(p["levels"], [str(c) for c in p["levels"]])
             ax.xaxis.set_minor_locator(ticker.NullLocator())
-            ax.tick_params(labelbottom=True)
             if log:
                 ax.set_yscale("log")
-                ax.set_ylim(bottom * 0.8, top * 1.25)
+                ax.set_ylim(max(bottom, 1e-9) * 0.8, top * 1.25)
                 _plain_log_axis(ax.yaxis)
             else:
                 ax.set_ylim(0, top * 1.08)
                 ax.yaxis.set_major_formatter(ticker.FuncFormatter(
                     lambda v, _: f"{v / 1000:,.0f}k" if v else "0"))
-            ax.grid(alpha=0.3)
-            if k % cols:
-                ax.tick_params(labelleft=False)
-            else:
-                ax.set_ylabel(what)
     fig.supxlabel("concurrent clients (closed loop, log scale)")
     fig.suptitle("How do throughput and p99 latency change as clients are added?\n"
-                 f"upper {rows} rows: connections/s; lower {rows}: p99 (log); grey: the other "
-                 f"designs\n{p['bytes']} B per request, {p['workers']} workers; band: "
+                 "each design: connections/s above, p99 (log) below; grey: the other designs\n"
+                 f"{p['bytes']} B per request, {p['workers']} workers; band: "
                  + _interval_text(es, "conn_per_s").replace("whiskers: ", "")
                  + ("\n--quick: indicative only" if results.get("config", {}).get("quick")
                     else ""))

@@ -22,7 +22,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 from matplotlib import ticker  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
 
 from plots import style  # noqa: E402
 
@@ -31,17 +30,19 @@ def _workload(results, workload):
     return w if w and w.get("entries") else None
 
 
-def _plain(axis):
+def _plain(axis, minors="235"):
     """Plain tick labels (300, 1,000) on a log axis; on one that spans under two decades,
-    its 2s, 3s and 5s too, so it is never left with one labelled tick."""
+    its 2s, 3s and 5s too (the `minors`), so it is never left with one labelled tick."""
     axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     lo, hi = sorted(axis.get_view_interval())
     few = lo > 0 and hi / lo < 100
     axis.set_minor_formatter(ticker.FuncFormatter(
-        lambda v, _: f"{v:,.0f}" if few and f"{v:.0e}"[0] in "235" else ""))
+        lambda v, _: f"{v:,.0f}" if few and f"{v:.0e}"[0] in minors else ""))
 
 
-def mode_text(mode):
+def mode_text(mode, short=False):
+    if short:
+        return "1 req./conn." if mode == "conn" else "keep-alive"
     return "1 request per connection" if mode == "conn" else "keep-alive (100 per connection)"
 
 
@@ -63,60 +64,69 @@ def curve_points(entry, key):
     return plain, other
 
 
+def _rate_text(r):
+    return f"{r / 1000:g}k" if r >= 1000 else f"{r:g}"
+
+
 def load_curves(results, out_dir, workload):
-    """latency-1. p50 and p99 against offered load, one colour and marker per design
-    (plots/style.py); only points that are latencies are drawn and joined. A rate at which a
-    design could not keep the schedule (over capacity, generator bound) is a cross on the x
-    axis in the design's colour, stacked one above the other; the highest rate that met the
-    target (the knee the capacity search found) is a short bar on the target line."""
+    """latency-1. p50 and p99 against offered load: small multiples, one panel per design (one
+    row of panels per mode), the other designs' p99 grey behind; only points that are
+    latencies are drawn and joined. A rate at which the design could not keep the schedule
+    (over capacity, generator bound) is a cross on the x axis; the band is where its p99 turns
+    past the target (the capacity's bracket: the highest rate that met it, the first that
+    did not)."""
     w = _workload(results, workload)
     if not w:
         return None
-    modes = w["params"]["modes"]
+    p = w["params"]
+    modes = p["modes"]
     variants = list(dict.fromkeys(e["variant"] for e in w["entries"]))
     styles = style.styles(variants, results.get("designs"))
-    fig, axes = style.figure(11, 4.8 * len(modes) + 1.2, nrows=len(modes), ncols=2,
-                             squeeze=False)
-    rates = sorted({r for m in modes for r in w["params"]["rates"].get(m, [])})
-    for row, mode in enumerate(modes):
-        mine = [e for e in w["entries"] if e["mode"] == mode]
-        for col, (key, what) in enumerate((("p50_us", "p50"), ("p99_us", "p99"))):
-            a = axes[row][col]
-            stack = {}
-            for e in mine:
-                st = styles[e["variant"]]
-                plain, other = curve_points(e, key)
-                if plain:
-                    a.plot(*zip(*plain), ms=6, lw=1.6, **st.line())
-                for rate, _, _ in other:
-                    k = stack.get(rate, 0)
-                    stack[rate] = k + 1
-                    a.plot([rate], [0.03 + 0.045 * k], ls="none", marker="x", ms=7, mew=2,
-                           color=st.color, transform=a.get_xaxis_transform(), clip_on=False)
-                cap = (e.get("capacity") or {}).get("bracket") or [None]
-                if key == "p99_us" and cap[0]:
-                    a.plot([cap[0]], [w["params"]["slo_us"]], ls="none", marker="|", ms=18,
-                           mew=3, color=st.color)
-            a.axhline(w["params"]["slo_us"], color="#444444", lw=1, ls=":")
+    rates = sorted({r for m in modes for r in p["rates"].get(m, [])})
+    fig, panels = style.small_multiples(variants, [f"µs, {mode_text(m, short=True)}" for m in modes],
+                                        panel_in=2.1, head_in=1.9)
+    values = [v for e in w["entries"] for key in ("p50_us", "p99_us")
+              for _, v in curve_points(e, key)[0]] + [p["slo_us"]]
+    step = -(-len(rates) // 4)  # at most four labelled rates: the panels are narrow
+    for block, mode in enumerate(modes):
+        mine = {e["variant"]: e for e in w["entries"] if e["mode"] == mode}
+        p99 = {v: curve_points(e, "p99_us")[0] for v, e in mine.items()}
+        for v in variants:
+            a, e, st = panels[block, v], mine.get(v), styles[v]
+            if e is None:
+                a.text(0.5, 0.5, "not measured", ha="center", transform=a.transAxes)
+                continue
+            for other, pts in p99.items():
+                if other != v and pts:
+                    a.plot(*zip(*pts), color="#d0d0d0", lw=1, zorder=1)
+            lo, hi = ((e.get("capacity") or {}).get("bracket") or [None, None])[:2]
+            if lo and hi:
+                a.axvspan(lo, hi, color=st.color, alpha=0.12, lw=0, zorder=0)
+            plain50 = curve_points(e, "p50_us")[0]
+            if plain50:
+                a.plot(*zip(*plain50), color=st.color, marker=st.marker, mfc="white", ms=5,
+                       lw=1.2, ls="--", zorder=2)
+            if p99[v]:
+                a.plot(*zip(*p99[v]), color=st.color, marker=st.marker, ms=6, lw=2, zorder=3)
+            for rate, _, _ in curve_points(e, "p99_us")[1]:
+                a.plot([rate], [0.04], ls="none", marker="x", ms=8, mew=2, color=st.color,
+                       transform=a.get_xaxis_transform(), clip_on=False, zorder=4)
+            a.axhline(p["slo_us"], color="#444444", lw=1, ls=":")
             a.set_xscale("log")
             a.set_yscale("log")
-            a.set_xticks(rates, [f"{r:,}" for r in rates])
-            a.set_xlim(rates[0] / 1.4, rates[-1] * 1.4)
+            a.set_xticks(rates, [_rate_text(r) if i % step == 0 else ""
+                                 for i, r in enumerate(rates)])
+            a.set_xlim(rates[0] / 1.5, rates[-1] * 1.5)
             a.xaxis.set_minor_locator(ticker.NullLocator())
-            _plain(a.yaxis)
-            a.set_xlabel("offered load, requests/s (open loop)")
-            a.set_ylabel(f"{what} latency from the scheduled send, µs")
-            a.set_title(f"{what}, {mode_text(mode)}")
-            a.grid(True, which="major", alpha=0.3)
-        handles = [Line2D([], [], ms=6, lw=1.6, **styles[e["variant"]].line()) for e in mine]
-        axes[row][1].legend(handles, [e["variant"] for e in mine], loc="upper left",
-                            bbox_to_anchor=(1.02, 1.0), frameon=False)
-    reps = w["params"].get("repeat", 1)
+            a.set_ylim(min(values) / 1.6, max(values) * 1.6)
+            _plain(a.yaxis, minors="3")
+    fig.supxlabel("offered load, requests/s (open loop, log)")
     fig.suptitle(_title(w, f"At what load does each design's latency turn up? (`{workload}`, "
-                        f"median of {reps} repetition(s))\n× on the x axis: the design could "
-                        "not keep the schedule at that rate (not a latency)\ndotted: the p99 "
-                        f"target of {w['params']['slo_us']:,.0f} µs; | on it: the highest "
-                        "rate that met it"))
+                        f"median of {p.get('repeat', 1)} repetition(s))\n"
+                        "solid: p99, dashed: p50, grey: the other designs' p99;\n"
+                        f"dotted: the target, p99 ≤ {p['slo_us']:,.0f} µs; band: from the "
+                        "highest rate that met it to the first that did not;\n×: could not "
+                        "keep the schedule at that rate (not a latency)"))
     return style.save(fig, out_dir, f"{workload}-1-latency-vs-load")
 
 

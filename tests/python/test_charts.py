@@ -109,13 +109,21 @@ def results(requests=3000, split=False, seed=1):
                                 "params": dict(params, levels=[1, 4, 16, 64], duration_s=2)}}}
 
 
+RATES = [1000, 3400, 12000, 16000, 40000]  # the narrow steps of a real grid at the top
+
+
+def style_overlaps(fig):
+    from plots import style
+    return style.overlaps(fig)
+
+
 def latency_results():
     """A `latency` workload: three designs over four rates, the dearest two failing to keep
     the schedule at the top rates."""
     def curve(rate, status, p99):
         return {"rate": rate, "n": 1, "status": status,
                 "summary": {"p50_us": stats.summary([p99 / 5]), "p99_us": stats.summary([p99])}}
-    rates = [1000, 3400, 12000, 40000]
+    rates = RATES
     entries = []
     for name, bad in (("epoll", 40000), ("prefork", 12000), ("fork", 3400)):
         entries.append({"variant": name, "design": name, "mode": "conn", "rates": rates,
@@ -180,6 +188,20 @@ class Style(unittest.TestCase):
         # the same policy keeps its marker whichever others the chart shows
         self.assertEqual(style.styles(fd[1:], TABLE)[fd[2]], s[fd[2]])
         self.assertEqual(len({s[v].color for v in VARIANTS}), 13)
+
+    def test_a_design_beside_its_own_mode_keeps_its_marker_and_the_mode_differs(self):
+        from plots import style
+        names = ["prefork-epoll-exclusive", "prefork-epoll-exclusive/no-exclusive"]
+        s = style.styles(names, TABLE)
+        alone = style.style("prefork-epoll-exclusive", TABLE)
+        self.assertEqual(s[names[0]], alone, "the same look as in a chart of its own")
+        self.assertEqual(s[names[1]].color, alone.color)
+        self.assertNotEqual(s[names[1]].marker, alone.marker)
+        self.assertNotEqual(s[names[1]].dash, alone.dash)
+        # nginx's plain variants differ from one another, the first looks like nginx alone
+        ng = style.styles(["nginx", "nginx (sendfile, open_file_cache)", "nginx-tuned"])
+        self.assertEqual(ng["nginx"], style.style("nginx"))
+        self.assertEqual(len({x.marker for x in ng.values()}), 3)
 
     def test_an_unknown_design_gets_a_deterministic_free_colour_of_its_family(self):
         from plots import style
@@ -312,15 +334,20 @@ class Charts(unittest.TestCase):
         self.assertIsNotNone(s["ci95"])
         with Capture() as cap, tempfile.TemporaryDirectory() as d:
             C.herd(data, d)
-            ax = cap.figs["5-herd"].axes[0]
-            fits = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 2
-                    and ln.get_linestyle() != "None"]
-            self.assertEqual(len(fits), 4)
-            labels = [t.get_text() for t in ax.get_legend().get_texts()]
-            self.assertTrue(all("µs per worker [" in t for t in labels), labels)
-            # dodged: no two designs' points at the same x
-            xs = [x for c in ax.containers for x in c.lines[0].get_xdata()]
-            self.assertEqual(len(xs), len(set(xs)))
+            fig = cap.figs["5-herd"]
+            self.assertEqual(style_overlaps(fig), [])
+            shown = [ax for ax in fig.axes if ax.axison]
+            self.assertEqual(len(shown), 4, "a panel per design")
+            for ax in shown:
+                fits = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 2
+                        and ln.get_linestyle() != "None"]
+                self.assertEqual(len(fits), 1)
+                self.assertIsNone(ax.get_legend())
+                self.assertIn("µs/worker\n[", " ".join(t.get_text() for t in ax.texts))
+            mutex = next(ax for ax in shown if ax.get_title() == "prefork-mutex")
+            self.assertIn(f"{s['median']:+.3g} µs/worker", mutex.texts[0].get_text())
+            self.assertEqual({ax.get_ylim() for ax in shown}, {shown[0].get_ylim()},
+                             "one scale for every panel")
 
     def test_concurrency_is_small_multiples_with_intervals_and_no_legend_on_the_data(self):
         import plots.charts as C
@@ -339,17 +366,23 @@ class Charts(unittest.TestCase):
             L.load_curves(data, d, "latency")
             fig = cap.figs["latency-1-latency-vs-load"]
             self.check_legible("latency-1", fig)
-            for ax in fig.axes:
+            self.assertEqual(style_overlaps(fig), [])
+            shown = [ax for ax in fig.axes if ax.axison]
+            self.assertEqual([ax.get_title() for ax in shown], ["epoll", "prefork", "fork"])
+            # fork fails at 3,400 .. 40,000 (3 rates), prefork at 12,000 and 40,000, epoll at
+            # 40,000: each panel crosses its own rates on the x axis, and draws no latency there
+            for ax, bad in zip(shown, (40000, 12000, 3400)):
                 lines = [ln for ln in ax.get_lines() if ln.get_transform() == ax.transData]
-                ys = [y for ln in lines for y in ln.get_ydata()]
-                self.assertTrue(ys)
-                self.assertLess(max(ys), 1e6, "a point over capacity drawn as a latency")
-                crosses = [ln for ln in ax.get_lines() if ln.get_marker() == "x"]
-                # fork at 3,400 .. 40,000 (3), prefork at 12,000 and 40,000 (2), epoll at 40,000
-                self.assertEqual(len(crosses), 6)
-            legend = fig.axes[1].get_legend()
-            self.assertEqual([t.get_text() for t in legend.get_texts()],
-                             ["epoll", "prefork", "fork"])
+                pts = [(x, y) for ln in lines for x, y in zip(ln.get_xdata(), ln.get_ydata())
+                       if ln.get_color() != "#d0d0d0"]  # not the other designs' grey
+                self.assertTrue(pts)
+                self.assertLess(max(y for _, y in pts), 1e6, "over capacity drawn as a latency")
+                self.assertLess(max(x for x, _ in pts), bad)
+                crosses = [ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_marker() == "x"]
+                self.assertEqual(crosses, [r for r in RATES if r >= bad])
+                knee = [p for p in ax.patches]  # the band between passed and failed
+                self.assertEqual(len(knee), 1)
+                self.assertEqual(knee[0].get_xy()[2][0], bad)
 
     def test_capacity_is_points_with_whiskers_on_the_log_axis_not_bars(self):
         from plots import latency_charts as L
@@ -361,7 +394,7 @@ class Charts(unittest.TestCase):
             self.assertEqual(ax.get_xscale(), "log")
             self.assertFalse(ax.patches)
             self.assertEqual([ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_marker()
-                              not in ("None", "|")], [12000, 3400, 1000])
+                              not in ("None", "|")], [16000, 3400, 1000])
 
     def test_the_spectrum_shades_where_fewer_than_ten_requests_lie_beyond(self):
         import json
