@@ -50,13 +50,17 @@ def _styles(results, variants):
     return style.styles(variants, results.get("designs"))
 
 
-def _plain_log_axis(axis, minor=False):
-    """Log-scale tick labels as plain numbers (100, 1,000, 10,000), not 10^3; with `minor`,
-    the 2s and 5s between them too (for axes spanning a decade or two)."""
-    fmt = ticker.FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}")
-    axis.set_major_formatter(fmt)
+def _plain_log_axis(axis, minor=False, compact=False):
+    """Log-scale tick labels as plain numbers (100, 1,000, 10,000), not 10^3, or with `compact`
+    as 100, 1k, 10k (narrow panels); with `minor`, the 2s and 5s between them too (for axes
+    spanning a decade or two)."""
+    def plain(v):
+        if compact and v >= 1000:
+            return f"{v / 1e6:g}M" if v >= 1e6 else f"{v / 1000:g}k"
+        return f"{v:,.0f}" if v >= 1 else f"{v:g}"
+    axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: plain(v)))
     axis.set_minor_formatter(ticker.FuncFormatter(
-        lambda v, _: f"{v:,.0f}" if minor and v >= 1 and str(round(v))[0] in "25" else ""))
+        lambda v, _: plain(v) if minor and v >= 1 and str(round(v))[0] in "25" else ""))
 
 
 def _med(e, key):
@@ -279,77 +283,79 @@ def _requests_per_run(e):
 
 def latency(results, out_dir):
     """3. Latency: p50, p99 and p99.9 per design as points with their intervals (a
-    percentile only where each run has MIN_ABOVE requests above it), and the tail of every
-    design's distribution, 1 − F on a log axis, so p99 and beyond can be read off."""
+    percentile only for a design whose runs each have MIN_ABOVE requests above it); below,
+    the tail of each design's distribution, 1 − F on log axes, one small panel per design
+    with the others grey behind, shaded where fewer than MIN_ABOVE of the pooled requests lie
+    beyond."""
     es = _entries(results, "unp")
     if not es:
         return None
-    styles = _styles(results, [e["variant"] for e in es])
-    fig, (ax, tail) = _fig(10, 0.3 * len(es) + 8.5, nrows=2,
-                           gridspec_kw={"height_ratios": [0.3 * len(es) + 1, 5.5]})
-    pcts = (("p50_us", "p50", 0.5, "o"), ("p99_us", "p99", 0.99, "s"),
-            ("p99_9_us", "p99.9", 0.999, "D"))
-    counts = [_requests_per_run(e) for e in es]
-    least = min(counts) if None not in counts else None
+    names = [e["variant"] for e in es]
+    styles = _styles(results, names)
+    rows = -(-len(es) // 5)
+    style.figure(11, 0.3 * len(es) + 2.2 * rows + 4.2)
+    fig = plt.gcf()
+    fig.delaxes(fig.axes[0])
+    top, bottom = fig.subfigures(2, 1, height_ratios=[0.3 * len(es) + 2.2, 2.2 * rows + 1.2])
+    ax = top.subplots()
+    counts = {e["variant"]: _requests_per_run(e) for e in es}
     left_out = []
-    for key, label, p, marker in pcts:
+    for key, label, p, marker in (("p50_us", "p50", 0.5, "o"), ("p99_us", "p99", 0.99, "s"),
+                                  ("p99_9_us", "p99.9", 0.999, "D")):
         need = MIN_ABOVE / (1 - p)
         shown = [(i, e) for i, e in enumerate(es) if key in e["summary"]
-                 and (least is None or _requests_per_run(e) >= need)]
-        if len(shown) < len(es):
-            left_out.append(f"{label} needs ≥ {need:,.0f} requests a run")
-        if not shown:
-            continue
-        ax.errorbar([_med(e, key) for _, e in shown], [i for i, _ in shown],
-                    xerr=_err([e for _, e in shown], key), fmt=marker, ms=6, capsize=2,
-                    color={"p50": "#333", "p99": "#c44e52", "p99.9": "#7b3294"}[label],
-                    mfc="white" if label == "p50" else None, label=label, lw=1)
-    ax.set_yticks(range(len(es)), [e["variant"] for e in es])
+                 and (counts[e["variant"]] or need) >= need]
+        few = [e["variant"] for e in es if (counts[e["variant"]] or need) < need]
+        if few:
+            left_out.append(f"{label} for {', '.join(few)} (under {need:,.0f} requests a run)")
+        if shown:
+            ax.errorbar([_med(e, key) for _, e in shown], [i for i, _ in shown],
+                        xerr=_err([e for _, e in shown], key), fmt=marker, ms=6, capsize=2,
+                        color={"p50": "#333", "p99": "#c44e52", "p99.9": "#7b3294"}[label],
+                        mfc="white" if label == "p50" else None, label=label, lw=1)
+    ax.set_yticks(range(len(es)), names)
     for i, e in enumerate(es):
         _swatch(ax, i, styles[e["variant"]])
     ax.tick_params(axis="y", pad=16)
     ax.set_ylim(len(es) - 0.5, -0.5)
     ax.set_xscale("log")
     _plain_log_axis(ax.xaxis)
-    ax.set_xlabel("request latency, µs (connect to last byte; log)")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    least = None if None in counts.values() else min(counts.values())
     ax.set_title("percentiles, median over repetitions (fewest requests in a run: "
                  + (f"{least:,})" if least else "not recorded)"), loc="left")
     ax.margins(x=0.08)
-    if left_out:
-        ax.set_xlabel(ax.get_xlabel() + "\nnot drawn: " + "; ".join(left_out)
-                      + f" (this run: {least:,})")
-    floor = 1.0
+    ax.set_xlabel("request latency, µs (connect to last byte; log)"
+                  + ("\nnot drawn: " + "; ".join(left_out) if left_out else ""))
+    curves = {e["variant"]: [(us, 1 - f) for us, f in e.get("latency_cdf") or [] if 1 - f > 1e-9]
+              for e in es}
+    floor = min((q for pts in curves.values() for _, q in pts), default=0.01)
+    _, panels = style.small_multiples(names, ("slower than x",), panel_in=2.2, fig=bottom)
+    ticks = [(t, s) for t, s in ((1, "all"), (0.1, "10 %"), (0.01, "1 %"), (0.001, "0.1 %"),
+                                 (1e-4, "0.01 %"), (1e-5, "0.001 %")) if t >= floor / 2]
     for e in es:
-        pts = [(us, 1 - f) for us, f in e.get("latency_cdf") or [] if 1 - f > 1e-9]
-        if pts:
-            tail.plot(*zip(*pts), label=e["variant"], lw=1.6, color=styles[e["variant"]].color,
-                      ls=styles[e["variant"]].dash)
-            floor = min(floor, min(q for _, q in pts))
-    tail.set_xscale("log")
-    tail.set_yscale("log")
-    _plain_log_axis(tail.xaxis)
-    tail.set_ylim(max(floor / 2, 1e-6), 1.05)
-    ticks = [t for t in (1, 0.1, 0.01, 0.001, 0.0001, 0.00001) if t >= floor / 2]
-    tail.set_yticks(ticks, ["all", "10 %", "1 %", "0.1 %", "0.01 %", "0.001 %"][:len(ticks)])
-    tail.yaxis.set_minor_formatter(ticker.NullFormatter())
-    for q, name in ((0.01, "p99"), (0.001, "p99.9")):
-        if q >= floor:
-            tail.axhline(q, color="#666", lw=0.8, ls=":")
-            tail.text(1.0, q, f" {name}", transform=tail.get_yaxis_transform(), va="center")
-    lo = min(ax.get_xlim()[0], tail.get_xlim()[0])
-    hi = max(ax.get_xlim()[1], tail.get_xlim()[1])
-    for a in (ax, tail):  # one latency scale for both panels
-        a.set_xlim(lo, hi)
-    tail.set_xlabel("request latency, µs (log)")
-    tail.set_ylabel("share of requests slower (log)")
-    tail.set_title("the tail: share of requests slower than x, all repetitions pooled",
-                   loc="left")
-    tail.grid(alpha=0.3, which="major")
-    tail.legend(loc="upper left", bbox_to_anchor=(1.08, 1.0), frameon=False,
-                handlelength=2.2, labelspacing=0.25)
-    fig.suptitle("How long does a request wait, and how long is the tail? (workload unp)\n"
+        a, st, name = panels[0, e["variant"]], styles[e["variant"]], e["variant"]
+        ghosts(a, curves, name, lambda pts: zip(*pts))
+        if curves[name]:
+            a.plot(*zip(*curves[name]), color=st.color, ls=st.dash, lw=2, zorder=3)
+        pooled = sum(r["server"]["requests"] for r in e.get("runs", [])
+                     if (r.get("server") or {}).get("requests"))
+        if pooled:  # below: fewer than MIN_ABOVE requests lie beyond, a shape of a few samples
+            a.axhspan(floor / 2, MIN_ABOVE / pooled, color="#eeeeee", zorder=0, lw=0)
+        for q in (0.01, 0.001):
+            a.axhline(q, color="#666", lw=0.8, ls=":")
+        a.set_xscale("log")
+        a.set_yscale("log")
+        a.set_ylim(floor / 2, 1.5)
+        a.set_yticks(*zip(*ticks))
+        a.yaxis.set_minor_formatter(ticker.NullFormatter())
+        _plain_log_axis(a.xaxis, compact=True)
+    bottom.supxlabel("request latency, µs (log)")
+    bottom.suptitle("the tail: share of requests slower than x, all repetitions pooled; dotted: "
+                    f"1 % and 0.1 %;\nshaded: fewer than {MIN_ABOVE} requests lie beyond; grey: "
+                    "the other designs", x=0.02, ha="left")
+    top.suptitle("How long does a request wait, and how long is the tail? (workload unp)\n"
                  + _subtitle(results, "unp", "p99_us"))
     return _save(fig, out_dir, "3-latency")
 

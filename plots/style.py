@@ -261,16 +261,21 @@ def wrap(name, width=18):
     return "\n".join(lines + [line])
 
 
-def small_multiples(names, ylabels=("",), cols=5, width_in=11, panel_in=2.0, head_in=1.6):
+def small_multiples(names, ylabels=("",), cols=5, width_in=11, panel_in=2.0, head_in=1.6,
+                    fig=None):
     """One panel per name, `cols` names to a row, and for each name one panel per y label, one
     above the other (e.g. throughput over p99), the name as the top one's title, the y labels
-    on the left column, all sharing x. Returns (fig, {(block, name): ax}), block the index
-    into `ylabels`; the panels left over are hidden."""
+    on the left column, all sharing x (give them one y range too). Returns (fig, {(block, name): ax}), block the
+    index into `ylabels`; the panels left over are hidden. With `fig` (a figure or subfigure),
+    the panels fill it instead of a new figure."""
     blocks = len(ylabels)
     cols = min(cols, len(names))
     rows = -(-len(names) // cols)
-    fig, axes = figure(width_in, panel_in * blocks * rows + head_in, nrows=blocks * rows,
-                       ncols=cols, squeeze=False, sharex=True)
+    grid = {"nrows": blocks * rows, "ncols": cols, "squeeze": False, "sharex": True}
+    if fig is None:
+        fig, axes = figure(width_in, panel_in * blocks * rows + head_in, **grid)
+    else:
+        axes = fig.subplots(**grid)
     out = {}
     for k, name in enumerate(names):
         r, c = divmod(k, cols)
@@ -280,7 +285,7 @@ def small_multiples(names, ylabels=("",), cols=5, width_in=11, panel_in=2.0, hea
             ax.grid(alpha=0.3)
             if c == 0:
                 ax.set_ylabel(ylabels[b])
-        out[0, name].set_title(wrap(name, 90 // cols), pad=3)
+        out[0, name].set_title(wrap(name, 80 // cols), pad=3)
     used = set(map(id, out.values()))
     for ax in axes.flat:
         if id(ax) not in used:

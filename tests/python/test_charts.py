@@ -311,6 +311,21 @@ class Charts(unittest.TestCase):
                 self.assertEqual(ax.get_xscale(), "log")
                 self.assertFalse(ax.patches, "no bars on a log axis")
 
+    def test_p999_is_left_out_only_for_the_design_with_too_few_requests_and_says_which(self):
+        import plots.charts as C
+        data = results(requests=20000)
+        es = data["workloads"]["unp"]["entries"]
+        for r in es[1]["runs"]:  # fork: 3,000 requests a run
+            r["server"]["requests"] = 3000
+        with Capture() as cap, tempfile.TemporaryDirectory() as d:
+            C.latency(data, d)
+            ax = cap.figs["3-latency"].axes[0]
+            p999 = ax.containers[2]
+            self.assertEqual(sorted(p999.lines[0].get_ydata()),
+                             [i for i in range(len(es)) if i != 1])
+            self.assertIn("p99.9 for fork (under 10,000", ax.get_xlabel())
+            self.assertEqual(style_overlaps(cap.figs["3-latency"]), [])
+
     def test_without_a_request_count_every_percentile_is_drawn_and_the_title_says_so(self):
         import plots.charts as C
         data = results(requests=3000)
