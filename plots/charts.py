@@ -567,15 +567,15 @@ def microbenchmarks(results, out_dir):
     y = list(range(len(bs)))
     xs = [b["real_us"] for b in bs]
     ax.plot(xs, y, ls="none", marker="o", ms=7, color="#6a51a3")
-    for i, b in enumerate(bs):
-        ax.text(0.995, i, f"{b['real_us']:,.2f}", ha="right", va="center",
+    for i, b in enumerate(bs):  # a column right of the axes: clear of every point
+        ax.text(1.01, i, f"{b['real_us']:,.2f}", ha="left", va="center",
                 transform=ax.get_yaxis_transform())
     ax.set_yticks(y, [b["name"].removesuffix("/real_time") for b in bs])
     ax.set_ylim(len(bs) - 0.5, -0.5)
     ax.set_xscale("log")
-    ax.set_xlim(min(xs) / 2, max(xs) * 15)
+    ax.set_xlim(min(xs) / 2, max(xs) * 2)
     _plain_log_axis(ax.xaxis)
-    ax.set_xlabel("real time per iteration, µs (log scale)")
+    ax.set_xlabel("real time per iteration, µs (log scale); the figure at the right")
     stat = bs[0].get("statistic", "")
     ax.set_title("What does each primitive cost on its own?\n"
                  f"(tcplab-micro, Google Benchmark, {stat})")
@@ -695,14 +695,14 @@ def faults_crashes(results, out_dir):
         y = range(len(kills))
         a.barh(list(y), [100 * (1 - (r["success_rate"] or 0)) for r in kills], color="#c44e52")
         for i, r in enumerate(kills):
-            a.text(0.99, i, f"{r['requests_failed']} of\n"
-                   f"{r['requests_ok'] + r['requests_failed']:,}\n({r['kills']} kills)",
-                   ha="right", va="center", transform=a.get_yaxis_transform())
+            a.text(0.99, i, f"{r['requests_failed']} of {r['requests_ok'] + r['requests_failed']:,}"
+                   f" ({r['kills']} kills)", ha="right", va="center",
+                   transform=a.get_yaxis_transform())
         a.set_yticks(list(y), [r["design"] for r in kills])
         a.invert_yaxis()
         a.set_xlabel("% of requests failed")
         a.set_title("kill -9 every %g ms under load" % (1e3 * kills[0]["interval_s"]))
-        a.set_xlim(0, max(100 * (1 - (r["success_rate"] or 0)) for r in kills) * 2.2 or 1)
+        a.set_xlim(0, max(100 * (1 - (r["success_rate"] or 0)) for r in kills) * 3.5 or 1)
         pooled = [r for r in kills if r.get("respawn_ms")]
         if pooled:
             b.boxplot([r["respawn_ms"] for r in pooled], vert=False,
@@ -765,39 +765,40 @@ def slowhttp_availability(results, out_dir):
     p = w["params"]
     designs = list(dict.fromkeys(r["design"] for r in runs))
     modes = [m for m in ("slowloris", "slowread") if any(r["mode"] == m for r in runs)]
-    titles = {"slowloris": "slowloris (-H): headers never finished",
-              "slowread": "slow read (-X): a large answer read a few bytes a second"}
+    titles = {"slowloris": "slowloris (-H): headers never end",
+              "slowread": "slow read (-X): answers read slowly"}
     up, down = "#55a868", "#c44e52"
-    fig, axes = plt.subplots(1, len(modes), figsize=(6 * len(modes), 0.42 * len(designs) + 1.9),
-                             sharey=True, squeeze=False)
+    fig, axes = _fig(5.5 * len(modes) + 1, 0.42 * len(designs) + 2.4, ncols=len(modes),
+                     sharey=True, squeeze=False)
+    n = max(len(r["timeline"]) for r in runs)
     for ax, mode in zip(axes[0], modes):
         for i, d in enumerate(designs):
             r = next((x for x in runs if x["design"] == d and x["mode"] == mode), None)
             if r is None:
-                ax.text(0.2, i, "not measured", va="center", fontsize=8, color="#777")
+                ax.text(0.2, i, "not measured", va="center", color="#777")
                 continue
             tl = r["timeline"]
             ax.broken_barh([(s, 1) for s, ok in enumerate(tl) if ok], (i - 0.35, 0.7),
                            color=up)
             ax.broken_barh([(s, 1) for s, ok in enumerate(tl) if not ok], (i - 0.35, 0.7),
                            color=down, hatch="//", edgecolor="#fff")
-            ax.text(len(tl) + 0.2, i, f"{100 * r['available_fraction']:.0f} %"
-                    + (" (server closed every slow client: test over)" if r.get("all_closed")
-                       else ""), va="center", fontsize=8)
-        n = max(len(r["timeline"]) for r in runs)
-        ax.set_xlim(0, n + 1.6)
+            ax.text(n + 0.3, i, f"{100 * r['available_fraction']:.0f} %"
+                    + (" *" if r.get("all_closed") else ""), va="center")
+        ax.set_xlim(0, n * 1.3 + 1)
         ax.set_xticks(range(0, n + 1, 2))
         ax.axvspan(0, p["probe_timeout_s"], color="#000", alpha=0.06, lw=0)
         ax.set_xlabel("second of the test")
-        ax.set_title(titles[mode], fontsize=10)
+        ax.set_title(titles[mode])
         ax.grid(axis="x", color="#fff", lw=0.8)
     axes[0][0].set_yticks(range(len(designs)), designs)
     axes[0][0].invert_yaxis()
-    fig.suptitle(f"Which designs stay available under slow clients? slowhttptest's verdict each "
-                 f"second, {p['workers']} workers, --io-timeout-ms {p['io_timeout_ms']}\n"
-                 f"green: its probe request answered within {p['probe_timeout_s']} s, red hatched: not; "
-                 "grey band: before a probe could time out; % = share of the seconds available",
-                 fontsize=10)
+    closed = any(r.get("all_closed") for r in runs)
+    fig.suptitle(f"Which designs stay available under slow clients? slowhttptest, {p['workers']} "
+                 f"workers, --io-timeout-ms {p['io_timeout_ms']}\ngreen: its probe answered "
+                 f"within {p['probe_timeout_s']} s, red hatched: not; grey: before a probe could "
+                 "time out;\n% of the seconds available"
+                 + ("; *: the server closed every slow client, the test ended early" if closed
+                    else ""))
     return _save(fig, out_dir, "slowhttp-availability")
 
 

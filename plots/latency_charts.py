@@ -247,9 +247,11 @@ def capacity(results, out_dir, workload):
             a.set_xticks(mine[0]["rates"], [f"{r:,}" for r in mine[0]["rates"]])
             a.xaxis.set_minor_locator(ticker.NullLocator())
         a.set_xlabel(f"highest offered rate with p99 ≤ {p['slo_us']:,.0f} µs, requests/s")
-        a.set_title(f"{mode_text(mode)}; "
-                    + ("whiskers: the interval over repetitions" if p["repeat"] > 1 else
-                       "whiskers: the search's bracket [passed, failed]"))
+        cis = [bool((e["capacity"].get("summary") or {}).get("ci95")) for e in mine]
+        a.set_title(f"{mode_text(mode)};\n" + (
+            "whiskers: the median's interval over repetitions" if all(cis) else
+            "whiskers: the bracket [highest rate met, first failed]" if not any(cis) else
+            "whiskers: the interval over repetitions, or the bracket [met, failed]"))
         a.grid(True, axis="x", alpha=0.3)
     fig.suptitle(_title(w, f"How much load does each design take with p99 ≤ "
                         f"{p['slo_us']:,.0f} µs? (`{workload}`)"))

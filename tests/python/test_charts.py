@@ -431,6 +431,61 @@ class Charts(unittest.TestCase):
             self.assertEqual(len(shade), 1)
             self.assertAlmostEqual(shade[0].get_xy()[0][0], 2000 / 10)
 
+    def test_slowhttp_is_legible_and_its_notes_clear_the_next_panel(self):
+        import plots.charts as C
+        designs = [r["name"] for r in TABLE]
+        runs = [{"design": d, "mode": m, "all_closed": k % 3 == 0,
+                 "timeline": [True] * 4 + [k % 2 == 0] * 5,
+                 "available_fraction": 1.0 if k % 2 == 0 else 4 / 9}
+                for k, d in enumerate(designs) for m in ("slowloris", "slowread")]
+        data = {"designs": TABLE, "workloads": {"slowhttp": {"runs": runs, "params": {
+            "workers": 4, "io_timeout_ms": 2000, "probe_timeout_s": 2}}}}
+        with Capture() as cap, tempfile.TemporaryDirectory() as d:
+            self.assertEqual(C.slowhttp_availability(data, d), "slowhttp-availability")
+            fig = cap.figs["slowhttp-availability"]
+            self.check_legible("slowhttp", fig)
+            self.assertEqual(style_overlaps(fig), [])
+            left = fig.axes[0]
+            right = max(t.get_window_extent().x1 for t in left.texts)
+            self.assertLess(right, fig.axes[1].get_window_extent().x0)
+
+    def test_ballast_gives_each_design_a_scale_of_its_own(self):
+        from plots import ballast_charts as B
+        entries = []
+        for d, f in (("fork", lambda mb: 200 + 20 * mb), ("prefork", lambda mb: 30.0)):
+            for mb in (0, 16, 64, 256):
+                runs = [{"figures": {"cpu_us_per_conn": f(mb) * (1 + r / 100),
+                                     "p99_us": 10 * f(mb)}} for r in range(REPS)]
+                entries.append({"design": d, "ballast_mb": mb, "runs": runs,
+                                "summary": _summary(runs)})
+        data = {"designs": TABLE, "workloads": {"ballast": {"params": {}, "entries": entries}}}
+        with Capture() as cap, tempfile.TemporaryDirectory() as d:
+            B.cpu_and_p99(data, d)
+            fig = cap.figs["ballast-1-cpu-and-p99"]
+            self.check_legible("ballast", fig)
+            self.assertEqual(style_overlaps(fig), [])
+            tops = [ax.get_ylim()[1] for ax in fig.axes]  # fork CPU, prefork CPU, then p99s
+            self.assertGreater(tops[0], 5000)
+            self.assertLess(tops[1], 40, "prefork is not drawn on fork's scale")
+
+    def test_every_call_of_the_syscall_chart_has_a_colour_of_its_own(self):
+        from plots import syscall_charts
+        calls = [f"call{k}" for k in range(30)]  # more calls than colours: the rest is other
+        entries = [{"design": d, "mode": "conn", "requests_per_conn": 1, "counts": {
+                    "per_connection": {c: 1.0 + k * 0.01 + j for j, c in enumerate(calls)}}}
+                   for k, d in enumerate(("iterative", "fork", "prefork"))]
+        data = {"designs": TABLE, "workloads": {"syscalls": {
+            "kind": "counts", "tracer": "perf", "entries": entries, "baseline": "iterative",
+            "params": {"top": 30, "modes": {"conn": {"requests_per_conn": 1}}}}}}
+        with Capture() as cap, tempfile.TemporaryDirectory() as d:
+            syscall_charts.stacked(data, d)
+            ax = cap.figs["syscalls-1-per-connection"].axes[-1]
+            colours = [tuple(h.get_facecolor()) for h in ax.get_legend().legendHandles]
+            widths = sum(b.get_width() for b in ax.patches if b.get_y() < 0)  # iterative's row
+        self.assertGreaterEqual(len(colours), 19)
+        self.assertEqual(len(set(colours)), len(colours))
+        self.assertAlmostEqual(widths, sum(1.0 + j for j in range(30)), 6)  # nothing lost
+
     def test_the_same_data_draws_the_same_bytes(self):
         import plots.charts as C
         data = results()
