@@ -20,7 +20,6 @@ import os
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 from matplotlib import ticker  # noqa: E402
 
 from plots import style  # noqa: E402
@@ -158,53 +157,57 @@ def spectrum_points(counts):
 
 
 def spectrum(results, out_dir, workload):
+    """latency-2. The percentile spectrum at one rate, HdrHistogram style: small multiples, one
+    panel per design with the others grey behind, each shaded where fewer than MIN_ABOVE of
+    its requests lie beyond."""
     w = _workload(results, workload)
     if not w or not w.get("spectrum_rate"):
         return None
     mode = w["params"]["modes"][0]
     rate = w["spectrum_rate"][mode]
     mine = [x for x in w["entries"] if x["mode"] == mode]
-    styles = style.styles([e["variant"] for e in mine], results.get("designs"))
-    fig, a = style.figure(10, 6)
-    drawn, right, fewest = 0, 10, None
+    curves, total = {}, {}
     for e in mine:
         files = [p["load_file"] for p in e["points"] if p["rate"] == rate and p.get("load_file")
                  and p.get("kind") == "grid"]
         counts = summed_buckets(out_dir, files) if files else {}
-        pts = spectrum_points(counts)
-        if pts:
-            n = sum(counts.values())
-            fewest = n if fewest is None else min(fewest, n)
-            a.plot(*zip(*pts), lw=1.6, label=e["variant"], color=styles[e["variant"]].color,
-                   ls=styles[e["variant"]].dash)
-            drawn += 1
-            right = max(right, max(x for x, _ in pts))
-    if not drawn:
-        plt.close(fig)
+        if spectrum_points(counts):
+            curves[e["variant"]] = spectrum_points(counts)
+            total[e["variant"]] = sum(counts.values())
+    if not curves:
         return None
-    a.set_xscale("log")
-    a.set_yscale("log")
-    ticks = [(10 ** k, t) for k, t in enumerate(["0 %", "90 %", "99 %", "99.9 %", "99.99 %",
-                                                  "99.999 %"]) if 10 ** k <= right * 10]
-    a.set_xticks(*zip(*ticks))
-    a.xaxis.set_minor_locator(ticker.NullLocator())
-    a.set_xlim(0.9, ticks[-1][0] * 1.2)
-    noise = fewest / MIN_ABOVE  # 1/(1-p) past which fewer than MIN_ABOVE requests lie above p
-    if noise < ticks[-1][0] * 1.2:
-        a.axvspan(noise, ticks[-1][0] * 1.2, color="#eeeeee", zorder=0)
-        a.text(noise, 0.02, f" fewer than {MIN_ABOVE} of\n the {fewest:,} requests\n lie beyond",
-               transform=a.get_xaxis_transform(), va="bottom")
-    _plain(a.yaxis)
-    a.set_xlabel("percentile (axis 1/(1-p))")
-    a.set_ylabel("latency from the scheduled send, µs")
-    a.grid(True, which="major", alpha=0.3)
-    a.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    names = list(curves)
+    styles = style.styles(names, results.get("designs"))
+    fig, panels = style.small_multiples(names, ("latency, µs",), panel_in=2.1, head_in=1.8)
+    right = max(x for pts in curves.values() for x, _ in pts)
+    ticks = [(10 ** k, t) for k, t in enumerate(["0", "90", "99", "99.9", "99.99", "99.999"])
+             if 10 ** k <= right * 10]
+    end = ticks[-1][0] * 1.2
+    ys = [y for pts in curves.values() for _, y in pts]
+    for name in names:
+        a, st = panels[0, name], styles[name]
+        for other, pts in curves.items():
+            if other != name:
+                a.plot(*zip(*pts), color="#d0d0d0", lw=1, zorder=1)
+        a.plot(*zip(*curves[name]), lw=2, color=st.color, ls=st.dash, zorder=3)
+        noise = total[name] / MIN_ABOVE  # past it, fewer than MIN_ABOVE requests lie beyond p
+        if noise < end:
+            a.axvspan(noise, end, color="#eeeeee", zorder=0)
+        a.set_xscale("log")
+        a.set_yscale("log")
+        a.set_xticks(*zip(*[(x, t if k % 2 == 0 else "") for k, (x, t) in enumerate(ticks)]))
+        a.xaxis.set_minor_locator(ticker.NullLocator())
+        a.set_xlim(0.9, end)
+        a.set_ylim(min(ys) / 1.5, max(ys) * 1.5)
+        _plain(a.yaxis, minors="")
+    fig.supxlabel("percentile, % (axis 1/(1-p))")
     kept_up = (w.get("spectrum_all_ok") or {}).get(mode, True)
     fig.suptitle(_title(w, f"How slow is each design's slowest 1 %, 0.1 %, …? (`{workload}`)\n"
-                       f"percentile spectrum at {rate:,} requests/s ({mode_text(mode)}),\n"
-                       "the repetitions' histograms summed"
-                       + ("" if kept_up else "\nno rate at which every design kept up: the "
-                          "lowest, some curves are not latencies")))
+                       f"percentile spectrum at {rate:,} requests/s ({mode_text(mode)}), the "
+                       "repetitions' histograms summed;\ngrey: the other designs; shaded: "
+                       f"fewer than {MIN_ABOVE} of the design's requests lie beyond"
+                       + ("\nno rate at which every design kept up: the lowest, some curves "
+                          "are not latencies" if not kept_up else "")))
     return style.save(fig, out_dir, f"{workload}-2-percentile-spectrum")
 
 

@@ -427,9 +427,15 @@ class Charts(unittest.TestCase):
             L.spectrum(data, d, "latency")
             fig = cap.figs["latency-2-percentile-spectrum"]
             self.check_legible("latency-2", fig)
-            shade = [p for p in fig.axes[0].patches]
-            self.assertEqual(len(shade), 1)
-            self.assertAlmostEqual(shade[0].get_xy()[0][0], 2000 / 10)
+            shown = [ax for ax in fig.axes if ax.axison]
+            self.assertEqual([ax.get_title() for ax in shown], ["epoll", "prefork", "fork"])
+            self.assertEqual(style_overlaps(fig), [])
+            for ax in shown:  # small multiples: its own line over the others' grey
+                self.assertIsNone(ax.get_legend())
+                self.assertEqual(len(ax.get_lines()), 3)
+                shade = [p for p in ax.patches]
+                self.assertEqual(len(shade), 1)
+                self.assertAlmostEqual(shade[0].get_xy()[0][0], 2000 / 10)
 
     def test_slowhttp_is_legible_and_its_notes_clear_the_next_panel(self):
         import plots.charts as C
