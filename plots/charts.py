@@ -9,6 +9,7 @@ question the chart answers; colours, markers and type sizes come from plots/styl
 """
 
 import json
+import math
 import os
 import sys
 
@@ -170,18 +171,22 @@ def _share(e, part):
 def _user_shares(ax, es, styles, has_split):
     """The user share two ways: getrusage's per-process split (hollow) against the server
     CPU's /proc/stat (filled), one row per design."""
+    shown = [0.0]
     for i, e in enumerate(es):
         st = styles[e["variant"]]
         t = max(_med(e, "cpu_us_per_conn"), 1e-9)
         rusage = 100 * _med(e, "cpu_user_us_per_conn") / t
         ax.plot([rusage], [i], marker="o", mfc="white", mec="#555", ms=7, ls="none",
                 label="getrusage" if i == 0 else None)
+        shown.append(rusage)
         if has_split:
             proc = 100 * _share(e, "user")
             ax.plot([rusage, proc], [i, i], color="#999", lw=1)
             ax.plot([proc], [i], marker=st.marker, color=st.color, ms=8, ls="none",
                     label="/proc/stat" if i == 0 else None)
-    ax.set_xlim(0, 100)
+            shown.append(proc)
+    # a scale that fits the row's shares (a few %), so the two can be told apart
+    ax.set_xlim(0, min(100, 10 * math.ceil(max(shown) * 1.2 / 10 + 1e-9)))
     ax.set_ylim(len(es) - 0.5, -0.5)
     ax.grid(axis="x", alpha=0.3)
 
