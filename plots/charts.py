@@ -808,30 +808,36 @@ def slowhttp_availability(results, out_dir):
 
 
 def soak(results, out_dir):
-    """Soak: descriptors and RSS against connections served."""
+    """Soak: what each design's descriptors and RSS gained since the first sample, against
+    connections served (growth is the question; where each started is in the legend)."""
     part = results.get("workloads", {}).get("soak") or {}
     rs = part.get("designs") or []
     if not rs:
         return None
-    fig, (a, b) = _fig(11, 4.6, ncols=2)
+    fig, (a, b) = _fig(11, 4.8, ncols=2)
     styles = _styles(results, [r["design"] for r in rs])
     for r in rs:
         xs = [smp["connections"] for smp in r["samples"]]
-        a.plot(xs, [smp["fds"] for smp in r["samples"]], label=r["design"],
-               **styles[r["design"]].line())
-        b.plot(xs, [smp["rss_kb"] / 1024 for smp in r["samples"]], label=r["design"],
+        fds = [smp["fds"] for smp in r["samples"]]
+        rss = [smp["rss_kb"] / 1024 for smp in r["samples"]]
+        a.plot(xs, [v - fds[0] for v in fds], ms=5, label=r["design"], **styles[r["design"]].line())
+        b.plot(xs, [v - rss[0] for v in rss], ms=5,
+               label=f"{r['design']} ({fds[0]} fds, {rss[0]:,.1f} MiB)",
                **styles[r["design"]].line())
     for ax in (a, b):
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(
             lambda v, _: f"{v / 1e6:g}M" if v >= 1e6 else f"{v / 1000:g}k" if v else "0"))
-    a.set_xlabel("connections served")
-    a.set_ylabel("open descriptors, server + children")
-    a.set_ylim(bottom=0)
-    b.set_xlabel("connections served")
-    b.set_ylabel("RSS, MiB (server + children)")
-    b.set_ylim(bottom=0)
-    a.legend()
-    fig.suptitle("Do descriptors or memory grow over a million connections? (soak)")
+        ax.set_xlabel("connections served")
+        ax.grid(alpha=0.3)
+    a.yaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+    lo, hi = a.get_ylim()
+    a.set_ylim(min(lo, -1), max(hi, 1))  # whole descriptors, even when none was gained
+    a.set_ylabel("descriptors gained, server + children")
+    b.set_ylabel("RSS gained, MiB (server + children)")
+    b.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False,
+             title="design (at the start)")
+    fig.suptitle("Do descriptors or memory grow over a million connections? (soak)\n"
+                 "each design's gain since its first sample; flat at 0: no leak")
     return _save(fig, out_dir, "faults-6-soak")
 
 

@@ -248,6 +248,11 @@ class Charts(unittest.TestCase):
             fig = cap.figs["faults-6-soak"]
             self.check_legible("soak", fig)
             colours = [ln.get_color() for ln in fig.axes[0].get_lines()]
+            rss = fig.axes[1].get_lines()[0].get_ydata()  # the gain since the first sample
+            self.assertEqual((rss[0], round(rss[-1] * 1024)), (0, 1000))
+            self.assertEqual(style_overlaps(fig), [])
+            legend = fig.axes[1].get_legend().get_window_extent()
+            self.assertGreater(legend.x0, fig.axes[1].get_window_extent().x1, "not on the data")
         self.assertEqual(colours, [C.style.DESIGNS["prefork-fdpass"][1],
                                    C.style.DESIGNS["prethread-dispatch"][1]])
 
