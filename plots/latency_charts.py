@@ -5,13 +5,15 @@ Each chart function takes (results, out_dir, workload), writes WORKLOAD-N-NAME.p
 and returns that name, or None when the run has no data for it. The workload modules name
 them in their CHARTS; plots/charts.py draws them with the others.
 
-1. load_curves: p50 and p99 against offered load per design (the hockey stick), log axes,
-   one colour and marker per design (plots/style.py); a point that is not a latency (over
-   capacity, generator bound) is never drawn as one: a cross on the x axis marks the rate.
+1. load_curves: p50 and p99 against offered load (the hockey stick), log axes, a panel per
+   design (plots/style.py's small multiples); a point that is not a latency (over capacity,
+   generator bound) is never drawn as one: a cross on the x axis marks the rate; a band
+   spans the capacity's bracket, where the knee lies.
 2. spectrum: the percentile spectrum at one common rate, HdrHistogram style (x = 1/(1-p)),
-   from the histograms of every repetition summed bucket by bucket, never averaged.
+   from the histograms of every repetition summed bucket by bucket, never averaged; a panel
+   per design.
 3. capacity: capacity at the latency target per design, with its interval (or the search's
-   bracket with one repetition), and the designs whose capacity lies outside the grid.
+   bracket when there is none), and the designs whose capacity lies outside the grid.
 """
 
 import json
