@@ -367,32 +367,22 @@ def latency(results, out_dir):
 
 def worker_distribution(results, out_dir):
     """4. Connections per worker slot for every pooled design (Stevens' distribution table),
-    one small panel each in the design's colour, the even share dashed."""
+    one small panel each in the design's colour, on one scale, the even share dashed."""
     es = [e for e in _entries(results, "unp") if len(e.get("workers_per_slot") or []) > 1]
     if not es:
         return None
     styles = _styles(results, [e["variant"] for e in es])
-    cols = min(4, len(es))
-    rows = (len(es) + cols - 1) // cols
-    fig, axes = _fig(11, 2.4 * rows + 1.4, nrows=rows, ncols=cols, squeeze=False, sharey=True)
+    fig, panels = style.small_multiples([e["variant"] for e in es], ("connections served",),
+                                        cols=4, panel_in=2.4, head_in=1.4)
     top = max(max(e["workers_per_slot"]) for e in es)
-    for ax, e in zip(axes.flat, es):
-        counts = e["workers_per_slot"]
+    for e in es:
+        ax, counts = panels[0, e["variant"]], e["workers_per_slot"]
         ax.bar(range(len(counts)), counts, width=0.8, **styles[e["variant"]].bar())
-        even = sum(counts) / len(counts)
-        ax.axhline(even, color="black", ls="--", lw=1.2)
-        name = e["variant"]
-        ax.set_title(name.replace("/", "/\n") if len(name) > 20 else name,
-                     fontsize=plt.rcParams["font.size"], pad=3)
-        step = max(1, -(-len(counts) // 5))
-        ax.set_xticks(range(0, len(counts), step))
+        ax.axhline(sum(counts) / len(counts), color="black", ls="--", lw=1.2)
+        ax.set_xticks(range(0, len(counts), max(1, -(-len(counts) // 5))))
         ax.set_ylim(0, top * 1.1)
         ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-        ax.grid(axis="y", alpha=0.3)
-    for ax in axes[:, 0]:
-        ax.set_ylabel("connections served")
-    for ax in list(axes.flat)[len(es):]:
-        ax.axis("off")
+        ax.grid(axis="x", visible=False)
     fig.supxlabel("worker slot")
     p = results["workloads"]["unp"]["params"]
     fig.suptitle("Does each worker get its share of the connections?\n"

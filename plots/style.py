@@ -250,15 +250,17 @@ def figure(width_in, height_in, **subplots):
 
 
 def wrap(name, width=18):
-    """A design's name broken after a '/' or '-' so each line holds at most about `width`
-    characters (a small multiple's title must not run into its neighbour's)."""
-    lines, line = [], ""
-    for part in re.findall(r"[^/-]+[/-]?", name):
-        if line and len(line) + len(part) > width:
-            lines.append(line)
-            line = ""
-        line += part
-    return "\n".join(lines + [line])
+    """A design's name broken after a '/' (first) or a '-' so each line holds at most about
+    `width` characters (a small multiple's title must not run into its neighbour's)."""
+    lines = []
+    for seg in re.findall(r"[^/]+/?", name):  # 'uring-msgring/' and 'least-loaded'
+        parts = [seg] if len(seg) <= width else re.findall(r"[^-]+-?", seg)
+        for part in parts:
+            if lines and len(lines[-1]) + len(part) <= width and not lines[-1].endswith("/"):
+                lines[-1] += part
+            else:
+                lines.append(part)
+    return "\n".join(lines)
 
 
 def small_multiples(names, ylabels=("",), cols=5, width_in=11, panel_in=2.0, head_in=1.6,
