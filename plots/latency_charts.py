@@ -109,6 +109,10 @@ def load_curves(results, out_dir, workload):
                        lw=1.2, ls="--", zorder=2)
             if p99[v]:
                 a.plot(*zip(*p99[v]), color=st.color, marker=st.marker, ms=6, lw=2, zorder=3)
+                band = [(c["rate"], *c["summary"]["p99_us"]["ci95"]) for c in e["curve"]
+                        if c["status"] == "ok" and (c["summary"].get("p99_us") or {}).get("ci95")]
+                if band:
+                    a.fill_between(*zip(*band), color=st.color, alpha=0.25, lw=0, zorder=2)
             for rate, _, _ in curve_points(e, "p99_us")[1]:
                 a.plot([rate], [0.04], ls="none", marker="x", ms=8, mew=2, color=st.color,
                        transform=a.get_xaxis_transform(), clip_on=False, zorder=4)
@@ -124,7 +128,8 @@ def load_curves(results, out_dir, workload):
     fig.supxlabel("offered load, requests/s (open loop, log)")
     fig.suptitle(_title(w, f"At what load does each design's latency turn up? (`{workload}`, "
                         f"median of {p.get('repeat', 1)} repetition(s))\n"
-                        "solid: p99, dashed: p50, grey: the other designs' p99;\n"
+                        "solid: p99 (shaded: its interval), dashed: p50, grey: the other "
+                        "designs' p99;\n"
                         f"dotted: the target, p99 ≤ {p['slo_us']:,.0f} µs; band: from the "
                         "highest rate that met it to the first that did not;\n×: could not "
                         "keep the schedule at that rate (not a latency)"))
