@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 from matplotlib import ticker  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from tcplab_suite import stats  # noqa: E402
+from tcplab_suite import findings  # noqa: E402
 from tcplab_suite.workloads import REGISTRY  # noqa: E402
 
 from plots import style  # noqa: E402
@@ -391,40 +391,18 @@ def worker_distribution(results, out_dir):
     return _save(fig, out_dir, "4-connections-per-worker")
 
 
-def _per_rep(e, key):
-    """{repetition: figure} over the runs of an entry that succeeded."""
-    return {r["rep"]: r["figures"][key] for r in e.get("runs", []) if r.get("figures")
-            and r["figures"].get(key) is not None}
-
-
-def herd_slope(points, key="cpu_us_per_conn"):
-    """(stats.slope_summary, x̄, ȳ) of `key` against pool size over a design's sweep points
-    (sorted by workers): one least-squares slope per repetition, as REPORT's verdict takes it;
-    x̄, ȳ the mean pool size and the mean of the points' medians, where the drawn line
-    passes. None with fewer than two sizes."""
-    if len({e["workers"] for e in points}) < 2:
-        return None
-    reps = sorted({k for e in points for k in _per_rep(e, key)})
-    ys = [[_per_rep(e, key).get(k) for e in points] for k in reps]
-    try:
-        s = stats.slope_summary([e["workers"] for e in points], ys)
-    except ValueError:
-        return None
-    xs = [e["workers"] for e in points]
-    return s, sum(xs) / len(xs), sum(_med(e, key) for e in points) / len(points)
-
-
 def herd(results, out_dir):
     """5. The thundering-herd sweep: small multiples, one panel per design on one scale, CPU
     per connection against pool size with each point's interval, and the least-squares slope
-    the verdict uses drawn through them, its value, interval and what it adds over the sweep
-    written in the panel."""
+    REPORT's verdict takes (findings.herd: one slope per repetition, summarised) drawn through
+    the points' mean, its value and interval and what it adds over the sweep in the panel."""
+    w = results.get("workloads", {}).get("herd")
     es = _entries(results, "herd")
     if not es:
         return None
     names = list(dict.fromkeys(e["variant"] for e in es))
     styles = _styles(results, names)
-    p = results["workloads"]["herd"]["params"]
+    p = w["params"]
     sizes = p["pool_sizes"]
     key = "cpu_us_per_conn"
     fig, panels = style.small_multiples(names, ("CPU per conn., µs",), cols=3, panel_in=2.7,
@@ -436,19 +414,20 @@ def herd(results, out_dir):
         ax.errorbar([e["workers"] for e in pts], [_med(e, key) for e in pts],
                     yerr=_err(pts, key), color=st.color, marker=st.marker, ms=6, ls="none",
                     capsize=3, lw=1.3)
-        fit = herd_slope(pts, key)
-        if fit:
-            s, mx, my = fit
-            xs = [sizes[0], sizes[-1]]
-            ax.plot(xs, [my + s["median"] * (x - mx) for x in xs], color=st.color, lw=1.8,
+        fit = findings.herd(dict(w, name="herd"), name, True)
+        if fit and len(pts) > 1:
+            b, (x0, x1) = fit["estimate"], fit["workers"]
+            mx = sum(e["workers"] for e in pts) / len(pts)
+            my = sum(_med(e, key) for e in pts) / len(pts)
+            ax.plot([x0, x1], [my + b * (x0 - mx), my + b * (x1 - mx)], color=st.color, lw=1.8,
                     ls=st.dash)
-            lo, hi = s["ci95"] or (None, None)
-            span = xs[1] - xs[0]
-            ax.text(0.03, 0.96, f"slope {s['median']:+.3g} µs/worker\n"
+            lo, hi = fit["interval"] or (None, None)
+            gain = (f"≤ {fit['at_most'] * (x1 - x0):+.1f} µs,\n"
+                    f"≤ {100 * fit['at_most_share']:.0f} % of a connection"
+                    if fit.get("at_most_share") is not None else f"{b * (x1 - x0):+.1f} µs")
+            ax.text(0.03, 0.96, f"slope {b:+.3g} µs/worker\n"
                     + (f"[{lo:+.3g}, {hi:+.3g}]" if lo is not None else "(no interval)")
-                    + f"\n{xs[0]}→{xs[1]}: {s['median'] * span:+.1f} µs"
-                    + (f" ({100 * s['median'] * span / my:+.0f} %)" if my > 0 else ""),
-                    transform=ax.transAxes, va="top")
+                    + f"\n{x0}→{x1}: {gain}", transform=ax.transAxes, va="top")
         ax.set_xticks(sizes, [str(x) if k % 2 == 0 or len(sizes) < 5 else ""
                               for k, x in enumerate(sizes)])
         ax.set_ylim(0, top)

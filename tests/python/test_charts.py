@@ -347,11 +347,9 @@ class Charts(unittest.TestCase):
     def test_the_herd_slope_is_drawn_for_every_design_with_its_interval(self):
         import plots.charts as C
         data = results()
-        es = data["workloads"]["herd"]["entries"]
-        pts = sorted((e for e in es if e["variant"] == "prefork-mutex"), key=lambda e: e["workers"])
-        s, mx, my = C.herd_slope(pts)
-        self.assertAlmostEqual(s["median"], 0.10, delta=0.02)  # 0.05 * k with k = 2
-        self.assertIsNotNone(s["ci95"])
+        f = C.findings.herd(dict(data["workloads"]["herd"], name="herd"), "prefork-mutex", True)
+        self.assertAlmostEqual(f["estimate"], 0.10, delta=0.02)  # 0.05 * k with k = 2
+        self.assertIsNotNone(f["interval"])
         with Capture() as cap, tempfile.TemporaryDirectory() as d:
             C.herd(data, d)
             fig = cap.figs["5-herd"]
@@ -365,7 +363,10 @@ class Charts(unittest.TestCase):
                 self.assertIsNone(ax.get_legend())
                 self.assertIn("µs/worker\n[", " ".join(t.get_text() for t in ax.texts))
             mutex = next(ax for ax in shown if ax.get_title() == "prefork-mutex")
-            self.assertIn(f"{s['median']:+.3g} µs/worker", mutex.texts[0].get_text())
+            self.assertIn(f"{f['estimate']:+.3g} µs/worker", mutex.texts[0].get_text())
+            line = next(ln for ln in mutex.get_lines() if len(ln.get_xdata()) == 2)
+            (x0, x1), (y0, y1) = line.get_xdata(), line.get_ydata()
+            self.assertAlmostEqual((y1 - y0) / (x1 - x0), f["estimate"], 9)  # the verdict's
             self.assertEqual({ax.get_ylim() for ax in shown}, {shown[0].get_ylim()},
                              "one scale for every panel")
 
