@@ -115,10 +115,16 @@ def _outliers(entries, key):
     return es[cut:] if ratio > OUTLIER else []
 
 
-def _swatch(ax, y, st):
-    """The design's own marker and colour just left of its row's label."""
-    ax.plot([-0.012], [y], marker=st.marker, color=st.color, ms=8, ls="none", clip_on=False,
-            transform=ax.get_yaxis_transform())
+def _rows(ax, es, styles):
+    """One row per entry, top down, labelled with its variant, the design's own marker and
+    colour just left of the label."""
+    ax.set_yticks(range(len(es)), [e["variant"] for e in es])
+    ax.set_ylim(len(es) - 0.5, -0.5)
+    for y, e in enumerate(es):
+        st = styles[e["variant"]]
+        ax.plot([-0.012], [y], marker=st.marker, color=st.color, ms=8, ls="none",
+                clip_on=False, transform=ax.get_yaxis_transform())
+    ax.tick_params(axis="y", pad=16)
 
 
 def _labels_right(ax, entries, key, fmt="{:.1f}"):
@@ -147,11 +153,7 @@ def _cpu_bars(ax, results, es, total, has_split, styles):
             ax.barh(i, total[i], height=0.7, **styles[e["variant"]].bar())
     ax.errorbar(total, y, xerr=_err(es, "cpu_us_per_conn"), fmt="none", ecolor="#222",
                 capsize=3, lw=1.2)
-    ax.set_yticks(y, [e["variant"] for e in es])
-    ax.set_ylim(len(es) - 0.5, -0.5)
-    for i, e in enumerate(es):
-        _swatch(ax, i, styles[e["variant"]])
-    ax.tick_params(axis="y", pad=16)
+    _rows(ax, es, styles)
     ax.grid(axis="x", alpha=0.3)
     ax.set_xlim(0, None)
     _labels_right(ax, es, "cpu_us_per_conn")
@@ -254,11 +256,7 @@ def process_control(results, out_dir):
         ax.errorbar([_med(e, key) for e in group], list(y), xerr=_err(group, key), fmt="none",
                     ecolor="#222", capsize=3)
         ax.axvline(0, color="black", lw=1)
-        ax.set_yticks(list(y), [e["variant"] for e in group])
-        ax.set_ylim(len(group) - 0.5, -0.5)
-        for i, e in enumerate(group):
-            _swatch(ax, i, styles[e["variant"]])
-        ax.tick_params(axis="y", pad=16)
+        _rows(ax, group, styles)
         ax.grid(axis="x", alpha=0.3)
         lo = min(0, min(_ci(e["summary"][key])[0] for e in group) * 1.1)
         ax.set_xlim(lo, None)
@@ -267,7 +265,7 @@ def process_control(results, out_dir):
         axes[1][0].set_title(f"{', '.join(e['variant'] for e in far)}: on a scale of its own",
                              loc="left")
     axes[-1][0].set_xlabel("process-control CPU per connection, µs\n(design − iterative, "
-                           "paired by repetition; below 0: within the noise)")
+                           "paired by repetition; below 0: cheaper than the iterative server)")
     fig.suptitle("What does handing each connection to a process or thread cost? "
                  "(Stevens' subtraction)\n" + _subtitle(results, "unp", key, es))
     return _save(fig, out_dir, "2-process-control")
@@ -318,11 +316,7 @@ def latency(results, out_dir):
                         xerr=_err([e for _, e in shown], key), fmt=marker, ms=6, capsize=2,
                         color={"p50": "#333", "p99": "#c44e52", "p99.9": "#7b3294"}[label],
                         mfc="white" if label == "p50" else None, label=label, lw=1)
-    ax.set_yticks(range(len(es)), names)
-    for i, e in enumerate(es):
-        _swatch(ax, i, styles[e["variant"]])
-    ax.tick_params(axis="y", pad=16)
-    ax.set_ylim(len(es) - 0.5, -0.5)
+    _rows(ax, es, styles)
     ax.set_xscale("log")
     _plain_log_axis(ax.xaxis)
     ax.grid(axis="x", alpha=0.3)
@@ -513,11 +507,7 @@ def context_switches(results, out_dir):
     ax.barh(y, vol, color="#55a868", label="voluntary (blocked)")
     ax.barh(y, invol, left=vol, color="#c44e52", label="involuntary (preempted)",
             xerr=_err(es, "ctxt_per_conn"), ecolor="#444", capsize=3)
-    ax.set_yticks(list(y), names)
-    ax.set_ylim(len(es) - 0.5, -0.5)
-    for i, e in enumerate(es):
-        _swatch(ax, i, styles[e["variant"]])
-    ax.tick_params(axis="y", pad=16)
+    _rows(ax, es, styles)
     _labels_right(ax, es, "ctxt_per_conn", "{:.2f}")
     ax.set_xlabel("server context switches per connection (whole process tree)")
     fig.suptitle("How often is the server switched out per connection? (workload unp)\n"
