@@ -17,6 +17,7 @@ them in their CHARTS; plots/charts.py draws them with the others.
 """
 
 import json
+import math
 import os
 
 import matplotlib
@@ -88,7 +89,10 @@ def load_curves(results, out_dir, workload):
                                         panel_in=2.1, head_in=1.9)
     values = [v for e in w["entries"] for key in ("p50_us", "p99_us")
               for _, v in curve_points(e, key)[0]] + [p["slo_us"]]
-    step = -(-len(rates) // 4)  # at most four labelled rates: the panels are narrow
+    labelled = rates[:1]
+    for r in rates:  # 0.55 of a decade or more apart: "6.3k" and "16k" would touch
+        if math.log10(r / labelled[-1]) >= 0.55:
+            labelled.append(r)
     for block, mode in enumerate(modes):
         mine = {e["variant"]: e for e in w["entries"] if e["mode"] == mode}
         p99 = {v: curve_points(e, "p99_us")[0] for v, e in mine.items()}
@@ -119,10 +123,12 @@ def load_curves(results, out_dir, workload):
             a.axhline(p["slo_us"], color="#444444", lw=1, ls=":")
             a.set_xscale("log")
             a.set_yscale("log")
-            a.set_xticks(rates, [_rate_text(r) if i % step == 0 else ""
-                                 for i, r in enumerate(rates)])
+            # the panels are narrow: every rate of the grid marked, those labelled that
+            # stand far enough apart
             a.set_xlim(rates[0] / 1.5, rates[-1] * 1.5)
-            a.xaxis.set_minor_locator(ticker.NullLocator())
+            a.set_xticks(labelled, [_rate_text(r) for r in labelled])
+            a.set_xticks(rates, minor=True)
+            a.xaxis.set_minor_formatter(ticker.NullFormatter())
             a.set_ylim(min(values) / 1.6, max(values) * 1.6)
             _plain(a.yaxis, minors="3")
     fig.supxlabel("offered load, requests/s (open loop, log)")
