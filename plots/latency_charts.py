@@ -70,6 +70,18 @@ def _rate_text(r):
     return f"{r / 1000:g}k" if r >= 1000 else f"{r:g}"
 
 
+def _rate_ticks(axis, rates, gap=0.55):
+    """Every rate of a grid marked on a log axis, labelled only where it stands `gap` of a
+    decade or more from the last one labelled (6.3k and 16k, or 12k and 16k, would touch)."""
+    labelled = rates[:1]
+    for r in rates[1:]:
+        if math.log10(r / labelled[-1]) >= gap:
+            labelled.append(r)
+    axis.set_ticks(labelled, [_rate_text(r) for r in labelled])
+    axis.set_ticks(rates, minor=True)
+    axis.set_minor_formatter(ticker.NullFormatter())
+
+
 def load_curves(results, out_dir, workload):
     """latency-1. p50 and p99 against offered load: small multiples, one panel per design (one
     row of panels per mode), the other designs' p99 grey behind; only points that are
@@ -89,10 +101,6 @@ def load_curves(results, out_dir, workload):
                                         panel_in=2.1, head_in=1.9)
     values = [v for e in w["entries"] for key in ("p50_us", "p99_us")
               for _, v in curve_points(e, key)[0]] + [p["slo_us"]]
-    labelled = rates[:1]
-    for r in rates:  # 0.55 of a decade or more apart: "6.3k" and "16k" would touch
-        if math.log10(r / labelled[-1]) >= 0.55:
-            labelled.append(r)
     for block, mode in enumerate(modes):
         mine = {e["variant"]: e for e in w["entries"] if e["mode"] == mode}
         p99 = {v: curve_points(e, "p99_us")[0] for v, e in mine.items()}
@@ -123,12 +131,8 @@ def load_curves(results, out_dir, workload):
             a.axhline(p["slo_us"], color="#444444", lw=1, ls=":")
             a.set_xscale("log")
             a.set_yscale("log")
-            # the panels are narrow: every rate of the grid marked, those labelled that
-            # stand far enough apart
             a.set_xlim(rates[0] / 1.5, rates[-1] * 1.5)
-            a.set_xticks(labelled, [_rate_text(r) for r in labelled])
-            a.set_xticks(rates, minor=True)
-            a.xaxis.set_minor_formatter(ticker.NullFormatter())
+            _rate_ticks(a.xaxis, rates)
             a.set_ylim(min(values) / 1.6, max(values) * 1.6)
             _plain(a.yaxis, minors="3")
     fig.supxlabel("offered load, requests/s (open loop, log)")
@@ -260,8 +264,7 @@ def capacity(results, out_dir, workload):
             a.set_xlim(mine[0]["rates"][0] / 2, mine[0]["rates"][-1] * 2)
             a.set_ylim(len(mine) - 0.5, -0.5)
         if mine:
-            a.set_xticks(mine[0]["rates"], [f"{r:,}" for r in mine[0]["rates"]])
-            a.xaxis.set_minor_locator(ticker.NullLocator())
+            _rate_ticks(a.xaxis, mine[0]["rates"], gap=0.3)
         a.set_xlabel(f"highest offered rate with p99 ≤ {p['slo_us']:,.0f} µs, requests/s")
         cis = [bool((e["capacity"].get("summary") or {}).get("ci95")) for e in mine]
         a.set_title(f"{mode_text(mode)};\n" + (

@@ -228,14 +228,33 @@ class Charts(unittest.TestCase):
         from plots import style
         pt = style.legible_pt(fig)
         self.assertGreaterEqual(pt, style.MIN_PT - 1e-6, f"{name}: text at {pt:.1f} pt")
+        self.assertEqual(style.overlaps(fig), [], name)
 
-    def test_every_chart_of_the_run_is_legible_at_the_size_report_shows_it(self):
+    def test_every_chart_of_the_run_is_legible_and_no_two_texts_overlap(self):
         import plots.charts as C
         data = results(split=True)
+        data["micro"] = {"benchmarks": [{"name": f"BM_Thing/{k}/real_time", "real_us": 10.0 ** k,
+                                         "statistic": "median"} for k in range(-2, 4)]}
         for fn in (C.cpu_per_connection, C.process_control, C.latency, C.herd,
-                   C.concurrency, C.context_switches):
+                   C.concurrency, C.context_switches, C.worker_distribution,
+                   C.microbenchmarks):
             with self.subTest(chart=fn.__name__):
                 self.assertIsNotNone(self.draw(fn, data))
+
+    def test_latency_vs_load_with_two_grids_labels_no_rate_over_another(self):
+        from plots import latency_charts as L
+        data = latency_results()
+        w = data["workloads"]["latency"]
+        keep = [dict(e, mode="keepalive") for e in w["entries"]]
+        w["entries"] += keep
+        w["params"].update(modes=["conn", "keepalive"],
+                           rates={"conn": RATES, "keepalive": [5000, 20000, 45000, 200000]})
+        with Capture() as cap, tempfile.TemporaryDirectory() as d:
+            L.load_curves(data, d, "latency")
+            fig = cap.figs["latency-1-latency-vs-load"]
+            self.check_legible("latency-1", fig)
+            self.assertEqual(style_overlaps(fig), [])
+            self.assertEqual(len([ax for ax in fig.axes if ax.axison]), 6)
 
     def test_soak_draws_each_design_in_its_own_style(self):
         import plots.charts as C
