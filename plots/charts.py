@@ -137,9 +137,14 @@ def _labels_right(ax, entries, key, fmt="{:.1f}"):
                 transform=ax.get_yaxis_transform())
 
 
-def _cpu_bars(ax, results, es, total, has_split, styles):
+def _bars(ax, es, styles, key="cpu_us_per_conn", split=False, fmt="{:.1f}"):
+    """One bar per entry, the median of `key` with its interval and the figure in a column at
+    the right; with `split`, the bar is cut in the /proc/stat proportions (user, system,
+    softirq), else drawn in the design's colour. The x axis starts at 0, or below it for a
+    figure that may be negative."""
+    total = [_med(e, key) for e in es]
     y = list(range(len(es)))
-    if has_split:  # the bar is the median total, split in the /proc/stat proportions
+    if split:
         shares = ("user", "system", "softirq")
         whole = [sum(_share(e, x) for x in shares) or 1.0 for e in es]
         left = [0.0] * len(es)
@@ -151,12 +156,11 @@ def _cpu_bars(ax, results, es, total, has_split, styles):
     else:
         for i, e in enumerate(es):
             ax.barh(i, total[i], height=0.7, **styles[e["variant"]].bar())
-    ax.errorbar(total, y, xerr=_err(es, "cpu_us_per_conn"), fmt="none", ecolor="#222",
-                capsize=3, lw=1.2)
+    ax.errorbar(total, y, xerr=_err(es, key), fmt="none", ecolor="#222", capsize=3, lw=1.2)
     _rows(ax, es, styles)
     ax.grid(axis="x", alpha=0.3)
-    ax.set_xlim(0, None)
-    _labels_right(ax, es, "cpu_us_per_conn")
+    ax.set_xlim(min(0, min(_ci(e["summary"][key])[0] for e in es) * 1.1), None)
+    _labels_right(ax, es, key, fmt)
 
 
 def _share(e, part):
@@ -210,8 +214,7 @@ def cpu_per_connection(results, out_dir):
                      squeeze=False, gridspec_kw={"width_ratios": [3, 1.1],
                                                  "height_ratios": [len(r) + 1.2 for r in rows]})
     for (ax, contrast), group in zip(axes, rows):
-        _cpu_bars(ax, results, group, [_med(e, "cpu_us_per_conn") for e in group], has_split,
-                  styles)
+        _bars(ax, group, styles, split=has_split)
         _user_shares(contrast, group, styles, has_split)
         contrast.set_yticks(range(len(group)), [""] * len(group))
     base_name = results["workloads"]["unp"].get("baseline")
@@ -250,17 +253,8 @@ def process_control(results, out_dir):
     fig, axes = _fig(10, 0.34 * len(es) + 2.4 + 0.6 * bool(far), nrows=len(rows),
                      squeeze=False, gridspec_kw={"height_ratios": [len(r) + 1.2 for r in rows]})
     for (ax,), group in zip(axes, rows):
-        y = range(len(group))
-        for i, e in enumerate(group):
-            ax.barh(i, _med(e, key), height=0.7, **styles[e["variant"]].bar())
-        ax.errorbar([_med(e, key) for e in group], list(y), xerr=_err(group, key), fmt="none",
-                    ecolor="#222", capsize=3)
         ax.axvline(0, color="black", lw=1)
-        _rows(ax, group, styles)
-        ax.grid(axis="x", alpha=0.3)
-        lo = min(0, min(_ci(e["summary"][key])[0] for e in group) * 1.1)
-        ax.set_xlim(lo, None)
-        _labels_right(ax, group, key, "{:+.1f}")
+        _bars(ax, group, styles, key, fmt="{:+.1f}")
     if far:
         axes[1][0].set_title(f"{', '.join(e['variant'] for e in far)}: on a scale of its own",
                              loc="left")
