@@ -21,7 +21,7 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
-from matplotlib import ticker  # noqa: E402
+from matplotlib import ticker, transforms  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from tcplab_suite import findings  # noqa: E402
@@ -116,14 +116,16 @@ def _outliers(entries, key):
 
 
 def _rows(ax, es, styles):
-    """One row per entry, top down, labelled with its variant, the design's own marker and
-    colour just left of the label."""
-    ax.set_yticks(range(len(es)), [e["variant"] for e in es])
-    ax.set_ylim(len(es) - 0.5, -0.5)
-    for y, e in enumerate(es):
-        st = styles[e["variant"]]
-        ax.plot([-0.012], [y], marker=st.marker, color=st.color, ms=8, ls="none",
-                clip_on=False, transform=ax.get_yaxis_transform())
+    """One row per entry (or name), top down, labelled with its variant, the design's own
+    marker and colour just left of the label."""
+    names = [e if isinstance(e, str) else e["variant"] for e in es]
+    left = transforms.ScaledTranslation(-9 / 72, 0, ax.figure.dpi_scale_trans)  # 9 pt left
+    ax.set_yticks(range(len(names)), names)
+    ax.set_ylim(len(names) - 0.5, -0.5)
+    for y, name in enumerate(names):
+        st = styles[name]
+        ax.plot([0], [y], marker=st.marker, color=st.color, ms=8, ls="none", clip_on=False,
+                transform=ax.get_yaxis_transform() + left)
     ax.tick_params(axis="y", pad=16)
 
 
@@ -558,8 +560,7 @@ def faults_bad_input(results, out_dir):
     ax.barh([i - 0.2 for i in y], exact, height=0.4, color="#55a868", label="exact answer")
     ax.barh([i + 0.2 for i in y], good, height=0.4, color=USER_COLOR,
             label="good request served after")
-    ax.set_yticks(list(y), [r["design"] for r in rs])
-    ax.invert_yaxis()
+    _rows(ax, [r["design"] for r in rs], _styles(results, [r["design"] for r in rs]))
     ax.set_xlim(0, 105)
     ax.set_xlabel(f"% of the {rs[0]['cases']} corpus cases")
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False,
@@ -598,8 +599,7 @@ def faults_slow_clients(results, out_dir):
             ax.text(v, i - 0.4 + (k + 0.5) * h,
                     " no answer" if blocked else f" {r['first_ok_s'] * 1e3:,.1f} ms",
                     va="center")
-    ax.set_yticks(range(len(designs)), designs)
-    ax.set_ylim(len(designs) - 0.5, -0.5)
+    _rows(ax, designs, _styles(results, designs))
     ax.set_xlabel(f"s until a normal client's first answer (window {p['window_s']} s)")
     ax.set_title("How long does a normal client wait while slow clients hold the server?\n"
                  f"{p['clients']} that send nothing (silent), one byte a second "
@@ -627,8 +627,7 @@ def faults_resets(results, out_dir):
             color="#c44e52", label="failures.reset counted by the server")
     for i, r in enumerate(rs):
         ax.text(r["counted_reset"], i + 0.2, "" if r["alive"] else "  server died", va="center")
-    ax.set_yticks(list(y), [r["design"] for r in rs])
-    ax.invert_yaxis()
+    _rows(ax, [r["design"] for r in rs], _styles(results, [r["design"] for r in rs]))
     ax.set_xlabel("connections")
     fig.suptitle("Does the server count every reset in the middle of a large response?")
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False,
@@ -656,8 +655,7 @@ def faults_crashes(results, out_dir):
             a.text(0.99, i, f"{r['requests_failed']} of {r['requests_ok'] + r['requests_failed']:,}"
                    f" ({r['kills']} kills)", ha="right", va="center",
                    transform=a.get_yaxis_transform())
-        a.set_yticks(list(y), [r["design"] for r in kills])
-        a.invert_yaxis()
+        _rows(a, [r["design"] for r in kills], _styles(results, [r["design"] for r in rs]))
         a.set_xlabel("% of requests failed")
         a.set_title("kill -9 every %g ms under load" % (1e3 * kills[0]["interval_s"]))
         a.set_xlim(0, max(100 * (1 - (r["success_rate"] or 0)) for r in kills) * 3.5 or 1)
@@ -678,8 +676,7 @@ def faults_crashes(results, out_dir):
                if r["server_alive"] else f"dies: {r['exit_text']}", ha="left", va="center",
                color="white")
     c.set_xlim(0, 1)
-    c.set_yticks(list(y), [r["design"] for r in crash])
-    c.invert_yaxis()
+    _rows(c, [r["design"] for r in crash], _styles(results, [r["design"] for r in rs]))
     c.set_xticks([])
     c.set_title("One crashing handler (--fault-inject)")
     fig.suptitle("What does one dead worker or one crashing handler cost?")
@@ -698,8 +695,7 @@ def faults_emfile(results, out_dir):
     for i, r in enumerate(rs):
         a.text(r["saturated_cpu_s_per_s"], i, f" {r['saturated_cpu_s_per_s']:.3f}"
                + (" (backed off)" if r["backed_off"] else ""), va="center")
-    a.set_yticks(list(y), [r["design"] for r in rs])
-    a.invert_yaxis()
+    _rows(a, [r["design"] for r in rs], _styles(results, [r["design"] for r in rs]))
     a.set_xlim(0, max(0.05, max(r["saturated_cpu_s_per_s"] for r in rs) * 2))
     a.set_xlabel("server CPU s per wall s while saturated\n(1.0 = one core spinning)")
     b.barh(list(y), [100 * r["served"] / r["clients"] for r in rs], color="#55a868")
@@ -748,8 +744,7 @@ def slowhttp_availability(results, out_dir):
         ax.set_xlabel("second of the test")
         ax.set_title(titles[mode])
         ax.grid(axis="x", color="#fff", lw=0.8)
-    axes[0][0].set_yticks(range(len(designs)), designs)
-    axes[0][0].invert_yaxis()
+    _rows(axes[0][0], designs, _styles(results, designs))
     closed = any(r.get("all_closed") for r in runs)
     fig.suptitle(f"Which designs stay available under slow clients? slowhttptest, {p['workers']} "
                  f"workers, --io-timeout-ms {p['io_timeout_ms']}\ngreen: its probe answered "
