@@ -9,6 +9,7 @@ question the chart answers; colours, markers and type sizes come from plots/styl
 """
 
 import json
+import math
 import os
 import sys
 
@@ -20,10 +21,10 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
-from matplotlib import ticker  # noqa: E402
+from matplotlib import ticker, transforms  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from tcplab_suite import stats  # noqa: E402
+from tcplab_suite import findings  # noqa: E402
 from tcplab_suite.workloads import REGISTRY  # noqa: E402
 
 from plots import style  # noqa: E402
@@ -50,13 +51,17 @@ def _styles(results, variants):
     return style.styles(variants, results.get("designs"))
 
 
-def _plain_log_axis(axis, minor=False):
-    """Log-scale tick labels as plain numbers (100, 1,000, 10,000), not 10^3; with `minor`,
-    the 2s and 5s between them too (for axes spanning a decade or two)."""
-    fmt = ticker.FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}")
-    axis.set_major_formatter(fmt)
+def _plain_log_axis(axis, minor=False, compact=False):
+    """Log-scale tick labels as plain numbers (100, 1,000, 10,000), not 10^3, or with `compact`
+    as 100, 1k, 10k (narrow panels); with `minor`, the 2s and 5s between them too (for axes
+    spanning a decade or two)."""
+    def plain(v):
+        if compact and v >= 1000:
+            return f"{v / 1e6:g}M" if v >= 1e6 else f"{v / 1000:g}k"
+        return f"{v:,.0f}" if v >= 1 else f"{v:g}"
+    axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: plain(v)))
     axis.set_minor_formatter(ticker.FuncFormatter(
-        lambda v, _: f"{v:,.0f}" if minor and v >= 1 and str(round(v))[0] in "25" else ""))
+        lambda v, _: plain(v) if minor and v >= 1 and str(round(v))[0] in "25" else ""))
 
 
 def _med(e, key):
@@ -110,10 +115,18 @@ def _outliers(entries, key):
     return es[cut:] if ratio > OUTLIER else []
 
 
-def _swatch(ax, y, st):
-    """The design's own marker and colour just left of its row's label."""
-    ax.plot([-0.012], [y], marker=st.marker, color=st.color, ms=8, ls="none", clip_on=False,
-            transform=ax.get_yaxis_transform())
+def _rows(ax, es, styles):
+    """One row per entry (or name), top down, labelled with its variant, the design's own
+    marker and colour just left of the label."""
+    names = [e if isinstance(e, str) else e["variant"] for e in es]
+    left = transforms.ScaledTranslation(-9 / 72, 0, ax.figure.dpi_scale_trans)  # 9 pt left
+    ax.set_yticks(range(len(names)), names)
+    ax.set_ylim(len(names) - 0.5, -0.5)
+    for y, name in enumerate(names):
+        st = styles[name]
+        ax.plot([0], [y], marker=st.marker, color=st.color, ms=8, ls="none", clip_on=False,
+                transform=ax.get_yaxis_transform() + left)
+    ax.tick_params(axis="y", pad=16)
 
 
 def _labels_right(ax, entries, key, fmt="{:.1f}"):
@@ -126,9 +139,14 @@ def _labels_right(ax, entries, key, fmt="{:.1f}"):
                 transform=ax.get_yaxis_transform())
 
 
-def _cpu_bars(ax, results, es, total, has_split, styles):
+def _bars(ax, es, styles, key="cpu_us_per_conn", split=False, fmt="{:.1f}"):
+    """One bar per entry, the median of `key` with its interval and the figure in a column at
+    the right; with `split`, the bar is cut in the /proc/stat proportions (user, system,
+    softirq), else drawn in the design's colour. The x axis starts at 0, or below it for a
+    figure that may be negative."""
+    total = [_med(e, key) for e in es]
     y = list(range(len(es)))
-    if has_split:  # the bar is the median total, split in the /proc/stat proportions
+    if split:
         shares = ("user", "system", "softirq")
         whole = [sum(_share(e, x) for x in shares) or 1.0 for e in es]
         left = [0.0] * len(es)
@@ -140,16 +158,11 @@ def _cpu_bars(ax, results, es, total, has_split, styles):
     else:
         for i, e in enumerate(es):
             ax.barh(i, total[i], height=0.7, **styles[e["variant"]].bar())
-    ax.errorbar(total, y, xerr=_err(es, "cpu_us_per_conn"), fmt="none", ecolor="#222",
-                capsize=3, lw=1.2)
-    ax.set_yticks(y, [e["variant"] for e in es])
-    ax.set_ylim(len(es) - 0.5, -0.5)
-    for i, e in enumerate(es):
-        _swatch(ax, i, styles[e["variant"]])
-    ax.tick_params(axis="y", pad=16)
+    ax.errorbar(total, y, xerr=_err(es, key), fmt="none", ecolor="#222", capsize=3, lw=1.2)
+    _rows(ax, es, styles)
     ax.grid(axis="x", alpha=0.3)
-    ax.set_xlim(0, None)
-    _labels_right(ax, es, "cpu_us_per_conn")
+    ax.set_xlim(min(0, min(_ci(e["summary"][key])[0] for e in es) * 1.1), None)
+    _labels_right(ax, es, key, fmt)
 
 
 def _share(e, part):
@@ -166,18 +179,22 @@ def _share(e, part):
 def _user_shares(ax, es, styles, has_split):
     """The user share two ways: getrusage's per-process split (hollow) against the server
     CPU's /proc/stat (filled), one row per design."""
+    shown = [0.0]
     for i, e in enumerate(es):
         st = styles[e["variant"]]
         t = max(_med(e, "cpu_us_per_conn"), 1e-9)
         rusage = 100 * _med(e, "cpu_user_us_per_conn") / t
         ax.plot([rusage], [i], marker="o", mfc="white", mec="#555", ms=7, ls="none",
                 label="getrusage" if i == 0 else None)
+        shown.append(rusage)
         if has_split:
             proc = 100 * _share(e, "user")
             ax.plot([rusage, proc], [i, i], color="#999", lw=1)
             ax.plot([proc], [i], marker=st.marker, color=st.color, ms=8, ls="none",
                     label="/proc/stat" if i == 0 else None)
-    ax.set_xlim(0, 100)
+            shown.append(proc)
+    # a scale that fits the row's shares (a few %), so the two can be told apart
+    ax.set_xlim(0, min(100, 10 * math.ceil(max(shown) * 1.2 / 10 + 1e-9)))
     ax.set_ylim(len(es) - 0.5, -0.5)
     ax.grid(axis="x", alpha=0.3)
 
@@ -199,8 +216,7 @@ def cpu_per_connection(results, out_dir):
                      squeeze=False, gridspec_kw={"width_ratios": [3, 1.1],
                                                  "height_ratios": [len(r) + 1.2 for r in rows]})
     for (ax, contrast), group in zip(axes, rows):
-        _cpu_bars(ax, results, group, [_med(e, "cpu_us_per_conn") for e in group], has_split,
-                  styles)
+        _bars(ax, group, styles, split=has_split)
         _user_shares(contrast, group, styles, has_split)
         contrast.set_yticks(range(len(group)), [""] * len(group))
     base_name = results["workloads"]["unp"].get("baseline")
@@ -239,26 +255,13 @@ def process_control(results, out_dir):
     fig, axes = _fig(10, 0.34 * len(es) + 2.4 + 0.6 * bool(far), nrows=len(rows),
                      squeeze=False, gridspec_kw={"height_ratios": [len(r) + 1.2 for r in rows]})
     for (ax,), group in zip(axes, rows):
-        y = range(len(group))
-        for i, e in enumerate(group):
-            ax.barh(i, _med(e, key), height=0.7, **styles[e["variant"]].bar())
-        ax.errorbar([_med(e, key) for e in group], list(y), xerr=_err(group, key), fmt="none",
-                    ecolor="#222", capsize=3)
         ax.axvline(0, color="black", lw=1)
-        ax.set_yticks(list(y), [e["variant"] for e in group])
-        ax.set_ylim(len(group) - 0.5, -0.5)
-        for i, e in enumerate(group):
-            _swatch(ax, i, styles[e["variant"]])
-        ax.tick_params(axis="y", pad=16)
-        ax.grid(axis="x", alpha=0.3)
-        lo = min(0, min(_ci(e["summary"][key])[0] for e in group) * 1.1)
-        ax.set_xlim(lo, None)
-        _labels_right(ax, group, key, "{:+.1f}")
+        _bars(ax, group, styles, key, fmt="{:+.1f}")
     if far:
         axes[1][0].set_title(f"{', '.join(e['variant'] for e in far)}: on a scale of its own",
                              loc="left")
     axes[-1][0].set_xlabel("process-control CPU per connection, µs\n(design − iterative, "
-                           "paired by repetition; below 0: within the noise)")
+                           "paired by repetition; below 0: cheaper than the iterative server)")
     fig.suptitle("What does handing each connection to a process or thread cost? "
                  "(Stevens' subtraction)\n" + _subtitle(results, "unp", key, es))
     return _save(fig, out_dir, "2-process-control")
@@ -279,109 +282,97 @@ def _requests_per_run(e):
 
 def latency(results, out_dir):
     """3. Latency: p50, p99 and p99.9 per design as points with their intervals (a
-    percentile only where each run has MIN_ABOVE requests above it), and the tail of every
-    design's distribution, 1 − F on a log axis, so p99 and beyond can be read off."""
+    percentile only for a design whose runs each have MIN_ABOVE requests above it); below,
+    the tail of each design's distribution, 1 − F on log axes, one small panel per design
+    with the others grey behind, shaded where fewer than MIN_ABOVE of the pooled requests lie
+    beyond."""
     es = _entries(results, "unp")
     if not es:
         return None
-    styles = _styles(results, [e["variant"] for e in es])
-    fig, (ax, tail) = _fig(10, 0.3 * len(es) + 8.5, nrows=2,
-                           gridspec_kw={"height_ratios": [0.3 * len(es) + 1, 5.5]})
-    pcts = (("p50_us", "p50", 0.5, "o"), ("p99_us", "p99", 0.99, "s"),
-            ("p99_9_us", "p99.9", 0.999, "D"))
-    counts = [_requests_per_run(e) for e in es]
-    least = min(counts) if None not in counts else None
+    names = [e["variant"] for e in es]
+    styles = _styles(results, names)
+    rows = -(-len(es) // 5)
+    style.figure(11, 0.3 * len(es) + 2.2 * rows + 4.2)
+    fig = plt.gcf()
+    fig.delaxes(fig.axes[0])
+    top, bottom = fig.subfigures(2, 1, height_ratios=[0.3 * len(es) + 2.2, 2.2 * rows + 1.2])
+    ax = top.subplots()
+    counts = {e["variant"]: _requests_per_run(e) for e in es}
     left_out = []
-    for key, label, p, marker in pcts:
+    for key, label, p, marker in (("p50_us", "p50", 0.5, "o"), ("p99_us", "p99", 0.99, "s"),
+                                  ("p99_9_us", "p99.9", 0.999, "D")):
         need = MIN_ABOVE / (1 - p)
         shown = [(i, e) for i, e in enumerate(es) if key in e["summary"]
-                 and (least is None or _requests_per_run(e) >= need)]
-        if len(shown) < len(es):
-            left_out.append(f"{label} needs ≥ {need:,.0f} requests a run")
-        if not shown:
-            continue
-        ax.errorbar([_med(e, key) for _, e in shown], [i for i, _ in shown],
-                    xerr=_err([e for _, e in shown], key), fmt=marker, ms=6, capsize=2,
-                    color={"p50": "#333", "p99": "#c44e52", "p99.9": "#7b3294"}[label],
-                    mfc="white" if label == "p50" else None, label=label, lw=1)
-    ax.set_yticks(range(len(es)), [e["variant"] for e in es])
-    for i, e in enumerate(es):
-        _swatch(ax, i, styles[e["variant"]])
-    ax.tick_params(axis="y", pad=16)
-    ax.set_ylim(len(es) - 0.5, -0.5)
+                 and (counts[e["variant"]] or need) >= need]
+        few = [e["variant"] for e in es if (counts[e["variant"]] or need) < need]
+        if few:
+            left_out.append(f"{label} for {', '.join(few)} (under {need:,.0f} requests a run)")
+        if shown:
+            ax.errorbar([_med(e, key) for _, e in shown], [i for i, _ in shown],
+                        xerr=_err([e for _, e in shown], key), fmt=marker, ms=6, capsize=2,
+                        color={"p50": "#333", "p99": "#c44e52", "p99.9": "#7b3294"}[label],
+                        mfc="white" if label == "p50" else None, label=label, lw=1)
+    _rows(ax, es, styles)
     ax.set_xscale("log")
     _plain_log_axis(ax.xaxis)
-    ax.set_xlabel("request latency, µs (connect to last byte; log)")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    least = None if None in counts.values() else min(counts.values())
     ax.set_title("percentiles, median over repetitions (fewest requests in a run: "
                  + (f"{least:,})" if least else "not recorded)"), loc="left")
     ax.margins(x=0.08)
-    if left_out:
-        ax.set_xlabel(ax.get_xlabel() + "\nnot drawn: " + "; ".join(left_out)
-                      + f" (this run: {least:,})")
-    floor = 1.0
+    ax.set_xlabel("request latency, µs (connect to last byte; log)"
+                  + ("\nnot drawn: " + "; ".join(left_out) if left_out else ""))
+    curves = {e["variant"]: [(us, 1 - f) for us, f in e.get("latency_cdf") or [] if 1 - f > 1e-9]
+              for e in es}
+    floor = min((q for pts in curves.values() for _, q in pts), default=0.01)
+    _, panels = style.small_multiples(names, ("slower than x",), panel_in=2.2, fig=bottom)
+    ticks = [(t, s) for t, s in ((1, "all"), (0.1, "10 %"), (0.01, "1 %"), (0.001, "0.1 %"),
+                                 (1e-4, "0.01 %"), (1e-5, "0.001 %")) if t >= floor / 2]
     for e in es:
-        pts = [(us, 1 - f) for us, f in e.get("latency_cdf") or [] if 1 - f > 1e-9]
-        if pts:
-            tail.plot(*zip(*pts), label=e["variant"], lw=1.6, color=styles[e["variant"]].color,
-                      ls=styles[e["variant"]].dash)
-            floor = min(floor, min(q for _, q in pts))
-    tail.set_xscale("log")
-    tail.set_yscale("log")
-    _plain_log_axis(tail.xaxis)
-    tail.set_ylim(max(floor / 2, 1e-6), 1.05)
-    ticks = [t for t in (1, 0.1, 0.01, 0.001, 0.0001, 0.00001) if t >= floor / 2]
-    tail.set_yticks(ticks, ["all", "10 %", "1 %", "0.1 %", "0.01 %", "0.001 %"][:len(ticks)])
-    tail.yaxis.set_minor_formatter(ticker.NullFormatter())
-    for q, name in ((0.01, "p99"), (0.001, "p99.9")):
-        if q >= floor:
-            tail.axhline(q, color="#666", lw=0.8, ls=":")
-            tail.text(1.0, q, f" {name}", transform=tail.get_yaxis_transform(), va="center")
-    lo = min(ax.get_xlim()[0], tail.get_xlim()[0])
-    hi = max(ax.get_xlim()[1], tail.get_xlim()[1])
-    for a in (ax, tail):  # one latency scale for both panels
-        a.set_xlim(lo, hi)
-    tail.set_xlabel("request latency, µs (log)")
-    tail.set_ylabel("share of requests slower (log)")
-    tail.set_title("the tail: share of requests slower than x, all repetitions pooled",
-                   loc="left")
-    tail.grid(alpha=0.3, which="major")
-    tail.legend(loc="upper left", bbox_to_anchor=(1.08, 1.0), frameon=False,
-                handlelength=2.2, labelspacing=0.25)
-    fig.suptitle("How long does a request wait, and how long is the tail? (workload unp)\n"
+        a, st, name = panels[0, e["variant"]], styles[e["variant"]], e["variant"]
+        ghosts(a, curves, name, lambda pts: zip(*pts))
+        if curves[name]:
+            a.plot(*zip(*curves[name]), color=st.color, ls=st.dash, lw=2, zorder=3)
+        pooled = sum(r["server"]["requests"] for r in e.get("runs", [])
+                     if (r.get("server") or {}).get("requests"))
+        if pooled:  # below: fewer than MIN_ABOVE requests lie beyond, a shape of a few samples
+            a.axhspan(floor / 2, MIN_ABOVE / pooled, color="#eeeeee", zorder=0, lw=0)
+        for q in (0.01, 0.001):
+            a.axhline(q, color="#666", lw=0.8, ls=":")
+        a.set_xscale("log")
+        a.set_yscale("log")
+        a.set_ylim(floor / 2, 1.5)
+        a.set_yticks(*zip(*ticks))
+        a.yaxis.set_minor_formatter(ticker.NullFormatter())
+        _plain_log_axis(a.xaxis, compact=True)
+    bottom.supxlabel("request latency, µs (log)")
+    bottom.suptitle("the tail: share of requests slower than x, all repetitions pooled; dotted: "
+                    f"1 % and 0.1 %;\nshaded: fewer than {MIN_ABOVE} requests lie beyond; grey: "
+                    "the other designs", x=0.02, ha="left")
+    top.suptitle("How long does a request wait, and how long is the tail? (workload unp)\n"
                  + _subtitle(results, "unp", "p99_us"))
     return _save(fig, out_dir, "3-latency")
 
 
 def worker_distribution(results, out_dir):
     """4. Connections per worker slot for every pooled design (Stevens' distribution table),
-    one small panel each in the design's colour, the even share dashed."""
+    one small panel each in the design's colour, on one scale, the even share dashed."""
     es = [e for e in _entries(results, "unp") if len(e.get("workers_per_slot") or []) > 1]
     if not es:
         return None
     styles = _styles(results, [e["variant"] for e in es])
-    cols = min(4, len(es))
-    rows = (len(es) + cols - 1) // cols
-    fig, axes = _fig(11, 2.4 * rows + 1.4, nrows=rows, ncols=cols, squeeze=False, sharey=True)
+    fig, panels = style.small_multiples([e["variant"] for e in es], ("connections served",),
+                                        cols=4, panel_in=2.4, head_in=1.4)
     top = max(max(e["workers_per_slot"]) for e in es)
-    for ax, e in zip(axes.flat, es):
-        counts = e["workers_per_slot"]
+    for e in es:
+        ax, counts = panels[0, e["variant"]], e["workers_per_slot"]
         ax.bar(range(len(counts)), counts, width=0.8, **styles[e["variant"]].bar())
-        even = sum(counts) / len(counts)
-        ax.axhline(even, color="black", ls="--", lw=1.2)
-        name = e["variant"]
-        ax.set_title(name.replace("/", "/\n") if len(name) > 20 else name,
-                     fontsize=plt.rcParams["font.size"], pad=3)
-        step = max(1, -(-len(counts) // 5))
-        ax.set_xticks(range(0, len(counts), step))
+        ax.axhline(sum(counts) / len(counts), color="black", ls="--", lw=1.2)
+        ax.set_xticks(range(0, len(counts), max(1, -(-len(counts) // 5))))
         ax.set_ylim(0, top * 1.1)
         ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-        ax.grid(axis="y", alpha=0.3)
-    for ax in axes[:, 0]:
-        ax.set_ylabel("connections served")
-    for ax in list(axes.flat)[len(es):]:
-        ax.axis("off")
+        ax.grid(axis="x", visible=False)
     fig.supxlabel("worker slot")
     p = results["workloads"]["unp"]["params"]
     fig.suptitle("Does each worker get its share of the connections?\n"
@@ -390,134 +381,104 @@ def worker_distribution(results, out_dir):
     return _save(fig, out_dir, "4-connections-per-worker")
 
 
-def _per_rep(e, key):
-    """{repetition: figure} over the runs of an entry that succeeded."""
-    return {r["rep"]: r["figures"][key] for r in e.get("runs", []) if r.get("figures")
-            and r["figures"].get(key) is not None}
-
-
-def herd_slope(points, key="cpu_us_per_conn"):
-    """(stats.slope_summary, x̄, ȳ) of `key` against pool size over a design's sweep points
-    (sorted by workers): one least-squares slope per repetition, as REPORT's verdict takes it;
-    x̄, ȳ the mean pool size and the mean of the points' medians, where the drawn line
-    passes. None with fewer than two sizes."""
-    if len({e["workers"] for e in points}) < 2:
-        return None
-    reps = sorted({k for e in points for k in _per_rep(e, key)})
-    ys = [[_per_rep(e, key).get(k) for e in points] for k in reps]
-    try:
-        s = stats.slope_summary([e["workers"] for e in points], ys)
-    except ValueError:
-        return None
-    xs = [e["workers"] for e in points]
-    return s, sum(xs) / len(xs), sum(_med(e, key) for e in points) / len(points)
-
-
 def herd(results, out_dir):
-    """5. The thundering-herd sweep: CPU per connection against pool size, each design's
-    points dodged a little so no whiskers overlap, and the least-squares slope the verdict
-    uses drawn through them, its value and interval in the legend."""
+    """5. The thundering-herd sweep: small multiples, one panel per design on one scale, CPU
+    per connection against pool size with each point's interval, and the least-squares slope
+    REPORT's verdict takes (findings.herd: one slope per repetition, summarised) drawn through
+    the points' mean, its value and interval and what it adds over the sweep in the panel."""
+    w = results.get("workloads", {}).get("herd")
     es = _entries(results, "herd")
     if not es:
         return None
     names = list(dict.fromkeys(e["variant"] for e in es))
     styles = _styles(results, names)
-    p = results["workloads"]["herd"]["params"]
+    p = w["params"]
     sizes = p["pool_sizes"]
-    gap = min(b - a for a, b in zip(sizes, sizes[1:])) if len(sizes) > 1 else 10
-    fig, ax = _fig(10, 6)
-    for i, name in enumerate(names):
-        st = styles[name]
+    key = "cpu_us_per_conn"
+    fig, panels = style.small_multiples(names, ("CPU per conn., µs",), cols=3, panel_in=2.7,
+                                        head_in=1.7)
+    top = max(_top(e, key) for e in es) * 1.45
+    for name in names:
+        ax, st = panels[0, name], styles[name]
         pts = sorted((e for e in es if e["variant"] == name), key=lambda e: e["workers"])
-        dodge = (i - (len(names) - 1) / 2) * gap * 0.06
-        fit = herd_slope(pts)
-        label = name
-        if fit:
-            s, mx, my = fit
-            lo, hi = s["ci95"] or (None, None)
-            label += (f": {s['median']:+.3g} µs per worker"
-                      + (f" [{lo:+.3g}, {hi:+.3g}]" if lo is not None else " (no interval)"))
-            xs = [sizes[0], sizes[-1]]
-            ax.plot(xs, [my + s["median"] * (x - mx) for x in xs], color=st.color, lw=1.6,
-                    ls=st.dash, alpha=0.9)
-        ax.errorbar([e["workers"] + dodge for e in pts], [_med(e, "cpu_us_per_conn") for e in pts],
-                    yerr=_err(pts, "cpu_us_per_conn"), color=st.color, marker=st.marker, ms=7,
-                    ls="none", capsize=3, label=label, lw=1.3)
-    ax.set_xticks(sizes)
-    ax.set_xlabel("pool size (workers)")
-    ax.set_ylabel("server CPU per connection, µs")
-    ax.set_ylim(bottom=0, top=ax.get_ylim()[1] * 1.35)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", title="design: fitted slope [interval]", framealpha=0.95)
-    ax.set_title("Does a bigger pool cost more CPU per connection (the thundering herd)?\n"
-                 f"{p['clients']} clients, {p['connections']:,}+ connections per point; lines: "
-                 "least-squares slope, median over repetitions\n"
-                 + _interval_text(es, "cpu_us_per_conn")
+        ax.errorbar([e["workers"] for e in pts], [_med(e, key) for e in pts],
+                    yerr=_err(pts, key), color=st.color, marker=st.marker, ms=6, ls="none",
+                    capsize=3, lw=1.3)
+        fit = findings.herd(dict(w, name="herd"), name, True)
+        if fit and len(pts) > 1:
+            b, (x0, x1) = fit["estimate"], fit["workers"]
+            mx = sum(e["workers"] for e in pts) / len(pts)
+            my = sum(_med(e, key) for e in pts) / len(pts)
+            ax.plot([x0, x1], [my + b * (x0 - mx), my + b * (x1 - mx)], color=st.color, lw=1.8,
+                    ls=st.dash)
+            lo, hi = fit["interval"] or (None, None)
+            gain = (f"≤ {fit['at_most'] * (x1 - x0):+.1f} µs,\n"
+                    f"≤ {100 * fit['at_most_share']:.0f} % of a connection"
+                    if fit.get("at_most_share") is not None else f"{b * (x1 - x0):+.1f} µs")
+            ax.text(0.03, 0.96, f"slope {b:+.3g} µs/worker\n"
+                    + (f"[{lo:+.3g}, {hi:+.3g}]" if lo is not None else "(no interval)")
+                    + f"\n{x0}→{x1}: {gain}", transform=ax.transAxes, va="top")
+        ax.set_xticks(sizes, [str(x) if k % 2 == 0 or len(sizes) < 5 else ""
+                              for k, x in enumerate(sizes)])
+        ax.set_ylim(0, top)
+    fig.supxlabel("pool size (workers)")
+    fig.suptitle("Does a bigger pool cost more CPU per connection (the thundering herd)?\n"
+                 f"{p['clients']} clients, {p['connections']:,}+ connections per point; line: "
+                 "the least-squares slope, [its interval]\n"
+                 + _interval_text(es, key)
                  + ("; --quick: indicative only" if results.get("config", {}).get("quick") else ""))
     return _save(fig, out_dir, "5-herd")
 
 
+def ghosts(ax, series, name, xy):
+    """The other names' lines of a small multiple in grey behind the panel's own: `series`
+    {name: points}, `xy(points)` -> (xs, ys)."""
+    for other, pts in series.items():
+        if other != name and pts:
+            ax.plot(*xy(pts), color=GHOST, lw=1, zorder=1)
+
+
 def concurrency(results, out_dir):
     """6. Throughput and p99 latency against the number of concurrent clients: small
-    multiples, one panel per variant with its interval as a band, the other variants grey
-    behind it; throughput in the upper block of panels, p99 in the lower."""
+    multiples, one pair of panels per variant (connections/s over p99) with its interval as a
+    band, the other variants grey behind it."""
     es = _entries(results, "concurrency")
     if not es:
         return None
     names = list(dict.fromkeys(e["variant"] for e in es))
     styles = _styles(results, names)
     p = results["workloads"]["concurrency"]["params"]
-    cols = min(5, len(names))
-    rows = -(-len(names) // cols)
-    fig, axes = _fig(11, 2.0 * 2 * rows + 1.6, nrows=2 * rows, ncols=cols, squeeze=False,
-                     sharex=True)
+    fig, panels = style.small_multiples(names, ("conn/s", "p99, µs"), panel_in=1.9, head_in=1.8)
     series = {n: sorted((e for e in es if e["variant"] == n), key=lambda e: e["clients"])
               for n in names}
-    for block, (key, what, log) in enumerate((("conn_per_s", "connections/s", False),
-                                              ("p99_us", "p99 latency, µs", True))):
+    for block, (key, log) in enumerate((("conn_per_s", False), ("p99_us", True))):
         top = max(_top(e, key) for e in es)
         bottom = min(_ci(e["summary"][key])[0] for e in es)
-        panels = axes[block * rows:(block + 1) * rows].flat
-        for k, ax in enumerate(panels):
-            if k >= len(names):
-                ax.axis("off")
-                continue
-            name = names[k]
-            for other in names:
-                if other != name:
-                    pts = series[other]
-                    ax.plot([e["clients"] for e in pts], [_med(e, key) for e in pts],
-                            color=GHOST, lw=1, zorder=1)
-            pts, st = series[name], styles[name]
+        for name in names:
+            ax, pts, st = panels[block, name], series[name], styles[name]
+            ghosts(ax, series, name, lambda ps: ([e["clients"] for e in ps],
+                                                 [_med(e, key) for e in ps]))
             xs = [e["clients"] for e in pts]
             ax.fill_between(xs, [_ci(e["summary"][key])[0] for e in pts],
                             [_ci(e["summary"][key])[1] for e in pts], color=st.color,
                             alpha=0.25, lw=0, zorder=2)
             ax.plot(xs, [_med(e, key) for e in pts], color=st.color, marker=st.marker, ms=5,
                     ls=st.dash, lw=2, zorder=3)
-            ax.set_title(name.replace("/", "/\n") if len(name) > 20 else name,
-                         fontsize=plt.rcParams["font.size"], pad=3)
             ax.set_xscale("log", base=2)
             ax.set_xticks(p["levels"], [str(c) for c in p["levels"]])
             ax.xaxis.set_minor_locator(ticker.NullLocator())
-            ax.tick_params(labelbottom=True)
             if log:
                 ax.set_yscale("log")
-                ax.set_ylim(bottom * 0.8, top * 1.25)
+                ax.set_ylim(max(bottom, 1e-9) * 0.8, top * 1.25)
                 _plain_log_axis(ax.yaxis)
             else:
                 ax.set_ylim(0, top * 1.08)
                 ax.yaxis.set_major_formatter(ticker.FuncFormatter(
                     lambda v, _: f"{v / 1000:,.0f}k" if v else "0"))
-            ax.grid(alpha=0.3)
-            if k % cols:
-                ax.tick_params(labelleft=False)
-            else:
-                ax.set_ylabel(what)
     fig.supxlabel("concurrent clients (closed loop, log scale)")
     fig.suptitle("How do throughput and p99 latency change as clients are added?\n"
-                 f"upper {rows} rows: connections/s; lower {rows}: p99 (log); grey: the other "
-                 f"designs\n{p['bytes']} B per request, {p['workers']} workers; band: "
+                 "each design: connections/s above, p99 (log) below; grey: the other designs\n"
+                 f"{p['bytes']} B per request, {p['workers']} workers; band: "
                  + _interval_text(es, "conn_per_s").replace("whiskers: ", "")
                  + ("\n--quick: indicative only" if results.get("config", {}).get("quick")
                     else ""))
@@ -542,11 +503,7 @@ def context_switches(results, out_dir):
     ax.barh(y, vol, color="#55a868", label="voluntary (blocked)")
     ax.barh(y, invol, left=vol, color="#c44e52", label="involuntary (preempted)",
             xerr=_err(es, "ctxt_per_conn"), ecolor="#444", capsize=3)
-    ax.set_yticks(list(y), names)
-    ax.set_ylim(len(es) - 0.5, -0.5)
-    for i, e in enumerate(es):
-        _swatch(ax, i, styles[e["variant"]])
-    ax.tick_params(axis="y", pad=16)
+    _rows(ax, es, styles)
     _labels_right(ax, es, "ctxt_per_conn", "{:.2f}")
     ax.set_xlabel("server context switches per connection (whole process tree)")
     fig.suptitle("How often is the server switched out per connection? (workload unp)\n"
@@ -570,15 +527,15 @@ def microbenchmarks(results, out_dir):
     y = list(range(len(bs)))
     xs = [b["real_us"] for b in bs]
     ax.plot(xs, y, ls="none", marker="o", ms=7, color="#6a51a3")
-    for i, b in enumerate(bs):
-        ax.text(0.995, i, f"{b['real_us']:,.2f}", ha="right", va="center",
+    for i, b in enumerate(bs):  # a column right of the axes: clear of every point
+        ax.text(1.01, i, f"{b['real_us']:,.2f}", ha="left", va="center",
                 transform=ax.get_yaxis_transform())
     ax.set_yticks(y, [b["name"].removesuffix("/real_time") for b in bs])
     ax.set_ylim(len(bs) - 0.5, -0.5)
     ax.set_xscale("log")
-    ax.set_xlim(min(xs) / 2, max(xs) * 15)
+    ax.set_xlim(min(xs) / 2, max(xs) * 2)
     _plain_log_axis(ax.xaxis)
-    ax.set_xlabel("real time per iteration, µs (log scale)")
+    ax.set_xlabel("real time per iteration, µs (log scale); the figure at the right")
     stat = bs[0].get("statistic", "")
     ax.set_title("What does each primitive cost on its own?\n"
                  f"(tcplab-micro, Google Benchmark, {stat})")
@@ -603,8 +560,7 @@ def faults_bad_input(results, out_dir):
     ax.barh([i - 0.2 for i in y], exact, height=0.4, color="#55a868", label="exact answer")
     ax.barh([i + 0.2 for i in y], good, height=0.4, color=USER_COLOR,
             label="good request served after")
-    ax.set_yticks(list(y), [r["design"] for r in rs])
-    ax.invert_yaxis()
+    _rows(ax, [r["design"] for r in rs], _styles(results, [r["design"] for r in rs]))
     ax.set_xlim(0, 105)
     ax.set_xlabel(f"% of the {rs[0]['cases']} corpus cases")
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False,
@@ -643,8 +599,7 @@ def faults_slow_clients(results, out_dir):
             ax.text(v, i - 0.4 + (k + 0.5) * h,
                     " no answer" if blocked else f" {r['first_ok_s'] * 1e3:,.1f} ms",
                     va="center")
-    ax.set_yticks(range(len(designs)), designs)
-    ax.set_ylim(len(designs) - 0.5, -0.5)
+    _rows(ax, designs, _styles(results, designs))
     ax.set_xlabel(f"s until a normal client's first answer (window {p['window_s']} s)")
     ax.set_title("How long does a normal client wait while slow clients hold the server?\n"
                  f"{p['clients']} that send nothing (silent), one byte a second "
@@ -672,8 +627,7 @@ def faults_resets(results, out_dir):
             color="#c44e52", label="failures.reset counted by the server")
     for i, r in enumerate(rs):
         ax.text(r["counted_reset"], i + 0.2, "" if r["alive"] else "  server died", va="center")
-    ax.set_yticks(list(y), [r["design"] for r in rs])
-    ax.invert_yaxis()
+    _rows(ax, [r["design"] for r in rs], _styles(results, [r["design"] for r in rs]))
     ax.set_xlabel("connections")
     fig.suptitle("Does the server count every reset in the middle of a large response?")
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False,
@@ -701,14 +655,13 @@ def faults_crashes(results, out_dir):
         y = range(len(kills))
         a.barh(list(y), [100 * (1 - (r["success_rate"] or 0)) for r in kills], color="#c44e52")
         for i, r in enumerate(kills):
-            a.text(0.99, i, f"{r['requests_failed']} of\n"
-                   f"{r['requests_ok'] + r['requests_failed']:,}\n({r['kills']} kills)",
-                   ha="right", va="center", transform=a.get_yaxis_transform())
-        a.set_yticks(list(y), [r["design"] for r in kills])
-        a.invert_yaxis()
+            a.text(0.99, i, f"{r['requests_failed']} of {r['requests_ok'] + r['requests_failed']:,}"
+                   f" ({r['kills']} kills)", ha="right", va="center",
+                   transform=a.get_yaxis_transform())
+        _rows(a, [r["design"] for r in kills], _styles(results, [r["design"] for r in rs]))
         a.set_xlabel("% of requests failed")
         a.set_title("kill -9 every %g ms under load" % (1e3 * kills[0]["interval_s"]))
-        a.set_xlim(0, max(100 * (1 - (r["success_rate"] or 0)) for r in kills) * 2.2 or 1)
+        a.set_xlim(0, max(100 * (1 - (r["success_rate"] or 0)) for r in kills) * 3.5 or 1)
         pooled = [r for r in kills if r.get("respawn_ms")]
         if pooled:
             b.boxplot([r["respawn_ms"] for r in pooled], vert=False,
@@ -726,8 +679,7 @@ def faults_crashes(results, out_dir):
                if r["server_alive"] else f"dies: {r['exit_text']}", ha="left", va="center",
                color="white")
     c.set_xlim(0, 1)
-    c.set_yticks(list(y), [r["design"] for r in crash])
-    c.invert_yaxis()
+    _rows(c, [r["design"] for r in crash], _styles(results, [r["design"] for r in rs]))
     c.set_xticks([])
     c.set_title("One crashing handler (--fault-inject)")
     fig.suptitle("What does one dead worker or one crashing handler cost?" if kills else
@@ -747,8 +699,7 @@ def faults_emfile(results, out_dir):
     for i, r in enumerate(rs):
         a.text(r["saturated_cpu_s_per_s"], i, f" {r['saturated_cpu_s_per_s']:.3f}"
                + (" (backed off)" if r["backed_off"] else ""), va="center")
-    a.set_yticks(list(y), [r["design"] for r in rs])
-    a.invert_yaxis()
+    _rows(a, [r["design"] for r in rs], _styles(results, [r["design"] for r in rs]))
     a.set_xlim(0, max(0.05, max(r["saturated_cpu_s_per_s"] for r in rs) * 2))
     a.set_xlabel("server CPU s per wall s while saturated\n(1.0 = one core spinning)")
     b.barh(list(y), [100 * r["served"] / r["clients"] for r in rs], color="#55a868")
@@ -772,67 +723,73 @@ def slowhttp_availability(results, out_dir):
     p = w["params"]
     designs = list(dict.fromkeys(r["design"] for r in runs))
     modes = [m for m in ("slowloris", "slowread") if any(r["mode"] == m for r in runs)]
-    titles = {"slowloris": "slowloris (-H): headers never finished",
-              "slowread": "slow read (-X): a large answer read a few bytes a second"}
+    titles = {"slowloris": "slowloris (-H): headers never end",
+              "slowread": "slow read (-X): answers read slowly"}
     up, down = "#55a868", "#c44e52"
-    fig, axes = plt.subplots(1, len(modes), figsize=(max(6 * len(modes), 11), 0.42 * len(designs) + 1.9),
-                             sharey=True, squeeze=False)
+    fig, axes = _fig(max(5.5 * len(modes) + 1, 9), 0.42 * len(designs) + 2.4, ncols=len(modes),
+                     sharey=True, squeeze=False)
+    n = max(len(r["timeline"]) for r in runs)
     for ax, mode in zip(axes[0], modes):
         for i, d in enumerate(designs):
             r = next((x for x in runs if x["design"] == d and x["mode"] == mode), None)
             if r is None:
-                ax.text(0.2, i, "not measured", va="center", fontsize=8, color="#777")
+                ax.text(0.2, i, "not measured", va="center", color="#777")
                 continue
             tl = r["timeline"]
             ax.broken_barh([(s, 1) for s, ok in enumerate(tl) if ok], (i - 0.35, 0.7),
                            color=up)
             ax.broken_barh([(s, 1) for s, ok in enumerate(tl) if not ok], (i - 0.35, 0.7),
                            color=down, hatch="//", edgecolor="#fff")
-            ax.text(len(tl) + 0.2, i, f"{100 * r['available_fraction']:.0f} %"
-                    + (" (server closed every slow client: test over)" if r.get("all_closed")
-                       else ""), va="center", fontsize=8)
-        n = max(len(r["timeline"]) for r in runs)
-        ax.set_xlim(0, n + 1.6)
+            ax.text(n + 0.3, i, f"{100 * r['available_fraction']:.0f} %"
+                    + (" *" if r.get("all_closed") else ""), va="center")
+        ax.set_xlim(0, n * 1.3 + 1)
         ax.set_xticks(range(0, n + 1, 2))
         ax.axvspan(0, p["probe_timeout_s"], color="#000", alpha=0.06, lw=0)
         ax.set_xlabel("second of the test")
-        ax.set_title(titles[mode], fontsize=10)
+        ax.set_title(titles[mode])
         ax.grid(axis="x", color="#fff", lw=0.8)
-    axes[0][0].set_yticks(range(len(designs)), designs)
-    axes[0][0].invert_yaxis()
-    fig.suptitle(f"Which designs stay available under slow clients? slowhttptest's verdict each "
-                 f"second, {p['workers']} workers, --io-timeout-ms {p['io_timeout_ms']}\n"
-                 f"green: its probe request answered within {p['probe_timeout_s']} s, red hatched: not; "
-                 "grey band: before a probe could time out; % = share of the seconds available",
-                 fontsize=10)
+    _rows(axes[0][0], designs, _styles(results, designs))
+    closed = any(r.get("all_closed") for r in runs)
+    fig.suptitle(f"Which designs stay available under slow clients? slowhttptest, {p['workers']} "
+                 f"workers, --io-timeout-ms {p['io_timeout_ms']}\ngreen: its probe answered "
+                 f"within {p['probe_timeout_s']} s, red hatched: not; grey: before a probe could "
+                 "time out;\n% of the seconds available"
+                 + ("; *: the server closed every slow client, the test ended early" if closed
+                    else ""))
     return _save(fig, out_dir, "slowhttp-availability")
 
 
 def soak(results, out_dir):
-    """Soak: descriptors and RSS against connections served."""
+    """Soak: what each design's descriptors and RSS gained since the first sample, against
+    connections served (growth is the question; where each started is in the legend)."""
     part = results.get("workloads", {}).get("soak") or {}
     rs = part.get("designs") or []
     if not rs:
         return None
-    fig, (a, b) = _fig(11, 4.6, ncols=2)
+    fig, (a, b) = _fig(11, 4.8, ncols=2)
     styles = _styles(results, [r["design"] for r in rs])
     for r in rs:
         xs = [smp["connections"] for smp in r["samples"]]
-        a.plot(xs, [smp["fds"] for smp in r["samples"]], label=r["design"],
-               **styles[r["design"]].line())
-        b.plot(xs, [smp["rss_kb"] / 1024 for smp in r["samples"]], label=r["design"],
+        fds = [smp["fds"] for smp in r["samples"]]
+        rss = [smp["rss_kb"] / 1024 for smp in r["samples"]]
+        a.plot(xs, [v - fds[0] for v in fds], ms=5, label=r["design"], **styles[r["design"]].line())
+        b.plot(xs, [v - rss[0] for v in rss], ms=5,
+               label=f"{r['design']} ({fds[0]} fds, {rss[0]:,.1f} MiB)",
                **styles[r["design"]].line())
     for ax in (a, b):
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(
             lambda v, _: f"{v / 1e6:g}M" if v >= 1e6 else f"{v / 1000:g}k" if v else "0"))
-    a.set_xlabel("connections served")
-    a.set_ylabel("open descriptors, server + children")
-    a.set_ylim(bottom=0)
-    b.set_xlabel("connections served")
-    b.set_ylabel("RSS, MiB (server + children)")
-    b.set_ylim(bottom=0)
-    a.legend()
-    fig.suptitle("Do descriptors or memory grow over a million connections? (soak)")
+        ax.set_xlabel("connections served")
+        ax.grid(alpha=0.3)
+    a.yaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+    lo, hi = a.get_ylim()
+    a.set_ylim(min(lo, -1), max(hi, 1))  # whole descriptors, even when none was gained
+    a.set_ylabel("descriptors gained, server + children")
+    b.set_ylabel("RSS gained, MiB (server + children)")
+    b.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False,
+             title="design (at the start)")
+    fig.suptitle("Do descriptors or memory grow over a million connections? (soak)\n"
+                 "each design's gain since its first sample; flat at 0: no leak")
     return _save(fig, out_dir, "faults-6-soak")
 
 

@@ -5,24 +5,25 @@ Each chart function takes (results, out_dir, workload), writes WORKLOAD-N-NAME.p
 and returns that name, or None when the run has no data for it. The workload modules name
 them in their CHARTS; plots/charts.py draws them with the others.
 
-1. load_curves: p50 and p99 against offered load per design (the hockey stick), log axes,
-   one colour and marker per design (plots/style.py); a point that is not a latency (over
-   capacity, generator bound) is never drawn as one: a cross on the x axis marks the rate.
+1. load_curves: p50 and p99 against offered load (the hockey stick), log axes, a panel per
+   design (plots/style.py's small multiples); a point that is not a latency (over capacity,
+   generator bound) is never drawn as one: a cross on the x axis marks the rate; a band
+   spans the capacity's bracket, where the knee lies.
 2. spectrum: the percentile spectrum at one common rate, HdrHistogram style (x = 1/(1-p)),
-   from the histograms of every repetition summed bucket by bucket, never averaged.
+   from the histograms of every repetition summed bucket by bucket, never averaged; a panel
+   per design.
 3. capacity: capacity at the latency target per design, with its interval (or the search's
-   bracket with one repetition), and the designs whose capacity lies outside the grid.
+   bracket when there is none), and the designs whose capacity lies outside the grid.
 """
 
 import json
+import math
 import os
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 from matplotlib import ticker  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
 
 from plots import style  # noqa: E402
 
@@ -31,17 +32,19 @@ def _workload(results, workload):
     return w if w and w.get("entries") else None
 
 
-def _plain(axis):
+def _plain(axis, minors="235"):
     """Plain tick labels (300, 1,000) on a log axis; on one that spans under two decades,
-    its 2s, 3s and 5s too, so it is never left with one labelled tick."""
+    its 2s, 3s and 5s too (the `minors`), so it is never left with one labelled tick."""
     axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     lo, hi = sorted(axis.get_view_interval())
     few = lo > 0 and hi / lo < 100
     axis.set_minor_formatter(ticker.FuncFormatter(
-        lambda v, _: f"{v:,.0f}" if few and f"{v:.0e}"[0] in "235" else ""))
+        lambda v, _: f"{v:,.0f}" if few and f"{v:.0e}"[0] in minors else ""))
 
 
-def mode_text(mode):
+def mode_text(mode, short=False):
+    if short:
+        return "1 req./conn." if mode == "conn" else "keep-alive"
     return "1 request per connection" if mode == "conn" else "keep-alive (100 per connection)"
 
 
@@ -63,60 +66,83 @@ def curve_points(entry, key):
     return plain, other
 
 
+def _rate_text(r):
+    return f"{r / 1000:g}k" if r >= 1000 else f"{r:g}"
+
+
+def _rate_ticks(axis, rates, gap=0.55):
+    """Every rate of a grid marked on a log axis, labelled only where it stands `gap` of a
+    decade or more from the last one labelled (6.3k and 16k, or 12k and 16k, would touch)."""
+    labelled = rates[:1]
+    for r in rates[1:]:
+        if math.log10(r / labelled[-1]) >= gap:
+            labelled.append(r)
+    axis.set_ticks(labelled, [_rate_text(r) for r in labelled])
+    axis.set_ticks(rates, minor=True)
+    axis.set_minor_formatter(ticker.NullFormatter())
+
+
 def load_curves(results, out_dir, workload):
-    """latency-1. p50 and p99 against offered load, one colour and marker per design
-    (plots/style.py); only points that are latencies are drawn and joined. A rate at which a
-    design could not keep the schedule (over capacity, generator bound) is a cross on the x
-    axis in the design's colour, stacked one above the other; the highest rate that met the
-    target (the knee the capacity search found) is a short bar on the target line."""
+    """latency-1. p50 and p99 against offered load: small multiples, one panel per design (one
+    row of panels per mode), the other designs' p99 grey behind; only points that are
+    latencies are drawn and joined. A rate at which the design could not keep the schedule
+    (over capacity, generator bound) is a cross on the x axis; the band is where its p99 turns
+    past the target (the capacity's bracket: the highest rate that met it, the first that
+    did not)."""
     w = _workload(results, workload)
     if not w:
         return None
-    modes = w["params"]["modes"]
+    p = w["params"]
+    modes = p["modes"]
     variants = list(dict.fromkeys(e["variant"] for e in w["entries"]))
     styles = style.styles(variants, results.get("designs"))
-    fig, axes = style.figure(11, 4.8 * len(modes) + 1.2, nrows=len(modes), ncols=2,
-                             squeeze=False)
-    rates = sorted({r for m in modes for r in w["params"]["rates"].get(m, [])})
-    for row, mode in enumerate(modes):
-        mine = [e for e in w["entries"] if e["mode"] == mode]
-        for col, (key, what) in enumerate((("p50_us", "p50"), ("p99_us", "p99"))):
-            a = axes[row][col]
-            stack = {}
-            for e in mine:
-                st = styles[e["variant"]]
-                plain, other = curve_points(e, key)
-                if plain:
-                    a.plot(*zip(*plain), ms=6, lw=1.6, **st.line())
-                for rate, _, _ in other:
-                    k = stack.get(rate, 0)
-                    stack[rate] = k + 1
-                    a.plot([rate], [0.03 + 0.045 * k], ls="none", marker="x", ms=7, mew=2,
-                           color=st.color, transform=a.get_xaxis_transform(), clip_on=False)
-                cap = (e.get("capacity") or {}).get("bracket") or [None]
-                if key == "p99_us" and cap[0]:
-                    a.plot([cap[0]], [w["params"]["slo_us"]], ls="none", marker="|", ms=18,
-                           mew=3, color=st.color)
-            a.axhline(w["params"]["slo_us"], color="#444444", lw=1, ls=":")
+    rates = sorted({r for m in modes for r in p["rates"].get(m, [])})
+    fig, panels = style.small_multiples(variants, [f"µs, {mode_text(m, short=True)}" for m in modes],
+                                        panel_in=2.1, head_in=1.9)
+    values = [v for e in w["entries"] for key in ("p50_us", "p99_us")
+              for _, v in curve_points(e, key)[0]] + [p["slo_us"]]
+    for block, mode in enumerate(modes):
+        mine = {e["variant"]: e for e in w["entries"] if e["mode"] == mode}
+        p99 = {v: curve_points(e, "p99_us")[0] for v, e in mine.items()}
+        for v in variants:
+            a, e, st = panels[block, v], mine.get(v), styles[v]
+            if e is None:
+                a.text(0.5, 0.5, "not measured", ha="center", transform=a.transAxes)
+                continue
+            for other, pts in p99.items():
+                if other != v and pts:
+                    a.plot(*zip(*pts), color="#d0d0d0", lw=1, zorder=1)
+            lo, hi = ((e.get("capacity") or {}).get("bracket") or [None, None])[:2]
+            if lo and hi:
+                a.axvspan(lo, hi, color=st.color, alpha=0.12, lw=0, zorder=0)
+            plain50 = curve_points(e, "p50_us")[0]
+            if plain50:
+                a.plot(*zip(*plain50), color=st.color, marker=st.marker, mfc="white", ms=5,
+                       lw=1.2, ls="--", zorder=2)
+            if p99[v]:
+                a.plot(*zip(*p99[v]), color=st.color, marker=st.marker, ms=6, lw=2, zorder=3)
+                band = [(c["rate"], *c["summary"]["p99_us"]["ci95"]) for c in e["curve"]
+                        if c["status"] == "ok" and (c["summary"].get("p99_us") or {}).get("ci95")]
+                if band:
+                    a.fill_between(*zip(*band), color=st.color, alpha=0.25, lw=0, zorder=2)
+            for rate, _, _ in curve_points(e, "p99_us")[1]:
+                a.plot([rate], [0.04], ls="none", marker="x", ms=8, mew=2, color=st.color,
+                       transform=a.get_xaxis_transform(), clip_on=False, zorder=4)
+            a.axhline(p["slo_us"], color="#444444", lw=1, ls=":")
             a.set_xscale("log")
             a.set_yscale("log")
-            a.set_xticks(rates, [f"{r:,}" for r in rates])
-            a.set_xlim(rates[0] / 1.4, rates[-1] * 1.4)
-            a.xaxis.set_minor_locator(ticker.NullLocator())
-            _plain(a.yaxis)
-            a.set_xlabel("offered load, requests/s (open loop)")
-            a.set_ylabel(f"{what} latency from the scheduled send, µs")
-            a.set_title(f"{what}, {mode_text(mode)}")
-            a.grid(True, which="major", alpha=0.3)
-        handles = [Line2D([], [], ms=6, lw=1.6, **styles[e["variant"]].line()) for e in mine]
-        axes[row][1].legend(handles, [e["variant"] for e in mine], loc="upper left",
-                            bbox_to_anchor=(1.02, 1.0), frameon=False)
-    reps = w["params"].get("repeat", 1)
+            a.set_xlim(rates[0] / 1.5, rates[-1] * 1.5)
+            _rate_ticks(a.xaxis, rates)
+            a.set_ylim(min(values) / 1.6, max(values) * 1.6)
+            _plain(a.yaxis, minors="3")
+    fig.supxlabel("offered load, requests/s (open loop, log)")
     fig.suptitle(_title(w, f"At what load does each design's latency turn up? (`{workload}`, "
-                        f"median of {reps} repetition(s))\n× on the x axis: the design could "
-                        "not keep the schedule at that rate (not a latency)\ndotted: the p99 "
-                        f"target of {w['params']['slo_us']:,.0f} µs; | on it: the highest "
-                        "rate that met it"))
+                        f"median of {p.get('repeat', 1)} repetition(s))\n"
+                        "solid: p99 (shaded: its interval), dashed: p50, grey: the other "
+                        "designs' p99;\n"
+                        f"dotted: the target, p99 ≤ {p['slo_us']:,.0f} µs; band: from the "
+                        "highest rate that met it to the first that did not;\n×: could not "
+                        "keep the schedule at that rate (not a latency)"))
     return style.save(fig, out_dir, f"{workload}-1-latency-vs-load")
 
 
@@ -148,53 +174,57 @@ def spectrum_points(counts):
 
 
 def spectrum(results, out_dir, workload):
+    """latency-2. The percentile spectrum at one rate, HdrHistogram style: small multiples, one
+    panel per design with the others grey behind, each shaded where fewer than MIN_ABOVE of
+    its requests lie beyond."""
     w = _workload(results, workload)
     if not w or not w.get("spectrum_rate"):
         return None
     mode = w["params"]["modes"][0]
     rate = w["spectrum_rate"][mode]
     mine = [x for x in w["entries"] if x["mode"] == mode]
-    styles = style.styles([e["variant"] for e in mine], results.get("designs"))
-    fig, a = style.figure(10, 6)
-    drawn, right, fewest = 0, 10, None
+    curves, total = {}, {}
     for e in mine:
         files = [p["load_file"] for p in e["points"] if p["rate"] == rate and p.get("load_file")
                  and p.get("kind") == "grid"]
         counts = summed_buckets(out_dir, files) if files else {}
-        pts = spectrum_points(counts)
-        if pts:
-            n = sum(counts.values())
-            fewest = n if fewest is None else min(fewest, n)
-            a.plot(*zip(*pts), lw=1.6, label=e["variant"], color=styles[e["variant"]].color,
-                   ls=styles[e["variant"]].dash)
-            drawn += 1
-            right = max(right, max(x for x, _ in pts))
-    if not drawn:
-        plt.close(fig)
+        if spectrum_points(counts):
+            curves[e["variant"]] = spectrum_points(counts)
+            total[e["variant"]] = sum(counts.values())
+    if not curves:
         return None
-    a.set_xscale("log")
-    a.set_yscale("log")
-    ticks = [(10 ** k, t) for k, t in enumerate(["0 %", "90 %", "99 %", "99.9 %", "99.99 %",
-                                                  "99.999 %"]) if 10 ** k <= right * 10]
-    a.set_xticks(*zip(*ticks))
-    a.xaxis.set_minor_locator(ticker.NullLocator())
-    a.set_xlim(0.9, ticks[-1][0] * 1.2)
-    noise = fewest / MIN_ABOVE  # 1/(1-p) past which fewer than MIN_ABOVE requests lie above p
-    if noise < ticks[-1][0] * 1.2:
-        a.axvspan(noise, ticks[-1][0] * 1.2, color="#eeeeee", zorder=0)
-        a.text(noise, 0.02, f" fewer than {MIN_ABOVE} of\n the {fewest:,} requests\n lie beyond",
-               transform=a.get_xaxis_transform(), va="bottom")
-    _plain(a.yaxis)
-    a.set_xlabel("percentile (axis 1/(1-p))")
-    a.set_ylabel("latency from the scheduled send, µs")
-    a.grid(True, which="major", alpha=0.3)
-    a.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    names = list(curves)
+    styles = style.styles(names, results.get("designs"))
+    fig, panels = style.small_multiples(names, ("latency, µs",), panel_in=2.1, head_in=1.8)
+    right = max(x for pts in curves.values() for x, _ in pts)
+    ticks = [(10 ** k, t) for k, t in enumerate(["0", "90", "99", "99.9", "99.99", "99.999"])
+             if 10 ** k <= right * 10]
+    end = ticks[-1][0] * 1.2
+    ys = [y for pts in curves.values() for _, y in pts]
+    for name in names:
+        a, st = panels[0, name], styles[name]
+        for other, pts in curves.items():
+            if other != name:
+                a.plot(*zip(*pts), color="#d0d0d0", lw=1, zorder=1)
+        a.plot(*zip(*curves[name]), lw=2, color=st.color, ls=st.dash, zorder=3)
+        noise = total[name] / MIN_ABOVE  # past it, fewer than MIN_ABOVE requests lie beyond p
+        if noise < end:
+            a.axvspan(noise, end, color="#eeeeee", zorder=0)
+        a.set_xscale("log")
+        a.set_yscale("log")
+        a.set_xticks(*zip(*[(x, t if k % 2 == 0 else "") for k, (x, t) in enumerate(ticks)]))
+        a.xaxis.set_minor_locator(ticker.NullLocator())
+        a.set_xlim(0.9, end)
+        a.set_ylim(min(ys) / 1.5, max(ys) * 1.5)
+        _plain(a.yaxis, minors="")
+    fig.supxlabel("percentile, % (axis 1/(1-p))")
     kept_up = (w.get("spectrum_all_ok") or {}).get(mode, True)
     fig.suptitle(_title(w, f"How slow is each design's slowest 1 %, 0.1 %, …? (`{workload}`)\n"
-                       f"percentile spectrum at {rate:,} requests/s ({mode_text(mode)}),\n"
-                       "the repetitions' histograms summed"
-                       + ("" if kept_up else "\nno rate at which every design kept up: the "
-                          "lowest, some curves are not latencies")))
+                       f"percentile spectrum at {rate:,} requests/s ({mode_text(mode)}), the "
+                       "repetitions' histograms summed;\ngrey: the other designs; shaded: "
+                       f"fewer than {MIN_ABOVE} of the design's requests lie beyond"
+                       + ("\nno rate at which every design kept up: the lowest, some curves "
+                          "are not latencies" if not kept_up else "")))
     return style.save(fig, out_dir, f"{workload}-2-percentile-spectrum")
 
 
@@ -234,12 +264,13 @@ def capacity(results, out_dir, workload):
             a.set_xlim(mine[0]["rates"][0] / 2, mine[0]["rates"][-1] * 2)
             a.set_ylim(len(mine) - 0.5, -0.5)
         if mine:
-            a.set_xticks(mine[0]["rates"], [f"{r:,}" for r in mine[0]["rates"]])
-            a.xaxis.set_minor_locator(ticker.NullLocator())
+            _rate_ticks(a.xaxis, mine[0]["rates"], gap=0.3)
         a.set_xlabel(f"highest offered rate with p99 ≤ {p['slo_us']:,.0f} µs, requests/s")
-        a.set_title(f"{mode_text(mode)}; "
-                    + ("whiskers: the interval over repetitions" if p["repeat"] > 1 else
-                       "whiskers: the search's bracket [passed, failed]"))
+        cis = [bool((e["capacity"].get("summary") or {}).get("ci95")) for e in mine]
+        a.set_title(f"{mode_text(mode)};\n" + (
+            "whiskers: the median's interval over repetitions" if all(cis) else
+            "whiskers: the bracket [highest rate met, first failed]" if not any(cis) else
+            "whiskers: the interval over repetitions, or the bracket [met, failed]"))
         a.grid(True, axis="x", alpha=0.3)
     fig.suptitle(_title(w, f"How much load does each design take with p99 ≤ "
                         f"{p['slo_us']:,.0f} µs? (`{workload}`)"))

@@ -429,6 +429,9 @@ def main():
     ap.add_argument("--extra", type=Path, action="append", default=[],
                     help="another results folder (e.g. --workloads faults) whose workloads fill "
                          "the faults and beyond blocks; may be repeated")
+    ap.add_argument("--redraw", action="store_true",
+                    help="redraw each folder's charts with this plots/charts.py before copying "
+                         "them (a run made by older code carries older charts)")
     args = ap.parse_args()
     global LOADGEN, EXTRA, STEVENS, VETH
     LOADGEN = args.loadgen
@@ -461,6 +464,10 @@ def main():
     args.report.write_text(text)
     args.charts.mkdir(parents=True, exist_ok=True)
     for folder in [args.results] + EXTRA:
+        if args.redraw:
+            sys.path.insert(0, str(ROOT))
+            from plots import charts
+            charts.draw_all(folder / "results.json", folder)
         for png in sorted(folder.glob("*.png")):
             shutil.copy2(png, args.charts / png.name)
     print(f"report.py: REPORT.md blocks filled from {args.results}; charts copied to {args.charts}"

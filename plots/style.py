@@ -19,6 +19,7 @@ text shows at `points` or more, and `legible_pt` checks a drawn figure (tests us
 """
 
 import colorsys
+import re
 import zlib
 from dataclasses import dataclass
 
@@ -144,25 +145,34 @@ def styles(variants, table=None):
         if len(vs) == 1 and "/" not in vs[0]:
             out[vs[0]] = Style(colors[d], markers[d])
             continue
-        policies = _policy_order(d, vs, table)
-        plain = [v for v in vs if "/" not in v]  # e.g. nginx and "nginx (sendfile, …)"
-        for v in vs:
-            k = policies.index(v.split("/", 1)[1]) if "/" in v else plain.index(v)
-            out[v] = Style(colors[d], VARIANT_MARKERS[k % len(VARIANT_MARKERS)],
-                           VARIANT_HATCHES[k % len(VARIANT_HATCHES)],
+        # the k-th variant: the design's own marker first, so its default variant looks the
+        # same as the design does in a chart of its own
+        own = [markers[d]] + [m for m in VARIANT_MARKERS if m != markers[d]]
+        for v, k in _variant_index(d, vs, table).items():
+            out[v] = Style(colors[d], own[k % len(own)], VARIANT_HATCHES[k % len(VARIANT_HATCHES)],
                            VARIANT_DASHES[k % len(VARIANT_DASHES)])
     return out
 
 
-def _policy_order(design, variants, table):
-    """The design's policies in the design table's order (then any others, sorted), so a
-    policy keeps its marker whichever of them a chart shows."""
+def _variant_index(design, variants, table):
+    """{variant: k} for the variants of one design in one chart, stable from chart to chart: a
+    policy the design table lists keeps its place there (the first, the default, is 0); plain
+    names (nginx, "nginx (sendfile, …)") count from 0 in their order; a policy the table does
+    not list (prefork-epoll-exclusive/no-exclusive, a mode beside the plain design) follows
+    both, so no two variants of a chart share a k."""
     row = next((r for r in table or [] if r.get("name") == design), {})
     known = list(row.get("dispatch_policies") or [])
     if not known and design == "prefork-fdpass":
         known = ["least-loaded", "round-robin", "first-free"]
-    seen = [v.split("/", 1)[1] for v in variants if "/" in v]
-    return known + sorted(p for p in seen if p not in known)
+    plain = [v for v in variants if "/" not in v]
+    extra = sorted({v.split("/", 1)[1] for v in variants if "/" in v} - set(known))
+    start = max(len(known), len(plain))
+    out = {v: k for k, v in enumerate(plain)}
+    for v in variants:
+        if "/" in v:
+            p = v.split("/", 1)[1]
+            out[v] = known.index(p) if p in known else start + extra.index(p)
+    return out
 
 
 def style(variant, table=None):
@@ -237,3 +247,76 @@ def figure(width_in, height_in, **subplots):
     matplotlib.rcParams.update(rc(width_in))
     matplotlib.rcParams["svg.hashsalt"] = "tcplab"
     return plt.subplots(figsize=(width_in, height_in), layout="constrained", **subplots)
+
+
+def wrap(name, width=18):
+    """A design's name broken after a '/' (first) or a '-' so each line holds at most about
+    `width` characters (a small multiple's title must not run into its neighbour's)."""
+    lines = []
+    for seg in re.findall(r"[^/]+/?", name):  # 'uring-msgring/' and 'least-loaded'
+        parts = [seg] if len(seg) <= width else re.findall(r"[^-]+-?", seg)
+        for part in parts:
+            if lines and len(lines[-1]) + len(part) <= width and not lines[-1].endswith("/"):
+                lines[-1] += part
+            else:
+                lines.append(part)
+    return "\n".join(lines)
+
+
+def small_multiples(names, ylabels=("",), cols=5, width_in=11, panel_in=2.0, head_in=1.6,
+                    fig=None):
+    """One panel per name, `cols` names to a row, and for each name one panel per y label, one
+    above the other (e.g. throughput over p99), the name as the top one's title, the y labels
+    on the left column, all sharing x (give them one y range too). Returns (fig, {(block, name): ax}), block the
+    index into `ylabels`; the panels left over are hidden. With `fig` (a figure or subfigure),
+    the panels fill it instead of a new figure."""
+    blocks = len(ylabels)
+    cols = min(cols, len(names))
+    rows = -(-len(names) // cols)
+    grid = {"nrows": blocks * rows, "ncols": cols, "squeeze": False, "sharex": True}
+    if fig is None:
+        fig, axes = figure(width_in, panel_in * blocks * rows + head_in, **grid)
+    else:
+        axes = fig.subplots(**grid)
+    out = {}
+    for k, name in enumerate(names):
+        r, c = divmod(k, cols)
+        for b in range(blocks):
+            ax = out[b, name] = axes[r * blocks + b][c]
+            ax.tick_params(which="both", labelbottom=b == blocks - 1, labelleft=c == 0)
+            ax.grid(alpha=0.3)
+            if c == 0:
+                ax.set_ylabel(ylabels[b])
+        out[0, name].set_title(wrap(name, 80 // cols), pad=3)
+    used = set(map(id, out.values()))
+    for ax in axes.flat:
+        if id(ax) not in used:
+            ax.axis("off")
+    return fig, out
+
+
+def overlaps(fig):
+    """The pairs of texts of a drawn figure whose boxes overlap (tick labels drawn, titles, axis
+    labels, annotations, legend entries), or that run past the figure's edge: [(text, text)]; a chart
+    read at a glance has none."""
+    fig.canvas.draw()
+    texts = list(fig.texts) + [t for lg in fig.legends for t in lg.get_texts()]
+    for ax in fig.axes:
+        if not ax.axison:
+            continue
+        texts += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label]
+        texts += ax.texts + ([*ax.get_legend().get_texts()] if ax.get_legend() else [])
+        for axis in (ax.xaxis, ax.yaxis):
+            for tick in axis._update_ticks():  # the ticks drawn: those inside the view
+                texts += [t for t in (tick.label1, tick.label2) if t.get_visible()]
+    boxes = [(t, t.get_window_extent()) for t in texts if t.get_visible()
+             and t.get_text().strip() and _shown(t)]
+    w, h = fig.bbox.width, fig.bbox.height
+    out = [(t.get_text(), "the figure's edge") for t, b in boxes
+           if b.x0 < -0.5 or b.y0 < -0.5 or b.x1 > w + 0.5 or b.y1 > h + 0.5]
+    for i, (a, ba) in enumerate(boxes):
+        for b, bb in boxes[i + 1:]:
+            if (min(ba.x1, bb.x1) - max(ba.x0, bb.x0) > 0.5
+                    and min(ba.y1, bb.y1) - max(ba.y0, bb.y0) > 0.5):
+                out.append((a.get_text(), b.get_text()))
+    return out

@@ -36,15 +36,21 @@ def stacked(results, out_dir):
     n = max(len(counts) for _, counts in panels)
     fig, axes = style.figure(min(5 * len(panels) + 2.5, 12), 0.36 * n + 2.6, ncols=len(panels),
                              squeeze=False)
-    palette = [c for k, c in enumerate(plt.get_cmap("tab20").colors) if k not in (14, 15)]
-    colours = {}  # tab20 without its greys: grey is "other"
+    # tab20 without its greys (grey is "other"), then tab20b's darkest: no call shares a colour
+    palette = ([c for k, c in enumerate(plt.get_cmap("tab20").colors) if k not in (14, 15)]
+               + list(plt.get_cmap("tab20b").colors[::4]))
+    colours = {}  # call -> colour; a call past the palette is drawn within "other"
     for ax, (mode, counts) in zip(axes[0], panels):
         columns, rows = workload.split_calls(counts, w["params"]["top"], w.get("baseline"))
+        for call in columns:
+            if call not in colours and len(colours) < len(palette):
+                colours[call] = palette[len(colours)]
+        for row in rows.values():
+            row[workload.OTHER] += sum(row[c] for c in columns if c not in colours)
         designs = list(rows)
         base = [0.0] * len(designs)
-        for call in columns + [workload.OTHER]:
-            colour = colours.setdefault(call, "#bbbbbb" if call == workload.OTHER
-                                        else palette[len(colours) % len(palette)])
+        for call in [c for c in columns if c in colours] + [workload.OTHER]:
+            colour = colours.get(call, "#bbbbbb")
             widths = [max(rows[d][call], 0.0) for d in designs]
             ax.barh(range(len(designs)), widths, left=base, color=colour, height=0.75,
                     edgecolor="white", linewidth=0.4)
@@ -58,6 +64,7 @@ def stacked(results, out_dir):
                      f"keep-alive, {rpc} requests/conn.")
         ax.grid(axis="x", alpha=0.3)
     handles = [Patch(color=c, label=call) for call, c in colours.items()]
+    handles.append(Patch(color="#bbbbbb", label=workload.OTHER))
     axes[0][-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0),
                        frameon=False, title="call")
     quick = " (--quick)" if w["params"].get("quick") else ""

@@ -109,13 +109,21 @@ def results(requests=3000, split=False, seed=1):
                                 "params": dict(params, levels=[1, 4, 16, 64], duration_s=2)}}}
 
 
+RATES = [1000, 3400, 12000, 16000, 40000]  # the narrow steps of a real grid at the top
+
+
+def style_overlaps(fig):
+    from plots import style
+    return style.overlaps(fig)
+
+
 def latency_results():
     """A `latency` workload: three designs over four rates, the dearest two failing to keep
     the schedule at the top rates."""
     def curve(rate, status, p99):
         return {"rate": rate, "n": 1, "status": status,
                 "summary": {"p50_us": stats.summary([p99 / 5]), "p99_us": stats.summary([p99])}}
-    rates = [1000, 3400, 12000, 40000]
+    rates = RATES
     entries = []
     for name, bad in (("epoll", 40000), ("prefork", 12000), ("fork", 3400)):
         entries.append({"variant": name, "design": name, "mode": "conn", "rates": rates,
@@ -181,6 +189,20 @@ class Style(unittest.TestCase):
         self.assertEqual(style.styles(fd[1:], TABLE)[fd[2]], s[fd[2]])
         self.assertEqual(len({s[v].color for v in VARIANTS}), 13)
 
+    def test_a_design_beside_its_own_mode_keeps_its_marker_and_the_mode_differs(self):
+        from plots import style
+        names = ["prefork-epoll-exclusive", "prefork-epoll-exclusive/no-exclusive"]
+        s = style.styles(names, TABLE)
+        alone = style.style("prefork-epoll-exclusive", TABLE)
+        self.assertEqual(s[names[0]], alone, "the same look as in a chart of its own")
+        self.assertEqual(s[names[1]].color, alone.color)
+        self.assertNotEqual(s[names[1]].marker, alone.marker)
+        self.assertNotEqual(s[names[1]].dash, alone.dash)
+        # nginx's plain variants differ from one another, the first looks like nginx alone
+        ng = style.styles(["nginx", "nginx (sendfile, open_file_cache)", "nginx-tuned"])
+        self.assertEqual(ng["nginx"], style.style("nginx"))
+        self.assertEqual(len({x.marker for x in ng.values()}), 3)
+
     def test_an_unknown_design_gets_a_deterministic_free_colour_of_its_family(self):
         from plots import style
         a = style.styles(["epoll", "uring", "uring-sqpoll", "prethread-steal"], TABLE)
@@ -206,14 +228,33 @@ class Charts(unittest.TestCase):
         from plots import style
         pt = style.legible_pt(fig)
         self.assertGreaterEqual(pt, style.MIN_PT - 1e-6, f"{name}: text at {pt:.1f} pt")
+        self.assertEqual(style.overlaps(fig), [], name)
 
-    def test_every_chart_of_the_run_is_legible_at_the_size_report_shows_it(self):
+    def test_every_chart_of_the_run_is_legible_and_no_two_texts_overlap(self):
         import plots.charts as C
         data = results(split=True)
+        data["micro"] = {"benchmarks": [{"name": f"BM_Thing/{k}/real_time", "real_us": 10.0 ** k,
+                                         "statistic": "median"} for k in range(-2, 4)]}
         for fn in (C.cpu_per_connection, C.process_control, C.latency, C.herd,
-                   C.concurrency, C.context_switches):
+                   C.concurrency, C.context_switches, C.worker_distribution,
+                   C.microbenchmarks):
             with self.subTest(chart=fn.__name__):
                 self.assertIsNotNone(self.draw(fn, data))
+
+    def test_latency_vs_load_with_two_grids_labels_no_rate_over_another(self):
+        from plots import latency_charts as L
+        data = latency_results()
+        w = data["workloads"]["latency"]
+        keep = [dict(e, mode="keepalive") for e in w["entries"]]
+        w["entries"] += keep
+        w["params"].update(modes=["conn", "keepalive"],
+                           rates={"conn": RATES, "keepalive": [5000, 20000, 45000, 200000]})
+        with Capture() as cap, tempfile.TemporaryDirectory() as d:
+            L.load_curves(data, d, "latency")
+            fig = cap.figs["latency-1-latency-vs-load"]
+            self.check_legible("latency-1", fig)
+            self.assertEqual(style_overlaps(fig), [])
+            self.assertEqual(len([ax for ax in fig.axes if ax.axison]), 6)
 
     def test_soak_draws_each_design_in_its_own_style(self):
         import plots.charts as C
@@ -226,6 +267,11 @@ class Charts(unittest.TestCase):
             fig = cap.figs["faults-6-soak"]
             self.check_legible("soak", fig)
             colours = [ln.get_color() for ln in fig.axes[0].get_lines()]
+            rss = fig.axes[1].get_lines()[0].get_ydata()  # the gain since the first sample
+            self.assertEqual((rss[0], round(rss[-1] * 1024)), (0, 1000))
+            self.assertEqual(style_overlaps(fig), [])
+            legend = fig.axes[1].get_legend().get_window_extent()
+            self.assertGreater(legend.x0, fig.axes[1].get_window_extent().x1, "not on the data")
         self.assertEqual(colours, [C.style.DESIGNS["prefork-fdpass"][1],
                                    C.style.DESIGNS["prethread-dispatch"][1]])
 
@@ -289,6 +335,21 @@ class Charts(unittest.TestCase):
                 self.assertEqual(ax.get_xscale(), "log")
                 self.assertFalse(ax.patches, "no bars on a log axis")
 
+    def test_p999_is_left_out_only_for_the_design_with_too_few_requests_and_says_which(self):
+        import plots.charts as C
+        data = results(requests=20000)
+        es = data["workloads"]["unp"]["entries"]
+        for r in es[1]["runs"]:  # fork: 3,000 requests a run
+            r["server"]["requests"] = 3000
+        with Capture() as cap, tempfile.TemporaryDirectory() as d:
+            C.latency(data, d)
+            ax = cap.figs["3-latency"].axes[0]
+            p999 = ax.containers[2]
+            self.assertEqual(sorted(p999.lines[0].get_ydata()),
+                             [i for i in range(len(es)) if i != 1])
+            self.assertIn("p99.9 for fork (under 10,000", ax.get_xlabel())
+            self.assertEqual(style_overlaps(cap.figs["3-latency"]), [])
+
     def test_without_a_request_count_every_percentile_is_drawn_and_the_title_says_so(self):
         import plots.charts as C
         data = results(requests=3000)
@@ -305,22 +366,28 @@ class Charts(unittest.TestCase):
     def test_the_herd_slope_is_drawn_for_every_design_with_its_interval(self):
         import plots.charts as C
         data = results()
-        es = data["workloads"]["herd"]["entries"]
-        pts = sorted((e for e in es if e["variant"] == "prefork-mutex"), key=lambda e: e["workers"])
-        s, mx, my = C.herd_slope(pts)
-        self.assertAlmostEqual(s["median"], 0.10, delta=0.02)  # 0.05 * k with k = 2
-        self.assertIsNotNone(s["ci95"])
+        f = C.findings.herd(dict(data["workloads"]["herd"], name="herd"), "prefork-mutex", True)
+        self.assertAlmostEqual(f["estimate"], 0.10, delta=0.02)  # 0.05 * k with k = 2
+        self.assertIsNotNone(f["interval"])
         with Capture() as cap, tempfile.TemporaryDirectory() as d:
             C.herd(data, d)
-            ax = cap.figs["5-herd"].axes[0]
-            fits = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 2
-                    and ln.get_linestyle() != "None"]
-            self.assertEqual(len(fits), 4)
-            labels = [t.get_text() for t in ax.get_legend().get_texts()]
-            self.assertTrue(all("µs per worker [" in t for t in labels), labels)
-            # dodged: no two designs' points at the same x
-            xs = [x for c in ax.containers for x in c.lines[0].get_xdata()]
-            self.assertEqual(len(xs), len(set(xs)))
+            fig = cap.figs["5-herd"]
+            self.assertEqual(style_overlaps(fig), [])
+            shown = [ax for ax in fig.axes if ax.axison]
+            self.assertEqual(len(shown), 4, "a panel per design")
+            for ax in shown:
+                fits = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 2
+                        and ln.get_linestyle() != "None"]
+                self.assertEqual(len(fits), 1)
+                self.assertIsNone(ax.get_legend())
+                self.assertIn("µs/worker\n[", " ".join(t.get_text() for t in ax.texts))
+            mutex = next(ax for ax in shown if ax.get_title() == "prefork-mutex")
+            self.assertIn(f"{f['estimate']:+.3g} µs/worker", mutex.texts[0].get_text())
+            line = next(ln for ln in mutex.get_lines() if len(ln.get_xdata()) == 2)
+            (x0, x1), (y0, y1) = line.get_xdata(), line.get_ydata()
+            self.assertAlmostEqual((y1 - y0) / (x1 - x0), f["estimate"], 9)  # the verdict's
+            self.assertEqual({ax.get_ylim() for ax in shown}, {shown[0].get_ylim()},
+                             "one scale for every panel")
 
     def test_concurrency_is_small_multiples_with_intervals_and_no_legend_on_the_data(self):
         import plots.charts as C
@@ -339,17 +406,23 @@ class Charts(unittest.TestCase):
             L.load_curves(data, d, "latency")
             fig = cap.figs["latency-1-latency-vs-load"]
             self.check_legible("latency-1", fig)
-            for ax in fig.axes:
+            self.assertEqual(style_overlaps(fig), [])
+            shown = [ax for ax in fig.axes if ax.axison]
+            self.assertEqual([ax.get_title() for ax in shown], ["epoll", "prefork", "fork"])
+            # fork fails at 3,400 .. 40,000 (3 rates), prefork at 12,000 and 40,000, epoll at
+            # 40,000: each panel crosses its own rates on the x axis, and draws no latency there
+            for ax, bad in zip(shown, (40000, 12000, 3400)):
                 lines = [ln for ln in ax.get_lines() if ln.get_transform() == ax.transData]
-                ys = [y for ln in lines for y in ln.get_ydata()]
-                self.assertTrue(ys)
-                self.assertLess(max(ys), 1e6, "a point over capacity drawn as a latency")
-                crosses = [ln for ln in ax.get_lines() if ln.get_marker() == "x"]
-                # fork at 3,400 .. 40,000 (3), prefork at 12,000 and 40,000 (2), epoll at 40,000
-                self.assertEqual(len(crosses), 6)
-            legend = fig.axes[1].get_legend()
-            self.assertEqual([t.get_text() for t in legend.get_texts()],
-                             ["epoll", "prefork", "fork"])
+                pts = [(x, y) for ln in lines for x, y in zip(ln.get_xdata(), ln.get_ydata())
+                       if ln.get_color() != "#d0d0d0"]  # not the other designs' grey
+                self.assertTrue(pts)
+                self.assertLess(max(y for _, y in pts), 1e6, "over capacity drawn as a latency")
+                self.assertLess(max(x for x, _ in pts), bad)
+                crosses = [ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_marker() == "x"]
+                self.assertEqual(crosses, [r for r in RATES if r >= bad])
+                knee = [p for p in ax.patches]  # the band between passed and failed
+                self.assertEqual(len(knee), 1)
+                self.assertEqual(knee[0].get_xy()[2][0], bad)
 
     def test_capacity_is_points_with_whiskers_on_the_log_axis_not_bars(self):
         from plots import latency_charts as L
@@ -361,7 +434,7 @@ class Charts(unittest.TestCase):
             self.assertEqual(ax.get_xscale(), "log")
             self.assertFalse(ax.patches)
             self.assertEqual([ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_marker()
-                              not in ("None", "|")], [12000, 3400, 1000])
+                              not in ("None", "|")], [16000, 3400, 1000])
 
     def test_the_spectrum_shades_where_fewer_than_ten_requests_lie_beyond(self):
         import json
@@ -379,9 +452,70 @@ class Charts(unittest.TestCase):
             L.spectrum(data, d, "latency")
             fig = cap.figs["latency-2-percentile-spectrum"]
             self.check_legible("latency-2", fig)
-            shade = [p for p in fig.axes[0].patches]
-            self.assertEqual(len(shade), 1)
-            self.assertAlmostEqual(shade[0].get_xy()[0][0], 2000 / 10)
+            shown = [ax for ax in fig.axes if ax.axison]
+            self.assertEqual([ax.get_title() for ax in shown], ["epoll", "prefork", "fork"])
+            self.assertEqual(style_overlaps(fig), [])
+            for ax in shown:  # small multiples: its own line over the others' grey
+                self.assertIsNone(ax.get_legend())
+                self.assertEqual(len(ax.get_lines()), 3)
+                shade = [p for p in ax.patches]
+                self.assertEqual(len(shade), 1)
+                self.assertAlmostEqual(shade[0].get_xy()[0][0], 2000 / 10)
+
+    def test_slowhttp_is_legible_and_its_notes_clear_the_next_panel(self):
+        import plots.charts as C
+        designs = [r["name"] for r in TABLE]
+        runs = [{"design": d, "mode": m, "all_closed": k % 3 == 0,
+                 "timeline": [True] * 4 + [k % 2 == 0] * 5,
+                 "available_fraction": 1.0 if k % 2 == 0 else 4 / 9}
+                for k, d in enumerate(designs) for m in ("slowloris", "slowread")]
+        data = {"designs": TABLE, "workloads": {"slowhttp": {"runs": runs, "params": {
+            "workers": 4, "io_timeout_ms": 2000, "probe_timeout_s": 2}}}}
+        with Capture() as cap, tempfile.TemporaryDirectory() as d:
+            self.assertEqual(C.slowhttp_availability(data, d), "slowhttp-availability")
+            fig = cap.figs["slowhttp-availability"]
+            self.check_legible("slowhttp", fig)
+            self.assertEqual(style_overlaps(fig), [])
+            left = fig.axes[0]
+            right = max(t.get_window_extent().x1 for t in left.texts)
+            self.assertLess(right, fig.axes[1].get_window_extent().x0)
+
+    def test_ballast_gives_each_design_a_scale_of_its_own(self):
+        from plots import ballast_charts as B
+        entries = []
+        for d, f in (("fork", lambda mb: 200 + 20 * mb), ("prefork", lambda mb: 30.0)):
+            for mb in (0, 16, 64, 256):
+                runs = [{"figures": {"cpu_us_per_conn": f(mb) * (1 + r / 100),
+                                     "p99_us": 10 * f(mb)}} for r in range(REPS)]
+                entries.append({"design": d, "ballast_mb": mb, "runs": runs,
+                                "summary": _summary(runs)})
+        data = {"designs": TABLE, "workloads": {"ballast": {"params": {}, "entries": entries}}}
+        with Capture() as cap, tempfile.TemporaryDirectory() as d:
+            B.cpu_and_p99(data, d)
+            fig = cap.figs["ballast-1-cpu-and-p99"]
+            self.check_legible("ballast", fig)
+            self.assertEqual(style_overlaps(fig), [])
+            tops = [ax.get_ylim()[1] for ax in fig.axes]  # fork CPU, prefork CPU, then p99s
+            self.assertGreater(tops[0], 5000)
+            self.assertLess(tops[1], 40, "prefork is not drawn on fork's scale")
+
+    def test_every_call_of_the_syscall_chart_has_a_colour_of_its_own(self):
+        from plots import syscall_charts
+        calls = [f"call{k}" for k in range(30)]  # more calls than colours: the rest is other
+        entries = [{"design": d, "mode": "conn", "requests_per_conn": 1, "counts": {
+                    "per_connection": {c: 1.0 + k * 0.01 + j for j, c in enumerate(calls)}}}
+                   for k, d in enumerate(("iterative", "fork", "prefork"))]
+        data = {"designs": TABLE, "workloads": {"syscalls": {
+            "kind": "counts", "tracer": "perf", "entries": entries, "baseline": "iterative",
+            "params": {"top": 30, "modes": {"conn": {"requests_per_conn": 1}}}}}}
+        with Capture() as cap, tempfile.TemporaryDirectory() as d:
+            syscall_charts.stacked(data, d)
+            ax = cap.figs["syscalls-1-per-connection"].axes[-1]
+            colours = [tuple(h.get_facecolor()) for h in ax.get_legend().legendHandles]
+            widths = sum(b.get_width() for b in ax.patches if b.get_y() < 0)  # iterative's row
+        self.assertGreaterEqual(len(colours), 19)
+        self.assertEqual(len(set(colours)), len(colours))
+        self.assertAlmostEqual(widths, sum(1.0 + j for j in range(30)), 6)  # nothing lost
 
     def test_the_same_data_draws_the_same_bytes(self):
         import plots.charts as C
