@@ -4,10 +4,16 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
 namespace tcplab {
+
+bool any_idle(std::span<const WorkerLoad> workers) {
+  return std::any_of(workers.begin(), workers.end(),
+                     [](const WorkerLoad& w) { return w.available && w.in_hand == 0; });
+}
 
 std::optional<std::size_t> choose_worker(DispatchPolicy policy, std::span<const WorkerLoad> workers,
                                          std::size_t& cursor) {

@@ -40,6 +40,9 @@ struct WorkerLoad {
   std::uint32_t in_hand = 0;  // passed to it and not reported done yet
 };
 
+// Whether some worker is alive with nothing in hand.
+bool any_idle(std::span<const WorkerLoad> workers);
+
 // The chosen worker, or nullopt when no worker can take the connection now (first-free: none
 // idle). `cursor` is where the round begins and is advanced past the choice.
 std::optional<std::size_t> choose_worker(DispatchPolicy policy, std::span<const WorkerLoad> workers,

@@ -4,15 +4,13 @@
 // The parent (the manager) alone calls accept(). For each connection it chooses a child
 // (--dispatch: least-loaded, round-robin or first-free), sends the descriptor with a small
 // record (send_fd: sendmsg + SCM_RIGHTS, common/fdpass.cpp) and closes its own copy. The child
-// serves it and writes the record back, "done", which is how the parent knows each child's load.
+// serves it and, before it closes it, writes the record back, "done": the parent's count of load.
 //
 // It costs a sendmsg, a recvmsg and a report per connection, and the parent's poll loop. It buys
 // the choice of the child; a crash that loses only what that child held (the parent sees EOF or
 // SIGCHLD, forks a replacement); routing (--route-by, common/route.hpp) on what the acceptor sees.
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <algorithm>
 
 #include "control.hpp"
 #include "designs.hpp"
@@ -28,16 +26,14 @@ namespace tcplab {
 
 namespace {
 
-// The record that travels with each descriptor (its number), and comes back as "done".
-using Handoff = std::uint64_t;
+using Handoff = std::uint64_t;  // the record sent with each descriptor, and back as "done"
 
 // At most this many connections wait in one child's channel, so a stuck child cannot swallow
 // the load (round-robin needs the cap); at most this many are accepted per wake-up.
 constexpr std::uint32_t kMaxInHand = 64;
 constexpr int kAcceptBatch = 8;
 
-// The child: receive a descriptor, serve it, report, again — until the parent closes the
-// channel (EOF), which it does when the server stops.
+// The child: receive a descriptor, serve it, report, again — until the channel's EOF (the stop).
 int child_main(int channel, WorkerSlot& slot, const ServeConfig& config) {
   for (;;) {
     Fd conn;
@@ -45,13 +41,8 @@ int child_main(int channel, WorkerSlot& slot, const ServeConfig& config) {
     std::string why;
     switch (recv_fd(channel, conn, handoff, &why)) {
       case RecvStatus::ok:
-        // The report goes before the close: a client that reconnects once it sees EOF then
-        // finds this child counted free. Reported after, it could find every child but the one
-        // busy with a long keep-alive client counted busy, and least-loaded would queue its
-        // connection behind that client (seen in the crash test under AddressSanitizer).
-        serve_connection_open(conn.get(), slot, config);
+        serve_connection_open(conn.get(), slot, config);  // closed after the report
         retry_eintr([&] { return ::send(channel, &handoff, sizeof handoff, MSG_NOSIGNAL); });
-        conn.reset();
         break;
       case RecvStatus::eof:
         return 0;
@@ -116,8 +107,7 @@ class Manager {
   }
 
  private:
-  // Runs in the new child: keep its own end of its own channel, close every other descriptor
-  // of the parent's (the listeners, the parent's ends), or a sibling would never see EOF.
+  // In the new child: keep its own end; close the parent's others, or a sibling never sees EOF.
   int in_child(std::size_t slot) {
     ::close(server_.listen_fd);
     router_.close_in_child();
@@ -145,11 +135,6 @@ class Manager {
     return choose_worker(policy_, loads_, cursor).has_value();
   }
 
-  bool any_idle() const {
-    return std::any_of(loads_.begin(), loads_.end(),
-                       [](const WorkerLoad& w) { return w.available && w.in_hand == 0; });
-  }
-
   // "Done" records from child i, or EOF: the child is gone (SIGCHLD will bring the reaping).
   void read_reports(std::size_t i) {
     Handoff done;
@@ -161,17 +146,14 @@ class Manager {
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) close_channel(i);
   }
 
+  // Past the first, only while a child is idle: else poll() again for the reports that came in,
+  // lest a child that has finished tie with one that a keep-alive client holds.
   void accept_and_pass() {
-    for (int k = 0; k < kAcceptBatch && can_take() && router_.has_room(); ++k) {
+    for (int k = 0; k < kAcceptBatch && (k == 0 || any_idle(loads_)) && can_take(); ++k) {
+      if (!router_.has_room()) return;
       Accepted a = accept_connection(server_.listen_fd);
       if (a.status != AcceptStatus::ok) return;  // EAGAIN: nothing more waiting
-      // Reports that came in since the wake-up matter only when no child is idle: then a
-      // child that has finished must not tie with one held by a long keep-alive client (a
-      // slow parent, under AddressSanitizer, queued a connection behind such a client so).
-      if (!any_idle())
-        for (std::size_t i = 0; i < channels_.size(); ++i)
-          if (channels_[i]) read_reports(i);
-      router_.route(std::move(a.conn));  // to pass(), now or once its first line is in
+      router_.route(std::move(a.conn));          // to pass(), now or once its first line is in
     }
   }
 
