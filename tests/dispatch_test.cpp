@@ -57,6 +57,13 @@ TEST(Dispatch, EmptyOrUnavailablePoolHasNoChoice) {
   }
 }
 
+TEST(Dispatch, AnIdleWorkerIsAliveWithNothingInHand) {
+  EXPECT_FALSE(any_idle(Pool{}));
+  EXPECT_TRUE(any_idle(idle_pool(3)));
+  EXPECT_FALSE(any_idle(Pool{{true, 1}, {false, 0}, {true, 2}}));  // the free one is gone
+  EXPECT_TRUE(any_idle(Pool{{true, 1}, {false, 0}, {true, 0}}));
+}
+
 // --- least-loaded -----------------------------------------------------------------------------
 
 TEST(LeastLoaded, PicksTheMinimum) {
