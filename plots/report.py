@@ -99,8 +99,13 @@ def network(data):
     return "loopback" if net else "loopback (the run predates the `net` record)"
 
 
+# The command that fills REPORT.md, as it was typed (main() sets it; the run block names it).
+REPORT_COMMAND = None
+
+
 def block_run(data, folder):
     m = data["machine"]
+    again = REPORT_COMMAND or f"/usr/bin/python3 plots/report.py results/{folder.name}"
     return "\n".join([
         f"- results folder: `{folder.name}` (suite started {data['started']}, took {data['duration_s']:.0f} s)",
         f"- machine: {m.get('cpu_model')}, {m.get('cpus')} CPUs; kernel {m.get('kernel')}",
@@ -109,7 +114,7 @@ def block_run(data, folder):
     ] + summary.quiet_line(data) + [
         f"- network: {network(data)}",
         f"- pinning: server on CPU {data['pinning'].get('server')}, load generator on CPU {data['pinning'].get('load')}",
-        f"- command: `{data['command_line']}`, then `/usr/bin/python3 plots/report.py results/{folder.name}`",
+        f"- command: `{data['command_line']}`, then `{again}`",
         f"- failed steps: {len(data['errors'])}" + "".join(f"\n  - `{e['step']}`: {e['message']}" for e in data["errors"]),
     ] + (["- **--quick run: its figures are indicative only**"] if data["config"].get("quick") else []))
 
@@ -433,6 +438,8 @@ def main():
                     help="redraw each folder's charts with this plots/charts.py before copying "
                          "them (a run made by older code carries older charts)")
     args = ap.parse_args()
+    global REPORT_COMMAND
+    REPORT_COMMAND = " ".join(["/usr/bin/python3 plots/report.py"] + sys.argv[1:])
     global LOADGEN, EXTRA, STEVENS, VETH
     LOADGEN = args.loadgen
     STEVENS = args.stevens
