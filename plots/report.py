@@ -433,7 +433,8 @@ def main():
                          "unp), whose unp workload the veth block sets beside this run's")
     ap.add_argument("--extra", type=Path, action="append", default=[],
                     help="another results folder (e.g. --workloads faults) whose workloads fill "
-                         "the faults and beyond blocks; may be repeated")
+                         "the faults and beyond blocks; may be repeated (the first named that "
+                         "holds a workload gives its data and its charts)")
     ap.add_argument("--redraw", action="store_true",
                     help="redraw each folder's charts with this plots/charts.py before copying "
                          "them (a run made by older code carries older charts)")
@@ -470,7 +471,9 @@ def main():
             text = pattern.sub(lambda mm: mm.group(1) + body + "\n" + mm.group(2), text)
     args.report.write_text(text)
     args.charts.mkdir(parents=True, exist_ok=True)
-    for folder in [args.results] + EXTRA:
+    # An extra run's charts replace the main run's; of two extra runs, the first named wins, as
+    # its data does in merged(): so the last copied is the first named.
+    for folder in [args.results] + EXTRA[::-1]:
         if args.redraw:
             sys.path.insert(0, str(ROOT))
             from plots import charts

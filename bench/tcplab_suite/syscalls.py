@@ -150,7 +150,7 @@ PERF_NAMED = (
     "epoll_ctl", "fcntl", "dup", "dup3", "ioctl", "mmap", "munmap", "mprotect", "madvise", "brk",
     "rt_sigprocmask", "rt_sigaction", "rt_sigreturn", "rt_sigsuspend", "set_robust_list", "rseq",
     "nanosleep", "clock_nanosleep", "getrusage", "openat", "eventfd2", "getpid", "gettid",
-    "sched_yield", "kill", "tgkill")
+    "sched_yield", "kill", "tgkill", "io_uring_enter", "io_uring_setup", "io_uring_register")
 OTHER = "other"
 TRACEFS_SYSCALLS = "/sys/kernel/tracing/events/syscalls"
 

@@ -65,6 +65,14 @@ class ParsePerf(unittest.TestCase):
                          {"rt_sigreturn": 1, "clone": 2, "wait4": 3, "exit_group": 3,
                           "other": 20})  # 29 calls in all, 9 of them named
 
+    def test_io_uring_enter_is_named(self):
+        """The io_uring designs' one call is counted by name, not lost in "other"."""
+        from unittest import mock
+        with mock.patch.object(syscalls, "TRACEFS_SYSCALLS", "/nonexistent"):
+            events = syscalls.perf_events().split(",")
+        self.assertIn("syscalls:sys_enter_io_uring_enter", events)
+        self.assertEqual(events[-1], "raw_syscalls:sys_enter")
+
     def test_no_rows_is_an_error(self):
         with self.assertRaisesRegex(ValueError, "no syscalls:sys_enter_ rows"):
             syscalls.parse_perf_stat("# started on Tue Dec  1\n")
