@@ -39,15 +39,20 @@ def quiet_line(results):
 
 
 def repeat_text(results):
-    """'5', or '9 (unp), 9 (keepalive), otherwise 5': --repeat, and each workload that chose
-    its own."""
+    """'5', or '9 (unp; 18 of prefork, prefork-fdpass), 9 (keepalive), otherwise 5': --repeat,
+    and each workload that chose its own (with its central designs' further ones)."""
     default = results["config"]["repeat"]
-    own = {name: w["params"]["repeat"] for name, w in (results.get("workloads") or {}).items()
+    own = {name: w["params"] for name, w in (results.get("workloads") or {}).items()
            if isinstance(w, dict) and isinstance(w.get("params"), dict)
            and w["params"].get("repeat") not in (None, default)}
     if not own:
         return str(default)
-    return ", ".join(f"{v} ({k})" for k, v in own.items()) + f", otherwise {default}"
+
+    def one(name, p):
+        c = p.get("central")
+        more = f"; {c['repeat']} of {', '.join(c['designs'])}" if c else ""
+        return f"{p['repeat']} ({name}{more})"
+    return ", ".join(one(k, p) for k, p in own.items()) + f", otherwise {default}"
 
 
 def skipped_line(skipped):

@@ -78,21 +78,39 @@ def repetitions(ctx, plan):
     return plan["repeat"]
 
 
+def central_repetitions(ctx, plan):
+    """(designs, total): plan["central"] asks for more repetitions of a few designs than of the
+    rest, to total `total` (the designs of the comparisons a run must decide); ((), 0) when the
+    plan has none or --repeat was given."""
+    central = plan.get("central")
+    if not central or getattr(ctx.args, "repeat_given", True):
+        return (), 0
+    return tuple(central["designs"]), central["repeat"]
+
+
 def run_table(ctx, name, plan):
     """Every variant, `repetitions` times, a fresh server each time; repetition k of every
     variant before repetition k+1 of any, so drift of the machine falls on all of them (and
-    repetition k of two variants is a pair: stats.paired)."""
+    repetition k of two variants is a pair: stats.paired). Then the central designs'
+    further repetitions (central_repetitions), interleaved the same way among themselves."""
     workers = ctx.workers(plan["workers"])
     repeat = repetitions(ctx, plan)
+    central, total = central_repetitions(ctx, plan)
     entries = [new_entry(d, p, workers, plan["clients"]) for d, p in D.variants(ctx.designs)]
+    more = [e for e in entries if e["design"] in central]
     base = D.baseline(ctx.designs)
-    w = ctx.workload(name, kind="table", params=dict(plan, workers=workers, repeat=repeat),
+    params = dict(plan, workers=workers, repeat=repeat)
+    params.pop("central", None)
+    if more and total > repeat:
+        params["central"] = {"designs": list(central), "repeat": total}
+    w = ctx.workload(name, kind="table", params=params,
                      baseline=base["name"] if base else None, entries=entries)
     try:
-        for rep in range(1, repeat + 1):
-            for e in entries:
+        for rep in range(1, max(repeat, total) + 1):
+            for e in entries if rep <= repeat else more:
+                last = repeat if rep <= repeat else total
                 one_run(ctx, e, rep, f"{name}/{e['variant']}/rep{rep}",
-                        f"{e['variant']:<26} {name:<10} rep {rep}/{repeat}", plan)
+                        f"{e['variant']:<26} {name:<10} rep {rep}/{last}", plan)
     finally:
         finalize(w)
 
@@ -234,6 +252,12 @@ def window_text(p):
         " (short windows: --quick, indicative only)"
 
 
+def central_text(p):
+    c = p.get("central")
+    return (f" ({c['repeat']} for {', '.join(c['designs'])}, whose comparisons the run must "
+            "decide)") if c else ""
+
+
 def table_lines(results, name):
     w = results["workloads"].get(name)
     if not w:
@@ -247,7 +271,7 @@ def table_lines(results, name):
                 f"at least {p['connections']:,} measured connections per run{window_text(p)}")
              + ", "
              f"{p['workers']} workers for pooled designs, {p.get('repeat', 1)} interleaved "
-             "repetition(s); median [95 % interval]. "
+             "repetition(s)" + central_text(p) + "; median [95 % interval]. "
              + (f"Process control = CPU/conn minus the {w['baseline']} server's CPU/conn, "
                 "repetition by repetition (Stevens' subtraction; ≈ 0 where its interval holds "
                 "zero). " if show_pc else
@@ -393,4 +417,8 @@ def concurrency_lines(results, name="concurrency"):
 
 
 def table_steps(ctx, plan=None):
-    return len(D.variants(ctx.designs)) * repetitions(ctx, plan or {})
+    plan = plan or {}
+    central, total = central_repetitions(ctx, plan)
+    repeat = repetitions(ctx, plan)
+    more = sum(1 for d, _ in D.variants(ctx.designs) if d in central)
+    return len(D.variants(ctx.designs)) * repeat + more * max(total - repeat, 0)

@@ -5,6 +5,7 @@ no process control on keep-alive). They check data, not wording."""
 import os
 import sys
 import unittest
+from unittest import mock
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
 from tcplab_suite import findings, stats, summary, table  # noqa: E402
@@ -432,6 +433,52 @@ class Repetitions(unittest.TestCase):
             self.assertNotIn("repeat", REGISTRY[name].PLANS["quick"], name)
         self.assertFalse(REGISTRY["keepalive"].PLANS["default"]["process_control"])
         self.assertTrue(REGISTRY["unp"].PLANS["default"]["process_control"])
+
+    def test_central_designs_get_their_further_repetitions_interleaved_after_the_rest(self):
+        designs = [{"name": n, "workers": w, "event_loop": False, "dispatch_policies": ps}
+                   for n, w, ps in (("iterative", "none", []), ("fork", "per-conn", []),
+                                    ("prefork", "15", []),
+                                    ("prefork-fdpass", "15", ["least-loaded", "round-robin"]))]
+        ctx = self.ctx(5, False)
+        ctx.designs = designs
+        ctx.workers = lambda n: n
+        made = {}
+        ctx.workload = lambda name, **kw: made.setdefault(name, dict(kw))
+        plan = {"repeat": 2, "workers": 15, "clients": 5,
+                "central": {"designs": ["prefork", "prefork-fdpass"], "repeat": 4}}
+        order = []
+        with mock.patch.object(table, "one_run",
+                               lambda c, e, rep, *a: order.append((rep, e["variant"]))), \
+                mock.patch.object(table, "finalize", lambda w: None):
+            table.run_table(ctx, "unp", plan)
+        pool = ["prefork", "prefork-fdpass/least-loaded", "prefork-fdpass/round-robin"]
+        every = ["iterative", "fork"] + pool
+        self.assertEqual(order, [(1, v) for v in every] + [(2, v) for v in every]
+                         + [(3, v) for v in pool] + [(4, v) for v in pool])
+        self.assertEqual(table.table_steps(ctx, plan), len(order))
+        self.assertEqual(made["unp"]["params"]["central"]["repeat"], 4)
+        self.assertIn("4 for prefork, prefork-fdpass", table.central_text(made["unp"]["params"]))
+        # --repeat N sets every design's repetitions alike.
+        order.clear()
+        given = self.ctx(3, True)
+        given.designs, given.workers = designs, ctx.workers
+        given.workload = lambda name, **kw: made.__setitem__(name, dict(kw))
+        with mock.patch.object(table, "one_run",
+                               lambda c, e, rep, *a: order.append((rep, e["variant"]))), \
+                mock.patch.object(table, "finalize", lambda w: None):
+            table.run_table(given, "unp", plan)
+        self.assertEqual(len(order), 3 * len(every))
+        self.assertEqual(table.table_steps(given, plan), len(order))
+        self.assertNotIn("central", made["unp"]["params"])
+
+    def test_the_summary_names_the_central_designs_repetitions(self):
+        results = {"config": {"repeat": 5}, "workloads": {
+            "unp": {"params": {"repeat": 9, "central": {"designs": ["prefork", "prefork-mutex"],
+                                                        "repeat": 18}}},
+            "keepalive": {"params": {"repeat": 9}}, "latency": {"params": {"repeat": 5}}}}
+        self.assertEqual(summary.repeat_text(results),
+                         "9 (unp; 18 of prefork, prefork-mutex), 9 (keepalive), otherwise 5")
+        self.assertEqual(summary.repeat_text({"config": {"repeat": 3}, "workloads": {}}), "3")
 
 
 if __name__ == "__main__":
