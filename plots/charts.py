@@ -130,13 +130,16 @@ def _rows(ax, es, styles):
 
 
 def _labels_right(ax, entries, key, fmt="{:.1f}"):
-    """Each row's median as text in a column at the right edge, after every whisker."""
+    """Each row's median as text in a column at the right edge, after every whisker; a signed
+    figure (a difference) whose interval holds zero reads "≈ 0", never a negative cost."""
     tops = [_top(e, key) for e in entries]
     lo, hi = ax.get_xlim()
     ax.set_xlim(lo, max(hi, max(tops) * 1.22))
     for i, e in enumerate(entries):
-        ax.text(0.995, i, fmt.format(_med(e, key)), ha="right", va="center",
-                transform=ax.get_yaxis_transform())
+        ci_lo, ci_hi = _ci(e["summary"][key])
+        text = "≈ 0" if fmt.startswith("{:+") and ci_lo <= 0 <= ci_hi else \
+            fmt.format(_med(e, key))
+        ax.text(0.995, i, text, ha="right", va="center", transform=ax.get_yaxis_transform())
 
 
 def _bars(ax, es, styles, key="cpu_us_per_conn", split=False, fmt="{:.1f}"):

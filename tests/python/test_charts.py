@@ -241,6 +241,18 @@ class Charts(unittest.TestCase):
             with self.subTest(chart=fn.__name__):
                 self.assertIsNotNone(self.draw(fn, data))
 
+    def test_process_control_whose_interval_holds_zero_reads_about_zero(self):
+        import plots.charts as C
+        data = results()
+        e = data["workloads"]["unp"]["entries"][2]
+        e["process_control_us_per_conn"] = stats.summary([-2.0, -1.5, -0.9, -0.4, 0.3, 0.8])
+        with Capture() as cap, tempfile.TemporaryDirectory() as d:
+            C.process_control(data, d)
+            texts = [t.get_text() for fig in cap.figs.values() for ax in fig.axes
+                     for t in ax.texts]
+        self.assertIn("≈ 0", texts)
+        self.assertFalse([t for t in texts if t.startswith("-")], texts)
+
     def test_latency_vs_load_with_two_grids_labels_no_rate_over_another(self):
         from plots import latency_charts as L
         data = latency_results()
