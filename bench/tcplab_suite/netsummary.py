@@ -322,9 +322,18 @@ def ranking_line(loop, veth, common, figure="cpu_us_per_conn"):
     return text
 
 
+def repetitions_text(results):
+    """'9 repetition(s), 18 of prefork, prefork-fdpass': those of the run's `unp` (its plan's,
+    with its central designs' further ones), else the run's --repeat."""
+    p = ((results.get("workloads") or {}).get("unp") or {}).get("params") or {}
+    c = p.get("central")
+    return (f"{p.get('repeat') or results['config']['repeat']} repetition(s)"
+            + (f", {c['repeat']} of {', '.join(c['designs'])}" if c else ""))
+
+
 def run_text(results, folder):
     return (f"`{folder}` (`{results['command_line']}`, started {results['started']}, "
-            f"{results['config']['repeat']} repetition(s)"
+            f"{repetitions_text(results)}"
             + (", --quick: indicative only" if results["config"].get("quick") else "")
             + f", load average {results['machine']['loadavg_start'][0]:.2f} at the start)")
 

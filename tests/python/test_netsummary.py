@@ -244,6 +244,14 @@ class Compare(unittest.TestCase):
         self.assertIn("over veth, `veth-1` (`bench/suite.py --net veth --workloads unp`, "
                       "started 2026-12-02T01:00:00, 3 repetition(s), load average 0.50", self.text)
 
+    def test_repetitions_are_the_unp_plans(self):
+        run = {"config": {"repeat": 5}, "workloads": {"unp": {"params": {
+            "repeat": 9, "central": {"designs": ["prefork", "prefork-fdpass"], "repeat": 18}}}}}
+        self.assertEqual(N.repetitions_text(run),
+                         "9 repetition(s), 18 of prefork, prefork-fdpass")
+        self.assertEqual(N.repetitions_text({"config": {"repeat": 3}, "workloads": {}}),
+                         "3 repetition(s)")
+
     def test_wrong_runs_are_clear_errors(self):
         loop, veth = loopback_run(), veth_run()
         with self.assertRaisesRegex(ValueError, "main run must be the loopback one"):
