@@ -69,7 +69,8 @@ def parse_args(argv):
                         "bench/LAB.md's questions 4, 11, 12 and 13 in under a minute")
     p.add_argument("--repeat", type=int, metavar="N",
                    help="interleaved repetitions of the measured workloads (default: each "
-                        "workload's plan: unp, keepalive and herd 9, latency 3, else 5; --quick 1)")
+                        "workload's plan: unp, keepalive and herd 9, unp 18 for prefork, prefork-fcntl, "
+                        "prefork-mutex and prefork-fdpass, latency 3, else 5; --quick 1)")
     p.add_argument("--server-cpus", metavar="LIST", default="0",
                    help="CPUs the servers are pinned to, e.g. 0 or 0-3 (default: %(default)s)")
     p.add_argument("--load-cpus", metavar="LIST", default="1",

@@ -25,7 +25,7 @@ repetitions, findings.paired_entries); nothing here is typed by hand.
 import itertools
 
 from . import findings, stats
-from .table import fmt_ci, fmt_diff
+from .table import central_phrase, fmt_ci, fmt_diff
 
 WORKLOAD = "unp"
 SHARES = ("user", "system", "softirq")
@@ -326,9 +326,9 @@ def repetitions_text(results):
     """'9 repetition(s), 18 of prefork, prefork-fdpass': those of the run's `unp` (its plan's,
     with its central designs' further ones), else the run's --repeat."""
     p = ((results.get("workloads") or {}).get("unp") or {}).get("params") or {}
-    c = p.get("central")
+    more = central_phrase(p)
     return (f"{p.get('repeat') or results['config']['repeat']} repetition(s)"
-            + (f", {c['repeat']} of {', '.join(c['designs'])}" if c else ""))
+            + (f", {more}" if more else ""))
 
 
 def run_text(results, folder):

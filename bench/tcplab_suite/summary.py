@@ -1,6 +1,6 @@
 """summary.md: the run, the designs, then each workload's own summary() in registry order."""
 
-from . import findings, netsummary
+from . import findings, netsummary, table
 from .workloads import REGISTRY
 
 
@@ -49,9 +49,8 @@ def repeat_text(results):
         return str(default)
 
     def one(name, p):
-        c = p.get("central")
-        more = f"; {c['repeat']} of {', '.join(c['designs'])}" if c else ""
-        return f"{p['repeat']} ({name}{more})"
+        more = table.central_phrase(p)
+        return f"{p['repeat']} ({name}{'; ' + more if more else ''})"
     return ", ".join(one(k, p) for k, p in own.items()) + f", otherwise {default}"
 
 

@@ -252,10 +252,16 @@ def window_text(p):
         " (short windows: --quick, indicative only)"
 
 
-def central_text(p):
+def central_phrase(p):
+    """'18 of prefork, prefork-fdpass': the further repetitions of a table plan's central
+    designs (run_table), or "" when it has none."""
     c = p.get("central")
-    return (f" ({c['repeat']} for {', '.join(c['designs'])}, whose comparisons the run must "
-            "decide)") if c else ""
+    return f"{c['repeat']} of {', '.join(c['designs'])}" if c else ""
+
+
+def central_text(p):
+    return f" ({central_phrase(p)}, whose comparisons the run must decide)" if \
+        p.get("central") else ""
 
 
 def table_lines(results, name):

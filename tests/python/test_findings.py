@@ -457,7 +457,7 @@ class Repetitions(unittest.TestCase):
                          + [(3, v) for v in pool] + [(4, v) for v in pool])
         self.assertEqual(table.table_steps(ctx, plan), len(order))
         self.assertEqual(made["unp"]["params"]["central"]["repeat"], 4)
-        self.assertIn("4 for prefork, prefork-fdpass", table.central_text(made["unp"]["params"]))
+        self.assertIn("4 of prefork, prefork-fdpass", table.central_text(made["unp"]["params"]))
         # --repeat N sets every design's repetitions alike.
         order.clear()
         given = self.ctx(3, True)
