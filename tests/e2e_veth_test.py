@@ -182,11 +182,15 @@ class Veth(unittest.TestCase):
         # The tick-sampled split, printed for the record only: at CONFIG_HZ 250 this receive
         # work (a few µs a connection) is a tick or two, often none (3 runs in 10 under load),
         # and a CPU idling with its tick stopped (NO_HZ) is not sampled at all; so a
-        # "softirq share > 0" check would fail now and then whatever RPS does.
-        split = procstat.cpu_split(stat0, stat1, [SERVER_CPU, LOAD_CPU])["per_cpu"]
-        print("\nper-CPU shares during the load:", {cpu: {k: round(split[cpu][k], 3) for k in (
-            "user", "system", "softirq", "idle")} for cpu in split}, "softnet:", got,
-            file=sys.stderr)
+        # "softirq share > 0" check would fail now and then whatever RPS does. A load faster
+        # than one tick (17 ms seen) has no split at all: cpu_split says so, and that is printed.
+        try:
+            split = procstat.cpu_split(stat0, stat1, [SERVER_CPU, LOAD_CPU])["per_cpu"]
+            shares = {cpu: {k: round(split[cpu][k], 3) for k in (
+                "user", "system", "softirq", "idle")} for cpu in split}
+        except ValueError as e:
+            shares = str(e)
+        print("\nper-CPU shares during the load:", shares, "softnet:", got, file=sys.stderr)
         self.assertNotIn(srv.name, namespaces())
         self.assertNotIn(gen.name, namespaces())
 
