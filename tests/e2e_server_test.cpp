@@ -1167,5 +1167,15 @@ TEST(E2eBallast, OutOfRangeIsRefusedWithTheRange) {
   EXPECT_NE(e.err.find("4096"), std::string::npos) << e.describe();
 }
 
+// The harness: a program that outlives its time limit is killed, and the test's message says
+// where each of its threads waited (a hang seen once on a loaded CI machine must say where).
+TEST(Harness, AProgramKilledAfterItsLimitSaysWhereItWaited) {
+  Exit e = run_program({"/bin/sleep", "30"}, 300ms);
+  EXPECT_TRUE(e.killed_by_test) << e.describe();
+  EXPECT_NE(e.waiting_in.find("State:"), std::string::npos) << e.describe();
+  EXPECT_NE(e.waiting_in.find("SigBlk:"), std::string::npos) << e.describe();
+  EXPECT_NE(e.describe().find("waiting in:\ntask "), std::string::npos) << e.describe();
+}
+
 }  // namespace
 }  // namespace tcplab::test

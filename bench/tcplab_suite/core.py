@@ -143,7 +143,7 @@ class Server:
                                              stderr=self._stderr, stdin=subprocess.DEVNULL)
             line = first_line(self.proc, SERVER_START_TIMEOUT_S)
         except BaseException:  # Ctrl-C while it starts: __exit__ will not run, so stop it here
-            self.stop()
+            self.stop_once_started()
             raise
         if not line.startswith(f"listening on {self.host}:"):
             self.stop()
@@ -200,6 +200,18 @@ class Server:
                 return snap
             prev = snap
             time.sleep(0.01)
+
+    def stop_once_started(self):
+        """stop(), once the server catches SIGTERM (its handlers are installed just before it
+        listens): a SIGTERM sent while it still starts would end it by the default action,
+        with no summary. Waits at most SERVER_START_TIMEOUT_S, then stops it as it is."""
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        with held_interrupts():
+            while self.proc is not None and self.proc.poll() is None and \
+                    not procfs.catches(self.proc.pid, signal.SIGTERM) and \
+                    time.monotonic() < deadline:
+                time.sleep(0.005)
+            self.stop()
 
     def stop(self):
         """SIGTERM, wait, keep the exit status; SIGKILL only if it will not go."""

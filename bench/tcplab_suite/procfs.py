@@ -118,15 +118,27 @@ def tree_fds(pid):
     return sum(fd_count(p) for p in tree(pid))
 
 
-def rss_kb(pid):
+def _status(pid, key):
+    """The value of KEY in /proc/PID/status ("VmRSS", "SigCgt"…), or None."""
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
+                if line.startswith(key + ":"):
+                    return line.split()[1]
+    except (OSError, IndexError):
         pass
-    return 0
+    return None
+
+
+def rss_kb(pid):
+    return int(_status(pid, "VmRSS") or 0)
+
+
+def catches(pid, signum):
+    """Whether pid has a handler installed for SIGNUM (SigCgt): a server that does will stop
+    on it cleanly, one that does not yet (still starting) would die by its default action."""
+    caught = _status(pid, "SigCgt")
+    return caught is not None and bool(int(caught, 16) >> (signum - 1) & 1)
 
 
 def tree_rss_kb(pid):

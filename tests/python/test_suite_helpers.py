@@ -363,6 +363,39 @@ class StepPolicy(unittest.TestCase):
             self.assertEqual(ctx.errors, [])
 
 
+class StopWhileStarting(unittest.TestCase):
+    """A Ctrl-C while a server starts: the suite waits until the server catches SIGTERM before
+    it sends one, so that it ends cleanly with its summary (exit 0), not by SIGTERM's default
+    action (-15) as it did when the signal came before its handlers."""
+
+    # Installs its handler 0.3 s after it starts, as a server does just before it listens.
+    SERVER = ("import signal, sys, time; time.sleep(0.3); "
+              "signal.signal(signal.SIGTERM, lambda *a: sys.exit(0)); "
+              "print('listening on 127.0.0.1:1', flush=True); time.sleep(30)")
+
+    def test_catches_sees_the_handler_once_installed(self):
+        proc = subprocess.Popen([sys.executable, "-c", self.SERVER], stdout=subprocess.PIPE)
+        try:
+            self.assertFalse(procfs.catches(proc.pid, signal.SIGTERM))
+            self.assertEqual(proc.stdout.readline(), b"listening on 127.0.0.1:1\n")
+            self.assertTrue(procfs.catches(proc.pid, signal.SIGTERM))
+            self.assertFalse(procfs.catches(proc.pid, signal.SIGUSR2))
+        finally:
+            proc.kill()
+            proc.wait()
+            proc.stdout.close()
+        self.assertFalse(procfs.catches(proc.pid, signal.SIGTERM))  # gone
+
+    def test_a_server_stopped_while_it_starts_ends_by_its_own_handler(self):
+        server = core.Server.__new__(core.Server)  # no context needed: only stop's state
+        server.proc = subprocess.Popen([sys.executable, "-c", self.SERVER],
+                                       stdout=subprocess.PIPE)
+        server.exit = None
+        server._stderr = open(os.devnull, "w")
+        server.stop_once_started()
+        self.assertEqual(server.exit, 0)
+
+
 class NamespaceRemoval(unittest.TestCase):
     """netns._remove_namespace, without root: what it does to the processes still inside. They
     get SIGTERM first (a tcplab-server then stops as anywhere: its grace period, its summary),

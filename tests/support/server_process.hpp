@@ -61,10 +61,37 @@ inline bool wait_until(const std::function<bool()>& done, milliseconds limit,
   }
 }
 
+// Where each thread of `pid` waits, from /proc: its state, kernel wait channel, system call
+// (number and arguments) and signal masks. Read just before a test kills a program that outlived
+// its time limit, so that a hang seen once, on a loaded CI machine, says where it was.
+inline std::string where_it_waits(pid_t pid) {
+  auto read = [](const std::filesystem::path& file) {
+    std::ifstream in(file);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    while (!text.empty() && text.back() == '\n')
+      text.pop_back();
+    return text;
+  };
+  std::string where;
+  std::error_code ec;
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+    where += "task " + task.path().filename().string() + ": wchan " + read(task.path() / "wchan") +
+             ", syscall " + read(task.path() / "syscall");
+    std::istringstream status(read(task.path() / "status"));
+    for (std::string line; std::getline(status, line);)
+      if (line.starts_with("State:") || line.starts_with("Sig") || line.starts_with("ShdPnd:"))
+        where += "; " + line;
+    where += "\n";
+  }
+  return where;
+}
+
 // How a program ended, and what it wrote.
 struct Exit {
   int status = -1;              // the wait status; -1: never reaped
   bool killed_by_test = false;  // it outlived its time limit and was SIGKILLed
+  std::string waiting_in;       // if so, where_it_waits() just before the kill
   milliseconds took{0};         // from the stop signal (or the start) to its end (see finish)
   std::string out, err;
 
@@ -75,7 +102,8 @@ struct Exit {
                       : WIFEXITED(status)   ? "exit " + std::to_string(WEXITSTATUS(status))
                       : WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
                                             : "wait status " + std::to_string(status);
-    if (killed_by_test) how += " (SIGKILLed by the test after its time limit)";
+    if (killed_by_test)
+      how += " (SIGKILLed by the test after its time limit), waiting in:\n" + waiting_in;
     return how + "\n--- stdout:\n" + out + "--- stderr:\n" + err;
   }
 };
@@ -124,6 +152,7 @@ class Process {
     e.took = std::chrono::duration_cast<milliseconds>(end - since);
     if (!ended) {
       e.killed_by_test = true;
+      e.waiting_in = where_it_waits(pid_);
       kill_group(SIGKILL);
       reap(true);
     }
