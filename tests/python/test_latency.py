@@ -121,7 +121,7 @@ class Search(unittest.TestCase):
 
     def test_geometric_grid(self):
         self.assertEqual(L.geometric_grid(1000, 64000, 4), [1000, 4000, 16000, 64000])
-        self.assertEqual(L.geometric_grid(1000, 40000, 5), L.PLANS["default"]["rates"]["conn"])
+        self.assertEqual(L.geometric_grid(2500, 40000, 4), L.PLANS["default"]["rates"]["conn"])
         self.assertEqual(L.geometric_grid(1000, 100000, 5), [1000, 3200, 10000, 32000, 100000])
 
 
@@ -227,6 +227,23 @@ class Curve(unittest.TestCase):
         plain, other = C.curve_points(e, "p99_us")
         self.assertEqual(plain, [(1000, 500.0)])
         self.assertEqual(other, [(2000, 9000.0, "over_capacity"), (4000, 500.0, "generator_bound")])
+
+    def test_the_search_points_are_summarised_apart_and_drawn_in_rate_order(self):
+        # The grid's columns stay the grid's; the bisection's rate, measured in every
+        # repetition, gets a curve of its own, and latency-1 joins it between its neighbours.
+        from plots import latency_charts as C
+        w = epoll_workload()
+        for rep, p99 in ((1, 700.0), (2, 650.0), (3, 2000.0)):
+            w["entries"][0]["points"].append(dict(point(21909, p99=p99, rep=rep), kind="search"))
+        L.finalize(w)
+        e = w["entries"][0]
+        self.assertEqual([c["rate"] for c in e["curve"]], [1000, 3400, 12000, 40000])
+        self.assertEqual([(c["rate"], c["n"], c["status"]) for c in e["searched"]],
+                         [(21909, 3, "ok")])
+        self.assertEqual(e["capacity"]["bracket"], [21909, 40000])
+        plain, _ = C.curve_points(e, "p99_us")
+        self.assertEqual([r for r, _ in plain], [1000, 3400, 12000, 21909])
+        self.assertEqual(plain[-1][1], 700.0)
 
 
 class Spectrum(unittest.TestCase):
