@@ -131,9 +131,15 @@ class OverCapacity(unittest.TestCase):
     def test_curve_and_chart_keep_it_off_the_latency_line(self):
         from plots import latency_charts as C
         self.assertEqual([c["status"] for c in self.entry["curve"]], ["ok", "over_capacity"])
+        # The bisection's point (2236/s) has a curve of its own, drawn in rate order: on the
+        # line if it was a latency, off it like PAST if not.
+        [mid] = self.entry["searched"]
+        self.assertEqual(mid["rate"], 2236)
+        ok = mid["status"] == "ok"
         plain, other = C.curve_points(self.entry, "p99_us")
-        self.assertEqual([r for r, _ in plain], [MODEST])
-        self.assertEqual([(r, s) for r, _, s in other], [(PAST, "over_capacity")])
+        self.assertEqual([r for r, _ in plain], [MODEST] + ([2236] if ok else []))
+        self.assertEqual([(r, s) for r, _, s in other],
+                         ([] if ok else [(2236, mid["status"])]) + [(PAST, "over_capacity")])
 
     def test_capacity_search_narrows_between_the_two(self):
         # the grid brackets it [50, 100000]; one bisection at their geometric mean, 2236/s
