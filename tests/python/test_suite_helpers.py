@@ -368,8 +368,9 @@ class StopWhileStarting(unittest.TestCase):
     it sends one, so that it ends cleanly with its summary (exit 0), not by SIGTERM's default
     action (-15) as it did when the signal came before its handlers."""
 
-    # Installs its handler 0.3 s after it starts, as a server does just before it listens.
-    SERVER = ("import signal, sys, time; time.sleep(0.3); "
+    # Installs its handler 1 s after it starts, as a server does just before it listens (1 s:
+    # the test must look before that even on a loaded machine).
+    SERVER = ("import signal, sys, time; time.sleep(1.0); "
               "signal.signal(signal.SIGTERM, lambda *a: sys.exit(0)); "
               "print('listening on 127.0.0.1:1', flush=True); time.sleep(30)")
 
