@@ -52,12 +52,18 @@ def _title(w, text):
     return text + (" — --quick, indicative only" if w["params"].get("quick") else "")
 
 
+def measured(entry):
+    """One design's curve over every rate measured: the grid's and the capacity search's
+    (`searched`), in rate order."""
+    return sorted(entry.get("curve", []) + entry.get("searched", []), key=lambda c: c["rate"])
+
+
 def curve_points(entry, key):
     """(plain, other) for one design's curve of figure `key` (the median over repetitions):
     plain = [(rate, value)] of the points that are a latency, in rate order, the only ones a
     line joins; other = [(rate, value, status)] of those over capacity or generator bound."""
     plain, other = [], []
-    for c in sorted(entry.get("curve", []) + entry.get("searched", []), key=lambda c: c["rate"]):
+    for c in measured(entry):
         if c["status"] == "error" or key not in c.get("summary", {}):
             continue
         v = c["summary"][key]["median"]
@@ -121,8 +127,7 @@ def load_curves(results, out_dir, workload):
                        lw=1.2, ls="--", zorder=2)
             if p99[v]:
                 a.plot(*zip(*p99[v]), color=st.color, marker=st.marker, ms=6, lw=2, zorder=3)
-                band = [(c["rate"], *c["summary"]["p99_us"]["ci95"])
-                        for c in sorted(e["curve"] + e.get("searched", []), key=lambda c: c["rate"])
+                band = [(c["rate"], *c["summary"]["p99_us"]["ci95"]) for c in measured(e)
                         if c["status"] == "ok" and (c["summary"].get("p99_us") or {}).get("ci95")]
                 if band:
                     a.fill_between(*zip(*band), color=st.color, alpha=0.25, lw=0, zorder=2)
