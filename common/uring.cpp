@@ -26,15 +26,16 @@ constexpr unsigned kEntries = 256;      // submission queue; the completion queu
 constexpr unsigned kBuffers = 256;      // provided buffers per loop
 constexpr unsigned kBufferSize = 4096;  // bytes each
 constexpr int kBufferGroup = 0;
-// Unanswered input a connection may hold before its recv is paused: a client that pipelines
-// without reading must not fill the server's memory (the epoll loop reads only into its 8 KiB).
-constexpr std::size_t kInputCap = 64 * 1024;
+// Accepts kept in flight, each with its own slot: how many connections one turn can take in.
+constexpr std::size_t kAcceptDepth = 16;
+// The most of an answer one sendmsg carries (send_some): head, then a slice of the pattern.
+constexpr std::uint64_t kSendSlice = proto::kBodyChunk - 10;
 // Lingering close, as EventLoop's: 500 ms per read, 2 s and 64 reads in all.
 constexpr milliseconds kLingerQuiet{500}, kLingerMax{2000};
 constexpr int kLingerReads = 64;
 
 // A connection's operations, in the low bits of its completions' user_data.
-constexpr std::uint64_t kRecvOp = 1, kSendOp = 2, kOpMask = 7;
+constexpr std::uint64_t kRecvOp = 1, kSendOp = 2, kAcceptOp = 3, kOpMask = 7;
 
 int read_sysctl(const char* path) {
   std::ifstream in(path);
@@ -83,6 +84,7 @@ std::string probe() {
     const char* name;
   };
   const Op ops[] = {{IORING_OP_ACCEPT, "ACCEPT"},     {IORING_OP_RECV, "RECV"},
+                    {IORING_OP_LINK_TIMEOUT, "LINK_TIMEOUT"},
                     {IORING_OP_SENDMSG, "SENDMSG"},   {IORING_OP_CLOSE, "CLOSE"},
                     {IORING_OP_SHUTDOWN, "SHUTDOWN"}, {IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL"},
                     {IORING_OP_MSG_RING, "MSG_RING"}, {IORING_OP_READ, "READ"}};
@@ -154,6 +156,10 @@ io_uring_sqe* Ring::sqe() {
   }
   if (s == nullptr) throw sys_error(EBUSY, "io_uring_get_sqe");
   return s;
+}
+
+void Ring::reserve(unsigned n) {
+  if (io_uring_sq_space_left(&ring_) < n) io_uring_submit(&ring_);
 }
 
 void Ring::submit_and_wait(int timeout_ms) {
@@ -240,18 +246,32 @@ void BufferRing::give_back(unsigned id) {
 
 // --- UringLoop ----------------------------------------------------------------------------
 
+namespace {
+
+template <class C>
+std::uint64_t op_data(C& c, std::uint64_t op) {
+  return reinterpret_cast<std::uint64_t>(&c) | op;
+}
+
+}  // namespace
+
 UringLoop::UringLoop(WorkerSlot& slot, const ServeConfig& config, int grace_ms)
     : slot_(slot),
       config_(config),
       grace_ms_(grace_ms),
+      io_timeout_{config.io_timeout_ms / 1000, (config.io_timeout_ms % 1000) * 1'000'000LL},
       ring_(kEntries, fixed_file_limit()),
       buffers_(ring_, kBuffers, kBufferSize, kBufferGroup) {}
 
 UringLoop::~UringLoop() = default;  // the ring's exit closes every slot still registered
 
-void UringLoop::accept_from(int listen_fd, int backlog) {
+void UringLoop::accept_from(int listen_fd) {
   listen_fd_ = listen_fd;
-  backlog_ = backlog;
+  owns_slots_ = true;
+  const unsigned n = ring_.fixed_files();
+  free_slots_.resize(n);
+  for (unsigned i = 0; i < n; ++i)
+    free_slots_[i] = static_cast<int>(n - 1 - i);  // slot 0 on top
 }
 
 bool UringLoop::stopping() const {
@@ -263,8 +283,11 @@ void UringLoop::run() {
   for (;;) {
     now_ = Clock::now();
     if (!stopping_ && stopping()) begin_stop();
-    if (stopping_ && (connections() == 0 || now_ >= stop_deadline_)) break;
-    if (listen_fd_ >= 0 && !accept_armed_ && !stopping_ && now_ >= resume_accept_at_) arm_accept();
+    // closing_: the last answers' proofs (send_quietly) are counted before the summary.
+    if (stopping_ && ((connections() == 0 && accepting_.empty() && closing_.empty()) ||
+                      now_ >= stop_deadline_))
+      break;
+    if (listen_fd_ >= 0 && !stopping_ && now_ >= resume_accept_at_) arm_accepts();
     if (stop_signal_ != nullptr && !signal_armed_ && !stopping_) {
       prep_stop_signal_read(ring_, *stop_signal_);
       signal_armed_ = true;
@@ -280,14 +303,6 @@ void UringLoop::run() {
     }
     io_uring_cq_advance(ring_.get(), seen);
     expire();
-    // The table filled up under a multishot accept: one at a time from here (prep_accept).
-    if (accept_armed_ && accept_multishot_ && !accept_cancelling_ &&
-        ring_.fixed_files() - slots_used_ <= static_cast<unsigned>(backlog_) + kSlotMargin) {
-      io_uring_sqe* s = ring_.sqe();
-      io_uring_prep_cancel64(s, kAcceptTag, 0);
-      io_uring_sqe_set_data64(s, kIgnoreTag);
-      accept_cancelling_ = true;
-    }
   }
   // What is left after the grace period is cut, as a process worker would be by SIGKILL.
   while (!active_.empty())
@@ -300,43 +315,84 @@ void UringLoop::run() {
 void UringLoop::begin_stop() {
   stopping_ = true;
   stop_deadline_ = now_ + milliseconds(grace_ms_);
-  if (accept_armed_) {
-    io_uring_sqe* s = ring_.sqe();
-    io_uring_prep_cancel64(s, kAcceptTag, 0);
-    io_uring_sqe_set_data64(s, kIgnoreTag);
+  for (Connection& c : accepting_) {
+    cancel(c, kAcceptOp);  // not accepted yet: the accept ends, and the recv behind it
+    cancel(c, kRecvOp);    // accepted, no request yet: the recv ends (-ECANCELED)
   }
   // Held by a stalled worker: accepted before the stop, so each still gets its first answer.
-  for (int slot : std::exchange(held_, {})) {
-    --slots_used_;  // counted again
+  for (int slot : std::exchange(held_, {}))
     adopt(slot);
-  }
-  // Idle between requests: close now (serve_connection does the same at its next read).
+  // Idle between requests: close now (serve_connection does the same at its next read). One
+  // whose answer went out quietly may still be sending it, with its recv linked behind: shut
+  // its reading side instead, so that the recv, now or once the answer is out, ends at once
+  // with an end of file and the connection closes as any other does.
   for (auto it = active_.begin(); it != active_.end();) {
     Connection& c = *it++;
-    if (c.state == State::reading && c.input.empty() && !c.sending) finish(c);
+    if (c.state != State::reading || !c.input.empty()) continue;
+    if (!c.sending) {
+      finish(c);
+    } else if (c.quiet) {
+      io_uring_sqe* s = ring_.sqe();
+      io_uring_prep_shutdown(s, c.slot, SHUT_RD);
+      s->flags |= IOSQE_FIXED_FILE | IOSQE_CQE_SKIP_SUCCESS;
+      io_uring_sqe_set_data64(s, kIgnoreTag);
+    }
   }
 }
 
-void UringLoop::arm_accept() {
-  accept_armed_ = prep_accept(ring_, listen_fd_, ring_.fixed_files() - slots_used_, backlog_,
-                              accept_multishot_);
+// Keeps kAcceptDepth accepts in flight, each into a free slot of the table with the
+// connection's first recv linked behind it: the request comes back with the connection, in the
+// same turn. With no slot free nothing is armed, and new connections wait in the backlog, as
+// EMFILE leaves them (a multishot accept, which picks its slot itself, takes a connection off
+// the queue first and closes it when the table is full).
+void UringLoop::arm_accepts() {
+  while (accepting_.size() < kAcceptDepth && !free_slots_.empty()) {
+    Connection& c = accepting_.emplace_back();
+    c.self = std::prev(accepting_.end());
+    c.slot = free_slots_.back();
+    free_slots_.pop_back();
+    c.accepting = true;
+    ring_.reserve(3);
+    io_uring_sqe* s = ring_.sqe();
+    io_uring_prep_accept(s, listen_fd_, nullptr, nullptr, 0);
+    s->file_index = static_cast<unsigned>(c.slot) + 1;  // into this slot (0: a process fd)
+    s->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+    io_uring_sqe_set_data64(s, op_data(c, kAcceptOp));
+    arm_recv(c)->flags |= IOSQE_IO_LINK;
+    // A client that connects and says nothing: its recv is cancelled after --io-timeout-ms.
+    io_uring_sqe* t = ring_.sqe();
+    io_uring_prep_link_timeout(t, &io_timeout_, 0);
+    // Its own end posts nothing (the recv's completion says what happened), also when the recv
+    // comes first and cancels it: a completion then would cost a turn of its own.
+    t->flags |= IOSQE_CQE_SKIP_SUCCESS;
+    io_uring_sqe_set_data64(t, kIgnoreTag);
+  }
 }
 
-void UringLoop::on_accept(int res, unsigned flags) {
-  if (!(flags & IORING_CQE_F_MORE))
-    accept_armed_ = accept_cancelling_ = false;  // re-armed at the next turn
-  if (res >= 0) {
-    backoff_ms_ = 0;
-    adopt(res);
-    return;
-  }
+// The accept's success posts nothing: the first recv's completion says the connection came.
+void UringLoop::accepted(Connection& c) {
+  c.accepting = false;
+  backoff_ms_ = 0;
+  active_.splice(active_.end(), accepting_, c.self);
+  c.last = now_;
+  slot_.active.fetch_add(1, std::memory_order_relaxed);
+}
+
+// The accept failed (its only completion): nothing came into the slot, which is free again.
+// The recv and the timeout linked behind it end without a completion: when a request that
+// posts none on success fails, the kernel skips the CQEs of the rest of its chain too
+// (REQ_F_SKIP_LINK_CQES).
+void UringLoop::on_accept(Connection& c, int res) {
+  c.accepting = c.recv_armed = false;
+  c.closed = true;
+  closing_.splice(closing_.end(), accepting_, c.self);
+  release_if_done(c);
   switch (-res) {
     case EMFILE:
-    case ENFILE:  // the fixed table is full
+    case ENFILE:
     case ENOBUFS:
     case ENOMEM:
-      // The connection waits in the backlog until a slot frees up. Re-arming at once would spin:
-      // wait 1 ms, doubling to 100 ms, as EventLoop does.
+      // Re-arming at once would spin: wait 1 ms, doubling to 100 ms, as EventLoop does.
       log_once(std::string("accept-") + strerrorname_np(-res),
                fmt::format("accept: {}: backing off", std::strerror(-res)));
       backoff_ms_ = std::clamp(backoff_ms_ * 2, 1, 100);
@@ -345,13 +401,13 @@ void UringLoop::on_accept(int res, unsigned flags) {
     case EINVAL:  // shutdown_listener(): the server is stopping
       listen_fd_ = -1;
       return;
-    default:  // ECANCELED (ours), ECONNABORTED, EPERM…: the next turn re-arms
+    default:  // ECANCELED (ours), ECONNABORTED, EPERM…: the next turn arms another
       return;
   }
 }
 
+// A connection passed in by MSG_RING (uring-msgring): the kernel chose its slot.
 void UringLoop::adopt(int slot) {
-  ++slots_used_;
   if (stall_ && !stopping_) {
     held_.push_back(slot);
     return;
@@ -368,15 +424,17 @@ void UringLoop::handle(const io_uring_cqe& cqe) {
   const std::uint64_t data = cqe.user_data;
   if (data >= 4096) {
     auto* c = reinterpret_cast<Connection*>(data & ~kOpMask);
-    if ((data & kOpMask) == kRecvOp)
-      on_recv(*c, cqe.res, cqe.flags);
-    else
-      on_send(*c, cqe.res);
-    return;
+    switch (data & kOpMask) {
+      case kRecvOp:
+        return on_recv(*c, cqe.res, cqe.flags);
+      case kSendOp:
+        return on_send(*c, cqe.res);
+      default:
+        return on_accept(*c, cqe.res);
+    }
   }
   switch (data) {
-    case kAcceptTag:
-      on_accept(cqe.res, cqe.flags);
+    case kAcceptTag:  // not ours: RingAcceptor's (uring-msgring)
       break;
     case kPassedTag:  // a connection from another ring: res is its slot in ours
       if (cqe.res >= 0) adopt(cqe.res);
@@ -392,17 +450,32 @@ void UringLoop::handle(const io_uring_cqe& cqe) {
   }
 }
 
-void UringLoop::arm_recv(Connection& c) {
+// One recv into a buffer the kernel picks from the provided-buffer ring. A single-shot recv,
+// not a multishot one: every recv here either rides in a link or goes in with a turn's wait
+// anyway, and one recv at a time is the back-pressure (no input is read while an answer is
+// going out).
+io_uring_sqe* UringLoop::arm_recv(Connection& c) {
   io_uring_sqe* s = ring_.sqe();
-  io_uring_prep_recv_multishot(s, c.slot, nullptr, 0, 0);
+  io_uring_prep_recv(s, c.slot, nullptr, kBufferSize, 0);
   s->flags |= IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT;
   s->buf_group = static_cast<std::uint16_t>(buffers_.group());
-  io_uring_sqe_set_data64(s, reinterpret_cast<std::uint64_t>(&c) | kRecvOp);
+  io_uring_sqe_set_data64(s, op_data(c, kRecvOp));
   c.recv_armed = true;
-  c.recv_paused = false;
+  return s;
 }
 
 void UringLoop::on_recv(Connection& c, int res, unsigned flags) {
+  c.recv_armed = false;
+  if (c.accepting) {
+    accepted(c);
+    if (res == -ECANCELED) {  // no request within --io-timeout-ms, or the server is stopping
+      if (!stopping_) count_failure(slot_, Failure::timeout);
+      return finish(c);
+    }
+  }
+  // Linked behind a quiet send, this recv started (or was cancelled) only after that send had
+  // succeeded: had it failed, its completion would say so and this one would not come.
+  if (c.quiet) answered_quietly(c);
   std::string_view got;
   unsigned buffer = 0;
   const bool has_buffer = (flags & IORING_CQE_F_BUFFER) != 0;
@@ -410,8 +483,6 @@ void UringLoop::on_recv(Connection& c, int res, unsigned flags) {
     buffer = flags >> IORING_CQE_BUFFER_SHIFT;
     got = {buffers_.data(buffer), static_cast<std::size_t>(std::max(res, 0))};
   }
-  const bool last = !(flags & IORING_CQE_F_MORE);
-  if (last) c.recv_armed = false;
   if (c.closed) {
     if (has_buffer) buffers_.give_back(buffer);
     return release_if_done(c);
@@ -420,27 +491,22 @@ void UringLoop::on_recv(Connection& c, int res, unsigned flags) {
     if (has_buffer) buffers_.give_back(buffer);
     if (res > 0 && ++c.linger_reads < kLingerReads && now_ - c.linger_start < kLingerMax) {
       touch(c);
-      if (last) arm_recv(c);
-      return;
+      arm_recv(c);
+    } else if (res == -ENOBUFS) {
+      arm_recv(c);
+    } else {
+      finish(c);
     }
-    if (res == -ENOBUFS || res == -ECANCELED) {
-      if (last) arm_recv(c);
-      return;
-    }
-    return finish(c);
+    return;
   }
   if (res > 0) {
     // Only a request's first bytes count as progress (as EventLoop: a trickle times out).
     if (c.input.empty()) touch(c);
     c.input.append(got);
     buffers_.give_back(buffer);
-    if (c.input.size() >= kInputCap && c.recv_armed && !c.recv_paused) {
-      cancel(c, kRecvOp);
-      c.recv_paused = true;
-    }
   } else if (res == 0) {
     c.eof = true;
-  } else if (res != -ENOBUFS && res != -ECANCELED) {  // those two: re-armed when input is wanted
+  } else if (res != -ENOBUFS) {  // no buffer free for a moment: drive() asks again
     if (has_buffer) buffers_.give_back(buffer);
     count_failure(slot_, classify(-res), -res);
     return finish(c);
@@ -449,7 +515,7 @@ void UringLoop::on_recv(Connection& c, int res, unsigned flags) {
 }
 
 // Runs the connection as far as what it has received goes, like EventLoop::drive: step, answer
-// (a send in flight; its completion comes back here), step again.
+// (a send in flight; its completion, or the recv linked behind it, comes back here), step again.
 void UringLoop::drive(Connection& c) {
   if (c.closed || c.sending || c.state == State::lingering) return;
   Step s = step(c.input, c.state == State::reading, stopping_, config_);
@@ -479,32 +545,68 @@ void UringLoop::drive(Connection& c) {
   c.head_off = c.body_off = 0;
   c.body_left = s.body;
   c.after = s.after;
+  // The next thing is to wait for the next request, and the whole answer fits one sendmsg.
+  if (c.state == State::answering && c.after == After::next && c.input.empty() && !c.eof &&
+      !c.recv_armed && c.body_left <= kSendSlice)
+    return send_quietly(c);
   send_some(c);
 }
 
-// One sendmsg of what is left of the answer: the head's rest, then a slice of the pattern.
-void UringLoop::send_some(Connection& c) {
+// A sendmsg of what is left of the answer: the head's rest, then a slice of the pattern.
+io_uring_sqe* UringLoop::prep_send(Connection& c, int flags) {
   int n = 0;
   if (c.head_off < c.head.size())
     c.iov[n++] = {c.head.data() + c.head_off, c.head.size() - c.head_off};
   if (c.body_left > 0) {
     // Any slice of the pattern that starts at the right digit continues it (kBodyChunk % 10 == 0).
-    std::size_t len =
-        static_cast<std::size_t>(std::min<std::uint64_t>(c.body_left, proto::kBodyChunk - 10));
+    std::size_t len = static_cast<std::size_t>(std::min(c.body_left, kSendSlice));
     c.iov[n++] = {const_cast<char*>(proto::body_chunk()) + c.body_off % 10, len};
   }
   c.msg = {};
   c.msg.msg_iov = c.iov;
   c.msg.msg_iovlen = static_cast<std::size_t>(n);
   io_uring_sqe* s = ring_.sqe();
-  io_uring_prep_sendmsg(s, c.slot, &c.msg, MSG_NOSIGNAL);
+  io_uring_prep_sendmsg(s, c.slot, &c.msg, MSG_NOSIGNAL | flags);
   s->flags |= IOSQE_FIXED_FILE;
-  io_uring_sqe_set_data64(s, reinterpret_cast<std::uint64_t>(&c) | kSendOp);
+  io_uring_sqe_set_data64(s, op_data(c, kSendOp));
   c.sending = true;
+  return s;
+}
+
+void UringLoop::send_some(Connection& c) { prep_send(c, 0); }
+
+// The whole answer in one sendmsg that posts no completion if it succeeds (MSG_WAITALL: all of
+// it or a failure, which posts one), with the recv of the next request linked behind it. The
+// connection reads on at once; the answer is counted when that recv's completion proves it out
+// (answered_quietly), and c.head and c.msg stay untouched until then.
+void UringLoop::send_quietly(Connection& c) {
+  ring_.reserve(2);
+  io_uring_sqe* s = prep_send(c, MSG_WAITALL);
+  s->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+  c.quiet = true;
+  c.quiet_bytes = c.head.size() + c.body_left;
+  c.state = State::reading;
+  touch(c);
+  arm_recv(c);
+}
+
+void UringLoop::answered_quietly(Connection& c) {
+  c.quiet = c.sending = false;
+  slot_.add(slot_.bytes_sent, c.quiet_bytes);
+  slot_.add(slot_.requests);
 }
 
 void UringLoop::on_send(Connection& c, int res) {
   c.sending = false;
+  if (std::exchange(c.quiet, false)) {
+    // A quiet send posts a completion only when it failed, or sent part (res >= 0) and then
+    // could not go on; the recv linked behind it then ends without one (see on_accept).
+    c.recv_armed = false;
+    if (c.closed) return release_if_done(c);
+    const int err = res < 0 ? -res : ECONNRESET;
+    count_failure(slot_, classify(err), err);
+    return finish(c);
+  }
   if (c.closed) return release_if_done(c);
   if (res < 0) {
     if (c.state == State::answering) count_failure(slot_, classify(-res), -res);
@@ -547,7 +649,7 @@ void UringLoop::start_linger(Connection& c) {
 
 void UringLoop::cancel(Connection& c, unsigned op) {
   io_uring_sqe* s = ring_.sqe();
-  io_uring_prep_cancel64(s, reinterpret_cast<std::uint64_t>(&c) | op, 0);
+  io_uring_prep_cancel64(s, op_data(c, op), 0);
   s->flags |= IOSQE_CQE_SKIP_SUCCESS;
   io_uring_sqe_set_data64(s, kIgnoreTag);
 }
@@ -560,13 +662,14 @@ void UringLoop::touch(Connection& c) {
 }
 
 // Counts the connection, cancels what it has in flight and closes its slot. The Connection
-// itself lives on in closing_ until the completions of those operations have come back.
+// itself lives on in closing_ until the completions of those operations have come back, and
+// only then is its slot another connection's: an operation linked behind a send takes its file
+// from the slot when it starts. (A quiet send cancelled takes its linked recv with it.)
 void UringLoop::finish(Connection& c) {
   slot_.add(slot_.connections);  // counted before it stops being active (see connection.cpp)
   slot_.active.fetch_sub(1, std::memory_order_release);
   closing_.splice(closing_.end(), c.state == State::lingering ? lingering_ : active_, c.self);
   c.closed = true;
-  --slots_used_;  // its close goes in with the next enter, before any accept queued after it
   if (c.recv_armed) cancel(c, kRecvOp);
   if (c.sending) cancel(c, kSendOp);
   io_uring_sqe* s = ring_.sqe();
@@ -577,7 +680,9 @@ void UringLoop::finish(Connection& c) {
 }
 
 void UringLoop::release_if_done(Connection& c) {
-  if (c.closed && !c.recv_armed && !c.sending) closing_.erase(c.self);
+  if (!c.closed || c.accepting || c.recv_armed || c.sending) return;
+  if (owns_slots_) free_slots_.push_back(c.slot);  // its close went in before any accept into it
+  closing_.erase(c.self);
 }
 
 void UringLoop::expire() {
@@ -590,13 +695,13 @@ void UringLoop::expire() {
     finish(lingering_.front());
 }
 
-// Until the earliest of: the oldest connection's deadline, the accept's return after a
+// Until the earliest of: the oldest connection's deadline, the accepts' return after a
 // back-off, the end of the grace period; -1: none.
 int UringLoop::next_timeout_ms() const {
   Clock::time_point next = Clock::time_point::max();
   if (!active_.empty()) next = active_.front().last + milliseconds(config_.io_timeout_ms);
   if (!lingering_.empty()) next = std::min(next, lingering_.front().last + kLingerQuiet);
-  if (listen_fd_ >= 0 && !accept_armed_ && !stopping_ && now_ < resume_accept_at_)
+  if (listen_fd_ >= 0 && !stopping_ && now_ < resume_accept_at_)
     next = std::min(next, resume_accept_at_);
   if (stopping_) next = std::min(next, stop_deadline_);
   if (next == Clock::time_point::max()) return -1;

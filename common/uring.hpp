@@ -4,18 +4,28 @@
 // ring that multishot recv reads into, and UringLoop, the completion-driven twin of EventLoop.
 //
 // UringLoop serves connections that are registered ("direct") descriptors: slots of its ring's
-// fixed-file table, never process descriptors. They arrive by its own multishot accept (uring)
-// or from another ring by IORING_OP_MSG_RING (uring-msgring). Each connection is the EventLoop's
-// state machine driven by completions instead of readiness: one multishot recv stays armed and
-// copies into the connection's input; step() (connection_step.hpp) decides; the answer goes out
-// as sendmsg operations; close, shutdown and cancel are operations too. Nothing is a system call
-// of its own: the loop's one io_uring_enter per turn submits everything queued during the last
-// turn and waits for the next completions, with the earliest deadline as its timeout (the
+// fixed-file table, never process descriptors. They arrive by its own accepts (uring) or from
+// another ring by IORING_OP_MSG_RING (uring-msgring). Each connection is the EventLoop's state
+// machine driven by completions instead of readiness: a recv copies into the connection's input
+// from a buffer the kernel picked; step() (connection_step.hpp) decides; the answer goes out as
+// sendmsg operations; close, shutdown and cancel are operations too. Nothing is a system call of
+// its own: the loop's one io_uring_enter per turn submits everything queued during the last turn
+// and waits for the next completions, with the earliest deadline as its timeout (the
 // --io-timeout-ms timer). A stop signal is a completion too: SIGINT/SIGTERM are blocked and a
 // read of a signalfd for them stays in flight (signals::StopSignalFd), so no handler has to run
 // to end the wait (none would under ThreadSanitizer, which runs handlers only at calls it
 // intercepts, and io_uring_enter is not one).
 //
+// Fewer turns, not fewer operations: a turn ends as soon as one completion is there, so an
+// operation whose completion comes back at once (a recv of a request already received, a send
+// into an empty socket buffer) costs a turn of its own. Two links avoid that where the order is
+// known. Each accept goes into a slot the loop chose, with the connection's first recv linked
+// behind it (IOSQE_IO_LINK: it starts when the accept has succeeded), so the request comes back
+// with its connection. And an answer that fits one sendmsg goes out with MSG_WAITALL (all of it,
+// or a failure) and IOSQE_CQE_SKIP_SUCCESS (no completion unless it fails), with the recv of the
+// next request linked behind it: that recv's completion is the proof that the answer is out.
+// A connection of one request then needs two turns, its arrival and its client's EOF, and under
+// load other connections' events share them.
 // Threads: a UringLoop is built and run() by one thread (IORING_SETUP_SINGLE_ISSUER). Other
 // threads reach it only through its ring: a MSG_RING with kPassedTag (SEND_FD: the result is the
 // slot the descriptor landed in) or kStopTag (DATA: stop).
@@ -56,6 +66,9 @@ class Ring {
   unsigned fixed_files() const { return fixed_files_; }
   // The next free SQE; when the queue is full, what is in it is submitted first.
   io_uring_sqe* sqe();
+  // Room for `n` more SQEs without a submission between them (a linked pair must go in
+  // together: a link cut at the end of a submission is no link).
+  void reserve(unsigned n);
   // Submits what is queued and waits for at least one completion, at most `timeout_ms` (-1: no
   // limit). EINTR and ETIME are not errors.
   void submit_and_wait(int timeout_ms);
@@ -100,7 +113,7 @@ enum UringTag : std::uint64_t {
   kSignalTag = 40,  // the read of a StopSignalFd: SIGINT or SIGTERM came (res > 0)
 };
 
-// Provided buffers for multishot recv: `count` buffers of `size` bytes in group `group`, in a
+// Provided buffers for recv: `count` buffers of `size` bytes in group `group`, in a
 // ring of buffer descriptors registered with the kernel (io_uring_register_buf_ring; liburing
 // 2.3 has no io_uring_setup_buf_ring). The kernel picks one per completion; give_back() returns
 // it once its bytes are copied out.
@@ -131,8 +144,9 @@ class UringLoop {
   UringLoop& operator=(const UringLoop&) = delete;
   ~UringLoop();
 
-  // Accept from `listen_fd` (owned elsewhere, listen()ing with `backlog`) into the fixed table.
-  void accept_from(int listen_fd, int backlog);
+  // Accept from `listen_fd` (owned elsewhere) into the fixed table, whose slots are then the
+  // loop's to choose.
+  void accept_from(int listen_fd);
   // nullptr (the default): only a kStopTag message stops the loop (uring-msgring's workers);
   // else SIGINT/SIGTERM in this process does too, read from `stop` (which outlives the loop).
   void stop_on_signal(signals::StopSignalFd* stop) { stop_signal_ = stop; }
@@ -147,17 +161,19 @@ class UringLoop {
   enum class State { reading_first, reading, answering, refusing, lingering };
   struct Connection {
     int slot = -1;  // its registered descriptor: owned here until the close operation
-    std::list<Connection>::iterator self;  // its node in active_, lingering_ or closing_
+    std::list<Connection>::iterator self;  // its node in accepting_, active_, lingering_ or closing_
     Clock::time_point last;                // last progress: its deadline is last + timeout
     State state = State::reading_first;
     std::string input;  // received, not answered yet
     bool eof = false;
-    bool closed = false;        // finished: in closing_ until its operations have ended
-    bool recv_armed = false;    // its multishot recv has not posted its last completion
-    bool recv_paused = false;   // too much unanswered input: recv cancelled until it drains
-    bool sending = false;       // a sendmsg is in flight
-    After after = After::next;  // once the answer is written
-    std::string head;           // the answer: head bytes, then body bytes of the pattern
+    bool closed = false;     // finished: in closing_ until its operations have ended
+    bool accepting = false;  // its accept (with its first recv linked) is in flight
+    bool recv_armed = false;  // a recv is in flight (or linked, waiting to start)
+    bool sending = false;     // a sendmsg is in flight
+    bool quiet = false;       // ...posting no completion on success: the linked recv's proves it
+    std::size_t quiet_bytes = 0;  // that answer's bytes, counted once it is proved
+    After after = After::next;    // once the answer is written
+    std::string head;             // the answer: head bytes, then body bytes of the pattern
     std::size_t head_off = 0;
     std::uint64_t body_off = 0, body_left = 0;
     iovec iov[2]{};
@@ -169,15 +185,19 @@ class UringLoop {
 
   bool stopping() const;
   void begin_stop();
-  void arm_accept();
-  void on_accept(int res, unsigned flags);
+  void arm_accepts();
+  void accepted(Connection& c);
+  void on_accept(Connection& c, int res);
   void adopt(int slot);
   void handle(const io_uring_cqe& cqe);
-  void arm_recv(Connection& c);
+  io_uring_sqe* arm_recv(Connection& c);
   void on_recv(Connection& c, int res, unsigned flags);
   void on_send(Connection& c, int res);
   void drive(Connection& c);
+  io_uring_sqe* prep_send(Connection& c, int flags);
   void send_some(Connection& c);
+  void send_quietly(Connection& c);
+  void answered_quietly(Connection& c);
   void start_linger(Connection& c);
   void cancel(Connection& c, unsigned op);
   void touch(Connection& c);
@@ -190,16 +210,17 @@ class UringLoop {
   WorkerSlot& slot_;
   const ServeConfig& config_;
   const int grace_ms_;
+  __kernel_timespec io_timeout_;  // the first request's limit, after the accept
   Ring ring_;
   BufferRing buffers_;
-  int listen_fd_ = -1, backlog_ = 0;
-  unsigned slots_used_ = 0;  // of the fixed table: adopted or held, not yet closed
-  bool accept_armed_ = false, accept_multishot_ = false, accept_cancelling_ = false;
+  int listen_fd_ = -1;
+  bool owns_slots_ = false;      // accept_from(): the loop chooses the slots, not the kernel
+  std::vector<int> free_slots_;  // ...and these are the ones no connection holds
   signals::StopSignalFd* stop_signal_ = nullptr;
   bool signal_armed_ = false, stall_ = false, stopping_ = false, stop_message_ = false;
   int backoff_ms_ = 0;
   Clock::time_point now_, resume_accept_at_, stop_deadline_;
-  List active_, lingering_, closing_;
+  List accepting_, active_, lingering_, closing_;
   std::vector<int> held_;  // --stall-worker: slots passed while stalled
 };
 

@@ -128,7 +128,7 @@ constexpr std::array kDesigns = {
            .run = with_stall_worker<run_loop_per_thread>},
     // io_uring: the operations go to the kernel and their results come back, no readiness.
     Design{.name = "uring",
-           .summary = "one thread, one io_uring: multishot accept and recv, no epoll",
+           .summary = "one thread, one io_uring: each accept linked to its first recv, no epoll",
            .workers = Workers::none,
            .event_loop = true,
            .io_uring = true,

@@ -408,19 +408,20 @@ def pic_uring(svg):
     box(svg, 8, y + 28, W - 16, 196, "thread", "one thread, one ring")
     svg.rect(20, y + 58, 180, 76, "chan")
     svg.text(28, y + 75, "submissions", "s")
-    svg.lines(28, y + 92, ["accept  multishot", "recv    multishot", "send, close"], "c", step=15)
+    svg.lines(28, y + 92, ["accept \u2192 recv", "send   \u2192 recv", "close"], "c", step=15)
     svg.rect(20, y + 166, 180, 48, "chan")
     svg.text(28, y + 183, "completions", "s")
-    svg.text(28, y + 201, "conn, data, sent", "c")
+    svg.text(28, y + 201, "request, EOF", "c")
     svg.arrow(110, y + 134, 110, y + 166, 3, "t")
     svg.text(120, y + 155, "kernel", "s")
     svg.rect(216, y + 58, 124, 76, "note")
     svg.lines(224, y + 76, ["provided", "buffer ring:", "the kernel", "picks one"], "s", step=15)
     svg.arrow(278, y + 134, 200, y + 180, 1.5, "t")
     svg.arrow(LX + 30, y, 180, y + 58, 1.5, "t", dash=True)
-    return svg.para(8, y + 250, "No epoll, no accept() or read() call: one accept and one "
-                    "recv request each yield a completion per event; io_uring_enter() submits "
-                    "and waits in one call.", W - 16)
+    return svg.para(8, y + 250, "No epoll, no accept() or read() call: each accept starts "
+                    "its connection's recv, each answer the next recv (linked, \u2192); only "
+                    "a request and an EOF complete. io_uring_enter() submits and waits in one "
+                    "call.", W - 16)
 
 
 def pic_uring_msgring(svg):

@@ -3,7 +3,7 @@
 a --quick run of one design each into a temp folder, then results.json, summary.md and the
 chart files.
 
-    tests/ballast_syscalls_test.py BIN_DIR [BallastQuick|SyscallsQuick]
+    tests/ballast_syscalls_test.py BIN_DIR [BallastQuick|SyscallsQuick|SyscallsUringQuick]
                                          (ctest passes CMAKE_RUNTIME_OUTPUT_DIRECTORY)
 """
 
@@ -137,6 +137,54 @@ class SyscallsQuick(Common, unittest.TestCase):
         self.assertIn("### Per request (keep-alive: 20 requests per connection)", self.summary)
         self.assertRegex(self.summary, r"\n\| fork \| [\d.]+ \| .*\| [\d.]+ \|\n")
         self.assertIn("The model needs, in the same results: a `unp` result", self.summary)
+
+
+class SyscallsUringQuick(Common, unittest.TestCase):
+    """uring's links (common/uring.hpp): a connection of one request costs two turns of the
+    loop, its request and its client's EOF, where a multishot accept and recv cost four, and a
+    keep-alive request one turn, where it cost two. With one client nothing shares a turn, so
+    the counts are the structure itself; with the workload's 5 clients events share turns, by
+    how much varies from run to run (the figure is a difference of two runs, README)."""
+    CHART = "syscalls-1-per-connection"
+
+    @classmethod
+    def setUpClass(cls):
+        run_suite(cls, "--workloads", "syscalls", "--only", "uring")
+
+    def setUp(self):
+        if "uring" in (self.results or {}).get("skipped_designs", {}):
+            self.skipTest(f"io_uring cannot run here: {self.results['skipped_designs']['uring']}")
+
+    def counts(self, mode):
+        return next(e["counts"] for e in self.results["workloads"]["syscalls"]["entries"]
+                    if e["design"] == "uring" and e["mode"] == mode)
+
+    def one_client(self, requests_per_conn):
+        """Per request, with one client: the syscalls workload's count, CLIENTS set to 1."""
+        sys.path.insert(0, os.path.join(ROOT, "bench"))
+        from tcplab_suite import syscalls
+        clients, syscalls.CLIENTS = syscalls.CLIENTS, 1
+        try:
+            c = syscalls.count_syscalls(os.path.join(BIN_DIR, "tcplab-server"),
+                                        os.path.join(BIN_DIR, "tcplab-load"), "uring",
+                                        connections=(50, 150), warmup=20,
+                                        requests_per_conn=requests_per_conn, tmp=self.tmp.name)
+        finally:
+            syscalls.CLIENTS = clients
+        self.assertEqual(set(c["per_request"]), {"io_uring_enter"})
+        return c["per_request"]["io_uring_enter"]
+
+    def test_one_client_two_turns_per_connection(self):
+        self.assertLessEqual(self.one_client(1), 2.2)  # 2: request, EOF (it was 4)
+
+    def test_one_client_one_turn_per_keep_alive_request(self):
+        self.assertLessEqual(self.one_client(20), 1.25)  # 1 + 1/20 for the EOF (it was 2.1)
+
+    def test_five_clients_share_turns_and_make_no_other_call(self):
+        for mode in ("conn", "keepalive"):
+            per = self.counts(mode)["per_request"]
+            self.assertEqual(set(per), {"io_uring_enter"}, mode)  # no accept4, read, close...
+            self.assertLessEqual(per["io_uring_enter"], 2.5, mode)
 
 
 if __name__ == "__main__":
