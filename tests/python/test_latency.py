@@ -121,7 +121,7 @@ class Search(unittest.TestCase):
 
     def test_geometric_grid(self):
         self.assertEqual(L.geometric_grid(1000, 64000, 4), [1000, 4000, 16000, 64000])
-        self.assertEqual(L.geometric_grid(1000, 40000, 5), L.PLANS["default"]["rates"]["conn"])
+        self.assertEqual(L.geometric_grid(2500, 40000, 4), L.PLANS["default"]["rates"]["conn"])
         self.assertEqual(L.geometric_grid(1000, 100000, 5), [1000, 3200, 10000, 32000, 100000])
 
 
