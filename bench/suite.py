@@ -212,8 +212,10 @@ def run_workloads(args, out_dir, table, results, net, workloads):
     try:
         for w in workloads:
             began = time.monotonic()
+            ctx.check_stalls(w)
             REGISTRY[w].run(ctx)
             results["timings_s"][w] = round(time.monotonic() - began, 1)
+        ctx.check_stalls("end")
     except KeyboardInterrupt:
         # The Server context managers have already stopped and reaped the current server, by
         # SIGTERM: how it ended, and whether it wrote its summary, go into results.json.

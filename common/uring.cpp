@@ -83,11 +83,15 @@ std::string probe() {
     int op;
     const char* name;
   };
-  const Op ops[] = {{IORING_OP_ACCEPT, "ACCEPT"},     {IORING_OP_RECV, "RECV"},
+  const Op ops[] = {{IORING_OP_ACCEPT, "ACCEPT"},
+                    {IORING_OP_RECV, "RECV"},
                     {IORING_OP_LINK_TIMEOUT, "LINK_TIMEOUT"},
-                    {IORING_OP_SENDMSG, "SENDMSG"},   {IORING_OP_CLOSE, "CLOSE"},
-                    {IORING_OP_SHUTDOWN, "SHUTDOWN"}, {IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL"},
-                    {IORING_OP_MSG_RING, "MSG_RING"}, {IORING_OP_READ, "READ"}};
+                    {IORING_OP_SENDMSG, "SENDMSG"},
+                    {IORING_OP_CLOSE, "CLOSE"},
+                    {IORING_OP_SHUTDOWN, "SHUTDOWN"},
+                    {IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL"},
+                    {IORING_OP_MSG_RING, "MSG_RING"},
+                    {IORING_OP_READ, "READ"}};
   std::string missing;
   for (const Op& op : ops)
     if (!io_uring_opcode_supported(p, op.op))
@@ -284,8 +288,8 @@ void UringLoop::run() {
     now_ = Clock::now();
     if (!stopping_ && stopping()) begin_stop();
     // closing_: the last answers' proofs (send_quietly) are counted before the summary.
-    if (stopping_ && ((connections() == 0 && accepting_.empty() && closing_.empty()) ||
-                      now_ >= stop_deadline_))
+    if (stopping_ &&
+        ((connections() == 0 && accepting_.empty() && closing_.empty()) || now_ >= stop_deadline_))
       break;
     if (listen_fd_ >= 0 && !stopping_ && now_ >= resume_accept_at_) arm_accepts();
     if (stop_signal_ != nullptr && !signal_armed_ && !stopping_) {
@@ -573,7 +577,9 @@ io_uring_sqe* UringLoop::prep_send(Connection& c, int flags) {
   return s;
 }
 
-void UringLoop::send_some(Connection& c) { prep_send(c, 0); }
+void UringLoop::send_some(Connection& c) {
+  prep_send(c, 0);
+}
 
 // The whole answer in one sendmsg that posts no completion if it succeeds (MSG_WAITALL: all of
 // it or a failure, which posts one), with the recv of the next request linked behind it. The

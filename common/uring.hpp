@@ -161,13 +161,14 @@ class UringLoop {
   enum class State { reading_first, reading, answering, refusing, lingering };
   struct Connection {
     int slot = -1;  // its registered descriptor: owned here until the close operation
-    std::list<Connection>::iterator self;  // its node in accepting_, active_, lingering_ or closing_
-    Clock::time_point last;                // last progress: its deadline is last + timeout
+    // Its node in accepting_, active_, lingering_ or closing_.
+    std::list<Connection>::iterator self;
+    Clock::time_point last;  // last progress: its deadline is last + timeout
     State state = State::reading_first;
     std::string input;  // received, not answered yet
     bool eof = false;
-    bool closed = false;     // finished: in closing_ until its operations have ended
-    bool accepting = false;  // its accept (with its first recv linked) is in flight
+    bool closed = false;      // finished: in closing_ until its operations have ended
+    bool accepting = false;   // its accept (with its first recv linked) is in flight
     bool recv_armed = false;  // a recv is in flight (or linked, waiting to start)
     bool sending = false;     // a sendmsg is in flight
     bool quiet = false;       // ...posting no completion on success: the linked recv's proves it

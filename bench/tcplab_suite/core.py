@@ -520,6 +520,25 @@ class Context:
             g["kept_noisy"].append(label)
             self.results["quiet"] = False
 
+    def check_stalls(self, when):
+        """The guard's stall probe (measure.stall_probe) on the pinned CPUs, recorded in
+        results["quiet_guard"]["stall_probes"] with `when`; a stalling CPU makes the run not
+        quiet. None with --quick or an unchecked guard."""
+        if self.quick or self.quiet_threshold >= 1:
+            return None
+        from .measure import stall_probe, stalling
+        cpus = sorted(set(self.server_cpus) | set(self.load_cpus)) or [None]
+        probe = {"when": when, "cpus": stall_probe(cpus)}
+        probe["stalling"] = stalling(probe["cpus"])
+        self.results["quiet_guard"].setdefault("stall_probes", []).append(probe)
+        if probe["stalling"]:
+            self.results["quiet"] = False
+            worst = max(probe["cpus"], key=lambda c: c["late_share"])
+            print(f"stall probe ({when}): the machine stalls: {100 * worst['late_share']:.2g} % "
+                  f"of CPU {worst['cpu']}'s time lost to wake-ups over 1 ms late (up to "
+                  f"{worst['max_us'] / 1000:.1f} ms); the run is not quiet", flush=True)
+        return probe
+
     def workload(self, name, **fields):
         """results["workloads"][name], made on first use with `fields`."""
         return self.results["workloads"].setdefault(name, fields)

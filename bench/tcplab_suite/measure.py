@@ -297,6 +297,53 @@ QUIET_WHAT = ("CPU time on the pinned CPUs that neither the server's processes n
               "when that share exceeds the threshold beyond its 95 % tick-sampling bound on "
               "either side, and is measured again")
 
+# A host that stops this virtual machine for milliseconds at a time leaves no trace in what the
+# guard reads (no foreign CPU time, often no steal either), yet an open-loop generator then
+# falls behind its schedule and every latency holds the host's pauses: measured here one
+# afternoon, 2 % of the sends of a 2,500/s schedule late by up to 4.6 ms with both CPUs three
+# quarters idle, where the morning's run had kept every schedule. So the guard also sleeps on
+# each pinned CPU, STALL_PROBE_S in STALL_SLEEP_S naps, before each workload and at the end:
+# the time its wake-ups came more than STALL_LATE_AFTER_S late (tcplab-load's --late-after),
+# as a share of the probe, is the share of an open-loop generator's sends that such pauses
+# would make late. Over STALL_MAX (the latency workload's MAX_LATE, 1 %) on any CPU, the
+# machine stalls and the run is not quiet. Not with --quick (CI's machines are busy).
+STALL_SLEEP_S, STALL_PROBE_S, STALL_LATE_AFTER_S, STALL_MAX = 0.001, 1.0, 0.001, 0.01
+
+
+def stall_probe(cpus, probe_s=STALL_PROBE_S, sleep_s=STALL_SLEEP_S):
+    """{"cpu", "wakeups", "late_share", "p99_us", "max_us"} per CPU of `cpus` (None: this
+    process's own), each probed by a thread pinned to it, all at once: naps of `sleep_s` for
+    `probe_s`; a wake-up's lateness is past its nap's end."""
+    import threading
+    out = [None] * len(cpus)
+
+    def nap(i, cpu):
+        if cpu is not None:
+            os.sched_setaffinity(0, {cpu})  # this thread's
+        late, end = [], time.perf_counter() + probe_s
+        while (t := time.perf_counter()) < end:
+            time.sleep(sleep_s)
+            late.append(time.perf_counter() - t - sleep_s)
+        late.sort()
+        out[i] = {"cpu": cpu, "wakeups": len(late),
+                  "late_share": round(sum(max(0.0, x - STALL_LATE_AFTER_S) for x in late)
+                                      / probe_s, 5),
+                  "p99_us": round(1e6 * late[int(0.99 * (len(late) - 1))], 1),
+                  "max_us": round(1e6 * late[-1], 1)}
+
+    threads = [threading.Thread(target=nap, args=(i, c)) for i, c in enumerate(cpus)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return out
+
+
+def stalling(probe, limit=STALL_MAX):
+    """The CPUs of a stall_probe() whose late share is over `limit`."""
+    return [p["cpu"] for p in probe if p["late_share"] > limit]
+
+
 
 def own_cpu_s():
     """CPU seconds of this process and of its children reaped so far (the generators)."""

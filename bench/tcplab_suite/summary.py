@@ -31,11 +31,21 @@ def quiet_line(results):
     if g["threshold"] >= 1:
         return ["- **quiet machine: not checked (--quiet-threshold 100); no verdict is drawn "
                 "from this run**"]
-    if results.get("quiet", True):
+    probes = g.get("stall_probes") or []
+    worst = max((c["late_share"] for p in probes for c in p["cpus"]), default=None)
+    stalled = any(p["stalling"] for p in probes)
+    stalls = [] if worst is None else [
+        ("- **the machine stalls: " if stalled else "- no stalls: ")
+        + f"at most {100 * worst:.2g} % of {len(probes)} probes' time on the pinned CPUs lost "
+        "to wake-ups more than 1 ms late (limit 1 %: the share of an open-loop generator's "
+        "sends that would be late)" + ("; no verdict is drawn from this run**" if stalled else "")]
+    if not g["windows_kept_noisy"] and results.get("quiet", True):
         return [f"- quiet machine: yes ({counts}"
-                + (", each measured again until quiet)" if g["windows_noisy"] else ")")]
+                + (", each measured again until quiet)" if g["windows_noisy"] else ")")] + stalls
+    if not g["windows_kept_noisy"]:
+        return [f"- **not quiet** ({counts})"] + stalls
     return [f"- **not quiet: {g['windows_kept_noisy']} window(s) stayed noisy after being "
-            f"measured again ({counts}); no verdict is drawn from this run**"]
+            f"measured again ({counts}); no verdict is drawn from this run**"] + stalls
 
 
 def repeat_text(results):

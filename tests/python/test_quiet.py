@@ -8,7 +8,9 @@ import os
 import sys
 import tempfile
 import time
+import types
 import unittest
+import unittest.mock
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
 from tcplab_suite import core, measure, procstat, summary  # noqa: E402
@@ -243,6 +245,79 @@ class ProgressNote(unittest.TestCase):
                          " [NOT QUIET after 1 windows: other work took 50 % of the pinned CPUs]")
 
 
+class StallProbe(unittest.TestCase):
+    """The guard's probe of a host that pauses the machine (measure.stall_probe), on this
+    process's own naps and on naps one of which a pause stretches by 10 ms."""
+
+    def test_a_real_probe_of_this_process(self):
+        rec, = measure.stall_probe([None], probe_s=0.05)
+        self.assertIsNone(rec["cpu"])
+        self.assertGreater(rec["wakeups"], 5)
+        self.assertGreaterEqual(rec["late_share"], 0.0)
+        self.assertLessEqual(rec["p99_us"], rec["max_us"])
+
+    def test_each_cpu_is_probed_by_a_thread_pinned_to_it(self):
+        before = os.sched_getaffinity(0)
+        cpus = sorted(before)[:2]
+        seen = []
+        real_sleep = measure.time.sleep
+
+        def sleep(s):
+            seen.append(os.sched_getaffinity(0))
+            real_sleep(s)
+        with unittest.mock.patch.object(measure.time, "sleep", sleep):
+            recs = measure.stall_probe(cpus, probe_s=0.02)
+        self.assertEqual([r["cpu"] for r in recs], cpus)
+        self.assertEqual({frozenset(a) for a in seen}, {frozenset({c}) for c in cpus})
+        self.assertEqual(os.sched_getaffinity(0), before)  # the caller's thread is not pinned
+
+    def test_a_pause_counts_only_past_the_late_after(self):
+        # A clock of our own: each nap takes exactly its time, the third 10 ms more.
+        now = [0.0]
+        naps = []
+
+        def sleep(s):
+            naps.append(s)
+            now[0] += s + (0.010 if len(naps) == 3 else 0.0)
+        clock = types.SimpleNamespace(perf_counter=lambda: now[0], sleep=sleep)
+        with unittest.mock.patch.object(measure, "time", clock):
+            rec, = measure.stall_probe([None], probe_s=0.1)
+        # 100 ms of naps: 89 of 1 ms and one of 11; 9 ms of it past the allowed 1 ms
+        self.assertEqual(rec["wakeups"], 90)
+        self.assertAlmostEqual(rec["late_share"], 0.09)
+        self.assertAlmostEqual(rec["max_us"], 10000.0)
+        self.assertEqual(rec["p99_us"], 0.0)
+        self.assertEqual(measure.stalling([rec]), [None])
+        self.assertEqual(measure.stalling([dict(rec, late_share=0.01)]), [])
+
+    def test_a_stalling_cpu_makes_the_run_not_quiet_and_is_recorded(self):
+        ctx = context(self)
+        probe = [{"cpu": 0, "wakeups": 900, "late_share": 0.002, "p99_us": 80, "max_us": 900},
+                 {"cpu": 1, "wakeups": 800, "late_share": 0.022, "p99_us": 3000,
+                  "max_us": 4600}]
+        with unittest.mock.patch.object(measure, "stall_probe", lambda cpus: probe):
+            ctx.check_stalls("unp")
+        self.assertIs(ctx.results["quiet"], False)
+        rec, = ctx.results["quiet_guard"]["stall_probes"]
+        self.assertEqual(rec, {"when": "unp", "cpus": probe, "stalling": [1]})
+
+    def test_no_stall_keeps_the_run_quiet_and_quick_runs_are_not_probed(self):
+        ctx = context(self)
+        calm = [{"cpu": c, "wakeups": 900, "late_share": 0.0, "p99_us": 80, "max_us": 300}
+                for c in (0, 1)]
+        calls = []
+
+        def probe(cpus):
+            calls.append(cpus)
+            return calm
+        with unittest.mock.patch.object(measure, "stall_probe", probe):
+            ctx.check_stalls("end")
+            self.assertIsNone(context(self, quick=True).check_stalls("end"))
+            self.assertIsNone(context(self, threshold=1.0).check_stalls("end"))
+        self.assertEqual(calls, [[0, 1]])  # the server's CPU and the load's, once
+        self.assertIs(ctx.results["quiet"], True)
+
+
 class SummaryLine(unittest.TestCase):
     def results(self, quiet, kept=0):
         return {"quiet": quiet, "quiet_guard": {"threshold": 0.05, "windows_noisy": 4,
@@ -267,6 +342,26 @@ class SummaryLine(unittest.TestCase):
 
     def test_results_from_before_the_guard_have_no_line(self):
         self.assertEqual(summary.quiet_line({}), [])
+
+    def probes(self, *shares):
+        return [{"when": "unp", "stalling": [0] if x > 0.01 else [],
+                 "cpus": [{"cpu": 0, "late_share": x}]} for x in shares]
+
+    def test_a_stalling_machine_is_said_after_the_windows(self):
+        r = self.results(False)
+        r["quiet_guard"]["stall_probes"] = self.probes(0.001, 0.022)
+        first, second = summary.quiet_line(r)
+        self.assertTrue(first.startswith("- **not quiet**"), first)
+        self.assertTrue(second.startswith("- **the machine stalls: at most 2.2 % of 2 probes'"),
+                        second)
+        self.assertIn("no verdict", second)
+
+    def test_no_stalls_are_said_too(self):
+        r = self.results(True)
+        r["quiet_guard"]["stall_probes"] = self.probes(0.001)
+        first, second = summary.quiet_line(r)
+        self.assertIn("4 of 40 windows", first)
+        self.assertTrue(second.startswith("- no stalls: at most 0.1 % of 1 probes'"), second)
 
 
 if __name__ == "__main__":
