@@ -211,6 +211,19 @@ def difference(counts1, counts2, n1, n2):
     return per
 
 
+def median_counts(pairs):
+    """The median of each call over per-connection counts (a call absent from one: 0 there),
+    rounded as difference() rounds; calls whose median is 0 are left out."""
+    per = {}
+    for name in sorted(set().union(*pairs)):
+        xs = sorted(p.get(name, 0.0) for p in pairs)
+        mid = len(xs) // 2
+        m = xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+        if round(m, 3) != 0:
+            per[name] = round(m, 3)
+    return per
+
+
 # --------------------------------------------------------------------------- one counted run
 
 def _taskset(cpus):
@@ -328,7 +341,7 @@ def counted_run(server_bin, load_bin, design, workers, connections, requests_per
 
 def count_syscalls(server_bin, load_bin, design, workers=15, connections=CONNECTIONS,
                    requests_per_conn=1, server_cpus=(), load_cpus=(), extra_args=(), tmp=None,
-                   warmup=WARMUP_CONNECTIONS, tracer="auto"):
+                   warmup=WARMUP_CONNECTIONS, tracer="auto", repeat=1):
     """The system calls of `design` per connection, exact by difference of two counted runs.
 
     connections: (N1, N2), the measured connections of the two runs (N1 < N2).
@@ -343,23 +356,32 @@ def count_syscalls(server_bin, load_bin, design, workers=15, connections=CONNECT
     kernel at each call's entry, so exit_group is in, and the server is not stopped at every
     call; needs the right to trace, e.g. root or kernel.perf_event_paranoid <= -1; calls
     outside PERF_NAMED are summed as "other").
+    repeat: pairs of counted runs; per connection is then each call's median over the pairs.
+    Most designs' counts are the same in every pair; a loop whose calls depend on how events
+    coincide (uring's io_uring_enter, epoll's epoll_wait) varies from pair to pair, and one
+    difference of two runs varies more than either run.
 
     Returns {"design", "per_connection": {syscall: calls}, "per_request": {syscall: calls},
     "method", "tracer", "connections": [N1, N2], "requests_per_conn", "workers",
-    "exit_calls_missing" (calls the tracer cannot see: exit and exit_group under strace)}:
+    "exit_calls_missing" (calls the tracer cannot see: exit and exit_group under strace),
+    with repeat > 1 "repetitions" (each pair's per connection)}:
     per_request is per_connection / requests_per_conn (at one request per connection the two
     are the same). Raises CountError if a run could not be made."""
     n1, n2 = connections
     tracer = choose_tracer(tracer)
-    runs = [counted_run(server_bin, load_bin, design, workers, n, requests_per_conn,
-                        server_cpus, load_cpus, extra_args, tmp, warmup, tracer)
-            for n in (n1, n2)]
-    per_conn = difference(runs[0], runs[1], n1, n2)
+    pairs = []
+    for _ in range(repeat):
+        runs = [counted_run(server_bin, load_bin, design, workers, n, requests_per_conn,
+                            server_cpus, load_cpus, extra_args, tmp, warmup, tracer)
+                for n in (n1, n2)]
+        pairs.append(difference(runs[0], runs[1], n1, n2))
+    per_conn = median_counts(pairs) if repeat > 1 else pairs[0]
+    more = {"repetitions": pairs} if repeat > 1 else {}
     return {"design": design, "per_connection": per_conn,
             "per_request": {k: round(v / requests_per_conn, 3) for k, v in per_conn.items()},
             "method": METHODS[tracer], "tracer": tracer, "connections": [n1, n2], "requests_per_conn": requests_per_conn,
             "workers": workers,
-            "exit_calls_missing": list(EXIT_CALLS) if tracer == "strace" else []}
+            "exit_calls_missing": list(EXIT_CALLS) if tracer == "strace" else [], **more}
 
 
 def writes(per):
@@ -410,6 +432,9 @@ def main(argv=None):
     p.add_argument("--tracer", choices=["auto"] + sorted(PARSERS), default="auto",
                    help="perf stat of the syscall tracepoints, or strace -f -c (default auto: "
                         "perf where it may count, else strace)")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="pairs of counted runs per design, each call's median over them "
+                        "(default 1)")
     p.add_argument("--json", help="also write every design's result here")
     a = p.parse_args(argv)
     server_bin, load_bin = (os.path.join(a.bin, n) for n in ("tcplab-server", "tcplab-load"))
@@ -424,6 +449,8 @@ def main(argv=None):
         p.error(f"--connections {a.connections!r}: want N1,N2 with 0 < N1 < N2")
     if a.requests_per_conn < 1:
         p.error(f"--requests-per-conn {a.requests_per_conn}: want 1 or more")
+    if a.repeat < 1:
+        p.error(f"--repeat {a.repeat}: want 1 or more")
     try:
         cpus = [procfs.cpu_list(s) if s else [] for s in (a.server_cpus, a.load_cpus)]
     except ValueError as e:
@@ -434,7 +461,8 @@ def main(argv=None):
     for design in designs:
         try:
             r = count_syscalls(server_bin, load_bin, design, a.workers, (n1, n2),
-                               a.requests_per_conn, cpus[0], cpus[1], tracer=a.tracer)
+                               a.requests_per_conn, cpus[0], cpus[1], tracer=a.tracer,
+                               repeat=a.repeat)
         except CountError as e:
             print(f"syscalls: {e}", file=sys.stderr)
             return 1

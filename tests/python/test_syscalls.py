@@ -93,6 +93,38 @@ class Difference(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "more connections"):
             syscalls.difference({}, {}, 500, 500)
 
+    def test_median_of_pairs_call_by_call_an_absent_call_counting_zero(self):
+        pairs = [{"io_uring_enter": 1.85, "other": 0.01}, {"io_uring_enter": 0.31},
+                 {"io_uring_enter": 0.93, "other": 0.01}, {"io_uring_enter": 1.2}]
+        self.assertEqual(syscalls.median_counts(pairs), {"io_uring_enter": 1.065, "other": 0.005})
+        self.assertEqual(syscalls.median_counts(pairs[:3]), {"io_uring_enter": 0.93,
+                                                             "other": 0.01})
+        self.assertEqual(syscalls.median_counts([{"a": 1.0}, {}, {}]), {})
+
+    def test_repeat_counts_each_pair_afresh_and_keeps_them(self):
+        # Total counts of each counted run, in the order made: pairs (N1, N2) of 100 and 300.
+        totals = iter([{"io_uring_enter": 300}, {"io_uring_enter": 670},    # 1.85
+                       {"io_uring_enter": 300}, {"io_uring_enter": 362},    # 0.31
+                       {"io_uring_enter": 300}, {"io_uring_enter": 486}])   # 0.93
+        made = []
+
+        def run(server, load, design, workers, n, *rest):
+            made.append(n)
+            return next(totals)
+        with mock.patch.object(syscalls, "counted_run", run):
+            c = syscalls.count_syscalls("s", "l", "uring", connections=(100, 300),
+                                        tracer="perf", repeat=3)
+        self.assertEqual(made, [100, 300] * 3)
+        self.assertEqual(c["repetitions"], [{"io_uring_enter": 1.85}, {"io_uring_enter": 0.31},
+                                            {"io_uring_enter": 0.93}])
+        self.assertEqual(c["per_connection"], {"io_uring_enter": 0.93})
+        self.assertEqual(c["per_request"], c["per_connection"])
+        with mock.patch.object(syscalls, "counted_run", lambda *a: {"read": a[4] * 2}):
+            once = syscalls.count_syscalls("s", "l", "iterative", connections=(100, 300),
+                                           tracer="perf")
+        self.assertNotIn("repetitions", once)
+        self.assertEqual(once["per_connection"], {"read": 2.0})
+
     def test_writes_sums_the_sending_calls(self):
         self.assertEqual(syscalls.writes({"sendmsg": 1.0, "write": 0.5, "read": 2.0}), 1.5)
 

@@ -15,15 +15,18 @@ from ..core import Step, StepError
 
 NAME = "syscalls"
 DEFAULT = "lab"
-COST = "about 2.5 min (15 designs, 2 counted runs each for one request per connection and " \
-       "for keep-alive: 152 s measured)"
+COST = "about 7 min (15 designs, 3 pairs of counted runs each for one request per connection " \
+       "and 1 for keep-alive: 2 counted runs each took 152 s)"
 LAB_COST = ("about 30 s (LAB questions 4 and 13: prefork, prefork-fcntl, prefork-mutex, "
             "prefork-fdpass, epoll and uring, one request per connection only)")
 LOOPBACK_ONLY = "its traced server and load are started on 127.0.0.1 by tcplab_suite.syscalls"
 MODES = ("conn", "keepalive")
 PLANS = {
+    # Per connection, each call's median over 3 pairs of counted runs: the event loops' waits
+    # vary with how events coincide (uring's io_uring_enter from 0.3 to 1.4 in ten pairs).
     "default": {"workers": 15, "tracer": "auto", "top": 6, "modes": {
-        "conn": {"requests_per_conn": 1, "connections": [500, 2500], "warmup": 200},
+        "conn": {"requests_per_conn": 1, "connections": [500, 2500], "warmup": 200,
+                 "repeat": 3},
         "keepalive": {"requests_per_conn": 100, "connections": [20, 100], "warmup": 30}}},
     "quick": {"workers": 15, "tracer": "auto", "top": 6, "modes": {
         "conn": {"requests_per_conn": 1, "connections": [100, 400], "warmup": 50},
@@ -81,7 +84,8 @@ def run(ctx):
                     e["counts"] = counting.count_syscalls(
                         ctx.server_bin, ctx.load_bin, d["name"], workers,
                         tuple(m["connections"]), m["requests_per_conn"], ctx.server_cpus,
-                        ctx.load_cpus, extra, ctx.tmp, m["warmup"], p["tracer"])
+                        ctx.load_cpus, extra, ctx.tmp, m["warmup"], p["tracer"],
+                        m.get("repeat", 1))
                 except counting.CountError as exc:
                     raise StepError(str(exc)) from None
                 per = e["counts"][FIGURE[mode]]
