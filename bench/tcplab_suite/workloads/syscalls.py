@@ -33,7 +33,8 @@ PLANS = {
         "keepalive": {"requests_per_conn": 20, "connections": [10, 40], "warmup": 15}}},
     # The default run's slice: what bench/LAB.md's questions 4 (the locks' fcntl and futex,
     # fd passing's extra sendmsg and recvmsg, each against prefork) and 13 (uring against
-    # epoll) read, per connection only, counted as the whole workload counts them.
+    # epoll) read, per connection only, each pair counted as the whole workload counts it but
+    # one pair only (the default run's budget): its uring figure is one pair's.
     "lab": {"workers": 15, "tracer": "auto", "top": 6, "slice": "lab",
             "designs": ["prefork", "prefork-fcntl", "prefork-mutex", "prefork-fdpass", "epoll",
                         "uring"],
