@@ -438,8 +438,6 @@ void UringLoop::handle(const io_uring_cqe& cqe) {
     }
   }
   switch (data) {
-    case kAcceptTag:  // not ours: RingAcceptor's (uring-msgring)
-      break;
     case kPassedTag:  // a connection from another ring: res is its slot in ours
       if (cqe.res >= 0) adopt(cqe.res);
       break;

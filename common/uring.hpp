@@ -1,7 +1,7 @@
 #pragma once
 // io_uring for the two designs built on it (paradigms/uring.cpp, paradigms/uring_msgring.cpp):
 // the probe that says whether this machine lets us use it, an owning ring, the provided-buffer
-// ring that multishot recv reads into, and UringLoop, the completion-driven twin of EventLoop.
+// ring that recv reads into, and UringLoop, the completion-driven twin of EventLoop.
 //
 // UringLoop serves connections that are registered ("direct") descriptors: slots of its ring's
 // fixed-file table, never process descriptors. They arrive by its own accepts (uring) or from
@@ -24,8 +24,9 @@
 // with its connection. And an answer that fits one sendmsg goes out with MSG_WAITALL (all of it,
 // or a failure) and IOSQE_CQE_SKIP_SUCCESS (no completion unless it fails), with the recv of the
 // next request linked behind it: that recv's completion is the proof that the answer is out.
-// A connection of one request then needs two turns, its arrival and its client's EOF, and under
-// load other connections' events share them.
+// A connection of one request then needs two turns, its request and its client's EOF, and
+// under load other connections' events share them.
+//
 // Threads: a UringLoop is built and run() by one thread (IORING_SETUP_SINGLE_ISSUER). Other
 // threads reach it only through its ring: a MSG_RING with kPassedTag (SEND_FD: the result is the
 // slot the descriptor landed in) or kStopTag (DATA: stop).

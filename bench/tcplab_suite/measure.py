@@ -344,7 +344,6 @@ def stalling(probe, limit=STALL_MAX):
     return [p["cpu"] for p in probe if p["late_share"] > limit]
 
 
-
 def own_cpu_s():
     """CPU seconds of this process and of its children reaped so far (the generators)."""
     me = resource.getrusage(resource.RUSAGE_SELF)

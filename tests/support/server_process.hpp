@@ -366,10 +366,11 @@ class ServerProcess {
   // Under ThreadSanitizer the signal is sent again each second until the server ends. Its
   // runtime runs a handler late when the signal comes just before a call it does not treat
   // as blocking (GCC 12's libtsan: accept4): the call then blocks with the signal already
-  // taken and the handler waiting for the call to return. Seen twice in CI: `iterative` still
-  // in accept4 10 s after SIGTERM, nothing pending, its handler (which shuts the listener
-  // down) never run. A second signal interrupts that call. In every other build the handler
-  // runs when the signal comes, and one signal stops every design: tested without this.
+  // taken and the handler waiting for the call to return. Seen in CI: `iterative` still in
+  // accept4 10 s after SIGTERM, nothing pending, its handler (which shuts the listener down)
+  // never run (an earlier hang of the same server after SIGTERM, whose place was not recorded,
+  // was most likely the same). A second signal interrupts that call. In every other build the
+  // handler runs when the signal comes, and one signal stops every design: tested without this.
   Exit wait_exit(milliseconds limit = 10s) {
     const auto deadline = Clock::now() + limit;
 #if defined(__SANITIZE_THREAD__)

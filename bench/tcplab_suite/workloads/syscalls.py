@@ -15,15 +15,15 @@ from ..core import Step, StepError
 
 NAME = "syscalls"
 DEFAULT = "lab"
-COST = "about 7 min (15 designs, 3 pairs of counted runs each for one request per connection " \
-       "and 1 for keep-alive: 2 counted runs each took 152 s)"
+COST = "about 6 min, estimated (15 designs, 3 pairs of counted runs each for one request per " \
+       "connection and 1 for keep-alive; with 1 pair each, 152 s were measured)"
 LAB_COST = ("about 30 s (LAB questions 4 and 13: prefork, prefork-fcntl, prefork-mutex, "
             "prefork-fdpass, epoll and uring, one request per connection only)")
 LOOPBACK_ONLY = "its traced server and load are started on 127.0.0.1 by tcplab_suite.syscalls"
 MODES = ("conn", "keepalive")
 PLANS = {
     # Per connection, each call's median over 3 pairs of counted runs: the event loops' waits
-    # vary with how events coincide (uring's io_uring_enter from 0.3 to 1.4 in ten pairs).
+    # vary with how events coincide (uring's io_uring_enter from 0.78 to 1.86 in ten pairs, README).
     "default": {"workers": 15, "tracer": "auto", "top": 6, "modes": {
         "conn": {"requests_per_conn": 1, "connections": [500, 2500], "warmup": 200,
                  "repeat": 3},
